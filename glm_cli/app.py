@@ -1,0 +1,77 @@
+"""App: the injected dependencies every command runs with (streams, environment, client factory)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from glm_cli.iostreams import IOStreams
+
+if TYPE_CHECKING:
+    from glm_cli.catalogue import Catalogue
+    from glm_cli.client import GlmClient
+    from glm_cli.config import Settings
+
+
+@dataclass
+class App:
+    """What a command needs from the outside world; tests build their own."""
+
+    ios: IOStreams
+    environ: dict[str, str]
+    transport: Any = None  # an httpx transport; tests pass MockTransport or respx's
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    _catalogues: dict[int, Catalogue] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def system(cls) -> App:
+        import os
+
+        ios = IOStreams.system()
+        return cls(ios=ios, environ=dict(os.environ))
+
+    def settings(self, flags: dict[str, Any] | None = None, *, profile: str | None = None,
+                 preset: str | None = None) -> Settings:
+        from glm_cli.config import load_settings
+
+        return load_settings(self.environ, flags, profile=profile, preset=preset)
+
+    def catalogue(self, settings: Settings) -> Catalogue:
+        from glm_cli.catalogue import load_catalogue
+
+        key = id(settings)
+        if key not in self._catalogues:
+            self._catalogues[key] = load_catalogue(settings.catalogue_overrides or None)
+        return self._catalogues[key]
+
+    def make_client(self, settings: Settings, *, verbose: bool = False) -> GlmClient:
+        from glm_cli.client import GlmClient
+        from glm_cli.config import resolve_api_key
+
+        key, _ = resolve_api_key(settings)
+        v = settings.values
+        log = None
+        if verbose:
+            def log(text: str) -> None:
+                self.ios.stderr.write(f"glm: {text}\n")
+                self.ios.stderr.flush()
+        return GlmClient(
+            base_url=settings.base_url,
+            api_key=key,
+            timeout=float(v["timeout"]),
+            connect_timeout=float(v["connect_timeout"]),
+            max_retries=int(v["max_retries"]),
+            proxy=v.get("proxy"),
+            transport=self.transport,
+            sleep=self.sleep,
+            log=log,
+            accept_language=None if "bigmodel" in settings.base_url else "en-US,en",
+        )
+
+    def warn(self, text: str) -> None:
+        """Write one `glm: warning:` line to stderr."""
+        self.ios.stderr.write(f"glm: warning: {text}\n")
+        self.ios.stderr.flush()

@@ -1,0 +1,305 @@
+"""`glm ask`: one prompt, one answer, made for shell pipelines."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from glm_cli.commands import options as o
+from glm_cli.commands.common import run_command
+from glm_cli.errors import (
+    ContentFilterError,
+    InvalidOutputError,
+    NetworkError,
+    TruncatedError,
+    UsageError,
+)
+
+if TYPE_CHECKING:
+    from glm_cli.app import App
+    from glm_cli.config import Settings
+    from glm_cli.events import Reply
+
+STDIN_HINT_AFTER = 3.0
+# finish_reason values that mean the answer is not whole: (error class, what happened).
+BAD_FINISH = {
+    "length": (TruncatedError, "the answer was cut at max_tokens", "raise --max-tokens"),
+    "model_context_window_exceeded": (
+        TruncatedError, "the answer was cut: the context window ran out", "shorten the input"),
+    "sensitive": (ContentFilterError, "the answer was blocked by the content filter", None),
+    "network_error": (NetworkError, "the service reported a network error mid-answer", "try again"),
+}
+
+
+@dataclass(frozen=True)
+class AskOptions:
+    prompt: tuple[str, ...] = ()
+    model: str | None = None
+    system: str | None = None
+    preset: str | None = None
+    profile: str | None = None
+    endpoint: str | None = None
+    think: bool | None = None
+    show_thinking: bool | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: tuple[str, ...] = ()
+    json_mode: bool | None = None
+    no_stream: bool = False
+    output: str | None = None
+    usage: bool = False
+    dry_run: str | None = None
+    files: tuple[str, ...] = ()
+    request_id: str | None = None
+    verbose: bool = False
+    no_stdin: bool = False
+    raw: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def read_stdin(opts: AskOptions, app: App) -> str | None:
+    """Read piped stdin to EOF; never touch a terminal stdin."""
+    ios = app.ios
+    if opts.no_stdin or ios.stdin_tty:
+        return None
+    timer = None
+    if ios.stderr_tty:
+        import threading
+
+        def hint() -> None:
+            ios.stderr.write("glm: waiting for stdin to close (use --no-stdin to skip it)\n")
+            ios.stderr.flush()
+
+        timer = threading.Timer(STDIN_HINT_AFTER, hint)
+        timer.daemon = True
+        timer.start()
+    try:
+        data = ios.stdin.read()
+    finally:
+        if timer:
+            timer.cancel()
+    return data
+
+
+def attach_file(path: str) -> str:
+    """Return a file's text fenced and named, for the prompt."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read --file {path}: {exc.strerror or exc}") from None
+    if b"\0" in raw[:8192]:
+        raise UsageError(f"--file {path} looks binary; only text files can be attached")
+    text = raw.decode("utf-8", errors="replace")
+    fence = "```"
+    while fence in text:
+        fence += "`"
+    return f"File: {path}\n{fence}\n{text.rstrip(chr(10))}\n{fence}"
+
+
+def compose_prompt(opts: AskOptions, stdin: str | None, template: str | None) -> str:
+    """Join prompt, stdin and files by the one documented rule.
+
+    input = PROMPT, a blank line, STDIN (either may be absent); then each --file, fenced,
+    after a blank line. A preset template gets it in place of `{input}`.
+    """
+    prompt = " ".join(opts.prompt).strip()
+    parts = [p for p in (prompt, (stdin or "").strip("\n")) if p.strip()]
+    parts += [attach_file(f) for f in opts.files]
+    text = "\n\n".join(parts)
+    if template:
+        text = template.replace("{input}", text) if "{input}" in template else f"{template}\n\n{text}"
+    if not text.strip():
+        raise UsageError("no prompt: give one as an argument or on stdin",
+                         'glm ask "question"  or  cat file | glm ask "instruction"')
+    return text
+
+
+def run_ask(opts: AskOptions, app: App) -> int:
+    """Send one prompt and print the answer; return the exit code."""
+    from glm_cli.commands.options import setting_flags
+    from glm_cli.request import Knobs, build_chat_request, build_messages
+
+    flags = setting_flags(model=opts.model, system=opts.system, endpoint=opts.endpoint,
+                          thinking=opts.think, show_thinking=opts.show_thinking,
+                          temperature=opts.temperature, top_p=opts.top_p,
+                          max_tokens=opts.max_tokens)
+    settings = app.settings(flags, profile=opts.profile, preset=opts.preset)
+    preset = settings.presets[opts.preset].values if opts.preset else {}
+    json_mode = opts.json_mode if opts.json_mode is not None else bool(preset.get("json"))
+    output = opts.output or preset.get("output") or "text"
+    if output not in ("text", "json"):
+        raise UsageError(f"--output must be text or json, got {output!r}")
+    if opts.dry_run not in (None, "json", "curl"):
+        raise UsageError(f"--dry-run takes json or curl, got {opts.dry_run!r}")
+
+    text = compose_prompt(opts, read_stdin(opts, app), preset.get("template"))
+    catalogue = app.catalogue(settings)
+    messages = build_messages(text, system=settings.values.get("system"))
+    knobs = Knobs(stream=not opts.no_stream, json_mode=json_mode, stop=opts.stop,
+                  request_id=opts.request_id, extra=opts.extra)
+    body = build_chat_request(settings, messages, knobs, catalogue)
+    _warn_thinking_flags(opts, app, catalogue, body["model"])
+
+    if opts.dry_run:
+        app.ios.stdout.write(dry_run_text(settings, body, opts.dry_run) + "\n")
+        return 0
+
+    client = app.make_client(settings, verbose=opts.verbose)
+    try:
+        reply = _send(app, settings, client, body, quiet_stdout=json_mode or output == "json",
+                      show=_show_thinking(opts, settings, app), raw=opts.raw)
+    finally:
+        client.close()
+
+    content = reply.content
+    if json_mode:
+        content = check_json(content)
+    if output == "json":
+        app.ios.stdout.write(json.dumps(reply_record(reply, content), ensure_ascii=False) + "\n")
+    elif json_mode:
+        app.ios.stdout.write(content + "\n")
+    app.ios.stdout.flush()
+    if opts.usage:
+        app.ios.stderr.write(usage_text(app, settings, reply) + "\n")
+    return _finish_check(reply)
+
+
+def _send(app: App, settings: Settings, client: Any, body: dict[str, Any], *,
+          quiet_stdout: bool, show: bool, raw: bool) -> Reply:
+    import io
+
+    from glm_cli.render import render_stream
+
+    ios = app.ios
+    if quiet_stdout:
+        ios = replace(ios, stdout=io.StringIO(), stdout_tty=False)
+    return render_stream(client.chat(body), ios, show_reasoning=show,
+                         markdown=False if raw else None)
+
+
+def _show_thinking(opts: AskOptions, settings: Settings, app: App) -> bool:
+    value = settings.values.get("show_thinking")
+    return app.ios.stderr_tty if value is None else bool(value)
+
+
+def _warn_thinking_flags(opts: AskOptions, app: App, catalogue: Any, model: str) -> None:
+    info = catalogue.get(model)
+    if opts.think is not None and info is not None and info.thinking == "none":
+        app.warn(f"{model} has no thinking mode; --think/--no-think has no effect")
+
+
+def check_json(content: str) -> str:
+    """Return the answer as clean JSON text (code fences removed), or raise exit 9."""
+    text = content.strip()
+    if text.startswith("```"):
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+        text = text.rsplit("```", 1)[0].strip()
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidOutputError(
+            f"the answer is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})",
+            "use --output json to see the raw answer, or ask again",
+        ) from None
+    return text
+
+
+def reply_record(reply: Reply, content: str | None = None) -> dict[str, Any]:
+    """Return the `--output json` object for a reply."""
+    rec: dict[str, Any] = {
+        "id": reply.id,
+        "model": reply.model,
+        "content": reply.content if content is None else content,
+        "reasoning": reply.reasoning or None,
+        "finish_reason": reply.finish_reason,
+        "usage": reply.usage.to_api() if reply.usage else None,
+    }
+    if reply.tool_calls:
+        rec["tool_calls"] = [c.to_api() for c in reply.tool_calls]
+    rec.update({k: v for k, v in reply.extras.items() if k == "web_search"})
+    return rec
+
+
+def usage_text(app: App, settings: Settings, reply: Reply) -> str:
+    """Return the one-line token and cost summary for a reply."""
+    from glm_cli.catalogue import endpoint_family, estimate_cost, format_cost
+    from glm_cli.events import Usage
+    from glm_cli.render import format_usage_line
+
+    usage = reply.usage or Usage()
+    catalogue = app.catalogue(settings)
+    cost = estimate_cost(catalogue.get(reply.model or settings.values["model"]),
+                         endpoint_family(settings.base_url), usage.prompt_tokens,
+                         usage.cached_tokens, usage.completion_tokens)
+    return format_usage_line(usage, format_cost(*cost) if cost else None)
+
+
+def _finish_check(reply: Reply) -> int:
+    bad = BAD_FINISH.get(reply.finish_reason or "")
+    if bad:
+        cls, what, hint = bad
+        raise cls(f"{what} (finish_reason: {reply.finish_reason})", hint)
+    return 0
+
+
+def dry_run_text(settings: Settings, body: dict[str, Any], kind: str) -> str:
+    """Return the request as JSON, or as a runnable curl line with the key as $GLM_API_KEY."""
+    if kind == "json":
+        return json.dumps(body, ensure_ascii=False, indent=2)
+    import shlex
+
+    url = f"{settings.base_url}/chat/completions"
+    return (
+        f"curl -sS {'-N ' if body.get('stream') else ''}{shlex.quote(url)} "
+        '-H "Authorization: Bearer $GLM_API_KEY" -H "Content-Type: application/json" '
+        f"-d {shlex.quote(json.dumps(body, ensure_ascii=False))}"
+    )
+
+
+def register(app: Any) -> None:
+    """Add `glm ask` to the Typer app."""
+    @app.command(context_settings={"help_option_names": ["-h", "--help"]})
+    def ask(
+        prompt: Annotated[list[str] | None, typer.Argument(help="The prompt (joined with spaces).")] = None,
+        model: o.Model = None,
+        system: o.System = None,
+        preset: o.Preset = None,
+        profile: o.Profile = None,
+        endpoint: o.Endpoint = None,
+        think: o.Think = None,
+        show_thinking: o.ShowThinking = None,
+        temperature: o.Temperature = None,
+        top_p: o.TopP = None,
+        max_tokens: o.MaxTokens = None,
+        stop: Annotated[list[str] | None, typer.Option("--stop", help="Stop sequence (repeatable).")] = None,
+        json_mode: Annotated[bool | None, typer.Option(
+            "--json/--no-json", help="Ask for a JSON object; the answer is checked to parse.")] = None,
+        no_stream: Annotated[bool, typer.Option("--no-stream", help="Wait for the whole answer.")] = False,
+        output: Annotated[str | None, typer.Option(
+            "--output", "-o", help="text (default) or json: one object with content, reasoning, usage…")] = None,
+        usage: Annotated[bool, typer.Option("--usage", "-u", help="Print tokens and cost on stderr.")] = False,
+        dry_run: Annotated[str | None, typer.Option(
+            "--dry-run", flag_value="json", is_flag=False,
+            help="Print the request (json) or a curl line (--dry-run=curl); send nothing.")] = None,
+        file: Annotated[list[str] | None, typer.Option(
+            "--file", "-f", help="Attach a text file, fenced and named (repeatable).")] = None,
+        request_id: Annotated[str | None, typer.Option("--request-id", help="Send this request_id.")] = None,
+        verbose: o.Verbose = False,
+        no_stdin: Annotated[bool, typer.Option("--no-stdin", help="Ignore stdin.")] = False,
+        raw: Annotated[bool, typer.Option("--raw", help="No markdown rendering, even on a terminal.")] = False,
+    ) -> None:
+        """Ask one question; the answer goes to stdout. Piped stdin is appended after a blank line."""
+        opts = AskOptions(
+            prompt=tuple(prompt or ()), model=model, system=system, preset=preset, profile=profile,
+            endpoint=endpoint, think=think, show_thinking=show_thinking, temperature=temperature,
+            top_p=top_p, max_tokens=max_tokens, stop=tuple(stop or ()), json_mode=json_mode,
+            no_stream=no_stream, output=output, usage=usage, dry_run=dry_run, files=tuple(file or ()),
+            request_id=request_id, verbose=verbose, no_stdin=no_stdin, raw=raw,
+        )
+        run_command(run_ask, opts)

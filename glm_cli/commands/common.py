@@ -1,0 +1,58 @@
+"""Shared pieces of every command: option types and the one error-to-exit-code wrapper."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from glm_cli.errors import INTERRUPTED, GlmError
+
+if TYPE_CHECKING:
+    from glm_cli.app import App
+
+T = TypeVar("T")
+
+
+def run_command(run: Callable[[T, App], int | None], opts: T, app: App | None = None) -> None:
+    """Run a command; turn errors, Ctrl-C and broken pipes into messages and exit codes."""
+    import typer
+
+    from glm_cli.app import App
+
+    app = app or App.system()
+    try:
+        code = run(opts, app) or 0
+    except GlmError as err:
+        code = report_error(app, err)
+    except KeyboardInterrupt:
+        _safe_write(app.ios.stderr, "\nglm: interrupted\n")
+        code = INTERRUPTED
+    except BrokenPipeError:
+        # `glm ask … | head -1`: the reader left; that is success, and must stay quiet.
+        _silence_stdout()
+        code = 0
+    raise typer.Exit(code)
+
+
+def report_error(app: App, err: GlmError) -> int:
+    """Print `glm: message` and `hint: …` on stderr; return the exit code."""
+    _safe_write(app.ios.stderr, f"glm: {err.message}\n" + (f"hint: {err.hint}\n" if err.hint else ""))
+    return err.exit_code
+
+
+def _safe_write(stream: Any, text: str) -> None:
+    try:
+        stream.write(text)
+        stream.flush()
+    except (BrokenPipeError, ValueError, OSError):
+        pass
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass

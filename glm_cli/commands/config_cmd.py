@@ -1,0 +1,159 @@
+"""`glm config show|path|init`: see and start the YAML configuration."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from glm_cli.commands import options as o
+from glm_cli.commands.common import run_command
+from glm_cli.errors import ConfigError
+
+if TYPE_CHECKING:
+    from glm_cli.app import App
+
+STARTER = """\
+# glm configuration. Precedence: flag > preset (-p) > environment > profile > top level > default.
+# Keys: export GLM_API_KEY=... (or ZAI_API_KEY / ZHIPUAI_API_KEY) beats anything here.
+
+# Top-level values apply to every profile.
+model: glm-4.7              # or an alias: fast, free, air, vision
+# endpoint: zai             # zai | bigmodel | zai-coding | bigmodel-coding (or base_url: https://...)
+# api_key_cmd: pass show zhipu/api-key   # a command that prints the key (password managers)
+# api_key_env: MY_GLM_KEY   # or read the key from another environment variable
+# thinking: true            # send thinking.type enabled/disabled; unset = server default
+# show_thinking: false      # show reasoning on stderr; unset = when stderr is a terminal
+# temperature: 1.0
+# max_tokens: 8192
+# timeout: 300              # read timeout, seconds
+# max_retries: 3
+
+# default_profile: work
+profiles:
+  work:
+    endpoint: zai
+  china:
+    endpoint: bigmodel
+    api_key_env: ZHIPUAI_API_KEY
+  coding:
+    endpoint: zai-coding
+
+presets:
+  commit:
+    description: conventional commit message from a diff
+    thinking: false
+    system: You write concise conventional commit messages. Output only the message.
+    template: "Write the commit message for this diff:\\n\\n{input}"
+  translate:
+    thinking: false
+    system: Translate the user's text into Simplified Chinese. Output only the translation.
+  extract:
+    json: true
+    template: "Extract the entities as a JSON object:\\n\\n{input}"
+
+# aliases:
+#   fast: glm-4.7-flashx
+"""
+
+
+@dataclass(frozen=True)
+class ConfigOptions:
+    action: str
+    profile: str | None = None
+    as_json: bool = False
+    force: bool = False
+
+
+def run_config(opts: ConfigOptions, app: App) -> int:
+    """Show the effective settings, print the config path, or write a starter file."""
+    from glm_cli.config import config_path
+
+    path, _ = config_path(app.environ)
+    out = app.ios.stdout
+    if opts.action == "path":
+        out.write(f"{path}\n")
+        return 0
+    if opts.action == "init":
+        if path.exists() and not opts.force:
+            raise ConfigError(f"{path} already exists; not overwriting it",
+                              "edit it, or move it away and run `glm config init` again")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(STARTER)
+        os.chmod(path, 0o600)
+        out.write(f"wrote {path}\n")
+        return 0
+    settings = app.settings(profile=opts.profile)
+    rows = effective_rows(settings)
+    if opts.as_json:
+        out.write(json.dumps({k: {"value": v, "source": s} for k, v, s in rows}, indent=2) + "\n")
+        return 0
+    width = max(len(k) for k, _, _ in rows)
+    for key, value, source in rows:
+        shown = "-" if value is None else (json.dumps(value) if not isinstance(value, str) else value)
+        out.write(f"{key.ljust(width)}  {shown}  ({source})\n")
+    return 0
+
+
+def effective_rows(settings: Any) -> list[tuple[str, Any, str]]:
+    """Return (name, value, source) for every setting; the key itself is never included."""
+    from glm_cli.config import KEY_ENV_VARS
+
+    rows: list[tuple[str, Any, str]] = [
+        ("config", str(settings.config_path), "GLM_CONFIG" if "GLM_CONFIG" in settings.environ else "default"),
+        ("profile", settings.profile, "selected" if settings.profile else "none"),
+        ("base_url", settings.base_url, settings.source("base_url") if settings.values.get("base_url")
+         else settings.source("endpoint")),
+    ]
+    secret = {"api_key", "api_key_env", "api_key_cmd"}
+    for key, value in settings.values.items():
+        if key in secret or key == "base_url":
+            continue
+        rows.append((key, value, settings.source(key)))
+    rows.append(("api_key", _key_state(settings, KEY_ENV_VARS), "never shown"))
+    rows.append(("presets", sorted(settings.presets), "config"))
+    return rows
+
+
+def _key_state(settings: Any, env_vars: tuple[str, ...]) -> str:
+    for var in env_vars:
+        if settings.environ.get(var, "").strip():
+            return f"set (env {var})"
+    v = settings.values
+    if v.get("api_key_cmd"):
+        return f"from command ({settings.source('api_key_cmd')})"
+    if v.get("api_key_env"):
+        state = "set" if settings.environ.get(v["api_key_env"]) else "NOT set"
+        return f"env {v['api_key_env']} ({state})"
+    if v.get("api_key"):
+        return f"set ({settings.source('api_key')})"
+    return "missing"
+
+
+def register(app: Any) -> None:
+    """Add `glm config` to the Typer app."""
+    sub = typer.Typer(help="Show, locate or create the YAML config.", no_args_is_help=True,
+                      rich_markup_mode=None)
+
+    @sub.command("show")
+    def show(profile: o.Profile = None,
+             as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False) -> None:
+        """Print the effective settings and where each comes from (the key is never shown)."""
+        run_command(run_config, ConfigOptions("show", profile=profile, as_json=as_json))
+
+    @sub.command("path")
+    def path() -> None:
+        """Print the config file's path."""
+        run_command(run_config, ConfigOptions("path"))
+
+    @sub.command("init")
+    def init(force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False) -> None:
+        """Write a commented starter config (mode 0600); refuses to overwrite."""
+        run_command(run_config, ConfigOptions("init", force=force))
+
+    app.add_typer(sub, name="config")

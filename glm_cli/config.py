@@ -1,0 +1,339 @@
+"""Settings (frozen, each value remembers its source) and loading them from flags, env and YAML."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from glm_cli.errors import ConfigError
+
+ENDPOINTS = {
+    "zai": "https://api.z.ai/api/paas/v4",
+    "bigmodel": "https://open.bigmodel.cn/api/paas/v4",
+    "zai-coding": "https://api.z.ai/api/coding/paas/v4",
+    "bigmodel-coding": "https://open.bigmodel.cn/api/coding/paas/v4",
+}
+KEY_ENV_VARS = ("GLM_API_KEY", "ZAI_API_KEY", "ZHIPUAI_API_KEY")
+
+_NUM = (int, float)
+# Profile fields: name -> (accepted types, default, what it is).
+PROFILE_FIELDS: dict[str, tuple[tuple[type, ...], Any, str]] = {
+    "endpoint": ((str,), "zai", "one of " + ", ".join(ENDPOINTS)),
+    "base_url": ((str,), None, "API base URL; overrides endpoint"),
+    "api_key": ((str,), None, "the API key itself (prefer api_key_env or api_key_cmd)"),
+    "api_key_env": ((str,), None, "name of an environment variable holding the key"),
+    "api_key_cmd": ((str, list), None, "command whose stdout is the key"),
+    "model": ((str,), "glm-4.7", "model id or alias"),
+    "temperature": (_NUM, None, "sampling temperature 0..1"),
+    "top_p": (_NUM, None, "nucleus sampling 0.01..1"),
+    "max_tokens": ((int,), None, "maximum output tokens"),
+    "thinking": ((bool,), None, "send thinking.type enabled/disabled (unset: server default)"),
+    "clear_thinking": ((bool,), None, "send thinking.clear_thinking"),
+    "show_thinking": ((bool,), None, "show reasoning on stderr (unset: when stderr is a TTY)"),
+    "system": ((str,), None, "system prompt"),
+    "timeout": (_NUM, 300.0, "read timeout in seconds"),
+    "connect_timeout": (_NUM, 10.0, "connect timeout in seconds"),
+    "max_retries": ((int,), 3, "retries on rate limits, 5xx and network errors"),
+    "proxy": ((str,), None, "proxy URL (HTTP(S)_PROXY are honoured too)"),
+    "log": ((bool,), True, "log conversations to the history store"),
+    "presets": ((dict,), None, "named presets for `glm ask -p NAME`"),
+}
+PRESET_FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
+    "description": ((str,), "one line shown in listings"),
+    "system": ((str,), "system prompt"),
+    "model": ((str,), "model id or alias"),
+    "thinking": ((bool,), "thinking on/off"),
+    "show_thinking": ((bool,), "show reasoning"),
+    "temperature": (_NUM, "temperature"),
+    "top_p": (_NUM, "top_p"),
+    "max_tokens": ((int,), "max output tokens"),
+    "json": ((bool,), "ask for a JSON object answer"),
+    "output": ((str,), "text or json"),
+    "template": ((str,), "prompt template; {input} is the prompt and stdin"),
+}
+TOP_LEVEL_ONLY = {
+    "default_profile": ((str,), "profile used when none is chosen"),
+    "profiles": ((dict,), "named profiles"),
+    "models": ((dict,), "catalogue overrides and new models"),
+    "aliases": ((dict,), "model aliases, e.g. fast: glm-4.7-flashx"),
+}
+# Environment variables that set a field (key variables are handled separately).
+ENV_FIELDS = {"GLM_BASE_URL": "base_url", "GLM_MODEL": "model", "GLM_ENDPOINT": "endpoint"}
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Effective settings; ``sources[name]`` says where each value came from."""
+
+    values: dict[str, Any]
+    sources: dict[str, str]
+    profile: str | None = None
+    config_path: Path | None = None
+    presets: dict[str, Preset] = field(default_factory=dict)
+    catalogue_overrides: dict[str, Any] = field(default_factory=dict)
+    environ: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __getattr__(self, name: str) -> Any:
+        values = self.__dict__.get("values", {})
+        if name in values:
+            return values[name]
+        raise AttributeError(name)
+
+    @property
+    def base_url(self) -> str:
+        if self.values.get("base_url"):
+            return str(self.values["base_url"]).rstrip("/")
+        return ENDPOINTS[self.values["endpoint"]]
+
+    @property
+    def coding_endpoint(self) -> bool:
+        return "/coding/" in self.base_url + "/"
+
+    def source(self, name: str) -> str:
+        return self.sources.get(name, "default")
+
+
+def config_path(environ: dict[str, str]) -> tuple[Path, bool]:
+    """Return the config file path and whether it was named explicitly ($GLM_CONFIG)."""
+    if environ.get("GLM_CONFIG"):
+        return Path(environ["GLM_CONFIG"]).expanduser(), True
+    base = environ.get("XDG_CONFIG_HOME") or str(Path(environ.get("HOME", "~")) / ".config")
+    return Path(base).expanduser() / "glm" / "config.yaml", False
+
+
+def _read_yaml(path: Path, explicit: bool) -> dict[str, Any]:
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"config file {path} does not exist", "unset GLM_CONFIG or create it with `glm config init`")
+        return {}
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}:{where} invalid YAML: {problem}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    return data
+
+
+def _type_name(types: tuple[type, ...]) -> str:
+    names = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
+             dict: "a mapping", list: "a list"}
+    if types == _NUM:
+        return "a number"
+    return " or ".join(names.get(t, t.__name__) for t in types)
+
+
+def _check(path: Path, key: str, value: Any, types: tuple[type, ...]) -> Any:
+    # bool is an int subclass: `temperature: true` must not pass as a number.
+    ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+    if not ok:
+        raise ConfigError(
+            f"{path}: `{key}` must be {_type_name(types)}, got {value!r}",
+        )
+    return value
+
+
+def _unknown(path: Path, key: str, where: str, known: list[str]) -> ConfigError:
+    close = difflib.get_close_matches(key.rsplit(".", 1)[-1], known, n=1)
+    hint = f"did you mean `{close[0]}`?" if close else "known keys: " + ", ".join(sorted(known))
+    return ConfigError(f"{path}: unknown key `{key}` in {where}", hint)
+
+
+def _profile_layer(path: Path, data: dict[str, Any], prefix: str, where: str,
+                   allowed_extra: set[str]) -> dict[str, Any]:
+    layer: dict[str, Any] = {}
+    for key, value in data.items():
+        key = str(key)
+        if key in allowed_extra:
+            continue
+        if key not in PROFILE_FIELDS:
+            raise _unknown(path, prefix + key, where, list(PROFILE_FIELDS) + sorted(allowed_extra))
+        if value is None:
+            continue
+        layer[key] = _check(path, prefix + key, value, PROFILE_FIELDS[key][0])
+    if "endpoint" in layer and layer["endpoint"] not in ENDPOINTS:
+        raise ConfigError(
+            f"{path}: `{prefix}endpoint` is {layer['endpoint']!r}, expected one of "
+            + ", ".join(ENDPOINTS),
+            "or set base_url to any URL",
+        )
+    return layer
+
+
+def _presets(path: Path, raw: Any, prefix: str) -> dict[str, Preset]:
+    out: dict[str, Preset] = {}
+    for name, body in (raw or {}).items():
+        where = f"{prefix}presets.{name}"
+        if not isinstance(body, dict):
+            raise ConfigError(f"{path}: `{where}` must be a mapping of preset fields")
+        values: dict[str, Any] = {}
+        for key, value in body.items():
+            if key not in PRESET_FIELDS:
+                raise _unknown(path, f"{where}.{key}", f"preset {name!r}", list(PRESET_FIELDS))
+            values[key] = _check(path, f"{where}.{key}", value, PRESET_FIELDS[key][0])
+        if values.get("output") not in (None, "text", "json"):
+            raise ConfigError(f"{path}: `{where}.output` must be text or json")
+        out[str(name)] = Preset(str(name), values)
+    return out
+
+
+def load_settings(
+    environ: dict[str, str],
+    flags: dict[str, Any] | None = None,
+    *,
+    profile: str | None = None,
+    preset: str | None = None,
+) -> Settings:
+    """Resolve settings: flag > preset > environment > profile > config top level > default."""
+    path, explicit = config_path(environ)
+    data = _read_yaml(path, explicit)
+    extra = set(TOP_LEVEL_ONLY)
+    for key in ("default_profile", "profiles", "models", "aliases"):
+        if key in data and data[key] is not None:
+            _check(path, key, data[key], TOP_LEVEL_ONLY[key][0])
+    top = _profile_layer(path, data, "", "the top level", extra)
+
+    profiles = data.get("profiles") or {}
+    chosen, chosen_src = profile, "flag --profile"
+    if not chosen and environ.get("GLM_PROFILE"):
+        chosen, chosen_src = environ["GLM_PROFILE"], "env GLM_PROFILE"
+    if not chosen and data.get("default_profile"):
+        chosen, chosen_src = data["default_profile"], f"default_profile in {path}"
+    prof: dict[str, Any] = {}
+    if chosen:
+        if chosen not in profiles:
+            known = ", ".join(sorted(profiles)) or "none defined"
+            raise ConfigError(f"unknown profile {chosen!r} (from {chosen_src}) in {path}",
+                              f"profiles: {known}")
+        body = profiles[chosen] or {}
+        if not isinstance(body, dict):
+            raise ConfigError(f"{path}: `profiles.{chosen}` must be a mapping")
+        prof = _profile_layer(path, body, f"profiles.{chosen}.", f"profile {chosen!r}", set())
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    # Precedence, lowest first so later layers win:
+    # 5. built-in defaults
+    for key, (_, default, _) in PROFILE_FIELDS.items():
+        values[key] = default
+    # 4. the config file's top level
+    for key, value in top.items():
+        values[key], sources[key] = value, f"config {path}"
+    # 3. the selected profile
+    for key, value in prof.items():
+        values[key], sources[key] = value, f"profile {chosen} ({path})"
+    # 2. environment variables
+    for var, key in ENV_FIELDS.items():
+        if environ.get(var):
+            values[key], sources[key] = environ[var], f"env {var}"
+    if "GLM_BASE_URL" not in environ and "endpoint" in sources and "base_url" in sources:
+        # An endpoint chosen in a more specific layer than base_url wins over it.
+        if _rank(sources["endpoint"]) > _rank(sources["base_url"]):
+            values["base_url"] = None
+    if values["endpoint"] not in ENDPOINTS:
+        raise ConfigError(f"endpoint {values['endpoint']!r} ({sources.get('endpoint')}) is not one of "
+                          + ", ".join(ENDPOINTS))
+
+    presets = _presets(path, top.get("presets"), "")
+    presets.update(_presets(path, prof.get("presets"), f"profiles.{chosen}."))
+    values.pop("presets", None)
+    # 1.5 a preset chosen with -p
+    if preset:
+        if preset not in presets:
+            known = ", ".join(sorted(presets)) or "none defined"
+            raise ConfigError(f"unknown preset {preset!r}", f"presets in {path}: {known}")
+        for key, value in presets[preset].values.items():
+            if key in PROFILE_FIELDS:
+                values[key], sources[key] = value, f"preset {preset}"
+    # 1. command-line flags
+    for key, value in (flags or {}).items():
+        if value is not None:
+            if key == "endpoint" and value not in ENDPOINTS:
+                from glm_cli.errors import UsageError
+
+                raise UsageError(f"unknown endpoint {value!r}; expected one of " + ", ".join(ENDPOINTS))
+            values[key], sources[key] = value, f"flag --{key.replace('_', '-')}"
+            if key == "endpoint":
+                values["base_url"] = None
+                sources.pop("base_url", None)
+
+    return Settings(
+        values=values,
+        sources=sources,
+        profile=chosen,
+        config_path=path,
+        presets=presets,
+        catalogue_overrides={k: data[k] for k in ("models", "aliases") if data.get(k)},
+        environ=dict(environ),
+    )
+
+
+def _rank(source: str) -> int:
+    for rank, prefix in enumerate(("config", "profile", "env", "preset", "flag")):
+        if source.startswith(prefix):
+            return rank
+    return -1
+
+
+def resolve_api_key(settings: Settings) -> tuple[str, str]:
+    """Return (key, where it came from); raise AuthError naming every way to set one."""
+    from glm_cli.errors import AuthError
+
+    env = settings.environ
+    # Environment beats the config file, so CI can override a stored key.
+    for var in KEY_ENV_VARS:
+        if env.get(var, "").strip():
+            return env[var].strip(), f"env {var}"
+    cmd = settings.values.get("api_key_cmd")
+    if cmd:
+        return _run_key_cmd(cmd, env), f"api_key_cmd ({settings.source('api_key_cmd')})"
+    var = settings.values.get("api_key_env")
+    if var:
+        if env.get(var, "").strip():
+            return env[var].strip(), f"env {var} (api_key_env)"
+        raise AuthError(f"api_key_env names ${var}, but it is not set",
+                        f"export {var}=... or change api_key_env in {settings.config_path}")
+    if settings.values.get("api_key"):
+        return str(settings.values["api_key"]).strip(), f"api_key ({settings.source('api_key')})"
+    raise AuthError(
+        "no API key found",
+        "set one of: export GLM_API_KEY=... (or ZAI_API_KEY / ZHIPUAI_API_KEY); "
+        f"or in {settings.config_path}: api_key_env: VAR, api_key_cmd: 'pass show glm', or api_key: ...",
+    )
+
+
+def _run_key_cmd(cmd: str | list[str], environ: dict[str, str]) -> str:
+    import shlex
+    import subprocess
+
+    from glm_cli.errors import AuthError
+
+    argv = shlex.split(cmd) if isinstance(cmd, str) else [str(a) for a in cmd]
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=30,
+                              env={**os.environ, **environ})
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise AuthError(f"api_key_cmd {argv[0]!r} failed: {exc.__class__.__name__}") from None
+    key = proc.stdout.strip().splitlines()[0].strip() if proc.stdout.strip() else ""
+    if proc.returncode != 0 or not key:
+        raise AuthError(f"api_key_cmd {argv[0]!r} exited {proc.returncode} without printing a key")
+    return key

@@ -1,0 +1,93 @@
+"""Typed errors, each carrying its exit code; stdlib only."""
+
+from __future__ import annotations
+
+# Exit codes, one per class of failure (documented in README and `glm --help`).
+OK = 0
+API_ERROR = 1
+USAGE = 2
+CONFIG = 3
+AUTH = 4
+RATE_LIMIT = 5
+NETWORK = 6
+CONTENT_FILTER = 7
+TRUNCATED = 8
+INVALID_OUTPUT = 9
+INTERRUPTED = 130
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ok · 1 API or other error · 2 usage · 3 config · 4 auth (no key, 401) · "
+    "5 rate limit / quota / balance after retries · 6 network or timeout · "
+    "7 content filtered · 8 output truncated (length / context window) · "
+    "9 answer is not the JSON asked for · 130 interrupted"
+)
+
+
+class GlmError(Exception):
+    """An error the user should see as `glm: <message>` plus an optional hint."""
+
+    exit_code = API_ERROR
+
+    def __init__(self, message: str, hint: str | None = None, *, exit_code: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+
+class UsageError(GlmError):
+    exit_code = USAGE
+
+
+class ConfigError(GlmError):
+    exit_code = CONFIG
+
+
+class AuthError(GlmError):
+    exit_code = AUTH
+
+
+class RateLimitError(GlmError):
+    exit_code = RATE_LIMIT
+
+
+class NetworkError(GlmError):
+    exit_code = NETWORK
+
+
+class ContentFilterError(GlmError):
+    exit_code = CONTENT_FILTER
+
+
+class TruncatedError(GlmError):
+    exit_code = TRUNCATED
+
+
+class APIError(GlmError):
+    """An error answer from the API, with its HTTP status and GLM business code."""
+
+    exit_code = API_ERROR
+
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        exit_code: int | None = None,
+        retry_after: float | None = None,
+    ):
+        super().__init__(message, hint, exit_code=exit_code)
+        self.status = status
+        self.code = code
+        self.retry_after = retry_after
+
+
+class InvalidOutputError(GlmError):
+    exit_code = INVALID_OUTPUT
+
+
+class Interrupted(GlmError):
+    exit_code = INTERRUPTED

@@ -1,0 +1,172 @@
+"""Typed stream events and the finished reply; stdlib only, shared by client, renderer and commands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts of one response, as GLM reports them."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any] | None) -> Usage | None:
+        """Build from the API's usage object (details are optional)."""
+        if not isinstance(data, dict):
+            return None
+        prompt_details = data.get("prompt_tokens_details") or {}
+        completion_details = data.get("completion_tokens_details") or {}
+        return cls(
+            prompt_tokens=int(data.get("prompt_tokens") or 0),
+            completion_tokens=int(data.get("completion_tokens") or 0),
+            total_tokens=int(data.get("total_tokens") or 0),
+            cached_tokens=int(prompt_details.get("cached_tokens") or 0),
+            reasoning_tokens=int(completion_details.get("reasoning_tokens") or 0),
+        )
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+            self.total_tokens + other.total_tokens,
+            self.cached_tokens + other.cached_tokens,
+            self.reasoning_tokens + other.reasoning_tokens,
+        )
+
+    def to_api(self) -> dict[str, Any]:
+        """Return the API's usage shape."""
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+            "prompt_tokens_details": {"cached_tokens": self.cached_tokens},
+            "completion_tokens_details": {"reasoning_tokens": self.reasoning_tokens},
+        }
+
+
+@dataclass(frozen=True)
+class ContentDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ReasoningDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCallDelta:
+    """A piece of a tool call; whole calls arrive as one piece with every field set."""
+
+    index: int
+    id: str | None = None
+    type: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@dataclass(frozen=True)
+class Finish:
+    """The end of a response: finish reason, usage and response metadata."""
+
+    finish_reason: str | None
+    usage: Usage | None = None
+    id: str | None = None
+    model: str | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+Delta = ContentDelta | ReasoningDelta | ToolCallDelta | Finish
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: str
+    type: str = "function"
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A finished (or interrupted) assistant reply."""
+
+    content: str = ""
+    reasoning: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    id: str | None = None
+    model: str | None = None
+    interrupted: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def to_message(self) -> dict[str, Any]:
+        """Return the assistant message to append to history (reasoning kept byte for byte)."""
+        msg: dict[str, Any] = {"role": "assistant", "content": self.content}
+        if self.reasoning:
+            msg["reasoning_content"] = self.reasoning
+        if self.tool_calls:
+            msg["tool_calls"] = [c.to_api() for c in self.tool_calls]
+        return msg
+
+
+class ReplyBuilder:
+    """Accumulate deltas into a Reply; tolerant of whole and fragmented tool calls."""
+
+    def __init__(self) -> None:
+        self.content: list[str] = []
+        self.reasoning: list[str] = []
+        self.calls: dict[int, dict[str, str]] = {}
+        self.finish: Finish | None = None
+
+    def add(self, delta: Delta) -> None:
+        if isinstance(delta, ContentDelta):
+            self.content.append(delta.text)
+        elif isinstance(delta, ReasoningDelta):
+            self.reasoning.append(delta.text)
+        elif isinstance(delta, ToolCallDelta):
+            call = self.calls.setdefault(
+                delta.index, {"id": "", "type": "function", "name": "", "arguments": ""}
+            )
+            if delta.id:
+                call["id"] = delta.id
+            if delta.type:
+                call["type"] = delta.type
+            if delta.name:
+                call["name"] = delta.name
+            call["arguments"] += delta.arguments
+        elif isinstance(delta, Finish):
+            self.finish = delta
+
+    def build(self, interrupted: bool = False) -> Reply:
+        fin = self.finish
+        calls = tuple(
+            ToolCall(id=c["id"], name=c["name"], arguments=c["arguments"], type=c["type"])
+            for _, c in sorted(self.calls.items())
+        )
+        return Reply(
+            content="".join(self.content),
+            reasoning="".join(self.reasoning),
+            tool_calls=calls,
+            finish_reason=fin.finish_reason if fin else None,
+            usage=fin.usage if fin else None,
+            id=fin.id if fin else None,
+            model=fin.model if fin else None,
+            interrupted=interrupted,
+            extras=dict(fin.extras) if fin else {},
+        )

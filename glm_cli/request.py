@@ -1,0 +1,128 @@
+"""THE request builder: messages + settings + per-request knobs -> a chat-completions body."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from glm_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from glm_cli.catalogue import Catalogue
+    from glm_cli.config import Settings
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """Per-request choices that are not settings: streaming, JSON mode, stop words, tools."""
+
+    stream: bool = True
+    json_mode: bool = False
+    stop: tuple[str, ...] = ()
+    request_id: str | None = None
+    tools: tuple[dict[str, Any], ...] = ()
+    tool_stream: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def user_message(text: str) -> dict[str, Any]:
+    return {"role": "user", "content": text}
+
+
+def build_messages(
+    prompt: str | None,
+    *,
+    system: str | None = None,
+    history: Sequence[dict[str, Any]] = (),
+    preserve_thinking: bool = False,
+) -> list[dict[str, Any]]:
+    """Return system + history + the new user turn.
+
+    With preserved thinking every earlier ``reasoning_content`` goes back unmodified and
+    in order (GLM-4.7 needs it byte for byte); without it, history is sent without reasoning.
+    """
+    messages: list[dict[str, Any]] = []
+    if system:
+        messages.append({"role": "system", "content": system})
+    for msg in history:
+        if msg.get("role") == "system":
+            continue
+        if not preserve_thinking and "reasoning_content" in msg:
+            msg = {k: v for k, v in msg.items() if k != "reasoning_content"}
+        messages.append(msg)
+    if prompt is not None:
+        messages.append(user_message(prompt))
+    return messages
+
+
+def thinking_field(settings: Settings) -> dict[str, Any] | None:
+    """Return the ``thinking`` object for these settings, or None to leave the server default."""
+    thinking, clear = settings.values.get("thinking"), settings.values.get("clear_thinking")
+    if thinking is False:
+        return {"type": "disabled"}
+    if thinking is None and clear is None:
+        return None
+    out: dict[str, Any] = {"type": "enabled"}
+    if clear is not None:
+        out["clear_thinking"] = clear
+    return out
+
+
+def _check_range(name: str, value: float | None, low: float, high: float) -> None:
+    if value is not None and not (low <= value <= high):
+        raise UsageError(f"--{name.replace('_', '-')} must be between {low} and {high}, got {value}")
+
+
+def build_chat_request(
+    settings: Settings,
+    messages: list[dict[str, Any]],
+    knobs: Knobs = Knobs(),
+    catalogue: Catalogue | None = None,
+) -> dict[str, Any]:
+    """Build the JSON body of ``POST /chat/completions``; validate ranges before any network."""
+    v = settings.values
+    model = v["model"]
+    info = None
+    if catalogue is not None:
+        model = catalogue.resolve(model)
+        info = catalogue.get(model)
+    if info is not None and info.status == "retired":
+        raise UsageError(
+            f"model {model} was retired" + (f" on {info.retired}" if getattr(info, "retired", None) else ""),
+            f"use {info.replacement} instead" if info.replacement else None,
+        )
+    _check_range("temperature", v.get("temperature"), 0.0, 1.0)
+    _check_range("top_p", v.get("top_p"), 0.01, 1.0)
+    max_tokens = v.get("max_tokens")
+    if max_tokens is not None:
+        if max_tokens < 1:
+            raise UsageError(f"--max-tokens must be at least 1, got {max_tokens}")
+        if info is not None and info.max_output and max_tokens > info.max_output:
+            raise UsageError(
+                f"--max-tokens {max_tokens} is more than {model} can produce ({info.max_output})",
+            )
+    if len(knobs.stop) > 4:
+        raise UsageError("at most 4 --stop sequences (GLM documents only one)")
+
+    body: dict[str, Any] = {"model": model, "messages": messages}
+    thinking = thinking_field(settings)
+    if thinking is not None:
+        body["thinking"] = thinking
+    for key in ("temperature", "top_p", "max_tokens"):
+        if v.get(key) is not None:
+            body[key] = v[key]
+    if knobs.stop:
+        body["stop"] = list(knobs.stop)
+    if knobs.json_mode:
+        body["response_format"] = {"type": "json_object"}
+    if knobs.request_id:
+        body["request_id"] = knobs.request_id
+    if knobs.tools:
+        body["tools"] = list(knobs.tools)
+        body["tool_choice"] = "auto"
+        if knobs.stream and knobs.tool_stream:
+            body["tool_stream"] = True
+    body["stream"] = knobs.stream
+    body.update(knobs.extra)
+    return body
