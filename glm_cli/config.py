@@ -218,16 +218,17 @@ def load_settings(
         chosen, chosen_src = environ["GLM_PROFILE"], "env GLM_PROFILE"
     if not chosen and data.get("default_profile"):
         chosen, chosen_src = data["default_profile"], f"default_profile in {path}"
-    prof: dict[str, Any] = {}
-    if chosen:
-        if chosen not in profiles:
-            known = ", ".join(sorted(profiles)) or "none defined"
-            raise ConfigError(f"unknown profile {chosen!r} (from {chosen_src}) in {path}",
-                              f"profiles: {known}")
-        body = profiles[chosen] or {}
-        if not isinstance(body, dict):
-            raise ConfigError(f"{path}: `profiles.{chosen}` must be a mapping")
-        prof = _profile_layer(path, body, f"profiles.{chosen}.", f"profile {chosen!r}", set())
+    # Every profile is checked, not only the chosen one: a typo should not wait to bite.
+    layers: dict[str, dict[str, Any]] = {}
+    for name, body in profiles.items():
+        if not isinstance(body or {}, dict):
+            raise ConfigError(f"{path}: `profiles.{name}` must be a mapping")
+        layers[str(name)] = _profile_layer(path, body or {}, f"profiles.{name}.", f"profile {name!r}", set())
+        _presets(path, layers[str(name)].get("presets"), f"profiles.{name}.")
+    if chosen and chosen not in layers:
+        known = ", ".join(sorted(layers)) or "none defined"
+        raise ConfigError(f"unknown profile {chosen!r} (from {chosen_src}) in {path}", f"profiles: {known}")
+    prof = layers.get(chosen, {}) if chosen else {}
 
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}

@@ -1,0 +1,91 @@
+"""Shared fixtures: a test App with fake streams and an isolated config/data home."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+FAKE_KEY = "fake-key-id.fake-secret-0000"
+
+
+def glm_executable() -> list[str]:
+    """Return the argv prefix that runs the installed `glm`."""
+    exe = Path(sys.executable).parent / "glm"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "glm_cli"]
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """An empty HOME with XDG dirs inside tmp_path."""
+    (tmp_path / "config").mkdir()
+    (tmp_path / "data").mkdir()
+    return tmp_path
+
+
+@pytest.fixture
+def env(home: Path) -> dict[str, str]:
+    """A minimal environment: isolated config and data dirs, a fake key, no proxies."""
+    return {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "GLM_API_KEY": FAKE_KEY,
+        "PATH": "/usr/bin:/bin",
+    }
+
+
+@pytest.fixture
+def make_app(env):
+    """Build an App with test streams: make_app(stdin="...", stdout_tty=True, env={...}, transport=...)."""
+    from glm_cli.app import App
+    from glm_cli.iostreams import IOStreams
+
+    def build(stdin: str = "", *, stdin_tty: bool = True, stdout_tty: bool = False,
+              stderr_tty: bool = False, environ: dict[str, str] | None = None, transport=None) -> App:
+        ios = IOStreams.for_test(stdin, stdin_tty=stdin_tty, stdout_tty=stdout_tty, stderr_tty=stderr_tty)
+        return App(ios=ios, environ=dict(env if environ is None else environ), transport=transport,
+                   sleep=lambda s: None)
+
+    return build
+
+
+def write_config(env: dict[str, str], text: str) -> Path:
+    """Write the YAML config where the env points."""
+    path = Path(env["XDG_CONFIG_HOME"]) / "glm" / "config.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def sse_body(*chunks: dict, done: bool = True) -> bytes:
+    """Build an SSE body from chunk dicts, GLM style."""
+    out = "".join(f"data: {json.dumps(c, ensure_ascii=False)}\n\n" for c in chunks)
+    if done:
+        out += "data: [DONE]\n\n"
+    return out.encode()
+
+
+def chunk(content: str | None = None, reasoning: str | None = None, finish: str | None = None,
+          usage: dict | None = None) -> dict:
+    delta: dict = {"role": "assistant"}
+    if content is not None:
+        delta["content"] = content
+    if reasoning is not None:
+        delta["reasoning_content"] = reasoning
+    choice: dict = {"index": 0, "delta": delta}
+    if finish:
+        choice["finish_reason"] = finish
+    out = {"id": "20260101000000abcdef0123456789", "created": 1, "object": "chat.completion.chunk",
+           "model": "glm-4.7", "choices": [choice]}
+    if usage:
+        out["usage"] = usage
+    return out
+
+
+USAGE = {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150,
+         "prompt_tokens_details": {"cached_tokens": 40}, "completion_tokens_details": {"reasoning_tokens": 20}}
