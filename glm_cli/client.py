@@ -134,6 +134,7 @@ class GlmClient:
     sleep: Callable[[float], None] = time.sleep
     log: Callable[[str], None] | None = None
     accept_language: str | None = "en-US,en"
+    pool_size: int | None = None  # connections kept open; batch sets it to its concurrency
 
     def __post_init__(self) -> None:
         self._http: httpx.Client | None = None
@@ -149,7 +150,10 @@ class GlmClient:
             }
             if self.accept_language:
                 headers["Accept-Language"] = self.accept_language
+            keep = self.pool_size or 20  # httpx's default; batch raises it to its concurrency
+            limits = httpx.Limits(max_connections=max(keep, 100), max_keepalive_connections=keep)
             self._http = httpx.Client(
+                limits=limits,
                 base_url=self.base_url,
                 headers=headers,
                 timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),

@@ -45,7 +45,11 @@ class IOStreams:
         try:
             width = os.get_terminal_size(sys.stdout.fileno()).columns
         except (OSError, ValueError, AttributeError):
-            width = int(env.get("COLUMNS", "80") or 80)
+            width = 0
+        # a pty whose size was never set (CI, `script`, docker exec) reports 0 columns
+        if width <= 0:
+            columns = env.get("COLUMNS", "")
+            width = int(columns) if columns.isdigit() and int(columns) > 0 else 80
         no_color = "NO_COLOR" in env or env.get("TERM") == "dumb"
         return cls(
             stdin=sys.stdin,

@@ -94,14 +94,9 @@ def build_chat_request(
         )
     _check_range("temperature", v.get("temperature"), 0.0, 1.0)
     _check_range("top_p", v.get("top_p"), 0.01, 1.0)
-    max_tokens = v.get("max_tokens")
-    if max_tokens is not None:
-        if max_tokens < 1:
-            raise UsageError(f"--max-tokens must be at least 1, got {max_tokens}")
-        if info is not None and info.max_output and max_tokens > info.max_output:
-            raise UsageError(
-                f"--max-tokens {max_tokens} is more than {model} can produce ({info.max_output})",
-            )
+    from glm_cli.catalogue import check_max_tokens
+
+    check_max_tokens(info, model, v.get("max_tokens"))
     if len(knobs.stop) > 4:
         raise UsageError("at most 4 --stop sequences (GLM documents only one)")
 

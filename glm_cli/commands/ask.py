@@ -228,16 +228,13 @@ def reply_record(reply: Reply, content: str | None = None) -> dict[str, Any]:
 
 def usage_text(app: App, settings: Settings, reply: Reply) -> str:
     """Return the one-line token and cost summary for a reply."""
-    from glm_cli.catalogue import endpoint_family, estimate_cost, format_cost
+    from glm_cli.catalogue import cost_text
     from glm_cli.events import Usage
     from glm_cli.render import format_usage_line
 
     usage = reply.usage or Usage()
-    catalogue = app.catalogue(settings)
-    cost = estimate_cost(catalogue.get(reply.model or settings.values["model"]),
-                         endpoint_family(settings.base_url), usage.prompt_tokens,
-                         usage.cached_tokens, usage.completion_tokens)
-    return format_usage_line(usage, format_cost(*cost) if cost else None)
+    model = reply.model or settings.values["model"]
+    return format_usage_line(usage, cost_text(app.catalogue(settings), settings.base_url, {model: usage}))
 
 
 def _finish_check(reply: Reply) -> int:

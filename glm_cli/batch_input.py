@@ -1,0 +1,288 @@
+"""Batch input: read JSONL or text lazily, turn each line into an Item, build its request body."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import IO, TYPE_CHECKING, Any
+
+from glm_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from glm_cli.catalogue import Catalogue
+    from glm_cli.config import Settings
+
+CHAT_URL = "/v4/chat/completions"
+FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# Per-line overrides of settings: field -> accepted types.
+SETTING_FIELDS: dict[str, tuple[type, ...]] = {
+    "model": (str,), "system": (str,), "temperature": (int, float), "top_p": (int, float),
+    "max_tokens": (int,), "thinking": (bool,),
+}
+# Batch-API body keys that map onto settings; every other body key is sent as it is.
+BODY_SETTINGS = ("model", "temperature", "top_p", "max_tokens")
+BODY_IGNORED = ("messages", "stream", "request_id", "thinking")
+TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", list: "a list"}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One input line: its id and request parts, or the reason it cannot be sent."""
+
+    line: int
+    id: str
+    prompt: str | None = None
+    messages: list[dict[str, Any]] | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    json_mode: bool | None = None
+    stop: tuple[str, ...] = ()
+    error: str | None = None
+
+
+def default_id(line: int) -> str:
+    """Return the stable id of a line that has none."""
+    return f"line-{line}"
+
+
+def apply_template(template: str, fields: dict[str, Any]) -> str:
+    """Fill `{input}` / `{field}`; a template without fields gets the input after a blank line."""
+    names = FIELD.findall(template)
+    if not names:
+        return f"{template}\n\n{fields['input']}" if fields.get("input") is not None else template
+    missing = [n for n in dict.fromkeys(names) if fields.get(n) is None]
+    if missing:
+        what = "the line has no prompt" if missing[0] == "input" else "the line has no such field"
+        raise ValueError(f"template field {{{missing[0]}}} is missing ({what})")
+
+    def value(m: re.Match[str]) -> str:
+        v = fields[m.group(1)]
+        return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+
+    return FIELD.sub(value, template)
+
+
+def _type_name(types: tuple[type, ...]) -> str:
+    if float in types:
+        return "a number"
+    return " or ".join(TYPE_NAMES[t] for t in types)
+
+
+def _typed(obj: dict[str, Any], key: str, types: tuple[type, ...]) -> Any:
+    value = obj.get(key)
+    if value is None:
+        return None
+    # bool is an int subclass: `"max_tokens": true` must not pass as an integer.
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        raise ValueError(f"`{key}` must be {_type_name(types)}, got {json.dumps(value, ensure_ascii=False)[:40]}")
+    return value
+
+
+def item_id(obj: Any, line: int) -> str:
+    """Return a line's id: `custom_id` (Batch-API shape) or `id`, else one from its line number."""
+    if not isinstance(obj, dict):
+        return default_id(line)
+    value = obj.get("custom_id" if _is_batch_api(obj) else "id")
+    if value is None or value == "" or isinstance(value, bool) or not isinstance(value, (str, int)):
+        return default_id(line)
+    return str(value)
+
+
+def _is_batch_api(obj: dict[str, Any]) -> bool:
+    return "custom_id" in obj or "body" in obj
+
+
+def _check_id(obj: dict[str, Any], key: str) -> None:
+    value = obj.get(key)
+    if value not in (None, "") and (isinstance(value, bool) or not isinstance(value, (str, int))):
+        raise ValueError(f"`{key}` must be a string or an integer")
+
+
+def _check_messages(messages: Any) -> list[dict[str, Any]]:
+    if not isinstance(messages, list) or not messages:
+        raise ValueError("`messages` must be a non-empty list")
+    for m in messages:
+        if not isinstance(m, dict) or not isinstance(m.get("role"), str):
+            raise ValueError("every message must be an object with a `role`")
+    return messages
+
+
+def _batch_api_item(obj: dict[str, Any], line: int) -> Item:
+    _check_id(obj, "custom_id")
+    url = obj.get("url", CHAT_URL)
+    if url not in (CHAT_URL, "/chat/completions", "/api/paas/v4/chat/completions"):
+        raise ValueError(f"only {CHAT_URL} lines can be run, got url {url!r}")
+    body = obj.get("body")
+    if not isinstance(body, dict):
+        raise ValueError("`body` must be an object")
+    settings = {k: _typed(body, k, SETTING_FIELDS[k]) for k in BODY_SETTINGS}
+    thinking = body.get("thinking")
+    if isinstance(thinking, dict):
+        settings["thinking"] = thinking.get("type") != "disabled"
+        if "clear_thinking" in thinking:
+            settings["clear_thinking"] = bool(thinking["clear_thinking"])
+    extra = {k: v for k, v in body.items() if k not in BODY_SETTINGS and k not in BODY_IGNORED}
+    return Item(line=line, id=item_id(obj, line), messages=_check_messages(body.get("messages")),
+                settings={k: v for k, v in settings.items() if v is not None}, extra=extra)
+
+
+def _object_item(obj: dict[str, Any], line: int, template: str | None) -> Item:
+    if _is_batch_api(obj):
+        return _batch_api_item(obj, line)
+    _check_id(obj, "id")
+    settings = {k: _typed(obj, k, t) for k, t in SETTING_FIELDS.items()}
+    stop = _typed(obj, "stop", (str, list)) or ()
+    stop = (stop,) if isinstance(stop, str) else tuple(str(s) for s in stop)
+    common = dict(line=line, id=item_id(obj, line), settings={k: v for k, v in settings.items() if v is not None},
+                  json_mode=_typed(obj, "json", (bool,)), stop=stop)
+    if obj.get("messages") is not None:
+        return Item(messages=_check_messages(obj["messages"]), **common)
+    prompt = _typed(obj, "prompt", (str,))
+    if template:
+        prompt = apply_template(template, {**obj, "input": prompt})
+    if not prompt or not prompt.strip():
+        raise ValueError("no `prompt` or `messages` (or an empty prompt)")
+    return Item(prompt=prompt, **common)
+
+
+def parse_line(text: str, line: int, *, text_mode: bool = False, template: str | None = None) -> Item:
+    """Turn one input line into an Item; a bad line becomes an Item whose `error` says why."""
+    if text_mode:
+        prompt = apply_template(template, {"input": text}) if template else text
+        return Item(line=line, id=default_id(line), prompt=prompt)
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        why = f"line {line}: not valid JSON ({exc.msg}, column {exc.colno})"
+        return Item(line=line, id=default_id(line), error=why)
+    try:
+        if isinstance(obj, str):
+            prompt = apply_template(template, {"input": obj}) if template else obj
+            if not prompt.strip():
+                raise ValueError("the prompt is empty")
+            return Item(line=line, id=default_id(line), prompt=prompt)
+        if isinstance(obj, dict):
+            return _object_item(obj, line, template)
+        raise ValueError(f"expected a JSON string or object, got {type(obj).__name__}")
+    except ValueError as exc:
+        return Item(line=line, id=item_id(obj, line), error=f"line {line}: {exc}")
+
+
+def iter_raw_lines(stream: IO[bytes]) -> Iterator[tuple[int, str]]:
+    """Yield (line number, text) for each non-blank line, lazily; a UTF-8 BOM is ignored."""
+    for number, raw in enumerate(stream, start=1):
+        text = raw.decode("utf-8", errors="replace")
+        if number == 1 and text.startswith("\ufeff"):
+            text = text[1:]
+        text = text.rstrip("\r\n")
+        if text.strip():
+            yield number, text
+
+
+def iter_items(stream: IO[bytes], *, text_mode: bool = False, template: str | None = None) -> Iterator[Item]:
+    """Yield an Item per non-blank line without holding the file in memory."""
+    for number, text in iter_raw_lines(stream):
+        yield parse_line(text, number, text_mode=text_mode, template=template)
+
+
+def line_settings(item: Item, settings: Settings) -> Settings:
+    """Return the run's settings with this line's overrides on top."""
+    if not item.settings:
+        return settings
+    values = {**settings.values, **item.settings}
+    sources = {**settings.sources, **{k: f"input line {item.line}" for k in item.settings}}
+    return replace(settings, values=values, sources=sources)
+
+
+def build_body(item: Item, settings: Settings, catalogue: Catalogue | None, *, stream: bool = False,
+               json_mode: bool = False, stop: tuple[str, ...] = (), request_id: str | None = None) -> dict[str, Any]:
+    """Build the line's chat body with THE request builder; raise UsageError when it is invalid."""
+    from glm_cli.request import Knobs, build_chat_request, build_messages
+
+    if item.error:
+        raise UsageError(item.error)
+    s = line_settings(item, settings)
+    system = s.values.get("system")
+    if item.messages is not None:
+        messages = list(item.messages)
+        if system and not any(m.get("role") == "system" for m in messages):
+            messages.insert(0, {"role": "system", "content": system})
+    else:
+        messages = build_messages(item.prompt, system=system)
+    knobs = Knobs(stream=stream, json_mode=json_mode if item.json_mode is None else item.json_mode,
+                  stop=item.stop or stop, request_id=request_id, extra=item.extra)
+    return build_chat_request(s, messages, knobs, catalogue)
+
+
+@dataclass(frozen=True)
+class InputScan:
+    """What a first pass over the input found: how many lines, and ids used more than once."""
+
+    total: int
+    duplicates: dict[str, list[int]]
+
+
+def _scan_ids(stream: IO[bytes], text_mode: bool) -> Iterator[tuple[int, str]]:
+    """Yield (line, id) cheaply: the same ids parse_line gives, without building requests."""
+    for number, text in iter_raw_lines(stream):
+        if text_mode:
+            yield number, default_id(number)
+            continue
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            obj = None
+        yield number, item_id(obj, number)
+
+
+def scan_input(stream: IO[bytes], *, text_mode: bool = False) -> InputScan:
+    """Count the lines and find duplicate ids, holding 8 bytes per line (hashes, not ids)."""
+    from array import array
+    from itertools import islice
+
+    hashes = array("q")
+    total = 0
+    for _, line_id in _scan_ids(stream, text_mode):
+        total += 1
+        if not text_mode:  # numbered lines never clash
+            hashes.append(hash(line_id))
+    ordered = sorted(hashes)
+    del hashes
+    clashes = {a for a, b in zip(ordered, islice(ordered, 1, None), strict=False) if a == b}
+    del ordered
+    if not clashes:
+        return InputScan(total, {})
+    # Second pass, only when hashes clash: name the real duplicates and their lines.
+    stream.seek(0)
+    lines: dict[str, list[int]] = {}
+    for number, line_id in _scan_ids(stream, text_mode):
+        if hash(line_id) in clashes:
+            lines.setdefault(line_id, []).append(number)
+    return InputScan(total, {k: v for k, v in lines.items() if len(v) > 1})
+
+
+def open_input(path: str, stdin: IO[Any] | None, *, spool: bool) -> IO[bytes]:
+    """Open the input as bytes; stdin ("-") is copied to a temporary file when it must be read twice."""
+    import shutil
+    import sys
+    import tempfile
+
+    if path != "-":
+        try:
+            return open(path, "rb")  # noqa: SIM115 - the caller closes it
+        except OSError as exc:
+            raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    source = stdin if stdin is not None else sys.stdin
+    raw = getattr(source, "buffer", None)
+    if raw is None:  # a text stream (tests): encode it
+        import io
+
+        raw = io.BytesIO(source.read().encode("utf-8"))
+    if not spool:
+        return raw
+    tmp = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
+    shutil.copyfileobj(raw, tmp, 1 << 20)
+    tmp.seek(0)
+    return tmp

@@ -1,0 +1,84 @@
+"""What a batch does with each outcome: retry, record the error, or stop the whole run."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from glm_cli.errors import AUTH, RATE_LIMIT, GlmError, NetworkError
+
+if TYPE_CHECKING:
+    from glm_cli.events import Reply
+
+THROTTLE_CODES = {"1302", "1303", "1305"}
+# finish_reason values that make a record an error although an answer arrived.
+BAD_FINISH = {"length", "model_context_window_exceeded", "sensitive"}
+MAX_RETRY_AFTER = 60.0
+
+
+class FinishError(GlmError):
+    """An answer arrived but is not a success: cut, filtered, or not the JSON asked for."""
+
+    def __init__(self, message: str, code: str, *, retry: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.retry = retry
+
+
+def is_retry(err: GlmError) -> bool:
+    """Whether to try the line again: rate limits, 5xx, network, or a first invalid-JSON answer."""
+    from glm_cli.client import is_retryable
+
+    return is_retryable(err) or (isinstance(err, FinishError) and err.retry)
+
+
+def is_fatal(err: GlmError) -> bool:
+    """Whether an error is about the account, not the line (no balance, quota, auth): stop at once."""
+    return not is_retry(err) and err.exit_code in (AUTH, RATE_LIMIT)
+
+
+def is_throttle(err: GlmError) -> bool:
+    """Whether the server asked us to slow down (429, GLM 1302/1303/1305)."""
+    if not is_retry(err):
+        return False
+    return getattr(err, "status", None) == 429 or getattr(err, "code", None) in THROTTLE_CODES
+
+
+def error_code(err: GlmError) -> str:
+    """Return the record's error code: the GLM code, else the HTTP status, else the error kind."""
+    code = getattr(err, "code", None) or getattr(err, "status", None)
+    if code:
+        return str(code)
+    return "network_error" if isinstance(err, NetworkError) else "error"
+
+
+def retry_after(err: GlmError) -> float | None:
+    """Return the server's Retry-After in seconds (capped), if it sent one."""
+    after = getattr(err, "retry_after", None)
+    return None if after is None else min(after, MAX_RETRY_AFTER)
+
+
+def backoff(err: GlmError, attempt: int, base: float, cap: float) -> float:
+    """Seconds before the next try: Retry-After when given, else exponential with jitter."""
+    after = retry_after(err)
+    if after is not None:
+        return after
+    return min(base * 2 ** (attempt - 1), cap) * (1 - random.random() * 0.25)
+
+
+def finish_error(reply: Reply, wants_json: bool, validate: Callable[[str], str] | None,
+                 attempt: int) -> GlmError | None:
+    """Return why a reply that arrived is still not a success, or None."""
+    reason = reply.finish_reason or ""
+    if reason == "network_error":
+        return NetworkError("the service reported a network error mid-answer (finish_reason network_error)")
+    if reason in BAD_FINISH:
+        return FinishError(f"the answer is not whole (finish_reason {reason})", reason)
+    if wants_json and validate is not None:
+        try:
+            validate(reply.content)
+        except GlmError as err:
+            # One automatic second try: a model that slipped once usually gets it right.
+            return FinishError(err.message, "invalid_json", retry=attempt == 1)
+    return None

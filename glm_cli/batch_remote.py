@@ -1,0 +1,203 @@
+"""Zhipu's Batch API: convert input to request files, upload, create, poll, and read results back."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from glm_cli.batch_input import CHAT_URL, Item, build_body
+from glm_cli.batch_output import error_record, ok_record
+from glm_cli.errors import GlmError
+
+if TYPE_CHECKING:
+    from glm_cli.catalogue import Catalogue
+    from glm_cli.client import GlmClient
+    from glm_cli.config import Settings
+
+MAX_LINES = 50_000  # per uploaded file (zhipu-api.md §7.1)
+MAX_BYTES = 100 * 1024 * 1024
+TERMINAL = {"completed", "failed", "expired", "cancelled"}
+
+
+@dataclass
+class Part:
+    """One request file to upload: one model, at most MAX_LINES lines and MAX_BYTES bytes."""
+
+    model: str
+    fh: IO[bytes]
+    lines: int = 0
+    size: int = 0
+    first_line: int = 0
+
+
+def request_lines(items: Iterable[Item], settings: Settings, catalogue: Catalogue | None, *,
+                  json_mode: bool = False, stop: tuple[str, ...] = ()) -> Iterator[tuple[Item, dict[str, Any] | None]]:
+    """Yield (item, Batch-API request line), or (item, None) for a line that cannot be sent."""
+    for item in items:
+        try:
+            body = build_body(item, settings, catalogue, stream=False, json_mode=json_mode, stop=stop)
+        except GlmError as err:
+            yield (item if item.error else Item(line=item.line, id=item.id, error=f"line {item.line}: {err.message}"),
+                   None)
+            continue
+        body.pop("stream", None)
+        yield item, {"custom_id": item.id, "method": "POST", "url": CHAT_URL, "body": body}
+
+
+def split_parts(lines: Iterable[tuple[Item, dict[str, Any]]], *, max_lines: int = MAX_LINES,
+                max_bytes: int = MAX_BYTES, tmpdir: str | None = None) -> list[Part]:
+    """Write request lines into temporary files: one model per file, split at the size limits."""
+    open_parts: dict[str, Part] = {}
+    done: list[Part] = []
+    for item, line in lines:
+        data = (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
+        model = line["body"]["model"]
+        part = open_parts.get(model)
+        if part is not None and (part.lines >= max_lines or part.size + len(data) > max_bytes):
+            done.append(part)
+            part = None
+        if part is None:
+            part = open_parts[model] = Part(model, tempfile.TemporaryFile(dir=tmpdir), first_line=item.line)
+        part.fh.write(data)
+        part.lines += 1
+        part.size += len(data)
+    done.extend(open_parts.values())
+    for part in done:
+        part.fh.flush()
+        part.fh.seek(0)
+    return sorted(done, key=lambda p: p.first_line)
+
+
+def upload(client: GlmClient, part: Part, filename: str) -> dict[str, Any]:
+    """Upload a request file (`POST /files`, purpose batch); return the file object."""
+    part.fh.seek(0)
+    return client.request_json("POST", "/files", data={"purpose": "batch"},
+                               files={"file": (filename, part.fh, "application/jsonl")})
+
+
+def create_batch(client: GlmClient, file_id: str, metadata: dict[str, str]) -> dict[str, Any]:
+    """Create a batch over an uploaded file (`POST /batches`)."""
+    return client.request_json("POST", "/batches", json={
+        "input_file_id": file_id, "endpoint": CHAT_URL, "completion_window": "24h",
+        "auto_delete_input_file": True, "metadata": metadata})
+
+
+def get_batch(client: GlmClient, batch_id: str) -> dict[str, Any]:
+    """Return a batch object (`GET /batches/{id}`)."""
+    return client.request_json("GET", f"/batches/{batch_id}")
+
+
+def cancel_batch(client: GlmClient, batch_id: str) -> dict[str, Any]:
+    """Ask for a batch to be cancelled; return it (status `cancelling`)."""
+    return client.request_json("POST", f"/batches/{batch_id}/cancel")
+
+
+def list_batches(client: GlmClient, limit: int = 20, after: str | None = None) -> dict[str, Any]:
+    """Return a page of batches (`GET /batches`)."""
+    params: dict[str, Any] = {"limit": limit}
+    if after:
+        params["after"] = after
+    return client.request_json("GET", "/batches", params=params)
+
+
+def result_record(obj: dict[str, Any]) -> dict[str, Any] | None:
+    """Convert one line of a batch output or error file to a local output record."""
+    from glm_cli.batch_policy import BAD_FINISH
+    from glm_cli.batch_runner import collect
+    from glm_cli.sse import chunk_to_deltas
+
+    custom_id = obj.get("custom_id")
+    response = obj.get("response") if isinstance(obj.get("response"), dict) else {}
+    if custom_id is None:
+        return None
+    status = response.get("status_code")
+    body = response.get("body") if isinstance(response.get("body"), dict) else {}
+    if status == 200 and "choices" in body:
+        reply = collect(chunk_to_deltas(body))
+        bad = reply.finish_reason if reply.finish_reason in BAD_FINISH else None
+        error = {"code": bad, "message": f"the answer is not whole (finish_reason {bad})"} if bad else None
+        return ok_record(str(custom_id), None, reply, attempts=None, request_id=body.get("request_id"), error=error)
+    err = body.get("error") if isinstance(body.get("error"), dict) else {}
+    code = str(err.get("code") or status or "error")
+    message = str(err.get("message") or obj.get("error") or f"HTTP {status}")
+    return error_record(str(custom_id), None, code, message, status=status, attempts=None)
+
+
+def iter_results(client: GlmClient, batch: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Download a batch's output and error files and yield local records."""
+    for key in ("output_file_id", "error_file_id"):
+        file_id = batch.get(key)
+        if not file_id:
+            continue
+        data = client.request_bytes("GET", f"/files/{file_id}/content", headers={"Accept": "application/binary"})
+        for raw in data.splitlines():
+            try:
+                record = result_record(json.loads(raw))
+            except ValueError:
+                record = None
+            if record is not None:
+                yield record
+
+
+def parse_time(value: Any) -> float | None:
+    """Return seconds since the epoch from seconds or milliseconds (the API uses both)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+        return None
+    return value / 1000.0 if value > 1e11 else float(value)
+
+
+def manifest_dir(environ: dict[str, str]) -> Path:
+    """Return where `submit` remembers which input each batch came from."""
+    base = environ.get("XDG_DATA_HOME") or str(Path(environ.get("HOME", "~")) / ".local" / "share")
+    return Path(base).expanduser() / "glm" / "batches"
+
+
+def save_manifest(environ: dict[str, str], batch_id: str, info: dict[str, Any]) -> None:
+    """Remember a submitted batch's input file and part (for `fetch` to name missing ids)."""
+    directory = manifest_dir(environ)
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / f".{batch_id}.tmp"
+    tmp.write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, directory / f"{_safe(batch_id)}.json")
+
+
+def load_manifest(environ: dict[str, str], batch_id: str) -> dict[str, Any] | None:
+    """Return what `submit` remembered about a batch, or None."""
+    try:
+        return json.loads((manifest_dir(environ) / f"{_safe(batch_id)}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _safe(batch_id: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in batch_id)
+
+
+def submitted_input(environ: dict[str, str], batch_ids: list[str]) -> tuple[str, bool] | None:
+    """Return (input path, text mode) the batches were submitted from, if known and still there."""
+    manifests = [load_manifest(environ, b) for b in batch_ids]
+    inputs = {m.get("input") for m in manifests if m}
+    if len(inputs) != 1 or None in inputs or not all(manifests):
+        return None
+    path = str(next(iter(inputs)))
+    return (path, bool(manifests[0].get("text"))) if os.path.exists(path) else None  # type: ignore[union-attr]
+
+
+def missing_ids(path: str, text_mode: bool, done: Callable[[str], bool], show: int) -> tuple[int, list[str]]:
+    """Count the input's ids that are not `done`; return the count and the first `show` of them."""
+    from glm_cli.batch_input import iter_items
+
+    names: list[str] = []
+    count = 0
+    with open(path, "rb") as fh:
+        for item in iter_items(fh, text_mode=text_mode):
+            if not done(item.id):
+                count += 1
+                if len(names) < show:
+                    names.append(item.id)
+    return count, names

@@ -1,0 +1,299 @@
+"""The local batch engine: N workers, shared rate limits, retries by class, a clean stop."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import queue
+import re
+import secrets
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from glm_cli import batch_policy as policy
+from glm_cli.batch_input import Item, build_body
+from glm_cli.batch_limits import WAIT_SLICE, AdaptiveLimiter, TokenBucket
+from glm_cli.batch_output import RecordSink, RecordWriter, ResumeState, Stats, error_record, ok_record
+from glm_cli.errors import GlmError
+
+if TYPE_CHECKING:
+    from glm_cli.catalogue import Catalogue
+    from glm_cli.client import GlmClient
+    from glm_cli.config import Settings
+    from glm_cli.events import Reply
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """How to run a batch (everything but the input and the output)."""
+
+    concurrency: int = 8
+    rpm: float | None = None
+    tpm: float | None = None
+    max_retries: int = 8
+    backoff_base: float = 0.5
+    backoff_cap: float = 20.0
+    ordered: bool = False
+    retry_failed: bool = False
+    keep_reasoning: bool = True
+    stream: bool = False
+    json_mode: bool = False
+    stop: tuple[str, ...] = ()
+    limit: int | None = None
+    grace: float = 10.0
+
+
+def collect(deltas: Iterable[Any]) -> Reply:
+    """Accumulate a stream of deltas into the finished reply."""
+    from glm_cli.events import ReplyBuilder
+
+    builder = ReplyBuilder()
+    for delta in deltas:
+        builder.add(delta)
+    return builder.build()
+
+
+def request_id_for(item_id: str, tag: str, attempt: int) -> str:
+    """Return a request_id that names the line, unique per run and attempt (GLM rejects reuse: 1231)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", item_id)
+    if safe != item_id or len(safe) > 40:  # shortened or changed: a digest keeps distinct ids distinct
+        safe = f"{safe[:31]}.{hashlib.sha1(item_id.encode('utf-8')).hexdigest()[:8]}"
+    return f"{safe}-{tag}-{attempt}"
+
+
+class BatchRunner:
+    """Send every item through the one client with bounded, adaptive concurrency."""
+
+    def __init__(self, cfg: RunConfig, client: GlmClient, settings: Settings, catalogue: Catalogue | None,
+                 writer: RecordWriter, *, validate: Callable[[str], str] | None = None,
+                 on_record: Callable[[], None] | None = None, clock: Callable[[], float] = time.monotonic):
+        self.cfg, self.client, self.settings, self.catalogue = cfg, client, settings, catalogue
+        self.validate, self.clock, self.on_record = validate, clock, on_record
+        self.stats = Stats(started=clock())
+        self.sink = RecordSink(writer, self.stats, ordered=cfg.ordered, window=max(64, 4 * cfg.concurrency),
+                               on_record=on_record)
+        self.writer = writer
+        self.limiter = AdaptiveLimiter(cfg.concurrency, clock=clock)
+        self.rpm = TokenBucket(cfg.rpm, clock=clock) if cfg.rpm else None
+        self.tpm = TokenBucket(cfg.tpm, clock=clock) if cfg.tpm else None
+        self.stopping = threading.Event()  # no new requests: Ctrl-C, SIGTERM or a fatal error
+        self.abandon = threading.Event()  # and stop waiting for the requests in flight
+        self.fatal: GlmError | None = None
+        self.interrupted_at: float | None = None
+        self.tag = secrets.token_hex(3)
+        self.completion_avg = 512.0  # tokens; the --tpm estimate learns from real answers
+        self._queue: queue.Queue[tuple[int, Item] | None] = queue.Queue(maxsize=2 * cfg.concurrency)
+
+    def listen(self, on_record: Callable[[], None]) -> None:
+        """Call `on_record` after each record is written (and now and then while skipping)."""
+        self.on_record = self.sink.on_record = on_record
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether a signal stopped the run."""
+        return self.interrupted_at is not None
+
+    # -- the main thread: dispatch, wait, stop -------------------------------------------------
+
+    def run(self, items: Iterable[Item], state: ResumeState | None = None) -> Stats:
+        """Run every item not already done; return the counters. Handles SIGINT/SIGTERM meanwhile."""
+        workers = [threading.Thread(target=self._work, daemon=True, name=f"glm-batch-{i}")
+                   for i in range(self.cfg.concurrency)]
+        with self._signals():
+            for w in workers:
+                w.start()
+            self._dispatch(items, state)
+            self._end_dispatch(len(workers))
+            for w in workers:
+                while w.is_alive() and not self._overdue():
+                    w.join(WAIT_SLICE)
+        self.sink.flush()
+        self.writer.close()  # requests still in flight (abandoned) can no longer write
+        return self.stats
+
+    def _dispatch(self, items: Iterable[Item], state: ResumeState | None) -> None:
+        seq = taken = 0
+        for item in items:
+            if self.writer.error is not None:  # the output cannot take records: stop sending
+                self.stop()
+            if self.stopping.is_set() or (self.cfg.limit is not None and taken >= self.cfg.limit):
+                return
+            taken += 1
+            if state is not None and self._skip(item, state):
+                continue
+            if not self.sink.reserve(self.stopping):
+                return
+            if item.error:
+                self.sink.emit(seq, error_record(item.id, item.line, "invalid_line", item.error))
+            elif not self._put((seq, item)):
+                self.sink.emit(seq, None)
+                return
+            seq += 1
+
+    def _skip(self, item: Item, state: ResumeState) -> bool:
+        if item.id in state.ok:
+            self.stats.skipped_ok += 1
+        elif not self.cfg.retry_failed and item.id in state.failed:
+            self.stats.skipped_failed += 1
+        else:
+            return False
+        if self.on_record and (self.stats.skipped_ok + self.stats.skipped_failed) % 256 == 0:
+            self.on_record()
+        return True
+
+    def _put(self, task: tuple[int, Item] | None, *, force: bool = False) -> bool:
+        while True:
+            try:
+                self._queue.put(task, timeout=WAIT_SLICE)
+                return True
+            except queue.Full:
+                if self._overdue() if force else self.stopping.is_set():
+                    return False
+
+    def _end_dispatch(self, workers: int) -> None:
+        """Drop queued lines when stopping (they run on resume), then tell each worker to finish."""
+        while self.stopping.is_set():
+            try:
+                task = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if task is not None:
+                self.sink.emit(task[0], None)
+        for _ in range(workers):
+            if not self._put(None, force=True):
+                return
+
+    def _overdue(self) -> bool:
+        """Whether to stop waiting for requests in flight (second signal, SIGTERM, grace over)."""
+        if self.interrupted_at is not None and self.clock() - self.interrupted_at > self.cfg.grace:
+            self.abandon.set()
+        return self.abandon.is_set()
+
+    @contextlib.contextmanager
+    def _signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+        for s in old:
+            signal.signal(s, self._on_signal)
+        try:
+            yield
+        finally:
+            for s, handler in old.items():
+                signal.signal(s, handler)
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        # First Ctrl-C: no new requests; those in flight may finish (up to `grace` seconds).
+        # A second Ctrl-C, or SIGTERM: stop waiting for them; they run again on resume.
+        if self.interrupted_at is not None or signum == signal.SIGTERM:
+            self.abandon.set()
+        if self.interrupted_at is None:
+            self.interrupted_at = self.clock()
+        self.stop()
+
+    def stop(self) -> None:
+        """Dispatch nothing more (what is in flight may finish)."""
+        self.stopping.set()
+        self.limiter.wake()
+
+    # -- worker threads ------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while (task := self._queue.get()) is not None:
+            seq, item = task
+            if self.stopping.is_set():
+                self.sink.emit(seq, None)
+                continue
+            try:
+                record = self._process(item)
+            except Exception as exc:  # a bug must cost one record, not the run
+                record = error_record(item.id, item.line, "internal", f"{exc.__class__.__name__}: {exc}")
+            self.sink.emit(seq, record)
+
+    def _process(self, item: Item) -> dict[str, Any] | None:
+        """Return the line's record after retries, or None if the run stopped first."""
+        attempt = 0
+        while not self.stopping.is_set():
+            attempt += 1
+            request_id = request_id_for(item.id, self.tag, attempt)
+            try:
+                body = build_body(item, self.settings, self.catalogue, stream=self.cfg.stream,
+                                  json_mode=self.cfg.json_mode, stop=self.cfg.stop, request_id=request_id)
+            except GlmError as err:
+                return error_record(item.id, item.line, "invalid_request", err.message, attempts=0)
+            record = self._attempt(item, body, attempt, request_id)
+            if record is not None:
+                return record
+        return None
+
+    def _attempt(self, item: Item, body: dict[str, Any], attempt: int, request_id: str) -> dict[str, Any] | None:
+        """Send once; return the final record, or None to try again (after the backoff)."""
+        estimate = self._estimate(body)
+        if not self._take_slot(estimate):
+            return None
+        started = self.clock()
+        reply: Reply | None = None
+        try:
+            reply = collect(self.client.chat(body))
+            wants_json = (body.get("response_format") or {}).get("type") == "json_object"
+            err = policy.finish_error(reply, wants_json, self.validate, attempt)
+        except GlmError as exc:
+            err = exc
+        finally:
+            self.limiter.release()
+        latency = int((self.clock() - started) * 1000)
+        self._charge(reply, estimate)
+        meta = dict(attempts=attempt, latency_ms=latency, request_id=request_id)
+        if reply is not None and (err is None or not policy.is_retry(err)):
+            self.limiter.on_success()
+            error = {"code": policy.error_code(err), "message": err.message} if err else None
+            return ok_record(item.id, item.line, reply, keep_reasoning=self.cfg.keep_reasoning, error=error, **meta)
+        assert err is not None
+        if self._should_retry(err, attempt):
+            return None
+        if self.stopping.is_set() and policy.is_retry(err):
+            return None  # stopped mid-retry: no record, the line runs again on resume
+        return error_record(item.id, item.line, policy.error_code(err), err.message,
+                            status=getattr(err, "status", None), **meta)
+
+    def _should_retry(self, err: GlmError, attempt: int) -> bool:
+        """Apply the error to the run (stop, slow down); wait out the backoff if the line gets another try."""
+        if policy.is_fatal(err) and self.fatal is None:
+            self.fatal = err
+            self.stop()
+        if policy.is_throttle(err):
+            # Fewer requests in flight for everyone; a pause for everyone only when the server names one.
+            self.limiter.on_throttle(policy.retry_after(err) or 0.0)
+        if not policy.is_retry(err) or attempt > self.cfg.max_retries:
+            return False
+        delay = policy.backoff(err, attempt, self.cfg.backoff_base, self.cfg.backoff_cap)
+        if self.stopping.wait(delay):
+            return False
+        with self.stats.lock:
+            self.stats.retries += 1
+        return True
+
+    def _take_slot(self, estimate: float) -> bool:
+        if self.rpm is not None and not self.rpm.acquire(1, self.stopping):
+            return False
+        if self.tpm is not None and not self.tpm.acquire(estimate, self.stopping):
+            return False
+        return self.limiter.acquire(self.stopping)
+
+    def _estimate(self, body: dict[str, Any]) -> float:
+        chars = sum(len(str(m.get("content") or "")) for m in body.get("messages", []))
+        return chars / 3 + self.completion_avg
+
+    def _charge(self, reply: Reply | None, estimate: float) -> None:
+        """Settle the tokens/min bucket with what the request really used (a failure is refunded)."""
+        if self.tpm is None:
+            return
+        usage = reply.usage if reply is not None else None
+        self.tpm.adjust((usage.total_tokens if usage else 0) - estimate)
+        if usage and usage.completion_tokens:
+            self.completion_avg = 0.9 * self.completion_avg + 0.1 * usage.completion_tokens

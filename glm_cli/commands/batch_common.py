@@ -1,0 +1,112 @@
+"""What `glm batch run` and `glm batch submit` share: request options, settings, checked input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from glm_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from glm_cli.app import App
+    from glm_cli.batch_input import Item
+    from glm_cli.catalogue import Catalogue
+    from glm_cli.config import Settings
+
+
+@dataclass(frozen=True)
+class RequestOptions:
+    """What every line's request is built from (shared by `run` and `submit`)."""
+
+    text: bool = False
+    template: str | None = None
+    model: str | None = None
+    system: str | None = None
+    preset: str | None = None
+    profile: str | None = None
+    endpoint: str | None = None
+    think: bool | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: tuple[str, ...] = ()
+    json_mode: bool | None = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    settings: Settings
+    catalogue: Catalogue
+    template: str | None
+    json_mode: bool
+
+
+def prepare(ro: RequestOptions, app: App) -> Prepared:
+    """Resolve settings, preset template and JSON mode; check the flags once, before any line."""
+    from glm_cli.commands.options import setting_flags
+    from glm_cli.request import Knobs, build_chat_request, build_messages
+
+    flags = setting_flags(model=ro.model, system=ro.system, endpoint=ro.endpoint, thinking=ro.think,
+                          temperature=ro.temperature, top_p=ro.top_p, max_tokens=ro.max_tokens)
+    settings = app.settings(flags, profile=ro.profile, preset=ro.preset)
+    preset = settings.presets[ro.preset].values if ro.preset else {}
+    json_mode = ro.json_mode if ro.json_mode is not None else bool(preset.get("json"))
+    catalogue = app.catalogue(settings)
+    # A bad --temperature is one usage error now, not an error record on every line later.
+    build_chat_request(settings, build_messages("check", system=settings.values.get("system")),
+                       Knobs(stream=False, json_mode=json_mode, stop=ro.stop), catalogue)
+    return Prepared(settings, catalogue, ro.template or preset.get("template"), json_mode)
+
+
+def open_checked(path: str, ro: RequestOptions, prep: Prepared, app: App) -> tuple[IO[bytes], int | None]:
+    """Open the input, count its lines and refuse duplicate ids before anything is sent."""
+    from glm_cli.batch_input import open_input, scan_input
+
+    if path == "-" and app.ios.stdin_tty:
+        raise UsageError("the input is `-` but stdin is a terminal", "pipe the prompts in, or give a FILE")
+    stream = open_input(path, app.ios.stdin, spool=not ro.text)
+    if path == "-" and ro.text:  # read once, as it comes: numbered lines cannot clash
+        return stream, None
+    scan = scan_input(stream, text_mode=ro.text)
+    stream.seek(0)
+    if scan.duplicates:
+        stream.close()
+        shown = "; ".join(f"{k!r} on lines {', '.join(map(str, v[:5]))}" for k, v in list(scan.duplicates.items())[:5])
+        raise UsageError(f"{len(scan.duplicates):,} id(s) used more than once in {path}: {shown}",
+                         "ids must be unique: they are how a rerun knows what is done")
+    return stream, scan.total
+
+
+def items_of(stream: IO[bytes], ro: RequestOptions, prep: Prepared) -> Iterator[Item]:
+    """Yield the input's items, lazily."""
+    from glm_cli.batch_input import iter_items
+
+    return iter_items(stream, text_mode=ro.text, template=prep.template)
+
+
+def cost_fn(app: App, settings: Settings, catalogue: Catalogue, factor: float = 1.0) -> Any:
+    """Return (usage by model, requests by model) -> estimated cost text (None when a price is unknown)."""
+    from glm_cli.catalogue import cost_text
+
+    def cost(usage_by_model: dict[str, Any], requests_by_model: dict[str, int] | None = None) -> str | None:
+        return cost_text(catalogue, settings.base_url, usage_by_model, requests_by_model, factor)
+
+    return cost
+
+
+Text = Annotated[bool, typer.Option("--text", help="Plain text input: one prompt per line.")]
+Template = Annotated[str | None, typer.Option(
+    "--template", "-T", help="Prompt template: {input} is the line's prompt, {field} any field of a JSON line.")]
+Stop = Annotated[list[str] | None, typer.Option("--stop", help="Stop sequence (repeatable).")]
+JsonMode = Annotated[bool | None, typer.Option(
+    "--json/--no-json", help="Ask for JSON objects; an answer that does not parse is an error record.")]
+
+
+def request_options(**kw: Any) -> RequestOptions:
+    """Build RequestOptions from the Typer parameters of the same names."""
+    kw["stop"] = tuple(kw.get("stop") or ())
+    return RequestOptions(**kw)
+Format = Annotated[str, typer.Option("--format", help="record (default) or batch-api (Zhipu's output-file shape).")]

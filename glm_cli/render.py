@@ -1,0 +1,337 @@
+"""THE streaming renderer: deltas in, terminal out, finished Reply back; rich is imported lazily."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from glm_cli.events import ContentDelta, Delta, ReasoningDelta, Reply, ReplyBuilder, Usage
+from glm_cli.iostreams import IOStreams
+
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
+    from rich.live import Live
+
+REDRAW_INTERVAL = 1 / 12  # the open tail is redrawn at most this often, plus once at the end
+SPINNER_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+_SGR = {"bold": "1", "dim": "2", "italic": "3"} | {
+    name: str(31 + n) for n, name in enumerate("red green yellow blue magenta cyan".split())
+}
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_HEADING = re.compile(r" {0,3}#{1,6}(?:\s|$)")
+_ITEM = re.compile(r" ?(?:([-*+])|(\d{1,9})[.)])(?:\s|$)")  # top-level list item (indent 0-1)
+
+
+def render_stream(
+    deltas: Iterable[Delta], ios: IOStreams, *, show_reasoning: bool, markdown: bool | None = None, spinner: bool = True
+) -> Reply:
+    """Show a stream of deltas and return the finished reply."""
+    builder = ReplyBuilder()
+    view: _View | None = None
+    try:
+        out = _MarkdownOut(ios) if ios.stdout_tty and markdown is not False else _RawOut(ios)
+        view = _View(ios, out, show_reasoning=show_reasoning, spinner=spinner)
+        for delta in deltas:
+            builder.add(delta)
+            view.feed(delta)
+        view.close()
+    except BaseException as exc:
+        if view is not None:
+            with contextlib.suppress(Exception):  # cleanup must never mask the real error
+                view.close()
+        with contextlib.suppress(Exception):
+            exc.partial_reply = builder.build(interrupted=True)  # type: ignore[attr-defined]
+        raise
+    return builder.build()
+
+
+def format_usage_line(usage: Usage, cost: str | None) -> str:
+    """Return `in 12,345 (cached 10,240, 83%) · out 512 (reasoning 300) · $0.0123`."""
+    prompt = f"in {usage.prompt_tokens:,}"
+    if usage.cached_tokens:
+        pct = round(100 * usage.cached_tokens / usage.prompt_tokens) if usage.prompt_tokens else 0
+        prompt += f" (cached {usage.cached_tokens:,}, {pct}%)"
+    completion = f"out {usage.completion_tokens:,}"
+    if usage.reasoning_tokens:
+        completion += f" (reasoning {usage.reasoning_tokens:,})"
+    return " · ".join([prompt, completion, *([cost] if cost else [])])
+
+
+def write_diagnostic(ios: IOStreams, text: str, style: str | None = None) -> None:
+    """Write one line to stderr, styled (e.g. "dim", "bold red") only when stderr takes colour."""
+    line = text.rstrip("\n")
+    codes = ";".join(_SGR[word] for word in (style or "").split() if word in _SGR)
+    if codes and ios.color_stderr():
+        line = f"\x1b[{codes}m{line}\x1b[0m"
+    ios.stderr.write(line + "\n")
+    ios.stderr.flush()
+
+
+class _View:
+    """Route deltas: content to the output, reasoning to stderr, spinner until there is something to show."""
+
+    def __init__(self, ios: IOStreams, out: _RawOut | _MarkdownOut, *, show_reasoning: bool, spinner: bool) -> None:
+        self.ios, self.out, self.show = ios, out, show_reasoning
+        self.dim = ios.color_stderr()
+        self.spinner = _Spinner(ios) if spinner and ios.stderr_tty else None
+        self.reasoning_open = False  # reasoning was shown and not yet ended with a newline/blank line
+        self.reasoning_nl = True
+
+    def feed(self, delta: Delta) -> None:
+        if isinstance(delta, ContentDelta) and delta.text:
+            self._quiet()
+            self._end_reasoning("\n")
+            self.out.write(delta.text)
+        elif isinstance(delta, ReasoningDelta) and delta.text:
+            if not self.show:
+                if self.spinner:
+                    self.spinner.label = "thinking…"
+                return
+            self._quiet()
+            self.out.pause()  # stdout's live tail shares the terminal; take it down first
+            text = delta.text
+            self.ios.stderr.write(f"\x1b[2m{text}\x1b[0m" if self.dim else text)
+            self.ios.stderr.flush()
+            self.reasoning_open, self.reasoning_nl = True, text.endswith("\n")
+
+    def close(self) -> None:
+        self._quiet()
+        self._end_reasoning("")
+        self.out.close()
+
+    def _quiet(self) -> None:
+        if self.spinner is not None:
+            spinner, self.spinner = self.spinner, None
+            spinner.stop()
+
+    def _end_reasoning(self, blank: str) -> None:
+        if self.reasoning_open:
+            self.reasoning_open = False
+            self.ios.stderr.write(("" if self.reasoning_nl else "\n") + blank)
+            self.ios.stderr.flush()
+
+
+class _Spinner:
+    """Animate a spinner line on stderr from a thread; erase it without residue on stop."""
+
+    def __init__(self, ios: IOStreams) -> None:
+        self.stream, self.dim, self.label = ios.stderr, ios.color_stderr(), "waiting…"
+        self.width = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="glm-spinner", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        frame = 0
+        while not self._stop.wait(0.1):  # the first frame waits too: quick replies never flicker
+            text = f"{SPINNER_FRAMES[frame % len(SPINNER_FRAMES)]} {self.label}".ljust(self.width)
+            self.width = len(text)
+            try:
+                self.stream.write("\r" + (f"\x1b[2m{text}\x1b[0m" if self.dim else text))
+                self.stream.flush()
+            except (OSError, ValueError):
+                return
+            frame += 1
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        if self.width:  # spaces, not ESC[K: also clean on TERM=dumb
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+
+
+class _RawOut:
+    """Write the model's text as received, flushed per delta, ending on a fresh line."""
+
+    def __init__(self, ios: IOStreams) -> None:
+        self.stdout, self.last = ios.stdout, "\n"
+
+    def write(self, text: str) -> None:
+        self.last = text[-1]
+        self.stdout.write(text)
+        self.stdout.flush()
+
+    def pause(self) -> None:
+        pass
+
+    def close(self) -> None:
+        if self.last != "\n":
+            self.last = "\n"
+            self.stdout.write("\n")
+            self.stdout.flush()
+
+
+class _MarkdownOut:
+    """Render markdown block by block: finished blocks printed once, the open tail redrawn (throttled)."""
+
+    def __init__(self, ios: IOStreams) -> None:
+        from rich.console import Console
+
+        # _environ: rich then takes TERM/NO_COLOR/LINES from IOStreams' environment, not os.environ
+        self.console: Console = Console(
+            file=ios.stdout,
+            force_terminal=True,
+            width=ios.width,
+            no_color=ios.no_color,
+            color_system=None if ios.no_color else "auto",
+            _environ=ios.environ,
+        )
+        self.height = max(3, self.console.size.height - 1)  # tail rows shown; rest is off-screen
+        self.live: Live | None = None
+        self.last_draw = 0.0
+        self.partial: list[str] = []  # pieces of the line still being received
+        self.lines: list[str] = []  # complete lines of the open block
+        self.kind: str | None = None  # open block: para, heading, fence, code, item-bullet, item-ordered
+        self.blanks = 0  # blank lines after the open block, kept in case it continues
+        self.fence: str | None = None  # closing fence marker while inside a fence
+        self.prev_kind: str | None = None  # kind of the last printed block
+
+    def write(self, text: str) -> None:
+        first, *rest = text.split("\n")
+        if first:
+            self.partial.append(first)
+        for piece in rest:
+            self._line("".join(self.partial))
+            self.partial = [piece] if piece else []
+        if self.blanks and self.partial and self.partial[0][0] not in " \t":
+            self._finish()  # an unindented line after a blank one always starts a new block
+        self._draw()
+
+    def pause(self) -> None:
+        if self.live is not None:
+            live, self.live = self.live, None
+            live.update("")
+            live.stop()  # transient: erases the tail
+
+    def close(self) -> None:
+        self.pause()
+        line, self.partial = "".join(self.partial), []
+        if line:
+            self._line(line)
+        self._finish()
+
+    def _line(self, line: str) -> None:
+        """Add one complete line, finishing the open block when this line starts another."""
+        if self.fence is not None:  # inside a fence every line, blank or not, belongs to it
+            self.lines.append(line)
+            stripped = line.strip()
+            if stripped.startswith(self.fence) and stripped == stripped[0] * len(stripped):
+                self.fence = None
+                if self.kind == "fence":
+                    self._finish()
+            return
+        if not line.strip():
+            if self.kind is not None:
+                self.blanks += 1
+            return
+        indent = len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip())
+        fence, item = _FENCE.match(line), _ITEM.match(line)
+        if self.kind is None or self._starts_block(line, indent, fence is not None, item):
+            self._finish()
+            self.kind = _block_kind(line, indent, fence is not None, item)
+        else:
+            self.lines.extend([""] * self.blanks)
+        self.blanks = 0
+        self.lines.append(line)
+        if fence:
+            self.fence = fence.group(1)[0] * len(fence.group(1))
+        elif self.kind == "heading":
+            self._finish()
+
+    def _starts_block(self, line: str, indent: int, fence: bool, item: re.Match[str] | None) -> bool:
+        if item and item.group(2) not in (None, "1") and self.kind == "para" and not self.blanks:
+            return False  # CommonMark: only "1." may interrupt a paragraph ("2024. was…" continues it)
+        if _HEADING.match(line) or (fence and indent < 2) or item:
+            return True
+        if self.blanks:  # after a blank line only an indented continuation stays in the block
+            continues = indent >= 4 if self.kind == "code" else indent >= 2 and self.kind.startswith("item")
+            return not continues
+        return False
+
+    def _gap(self, kind: str) -> bool:
+        # rich puts a blank line between top-level elements, but none between items of one list
+        return self.prev_kind is not None and not (kind.startswith("item") and kind == self.prev_kind)
+
+    def _finish(self) -> None:
+        """Print the open block permanently, once."""
+        if self.kind is None:
+            return
+        kind, source = self.kind, "\n".join(self.lines)
+        gap = self._gap(kind)
+        self.kind, self.lines, self.blanks, self.fence, self.prev_kind = None, [], 0, None, kind
+        if self.live is not None:
+            self.live.update("")  # the print below redraws the tail; don't show the old one
+        self.console.print(_Block(source, gap))
+
+    def _draw(self) -> None:
+        """Redraw the open tail (its last screenful only), at most every REDRAW_INTERVAL."""
+        now = time.monotonic()
+        if now - self.last_draw < REDRAW_INTERVAL or not self.console.is_interactive:
+            return
+        self.last_draw = now
+        partial = "".join(self.partial)
+        self.partial = [partial] if partial else []
+        head, body = [], self.lines
+        if self.fence is not None and self.kind == "fence":
+            head, body = body[:1], body[1:]
+        rows = body[-self.height :] + ([""] * self.blanks + [partial] if partial else [])
+        text = "\n".join(rows)[-self.height * self.console.width :]
+        if not text:
+            if self.live is not None:
+                self.live.update("", refresh=True)
+            return
+        block = _Block("\n".join([*head, text]), self._gap(self.kind or "para"))
+        from rich.segment import SegmentLines
+
+        lines = self.console.render_lines(block, pad=False, new_lines=True)
+        tail = SegmentLines(lines[-self.height :])
+        if self.live is None:
+            from rich.live import Live
+
+            self.live = Live(
+                tail,
+                console=self.console,
+                transient=True,
+                auto_refresh=False,
+                redirect_stdout=False,
+                redirect_stderr=False,
+            )
+            self.live.start(refresh=True)
+        else:
+            self.live.update(tail, refresh=True)
+
+
+def _block_kind(line: str, indent: int, fence: bool, item: re.Match[str] | None) -> str:
+    """Return the kind of block a line opens."""
+    if _HEADING.match(line):
+        return "heading"
+    if fence:
+        return "fence"
+    if item:
+        return "item-bullet" if item.group(1) else "item-ordered"
+    return "code" if indent >= 4 else "para"
+
+
+class _Block:
+    """One markdown block, with rich's stray leading newline dropped and our own gap instead."""
+
+    def __init__(self, source: str, gap: bool) -> None:
+        self.source, self.gap = source, gap
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from rich.markdown import Markdown
+        from rich.segment import Segment
+
+        if self.gap:
+            yield Segment.line()
+        segments: Any = iter(console.render(Markdown(self.source), options))
+        for segment in segments:
+            if segment.text != "\n":
+                yield segment
+                break
+        yield from segments
