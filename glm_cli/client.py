@@ -25,6 +25,17 @@ from glm_cli.sse import chunk_to_deltas, iter_deltas, iter_sse
 if TYPE_CHECKING:
     import httpx
 
+
+def _import_httpx():  # noqa: ANN202
+    """Import httpx without its own CLI module: `httpx._main` pulls in click, rich and pygments (~30 ms)."""
+    import sys
+
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # makes httpx fall back to a stub main
+    import httpx
+
+    return httpx
+
+
 # GLM business codes: meaning, what to do, error class (zhipu-api.md §5.3).
 CODES: dict[str, tuple[str, str | None, type[GlmError]]] = {
     "1000": ("authentication failed", "check the API key (GLM_API_KEY / ZAI_API_KEY / ZHIPUAI_API_KEY)", AuthError),
@@ -142,7 +153,7 @@ class GlmClient:
     @property
     def http(self) -> httpx.Client:
         if self._http is None:
-            import httpx
+            httpx = _import_httpx()
 
             headers = {
                 "Authorization": f"Bearer {self.api_key}",
@@ -181,7 +192,7 @@ class GlmClient:
 
     def _send(self, method: str, path: str, *, stream: bool, **kwargs: Any) -> httpx.Response:
         """Send with retries; return a response whose status is 2xx (body unread if stream)."""
-        import httpx
+        httpx = _import_httpx()
 
         attempt = 0
         while True:
@@ -226,7 +237,7 @@ class GlmClient:
         yield from chunk_to_deltas(data)
 
     def _stream(self, body: dict[str, Any]) -> Iterator[Delta]:
-        import httpx
+        httpx = _import_httpx()
 
         resp = self._send("POST", "/chat/completions", stream=True, json=body,
                           headers={"Accept": "text/event-stream"})
