@@ -13,6 +13,22 @@ SHARED = ROOT.parent / "shared"
 FAKE_KEY = "fake-key-id.fake-secret-0000"
 
 
+def scratch_data_home() -> str:
+    """A throw-away $XDG_DATA_HOME for subprocess tests that build their own environment (ask logs there)."""
+    global _SCRATCH
+    if _SCRATCH is None:
+        import atexit
+        import shutil
+        import tempfile
+
+        _SCRATCH = tempfile.mkdtemp(prefix="glm-test-data-")
+        atexit.register(shutil.rmtree, _SCRATCH, True)
+    return _SCRATCH
+
+
+_SCRATCH: str | None = None
+
+
 def glm_executable() -> list[str]:
     """Return the argv prefix that runs the installed `glm`."""
     exe = Path(sys.executable).parent / "glm"

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.conftest import FAKE_KEY, glm_executable
+from tests.conftest import FAKE_KEY, glm_executable, scratch_data_home
 from tests.fake_server import FakeGLM, Fault
 
 
@@ -22,6 +22,7 @@ def srv():
 
 def glm(srv, *args, stdin: str | None = None, env: dict | None = None, timeout: float = 20):
     environ = {"PATH": os.environ["PATH"], "HOME": "/nonexistent-home", "XDG_CONFIG_HOME": "/nonexistent-cfg",
+               "XDG_DATA_HOME": scratch_data_home(),
                "GLM_API_KEY": srv.api_key, "GLM_BASE_URL": srv.base_url, **(env or {})}
     return subprocess.run([*glm_executable(), *args], input=stdin, capture_output=True, text=True,
                           env=environ, timeout=timeout)
@@ -110,7 +111,8 @@ def test_unreachable_server_exit_6(srv):
 
 def test_broken_pipe_exits_0_quietly(srv):
     srv.tokens = 5000
-    env = {"PATH": os.environ["PATH"], "HOME": "/nonexistent", "GLM_API_KEY": srv.api_key,
+    env = {"PATH": os.environ["PATH"], "HOME": "/nonexistent", "XDG_DATA_HOME": scratch_data_home(),
+           "GLM_API_KEY": srv.api_key,
            "GLM_BASE_URL": srv.base_url}
     cmd = " ".join(glm_executable()) + " ask x | head -c 10"
     out = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, env=env, timeout=20)
@@ -122,7 +124,8 @@ def test_broken_pipe_exits_0_quietly(srv):
 def test_sigint_mid_stream_exits_130_and_keeps_output(srv):
     srv.tokens = 2000
     srv.delay = 0.01
-    env = {"PATH": os.environ["PATH"], "HOME": "/nonexistent", "GLM_API_KEY": srv.api_key,
+    env = {"PATH": os.environ["PATH"], "HOME": "/nonexistent", "XDG_DATA_HOME": scratch_data_home(),
+           "GLM_API_KEY": srv.api_key,
            "GLM_BASE_URL": srv.base_url}
     proc = subprocess.Popen([*glm_executable(), "ask", "x"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=env, text=True)

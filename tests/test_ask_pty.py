@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.conftest import glm_executable
+from tests.conftest import glm_executable, scratch_data_home
 from tests.fake_server import FakeGLM
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
@@ -46,7 +46,8 @@ def test_markdown_rendered_on_a_tty():
     md = "# Big Title\n\nSome **bold** words here.\n\n- first item\n- second item\n\n```python\nprint('hi')\n```\n\nThe end."
     with FakeGLM() as srv:
         srv.reply(content=md, reasoning="secret reasoning")
-        env = {"PATH": os.environ["PATH"], "HOME": "/nonexistent", "GLM_API_KEY": srv.api_key,
+        env = {"PATH": os.environ["PATH"], "HOME": "/nonexistent", "XDG_DATA_HOME": scratch_data_home(),
+               "GLM_API_KEY": srv.api_key,
                "GLM_BASE_URL": srv.base_url, "TERM": "xterm-256color", "COLUMNS": "80"}
         raw, err, code = run_on_pty([*glm_executable(), "ask", "--show-thinking", "x"], env)
     assert code == 0, err

@@ -59,6 +59,8 @@ class AskOptions:
     verbose: bool = False
     no_stdin: bool = False
     raw: bool = False
+    continue_: bool = False
+    no_log: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -123,9 +125,14 @@ def compose_prompt(opts: AskOptions, stdin: str | None, template: str | None) ->
 def run_ask(opts: AskOptions, app: App) -> int:
     """Send one prompt and print the answer; return the exit code."""
     from glm_cli.commands.options import setting_flags
-    from glm_cli.request import Knobs, build_chat_request, build_messages
+    from glm_cli.conversation import Conversation
+    from glm_cli.request import Knobs
+    from glm_cli.store import load_conversation
+    from glm_cli.turn import build_turn_request
 
-    flags = setting_flags(model=opts.model, system=opts.system, endpoint=opts.endpoint,
+    prior = load_conversation(app.environ) if opts.continue_ else None
+    flags = setting_flags(model=opts.model or (prior.model if prior else None), system=opts.system,
+                          endpoint=opts.endpoint,
                           thinking=opts.think, show_thinking=opts.show_thinking,
                           temperature=opts.temperature, top_p=opts.top_p,
                           max_tokens=opts.max_tokens)
@@ -140,10 +147,14 @@ def run_ask(opts: AskOptions, app: App) -> int:
 
     text = compose_prompt(opts, read_stdin(opts, app), preset.get("template"))
     catalogue = app.catalogue(settings)
-    messages = build_messages(text, system=settings.values.get("system"))
+    conv = prior or Conversation(system=settings.values.get("system"), source="ask", profile=settings.profile)
+    if prior is not None and opts.system is not None:
+        conv.system = opts.system
+    conv.add_user(text)
     knobs = Knobs(stream=not opts.no_stream, json_mode=json_mode, stop=opts.stop,
                   request_id=opts.request_id, extra=opts.extra)
-    body = build_chat_request(settings, messages, knobs, catalogue)
+    body = build_turn_request(conv, settings, knobs, catalogue)
+    conv.model = body["model"]
     _warn_thinking_flags(opts, app, catalogue, body["model"])
 
     if opts.dry_run:
@@ -152,10 +163,14 @@ def run_ask(opts: AskOptions, app: App) -> int:
 
     client = app.make_client(settings, verbose=opts.verbose)
     try:
-        reply = _send(app, settings, client, body, quiet_stdout=json_mode or output == "json",
+        reply = _send(app, settings, client, conv, body, quiet_stdout=json_mode or output == "json",
                       show=_show_thinking(opts, settings, app), raw=opts.raw)
     finally:
         client.close()
+    if not opts.no_log and settings.values.get("log", True):
+        _log(app, conv)
+    if reply.interrupted:
+        raise KeyboardInterrupt
 
     content = reply.content
     if json_mode:
@@ -170,17 +185,27 @@ def run_ask(opts: AskOptions, app: App) -> int:
     return _finish_check(reply)
 
 
-def _send(app: App, settings: Settings, client: Any, body: dict[str, Any], *,
+def _send(app: App, settings: Settings, client: Any, conv: Any, body: dict[str, Any], *,
           quiet_stdout: bool, show: bool, raw: bool) -> Reply:
     import io
 
-    from glm_cli.render import render_stream
+    from glm_cli.turn import run_turn
 
     ios = app.ios
     if quiet_stdout:
         ios = replace(ios, stdout=io.StringIO(), stdout_tty=False)
-    return render_stream(client.chat(body), ios, show_reasoning=show,
-                         markdown=False if raw else None)
+    return run_turn(conv, settings, app, client, body=body, ios=ios, show_reasoning=show,
+                    markdown=False if raw else None)
+
+
+def _log(app: App, conv: Any) -> None:
+    """Log the turn to the history store; a store problem is a warning, never a lost answer."""
+    from glm_cli.store import StoreError, save_conversation
+
+    try:
+        save_conversation(app.environ, conv)
+    except StoreError as err:
+        app.warn(f"this conversation was not logged: {err.message}")
 
 
 def _show_thinking(opts: AskOptions, settings: Settings, app: App) -> bool:
@@ -290,6 +315,9 @@ def register(app: Any) -> None:
         verbose: o.Verbose = False,
         no_stdin: Annotated[bool, typer.Option("--no-stdin", help="Ignore stdin.")] = False,
         raw: Annotated[bool, typer.Option("--raw", help="No markdown rendering, even on a terminal.")] = False,
+        continue_: Annotated[bool, typer.Option(
+            "--continue", "-c", help="Continue the last conversation (of ask or chat) with this prompt.")] = False,
+        no_log: Annotated[bool, typer.Option("--no-log", help="Do not log this exchange to the history.")] = False,
     ) -> None:
         """Ask one question; the answer goes to stdout. Piped stdin is appended after a blank line."""
         opts = AskOptions(
@@ -297,6 +325,7 @@ def register(app: Any) -> None:
             endpoint=endpoint, think=think, show_thinking=show_thinking, temperature=temperature,
             top_p=top_p, max_tokens=max_tokens, stop=tuple(stop or ()), json_mode=json_mode,
             no_stream=no_stream, output=output, usage=usage, dry_run=dry_run, files=tuple(file or ()),
-            request_id=request_id, verbose=verbose, no_stdin=no_stdin, raw=raw,
+            request_id=request_id, verbose=verbose, no_stdin=no_stdin, raw=raw, continue_=continue_,
+            no_log=no_log,
         )
         run_command(run_ask, opts)

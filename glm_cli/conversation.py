@@ -1,0 +1,135 @@
+"""A conversation in memory: messages kept exactly as sent and received, plus what each one cost."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from glm_cli.events import Reply, Usage
+
+
+@dataclass
+class Message:
+    """One message; ``reasoning`` is the assistant's reasoning_content, kept byte for byte."""
+
+    role: str
+    content: str = ""
+    reasoning: str = ""
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_call_id: str | None = None
+    model: str | None = None
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    latency: float | None = None
+    interrupted: bool = False
+    created: float = field(default_factory=time.time)
+    id: int | None = None  # the store's row id once saved
+    _api: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+
+    def to_api(self, reasoning: bool = True) -> dict[str, Any]:
+        """Return the API message (built once per form: request building stays flat over long chats)."""
+        key = "full" if reasoning else "bare"
+        msg = self._api.get(key)
+        if msg is None:
+            msg = {"role": self.role, "content": self.content}
+            if reasoning and self.reasoning:
+                msg["reasoning_content"] = self.reasoning
+            if self.tool_calls:
+                msg["tool_calls"] = self.tool_calls
+            if self.tool_call_id:
+                msg["tool_call_id"] = self.tool_call_id
+            self._api[key] = msg
+        return msg
+
+    @classmethod
+    def from_reply(cls, reply: Reply, *, model: str | None = None, latency: float | None = None) -> Message:
+        return cls(
+            role="assistant",
+            content=reply.content,
+            reasoning=reply.reasoning,
+            tool_calls=[c.to_api() for c in reply.tool_calls] or None,
+            model=reply.model or model,
+            finish_reason=reply.finish_reason,
+            usage=reply.usage,
+            latency=latency,
+            interrupted=reply.interrupted,
+        )
+
+
+@dataclass
+class Conversation:
+    """System prompt + messages; ``saved`` counts the messages already in the store."""
+
+    system: str | None = None
+    messages: list[Message] = field(default_factory=list)
+    id: int | None = None
+    name: str | None = None
+    model: str | None = None
+    profile: str | None = None
+    source: str = "chat"
+    options: dict[str, Any] = field(default_factory=dict)  # e.g. preserve_thinking, restored on resume
+    created: float = field(default_factory=time.time)
+    updated: float | None = None
+    saved: int = 0
+
+    def add(self, message: Message) -> Message:
+        self.messages.append(message)
+        return message
+
+    def add_user(self, text: str) -> Message:
+        return self.add(Message(role="user", content=text))
+
+    def history(self, preserve_thinking: bool) -> list[dict[str, Any]]:
+        """Return the API messages (no system), with every reasoning_content or none."""
+        return [m.to_api(preserve_thinking) for m in self.messages]
+
+    def unsaved(self) -> list[Message]:
+        return self.messages[self.saved:]
+
+    def drop_unsaved(self) -> None:
+        """Forget the messages of a turn that failed before any answer."""
+        del self.messages[self.saved:]
+
+    def last_reply(self) -> Message | None:
+        for m in reversed(self.messages):
+            if m.role == "assistant":
+                return m
+        return None
+
+    def pop_reply(self) -> list[Message]:
+        """Remove everything after the last user message (its answer, tool calls and results)."""
+        for i in range(len(self.messages) - 1, -1, -1):
+            if self.messages[i].role == "user":
+                return self._cut(i + 1)
+        return []
+
+    def pop_exchange(self) -> list[Message]:
+        """Remove the last user message and everything after it."""
+        for i in range(len(self.messages) - 1, -1, -1):
+            if self.messages[i].role == "user":
+                return self._cut(i)
+        return []
+
+    def _cut(self, index: int) -> list[Message]:
+        removed = self.messages[index:]
+        del self.messages[index:]
+        self.saved = min(self.saved, index)
+        return removed
+
+    def usage_by_model(self) -> dict[str, Usage]:
+        """Sum every answer's usage per model."""
+        totals: dict[str, Usage] = {}
+        for m in self.messages:
+            if m.usage is not None:
+                key = m.model or self.model or ""
+                totals[key] = totals.get(key, Usage()) + m.usage
+        return totals
+
+    @property
+    def title(self) -> str:
+        """A one-line title: the name, else the first user message."""
+        if self.name:
+            return self.name
+        first = next((m.content for m in self.messages if m.role == "user"), "")
+        return " ".join(first.split())[:80]
