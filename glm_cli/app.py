@@ -44,7 +44,8 @@ class App:
 
         key = id(settings)
         if key not in self._catalogues:
-            self._catalogues[key] = load_catalogue(settings.catalogue_overrides or None)
+            self._catalogues[key] = load_catalogue(settings.catalogue_overrides or None,
+                                                   where=str(settings.config_path or "config"))
         return self._catalogues[key]
 
     def make_client(self, settings: Settings, *, verbose: bool = False) -> GlmClient:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from glm_cli.errors import ConfigError, UsageError
@@ -19,15 +19,19 @@ DEFAULT_FAMILY_CURRENCY = {"zai": "USD", "bigmodel": "CNY"}
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """Everything glm knows about one model; `source` and `as_of` say where and when from."""
+    """Everything glm knows about one model; `source` and `as_of` say where and when from.
+
+    None means "not known" (a model added in the config, or one only GET /models listed).
+    `fact_sources` names the source of each fact that did not come from `source` (config overrides).
+    """
 
     id: str
     context: int | None = None
     max_output: int | None = None
     default_max_tokens: int | None = None
-    thinking: str = "none"
-    tools: bool = False
-    vision: bool = False
+    thinking: str | None = None
+    tools: bool | None = None
+    vision: bool | None = None
     status: str = "current"
     replacement: str | None = None
     retired: str | None = None
@@ -38,10 +42,25 @@ class ModelInfo:
     as_of: str | None = None
     origin: str = "catalogue"  # "catalogue", "config" (added or changed in config.yaml), "remote"
     listed: bool | None = None  # with --remote: did GET /models list it?
+    fact_sources: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """Return the model as a JSON-able dict (None fields left out)."""
+        """Return the model as a JSON-able dict (unknown fields left out)."""
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) not in (None, {})}
+
+    def source_of(self, fact: str, family: str | None = None) -> str:
+        """Return where FACT (a field name; for prices, one endpoint FAMILY's) comes from, with its date."""
+        if fact == "prices" and family:
+            price = self.prices.get(family) or {}
+            if price.get("source"):
+                return _dated(price["source"], price.get("as_of") or self.as_of)
+            fact = f"prices.{family}"
+        where = self.fact_sources.get(fact) or self.fact_sources.get(fact.split(".")[0])
+        return where or _dated(self.source or self.origin, self.as_of)
+
+
+def _dated(source: str, as_of: str | None) -> str:
+    return f"{source}, as of {as_of}" if as_of else source
 
 
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
@@ -49,29 +68,75 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "tools": (bool,), "vision": (bool,), "status": (str,), "replacement": (str,), "retired": (str,),
     "region": (str,), "released": (str,), "prices": (dict,), "source": (str,), "as_of": (str,),
 }
+_NUMBER = (int, float)
+_PRICE_NUMBERS = ("input", "cached", "output")
+_PRICE_KEYS: dict[str, tuple[type, ...]] = {
+    "currency": (str,), **{k: _NUMBER for k in _PRICE_NUMBERS}, "tiers": (list,), "source": (str,), "as_of": (str,),
+}
+_TIER_KEYS: dict[str, tuple[type, ...]] = {"max_input": (int,), "max_output": (int,),
+                                           **{k: _NUMBER for k in _PRICE_NUMBERS}}
+
+
+def _check_keys(data: Any, known: dict[str, tuple[type, ...]], where: str, key: str) -> None:
+    """Check a mapping's keys and value types; errors name the full key, e.g. models.x.prices.zai.input."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: `{key}` must be a mapping", "known keys: " + ", ".join(known))
+    for name, value in data.items():
+        types = known.get(name)
+        if types is None:
+            raise ConfigError(f"{where}: unknown key `{key}.{name}`", "known keys: " + ", ".join(known))
+        if value is None:
+            continue
+        if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
+            names = "a number" if types == _NUMBER else " or ".join(t.__name__ for t in types)
+            raise ConfigError(f"{where}: `{key}.{name}` must be {names}, got {value!r}")
+        if types in (_NUMBER, (int,)) and value < 0:
+            raise ConfigError(f"{where}: `{key}.{name}` must not be negative, got {value!r}")
+
+
+def _check_prices(prices: dict[str, Any], where: str, key: str) -> None:
+    for family, price in prices.items():
+        if family not in DEFAULT_FAMILY_CURRENCY:
+            raise ConfigError(f"{where}: unknown endpoint family `{key}.{family}`",
+                              "prices are per family: " + ", ".join(DEFAULT_FAMILY_CURRENCY))
+        _check_keys(price, _PRICE_KEYS, where, f"{key}.{family}")
+        for n, tier in enumerate(price.get("tiers") or []):
+            _check_keys(tier, _TIER_KEYS, where, f"{key}.{family}.tiers[{n}]")
+
+
+def _merge_prices(base: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Merge price overrides family by family: flat prices replace tiers; a shipped price source is dropped."""
+    out = dict(base)
+    for family, price in new.items():
+        merged = {**base.get(family, {}), **price}
+        if "tiers" not in price and any(k in price for k in _PRICE_NUMBERS):
+            merged.pop("tiers", None)
+        if "source" not in price:
+            merged.pop("source", None)
+            merged.pop("as_of", None)
+        out[family] = merged
+    return out
 
 
 def _model_from(mid: str, data: Any, where: str, base: ModelInfo | None = None, origin: str = "catalogue") -> ModelInfo:
-    if not isinstance(data, dict):
-        raise ConfigError(f"{where}: models.{mid} must be a mapping of model facts")
-    values: dict[str, Any] = {}
-    for key, value in data.items():
-        types = _FIELD_TYPES.get(key)
-        if types is None:
-            raise ConfigError(f"{where}: models.{mid}: unknown key {key!r}",
-                              "known keys: " + ", ".join(_FIELD_TYPES))
-        if value is not None and (not isinstance(value, types) or (bool not in types and isinstance(value, bool))):
-            raise ConfigError(f"{where}: models.{mid}.{key} must be {'/'.join(t.__name__ for t in types)}")
-        values[key] = value
-    if values.get("thinking", "none") not in THINKING_KINDS:
-        raise ConfigError(f"{where}: models.{mid}.thinking must be one of {', '.join(THINKING_KINDS)}")
-    if values.get("status", "current") not in STATUSES:
-        raise ConfigError(f"{where}: models.{mid}.status must be one of {', '.join(STATUSES)}")
-    if "prices" in values and base is not None:
-        values["prices"] = {**base.prices, **values["prices"]}
-    if base is None:
+    """Build (or, with BASE, change) one model from a mapping of facts; bad facts are ConfigErrors."""
+    _check_keys(data, _FIELD_TYPES, where, f"models.{mid}")
+    values = {k: v for k, v in data.items() if v is not None}
+    for key, allowed in (("thinking", THINKING_KINDS), ("status", STATUSES)):
+        if key in values and values[key] not in allowed:
+            raise ConfigError(f"{where}: `models.{mid}.{key}` must be one of {', '.join(allowed)}, "
+                              f"got {values[key]!r}")
+    _check_prices(values.get("prices") or {}, where, f"models.{mid}.prices")
+    if origin == "catalogue":
         return ModelInfo(id=mid, origin=origin, **values)
-    return ModelInfo(**{**base.__dict__, **values, "origin": origin})
+    facts = {k: where for k in values if k not in ("source", "as_of", "prices")}
+    facts.update({f"prices.{family}": where for family in values.get("prices") or {}})
+    if base is None:
+        values.setdefault("source", where)
+        return ModelInfo(id=mid, origin=origin, fact_sources=facts, **values)
+    if "prices" in values:
+        values["prices"] = _merge_prices(base.prices, values["prices"])
+    return replace(base, **values, origin=origin, fact_sources={**base.fact_sources, **facts})
 
 
 class Catalogue:
@@ -96,6 +161,10 @@ class Catalogue:
         """Return model ids in catalogue order."""
         return [m.id for m in self.models.values() if include_retired or m.status != "retired"]
 
+    def aliases_of(self, model_id: str) -> list[str]:
+        """Return the aliases that resolve to MODEL_ID."""
+        return [name for name in self.aliases if name != model_id and self.resolve(name) == model_id]
+
     def to_json(self) -> dict[str, Any]:
         """Return the whole catalogue as a JSON-able dict."""
         return {"as_of": self.as_of, "aliases": dict(self.aliases),
@@ -109,18 +178,32 @@ def _shipped() -> dict[str, Any]:
 
 
 def load_catalogue(overrides: dict[str, Any] | None = None, where: str = "config") -> Catalogue:
-    """Load the shipped catalogue and apply `models:` / `aliases:` from the config file."""
+    """Load the shipped catalogue and apply `models:` / `aliases:` from the config file (WHERE names it)."""
     data = _shipped()
     models = {mid: _model_from(mid, facts, "models.json") for mid, facts in data["models"].items()}
     aliases = dict(data.get("aliases") or {})
     overrides = overrides or {}
+    for key in ("models", "aliases"):
+        if not isinstance(overrides.get(key) or {}, dict):
+            raise ConfigError(f"{where}: `{key}` must be a mapping")
     for mid, facts in (overrides.get("models") or {}).items():
-        models[mid] = _model_from(str(mid), facts, where, models.get(mid), origin="config")
+        models[str(mid)] = _model_from(str(mid), facts, where, models.get(str(mid)), origin="config")
     for name, target in (overrides.get("aliases") or {}).items():
-        if not isinstance(target, str):
-            raise ConfigError(f"{where}: aliases.{name} must be a model id (a string)")
-        aliases[str(name)] = target
+        if not isinstance(target, str) or not target.strip():
+            raise ConfigError(f"{where}: `aliases.{name}` must be a model id (a string), got {target!r}",
+                              "e.g. aliases: {fast: glm-4.7-flashx}")
+        aliases[str(name)] = target.strip()
     return Catalogue(models, aliases, data.get("as_of"))
+
+
+def merge_remote(catalogue: Catalogue, listed_ids: list[str], source: str, as_of: str | None) -> Catalogue:
+    """Return the catalogue marked with what GET /models listed; unknown listed ids are added as remote models."""
+    listed = dict.fromkeys(listed_ids)
+    models = {mid: replace(m, listed=mid in listed) for mid, m in catalogue.models.items()}
+    for mid in listed:
+        if mid not in models:
+            models[mid] = ModelInfo(id=mid, origin="remote", listed=True, source=source, as_of=as_of)
+    return Catalogue(models, dict(catalogue.aliases), catalogue.as_of)
 
 
 def endpoint_family(base_url: str | None) -> str:
@@ -162,6 +245,38 @@ def format_cost(amount: float, currency: str) -> str:
     sign = CURRENCY_SIGNS.get(currency)
     digits = 4 if amount < 1 else 2
     return f"{sign}{amount:.{digits}f}" if sign else f"{amount:.{digits}f} {currency}"
+
+
+def price_text(info: ModelInfo | None, family: str) -> str | None:
+    """Return a model's price per 1M tokens as `input/cached/output` ($0.6/0.11/2.2, ¥2–4/0.4–0.8/8–16, free)."""
+    price = (info.prices or {}).get(family) if info is not None else None
+    rows = (price.get("tiers") or [price]) if price else []
+    if not rows or any(r.get("input") is None or r.get("output") is None for r in rows):
+        return None
+    if all(not r.get(k) for r in rows for k in _PRICE_NUMBERS):
+        return "free"
+
+    def span(key: str) -> str:
+        values = sorted({r[key] for r in rows if r.get(key) is not None})
+        if not values:
+            return "-"
+        return f"{values[0]:g}" if len(values) == 1 else f"{values[0]:g}–{values[-1]:g}"
+
+    currency = price.get("currency") or DEFAULT_FAMILY_CURRENCY.get(family, "USD")
+    sign = CURRENCY_SIGNS.get(currency, "")
+    text = "/".join(span(k) for k in _PRICE_NUMBERS)
+    return f"{sign}{text}" if sign else f"{text} {currency}"
+
+
+def format_tokens(n: int | None) -> str:
+    """Return a token count the way the docs write it: 200K, 96K, 1M, 4,000."""
+    if n is None:
+        return "?"
+    if n and n % 1_000_000 == 0:
+        return f"{n // 1_000_000}M"
+    if n and n % 1024 == 0:
+        return f"{n // 1024}K"
+    return f"{n:,}"
 
 
 def cost_text(catalogue: Catalogue, base_url: str | None, usage_by_model: dict[str, Usage],
