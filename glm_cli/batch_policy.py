@@ -80,5 +80,5 @@ def finish_error(reply: Reply, wants_json: bool, validate: Callable[[str], str] 
             validate(reply.content)
         except GlmError as err:
             # One automatic second try: a model that slipped once usually gets it right.
-            return FinishError(err.message, "invalid_json", retry=attempt == 1)
+            return FinishError(err.message, getattr(err, "code", None) or "invalid_json", retry=attempt == 1)
     return None

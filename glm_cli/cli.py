@@ -17,7 +17,7 @@ def build_app():  # noqa: ANN201 - typer is imported lazily on purpose
     """Build the Typer app with every command registered."""
     import typer
 
-    from glm_cli.commands import ask, batch, config_cmd
+    from glm_cli.commands import ask, batch, config_cmd, mcp
 
     app = typer.Typer(
         name="glm",
@@ -45,6 +45,7 @@ def build_app():  # noqa: ANN201 - typer is imported lazily on purpose
     ask.register(app)
     config_cmd.register(app)
     batch.register(app)
+    mcp.register(app)
     return app
 
 

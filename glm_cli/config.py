@@ -40,6 +40,8 @@ PROFILE_FIELDS: dict[str, tuple[tuple[type, ...], Any, str]] = {
     "proxy": ((str,), None, "proxy URL (HTTP(S)_PROXY are honoured too)"),
     "log": ((bool,), True, "log conversations to the history store"),
     "presets": ((dict,), None, "named presets for `glm ask -p NAME`"),
+    "tools": ((list,), None, "tool files (YAML/JSON) offered to the model on every request"),
+    "mcp_servers": ((dict,), None, "named MCP servers for --mcp-server NAME (command, args, env, tools)"),
 }
 PRESET_FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
     "description": ((str,), "one line shown in listings"),
@@ -53,6 +55,7 @@ PRESET_FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
     "json": ((bool,), "ask for a JSON object answer"),
     "output": ((str,), "text or json"),
     "template": ((str,), "prompt template; {input} is the prompt and stdin"),
+    "tools": ((list,), "tool files offered to the model"),
 }
 TOP_LEVEL_ONLY = {
     "default_profile": ((str,), "profile used when none is chosen"),
@@ -170,6 +173,7 @@ def _profile_layer(path: Path, data: dict[str, Any], prefix: str, where: str,
         if value is None:
             continue
         layer[key] = _check(path, prefix + key, value, PROFILE_FIELDS[key][0])
+        _check_tool_keys(path, prefix + key, value)
     if "endpoint" in layer and layer["endpoint"] not in ENDPOINTS:
         raise ConfigError(
             f"{path}: `{prefix}endpoint` is {layer['endpoint']!r}, expected one of "
@@ -177,6 +181,17 @@ def _profile_layer(path: Path, data: dict[str, Any], prefix: str, where: str,
             "or set base_url to any URL",
         )
     return layer
+
+
+def _check_tool_keys(path: Path, key: str, value: Any) -> None:
+    """Check `tools:` (a list of file names) and `mcp_servers:` (each server's own keys) when loading."""
+    name = key.rsplit(".", 1)[-1]
+    if name == "tools" and not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{path}: `{key}` must be a list of tool file paths")
+    if name == "mcp_servers":
+        from glm_cli.mcp_client import parse_servers
+
+        parse_servers(value, str(path), key)
 
 
 def _presets(path: Path, raw: Any, prefix: str) -> dict[str, Preset]:
@@ -190,6 +205,7 @@ def _presets(path: Path, raw: Any, prefix: str) -> dict[str, Preset]:
             if key not in PRESET_FIELDS:
                 raise _unknown(path, f"{where}.{key}", f"preset {name!r}", list(PRESET_FIELDS))
             values[key] = _check(path, f"{where}.{key}", value, PRESET_FIELDS[key][0])
+            _check_tool_keys(path, f"{where}.{key}", value)
         if values.get("output") not in (None, "text", "json"):
             raise ConfigError(f"{path}: `{where}.output` must be text or json")
         out[str(name)] = Preset(str(name), values)

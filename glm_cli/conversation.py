@@ -81,8 +81,15 @@ class Conversation:
         return self.add(Message(role="user", content=text))
 
     def history(self, preserve_thinking: bool) -> list[dict[str, Any]]:
-        """Return the API messages (no system), with every reasoning_content or none."""
-        return [m.to_api(preserve_thinking) for m in self.messages]
+        """Return the API messages (no system), with every reasoning_content, or only the current turn's.
+
+        The current turn (after the last user message: tool calls and their results) always keeps its
+        reasoning: interleaved thinking across tool calls needs it; clear_thinking is about earlier turns.
+        """
+        if preserve_thinking:
+            return [m.to_api(True) for m in self.messages]
+        last_user = next((i for i in range(len(self.messages) - 1, -1, -1) if self.messages[i].role == "user"), -1)
+        return [m.to_api(i > last_user) for i, m in enumerate(self.messages)]
 
     def unsaved(self) -> list[Message]:
         return self.messages[self.saved:]

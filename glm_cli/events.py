@@ -133,6 +133,7 @@ class ReplyBuilder:
         self.reasoning: list[str] = []
         self.calls: dict[int, dict[str, str]] = {}
         self.finish: Finish | None = None
+        self.extras: dict[str, Any] = {}  # merged from every Finish (web_search may come early)
 
     def add(self, delta: Delta) -> None:
         if isinstance(delta, ContentDelta):
@@ -151,7 +152,9 @@ class ReplyBuilder:
                 call["name"] = delta.name
             call["arguments"] += delta.arguments
         elif isinstance(delta, Finish):
-            self.finish = delta
+            self.extras.update(delta.extras)
+            if delta.finish_reason or delta.usage or self.finish is None:
+                self.finish = delta
 
     def build(self, interrupted: bool = False) -> Reply:
         fin = self.finish
@@ -168,5 +171,5 @@ class ReplyBuilder:
             id=fin.id if fin else None,
             model=fin.model if fin else None,
             interrupted=interrupted,
-            extras=dict(fin.extras) if fin else {},
+            extras=dict(self.extras),
         )

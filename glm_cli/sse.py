@@ -137,8 +137,9 @@ def chunk_to_deltas(chunk: dict[str, Any]) -> Iterator[Delta]:
             )
         finish_reason = choice.get("finish_reason") or finish_reason
     usage = Usage.from_api(chunk.get("usage"))
-    if finish_reason or usage:
-        extras = {k: chunk[k] for k in ("web_search", "content_filter") if k in chunk}
+    # web_search results may ride on an early chunk, not the last one: pass them on wherever they are.
+    extras = {k: chunk[k] for k in ("web_search", "content_filter") if k in chunk}
+    if finish_reason or usage or extras:
         yield Finish(
             finish_reason=finish_reason,
             usage=usage,

@@ -53,7 +53,8 @@ def build_turn_request(conv: Conversation, settings: Settings, knobs: Knobs | No
                        catalogue: Catalogue | None = None) -> dict[str, Any]:
     """Return the request body for the conversation as it stands (its last message is the new one)."""
     preserve = preserves_thinking(settings)
-    messages = build_messages(None, system=conv.system, history=conv.history(preserve), preserve_thinking=preserve)
+    # history() already left out the reasoning that must not go back (it keeps the current turn's).
+    messages = build_messages(None, system=conv.system, history=conv.history(preserve), preserve_thinking=True)
     return build_chat_request(settings, messages, knobs or Knobs(), catalogue)
 
 

@@ -271,6 +271,7 @@ class Reply:
     tool_calls: list | None = None
     finish_reason: str | None = None
     usage: dict | None = None
+    web_search: list | None = None
 
 
 @dataclass
@@ -287,6 +288,7 @@ class Answer:
     finish_reason: str
     usage: dict
     content_pieces: list[str] | None = None  # `tokens` mode: one token per delta
+    web_search: list | None = None  # built-in search results: top level (JSON) / on the first chunk (SSE)
 
     def to_json(self) -> dict:
         message: dict[str, Any] = {"content": self.content}
@@ -296,14 +298,20 @@ class Answer:
         if self.tool_calls:
             message["tool_calls"] = [{"function": tc["function"], "id": tc["id"], "index": i, "type": tc["type"]}
                                      for i, tc in enumerate(self.tool_calls)]
-        return {"choices": [{"finish_reason": self.finish_reason, "index": 0, "message": message}],
-                "created": self.created, "id": self.id, "model": self.model, "object": "chat.completion",
-                "request_id": self.request_id, "usage": self.usage}
+        out = {"choices": [{"finish_reason": self.finish_reason, "index": 0, "message": message}],
+               "created": self.created, "id": self.id, "model": self.model, "object": "chat.completion",
+               "request_id": self.request_id, "usage": self.usage}
+        if self.web_search:
+            out["web_search"] = self.web_search
+        return out
 
     def events(self, chunk_size: int, tool_stream: bool) -> Iterator[bytes]:
         """SSE events without the final [DONE]: reasoning, content, tool calls, then the finish chunk."""
         head = ('data: {"id":' + dumps(self.id) + ',"created":' + str(self.created)
                 + ',"object":"chat.completion.chunk","model":' + dumps(self.model) + ',"choices":[{"index":0,')
+        if self.web_search:
+            yield (head + '"delta":{"role":"assistant","content":""}}],"web_search":' + dumps(self.web_search)
+                   + "}\n\n").encode()
         texts = (("reasoning_content", split_text(self.reasoning, chunk_size)),
                  ("content", self.content_pieces if self.content_pieces is not None
                   else split_text(self.content, chunk_size)))
@@ -429,12 +437,13 @@ class FakeGLM:
     # ---- scripting
 
     def reply(self, content: str = "Hello!", reasoning: str = "Thinking...", tool_calls: list | None = None,
-              finish_reason: str | None = None, usage: dict | None = None) -> None:
+              finish_reason: str | None = None, usage: dict | None = None, web_search: list | None = None) -> None:
         """Queue one answer for the next chat request (FIFO). tool_calls items: {"name", "arguments"}
         (arguments a dict or a JSON string; optional "id") or the full {"id","type","function":{...}} form.
-        usage is merged over the computed usage (total_tokens recomputed unless given)."""
+        usage is merged over the computed usage (total_tokens recomputed unless given).
+        web_search: result items ({title, link, content, media, refer, ...}) sent as built-in search results."""
         with self.lock:
-            self._replies.append(Reply(content, reasoning, tool_calls, finish_reason, usage))
+            self._replies.append(Reply(content, reasoning, tool_calls, finish_reason, usage, web_search))
 
     def fault(self, fault: Fault) -> None:
         with self.lock:
@@ -613,7 +622,7 @@ class FakeGLM:
         tid = task_id(now)
         return Answer(id=tid, created=int(now), model=body["model"], request_id=body.get("request_id") or tid,
                       content=reply.content or "", reasoning=reasoning, tool_calls=tool_calls,
-                      finish_reason=finish, usage=usage, content_pieces=pieces)
+                      finish_reason=finish, usage=usage, content_pieces=pieces, web_search=reply.web_search)
 
     @staticmethod
     def _tool_call(tc: dict, stream: bool) -> dict:

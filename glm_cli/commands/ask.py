@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from glm_cli.commands import options as o
+from glm_cli.commands import tooling as t
 from glm_cli.commands.common import run_command
+from glm_cli.commands.tooling import ToolOptions
 from glm_cli.errors import (
     ContentFilterError,
     InvalidOutputError,
@@ -61,6 +63,7 @@ class AskOptions:
     raw: bool = False
     continue_: bool = False
     no_log: bool = False
+    tools: ToolOptions = field(default_factory=ToolOptions)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -125,10 +128,7 @@ def compose_prompt(opts: AskOptions, stdin: str | None, template: str | None) ->
 def run_ask(opts: AskOptions, app: App) -> int:
     """Send one prompt and print the answer; return the exit code."""
     from glm_cli.commands.options import setting_flags
-    from glm_cli.conversation import Conversation
-    from glm_cli.request import Knobs
     from glm_cli.store import load_conversation
-    from glm_cli.turn import build_turn_request
 
     prior = load_conversation(app.environ) if opts.continue_ else None
     flags = setting_flags(model=opts.model or (prior.model if prior else None), system=opts.system,
@@ -146,13 +146,26 @@ def run_ask(opts: AskOptions, app: App) -> int:
         raise UsageError(f"--dry-run takes json or curl, got {opts.dry_run!r}")
 
     text = compose_prompt(opts, read_stdin(opts, app), preset.get("template"))
+    with t.tool_session(opts.tools, settings, app, verbose=opts.verbose) as tools:
+        return _ask(opts, app, settings, prior, text, json_mode, output, tools)
+
+
+def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, json_mode: bool, output: str,
+         tools: t.ToolSession) -> int:
+    from glm_cli.conversation import Conversation
+    from glm_cli.request import Knobs
+    from glm_cli.turn import build_turn_request
+
     catalogue = app.catalogue(settings)
     conv = prior or Conversation(system=settings.values.get("system"), source="ask", profile=settings.profile)
     if prior is not None and opts.system is not None:
         conv.system = opts.system
+    conv.system = tools.system(conv.system)
     conv.add_user(text)
-    knobs = Knobs(stream=not opts.no_stream, json_mode=json_mode, stop=opts.stop,
-                  request_id=opts.request_id, extra=opts.extra)
+    json_mode = json_mode or tools.schema is not None
+    knobs = tools.knobs(Knobs(stream=not opts.no_stream, json_mode=json_mode, stop=opts.stop,
+                              request_id=opts.request_id, extra=opts.extra),
+                        catalogue.resolve(settings.values["model"]), catalogue)
     body = build_turn_request(conv, settings, knobs, catalogue)
     conv.model = body["model"]
     _warn_thinking_flags(opts, app, catalogue, body["model"])
@@ -162,11 +175,18 @@ def run_ask(opts: AskOptions, app: App) -> int:
         return 0
 
     client = app.make_client(settings, verbose=opts.verbose)
+    first = [body]
+
+    def step() -> Reply:  # the first request was built above (for --dry-run); later ones carry tool results
+        req = first.pop() if first else build_turn_request(conv, settings, knobs, catalogue)
+        return _send(app, settings, client, conv, req, quiet_stdout=json_mode or output == "json",
+                     show=_show_thinking(opts, settings, app), raw=opts.raw)
+
     try:
-        reply = _send(app, settings, client, conv, body, quiet_stdout=json_mode or output == "json",
-                      show=_show_thinking(opts, settings, app), raw=opts.raw)
+        result = tools.converse(step, *t.conversation_hooks(conv))
     finally:
         client.close()
+    reply = result.final_reply()
     if not opts.no_log and settings.values.get("log", True):
         _log(app, conv)
     if reply.interrupted:
@@ -176,10 +196,14 @@ def run_ask(opts: AskOptions, app: App) -> int:
     if json_mode:
         content = check_json(content)
     if output == "json":
-        app.ios.stdout.write(json.dumps(reply_record(reply, content), ensure_ascii=False) + "\n")
+        record = reply_record(reply, content)
+        if result.runs:
+            record["tool_runs"] = [run.to_json() for run in result.runs]
+        app.ios.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     elif json_mode:
         app.ios.stdout.write(content + "\n")
     app.ios.stdout.flush()
+    tools.show_sources(reply)
     if opts.usage:
         app.ios.stderr.write(usage_text(app, settings, reply) + "\n")
     return _finish_check(reply)
@@ -318,6 +342,10 @@ def register(app: Any) -> None:
         continue_: Annotated[bool, typer.Option(
             "--continue", "-c", help="Continue the last conversation (of ask or chat) with this prompt.")] = False,
         no_log: Annotated[bool, typer.Option("--no-log", help="Do not log this exchange to the history.")] = False,
+        tool: t.Tool = None, mcp: t.Mcp = None, mcp_server: t.McpServer = None, yes: t.Yes = False,
+        allow: t.Allow = None, max_steps: t.MaxSteps = None, web_search: t.WebSearch = False,
+        search_engine: t.SearchEngine = None, search_count: t.SearchCount = None,
+        search_recency: t.SearchRecency = None, search_domain: t.SearchDomain = None, schema: t.SchemaOpt = None,
     ) -> None:
         """Ask one question; the answer goes to stdout. Piped stdin is appended after a blank line."""
         opts = AskOptions(
@@ -327,5 +355,9 @@ def register(app: Any) -> None:
             no_stream=no_stream, output=output, usage=usage, dry_run=dry_run, files=tuple(file or ()),
             request_id=request_id, verbose=verbose, no_stdin=no_stdin, raw=raw, continue_=continue_,
             no_log=no_log,
+            tools=t.tool_options(tools=tool, mcp=mcp, mcp_servers=mcp_server, yes=yes, allow=allow,
+                                 max_steps=max_steps, web_search=web_search, search_engine=search_engine,
+                                 search_count=search_count, search_recency=search_recency,
+                                 search_domain=search_domain, schema=schema),
         )
         run_command(run_ask, opts)

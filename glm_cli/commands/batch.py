@@ -16,6 +16,7 @@ from glm_cli.commands.batch_common import (
     JsonMode,
     Prepared,
     RequestOptions,
+    SchemaOpt,
     Stop,
     Template,
     Text,
@@ -134,7 +135,13 @@ def _runner(opts: BatchOptions, prep: Prepared, app: App, client: GlmClient, wri
                     ordered=opts.ordered, retry_failed=opts.retry_failed, keep_reasoning=opts.keep_reasoning,
                     stream=opts.stream, json_mode=prep.json_mode, stop=opts.request.stop, limit=opts.limit,
                     backoff_base=opts.backoff)
-    return BatchRunner(cfg, client, prep.settings, prep.catalogue, writer, validate=check_json, clock=app.clock)
+    validate = check_json
+    if prep.schema is not None:
+        schema = prep.schema
+
+        def validate(content: str) -> str:
+            return schema.check(check_json(content))
+    return BatchRunner(cfg, client, prep.settings, prep.catalogue, writer, validate=validate, clock=app.clock)
 
 
 def _run(runner: BatchRunner, opts: BatchOptions, prep: Prepared, app: App, stream: IO[bytes],
@@ -229,14 +236,14 @@ def register(app: Any) -> None:
         text: Text = False, template: Template = None, model: o.Model = None, system: o.System = None,
         preset: o.Preset = None, profile: o.Profile = None, endpoint: o.Endpoint = None, think: o.Think = None,
         temperature: o.Temperature = None, top_p: o.TopP = None, max_tokens: o.MaxTokens = None,
-        stop: Stop = None, json_mode: JsonMode = None, max_retries: MaxRetries = None,
+        stop: Stop = None, json_mode: JsonMode = None, schema: SchemaOpt = None, max_retries: MaxRetries = None,
         keep_reasoning: KeepReasoning = True, stream: Stream = False, limit: Limit = None, dry_run: DryRun = False,
         progress: Progress = None, verbose: o.Verbose = False, backoff: Backoff = 0.5,
     ) -> None:
         """Run a JSONL file of prompts concurrently; one JSON record per line to -o (resumable)."""
         req = request_options(text=text, template=template, model=model, system=system, preset=preset, profile=profile,
                               endpoint=endpoint, think=think, temperature=temperature, top_p=top_p,
-                              max_tokens=max_tokens, stop=stop, json_mode=json_mode)
+                              max_tokens=max_tokens, stop=stop, json_mode=json_mode, schema=schema)
         run_command(run_batch, BatchOptions(
             file=file, request=req, output=output, concurrency=concurrency, rpm=rpm, tpm=tpm, ordered=ordered,
             retry_failed=retry_failed, format=fmt, max_retries=max_retries, keep_reasoning=keep_reasoning,

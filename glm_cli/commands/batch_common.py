@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from glm_cli.batch_input import Item
     from glm_cli.catalogue import Catalogue
     from glm_cli.config import Settings
+    from glm_cli.schema import Schema
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class RequestOptions:
     max_tokens: int | None = None
     stop: tuple[str, ...] = ()
     json_mode: bool | None = None
+    schema: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Prepared:
     catalogue: Catalogue
     template: str | None
     json_mode: bool
+    schema: Schema | None = None
 
 
 def prepare(ro: RequestOptions, app: App) -> Prepared:
@@ -54,11 +57,20 @@ def prepare(ro: RequestOptions, app: App) -> Prepared:
     settings = app.settings(flags, profile=ro.profile, preset=ro.preset)
     preset = settings.presets[ro.preset].values if ro.preset else {}
     json_mode = ro.json_mode if ro.json_mode is not None else bool(preset.get("json"))
+    schema = None
+    if ro.schema:  # GLM has no json_schema format: the schema goes in the system prompt, with json_object
+        from dataclasses import replace
+
+        from glm_cli.schema import load_schema
+
+        schema, json_mode = load_schema(ro.schema), True
+        settings = replace(settings, values={**settings.values, "system": schema.system_prompt(settings.system)},
+                           sources={**settings.sources, "system": "--schema"})
     catalogue = app.catalogue(settings)
     # A bad --temperature is one usage error now, not an error record on every line later.
     build_chat_request(settings, build_messages("check", system=settings.values.get("system")),
                        Knobs(stream=False, json_mode=json_mode, stop=ro.stop), catalogue)
-    return Prepared(settings, catalogue, ro.template or preset.get("template"), json_mode)
+    return Prepared(settings, catalogue, ro.template or preset.get("template"), json_mode, schema)
 
 
 def open_checked(path: str, ro: RequestOptions, prep: Prepared, app: App) -> tuple[IO[bytes], int | None]:
@@ -103,6 +115,8 @@ Template = Annotated[str | None, typer.Option(
 Stop = Annotated[list[str] | None, typer.Option("--stop", help="Stop sequence (repeatable).")]
 JsonMode = Annotated[bool | None, typer.Option(
     "--json/--no-json", help="Ask for JSON objects; an answer that does not parse is an error record.")]
+SchemaOpt = Annotated[str | None, typer.Option(
+    "--schema", help="JSON Schema (file or inline JSON) every answer must match; a mismatch is an error record.")]
 
 
 def request_options(**kw: Any) -> RequestOptions:

@@ -1,0 +1,293 @@
+"""MCP servers as tool sources: config, and a client (the optional `mcp` SDK, imported lazily) in a side thread."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from contextlib import ExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from glm_cli.errors import ConfigError, GlmError, UsageError
+from glm_cli.tools import DEFAULT_MAX_OUTPUT, TOOL_NAME, ToolResult, ToolSpec, check_parameters
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+INSTALL_HINT = "pip install 'zhipu-glm-cli[mcp]'  (pipx: pipx inject zhipu-glm-cli mcp)"
+SERVER_KEYS = {
+    "command": "the program to start (a string; or a list: argv)",
+    "args": "its arguments (a list)",
+    "env": "extra environment variables for it (a mapping)",
+    "url": "a streamable-HTTP server URL instead of a command",
+    "tools": "the only tools of this server offered to the model (a list; default all)",
+    "timeout": "seconds a tool call may take (default 60)",
+    "description": "one line shown by `glm mcp list`",
+}
+DEFAULT_CALL_TIMEOUT = 60.0
+START_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class McpServer:
+    """How to reach one MCP server, and which of its tools to offer."""
+
+    name: str
+    command: str | None = None
+    args: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+    url: str | None = None
+    tools: tuple[str, ...] | None = None
+    timeout: float = DEFAULT_CALL_TIMEOUT
+    description: str = ""
+
+    def display(self) -> str:
+        """Return the command line (or URL) that starts it."""
+        return self.url or shlex.join([self.command or "", *self.args])
+
+
+def server_from_flag(spec: str, index: int) -> McpServer:
+    """Build a server from `--mcp "CMD ARGS"` (split like a shell would; no shell runs it)."""
+    try:
+        argv = shlex.split(spec)
+    except ValueError as exc:
+        raise UsageError(f"--mcp {spec!r}: {exc}") from None
+    if not argv:
+        raise UsageError("--mcp needs a command, e.g. --mcp \"npx -y @modelcontextprotocol/server-filesystem .\"")
+    if re.match(r"https?://", argv[0]) and len(argv) == 1:
+        return McpServer(name=f"mcp{index}", url=argv[0])
+    return McpServer(name=f"mcp{index}", command=argv[0], args=tuple(argv[1:]))
+
+
+def parse_servers(raw: Any, path: str, key: str = "mcp_servers") -> dict[str, McpServer]:
+    """Check the `mcp_servers:` mapping of a config file; raise ConfigError naming the file and the bad key."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: `{key}` must be a mapping of server name to settings")
+    return {str(name): _server(str(name), body, path, f"{key}.{name}") for name, body in raw.items()}
+
+
+def _server(name: str, body: Any, path: str, key: str) -> McpServer:
+    def bad(field_name: str | None, what: str, hint: str | None = None) -> ConfigError:
+        return ConfigError(f"{path}: `{key}" + (f".{field_name}" if field_name else "") + f"` {what}", hint)
+
+    if not isinstance(body, dict):
+        raise bad(None, "must be a mapping with `command` (or `url`)")
+    unknown = sorted(set(map(str, body)) - set(SERVER_KEYS))
+    if unknown:
+        raise bad(unknown[0], "is not a known key", "known keys: " + ", ".join(SERVER_KEYS))
+    command, args, url = body.get("command"), body.get("args") or [], body.get("url")
+    if isinstance(command, list) and command and all(isinstance(a, str) for a in command):
+        command, args = command[0], [*command[1:], *args]
+    if (command is None) == (url is None):
+        raise bad(None, "needs exactly one of `command` or `url`")
+    if command is not None and not (isinstance(command, str) and command):
+        raise bad("command", "must be a string or a list of strings")
+    if url is not None and not (isinstance(url, str) and re.match(r"https?://", url)):
+        raise bad("url", "must be an http(s) URL")
+    if not isinstance(args, list) or not all(isinstance(a, (str, int, float)) for a in args):
+        raise bad("args", "must be a list of strings")
+    env = body.get("env") or {}
+    if not isinstance(env, dict) or not all(isinstance(v, (str, int, float)) for v in env.values()):
+        raise bad("env", "must map variable names to strings")
+    tools = body.get("tools")
+    if tools is not None and (not isinstance(tools, list) or not all(isinstance(t, str) for t in tools)):
+        raise bad("tools", "must be a list of tool names")
+    timeout = body.get("timeout", DEFAULT_CALL_TIMEOUT)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise bad("timeout", "must be a positive number of seconds")
+    return McpServer(name=name, command=command, args=tuple(str(a) for a in args),
+                     env={str(k): str(v) for k, v in env.items()}, url=url,
+                     tools=tuple(tools) if tools is not None else None, timeout=float(timeout),
+                     description=str(body.get("description") or ""))
+
+
+def require_mcp() -> None:
+    """Import the MCP SDK, or say how to install it."""
+    try:
+        import mcp  # noqa: F401
+    except ImportError:
+        raise UsageError("MCP support needs the optional `mcp` package, which is not installed",
+                         INSTALL_HINT) from None
+
+
+def tool_name(remote: str) -> str:
+    """Return a GLM-acceptable function name for an MCP tool name."""
+    if TOOL_NAME.fullmatch(remote):
+        return remote
+    return (re.sub(r"[^a-zA-Z0-9_-]", "_", remote) or "tool")[:64]
+
+
+def result_text(result: dict[str, Any]) -> str:
+    """Flatten a CallToolResult (wire shape) into the text sent back to the model."""
+    parts: list[str] = []
+    for block in result.get("content") or []:
+        kind = block.get("type")
+        if kind == "text":
+            parts.append(block.get("text", ""))
+        elif kind == "resource":
+            res = block.get("resource") or {}
+            parts.append(res.get("text") or f"[resource {res.get('uri', '')}]")
+        elif kind == "resource_link":
+            parts.append(f"[resource {block.get('uri', '')}]")
+        else:
+            parts.append(f"[{kind} {block.get('mimeType', '')}]".replace(" ]", "]"))
+    structured = result.get("structuredContent")
+    if structured is not None and not parts:
+        parts.append(json.dumps(structured, ensure_ascii=False))
+    text = "\n".join(parts)
+    if len(text) > DEFAULT_MAX_OUTPUT:
+        text = text[:DEFAULT_MAX_OUTPUT] + f"\n[output truncated: {len(text) - DEFAULT_MAX_OUTPUT:,} more characters]"
+    return text
+
+
+def _wire(obj: Any) -> dict[str, Any]:
+    """Return an SDK model as its JSON wire shape (camelCase keys in SDK v1 and v2 alike)."""
+    return obj.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class McpHub:
+    """Open sessions to MCP servers for the length of a command; call their tools from sync code."""
+
+    def __init__(self, servers: list[McpServer], *, verbose: bool = False) -> None:
+        self.servers, self.verbose = servers, verbose
+        self.tools: list[ToolSpec] = []
+        self.warnings: list[str] = []
+        self._stack = ExitStack()
+        self._sessions: dict[str, Any] = {}
+        self._portal: Any = None
+
+    def __enter__(self) -> McpHub:
+        require_mcp()
+        from anyio.from_thread import start_blocking_portal
+
+        try:
+            self._portal = self._stack.enter_context(start_blocking_portal())
+            for server in self.servers:
+                self._connect(server)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self._stack.close()
+        except Exception:  # noqa: BLE001 - a server that dies on shutdown must not mask the answer
+            pass
+
+    def _connect(self, server: McpServer) -> None:
+        import tempfile
+
+        errlog = self._stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace"))
+        try:
+            session = self._stack.enter_context(self._portal.wrap_async_context_manager(_session(server, errlog)))
+            listed = self._portal.call(_list_tools, session)
+        except GlmError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every way a server can fail to start reads the same
+            raise GlmError(f"MCP server {server.name} ({server.display()}) failed to start: {_describe(exc)}",
+                           _stderr_tail(errlog) or "run the command by hand to see why") from None
+        self._sessions[server.name] = session
+        names = {t["name"] for t in listed}
+        for missing in sorted(set(server.tools or ()) - names):
+            self.warnings.append(f"MCP server {server.name} has no tool {missing!r} "
+                                 f"(it has: {', '.join(sorted(names))})")
+        for tool in listed:
+            if server.tools is not None and tool["name"] not in server.tools:
+                continue
+            where = f"MCP server {server.name}, tool {tool['name']}"
+            try:
+                params = check_parameters(tool.get("inputSchema"), where)
+            except UsageError as err:
+                self.warnings.append(f"{err.message}; the tool is left out")
+                continue
+            self.tools.append(ToolSpec(
+                name=tool_name(tool["name"]), description=tool.get("description") or "", parameters=params,
+                timeout=server.timeout, source=where, server=server.name, remote_name=tool["name"]))
+
+    def call(self, tool: ToolSpec, arguments: dict[str, Any]) -> ToolResult:
+        """Call an MCP tool; failures and timeouts come back as a failed ToolResult."""
+        session = self._sessions[tool.server or ""]
+        try:
+            result = self._portal.call(_call_tool, session, tool.remote_name or tool.name, arguments, tool.timeout)
+        except TimeoutError:
+            msg = f"timed out after {tool.timeout:g}s"
+            return ToolResult(f"error: the tool {msg}", ok=False, error=msg)
+        except Exception as exc:  # noqa: BLE001 - protocol errors go back to the model, not a crash
+            msg = _describe(exc)
+            return ToolResult(f"error: {msg}", ok=False, error=msg)
+        text = result_text(result)
+        if result.get("isError"):
+            first = text.strip().splitlines()[0] if text.strip() else "the tool reported an error"
+            return ToolResult(text or "error", ok=False, error=first)
+        return ToolResult(text)
+
+
+@asynccontextmanager
+async def _session(server: McpServer, errlog: Any) -> AsyncIterator[Any]:
+    import anyio
+    from mcp import ClientSession
+
+    async with _transport(server, errlog) as streams:
+        async with ClientSession(streams[0], streams[1]) as session:
+            with anyio.fail_after(START_TIMEOUT):
+                await session.initialize()
+            yield session
+
+
+def _transport(server: McpServer, errlog: Any) -> Any:
+    if server.url:
+        try:  # SDK v2 name first, then v1's
+            from mcp.client.streamable_http import streamable_http_client as http_client
+        except ImportError:
+            from mcp.client.streamable_http import streamablehttp_client as http_client  # type: ignore[no-redef]
+        return http_client(server.url)
+    from mcp import StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    # The SDK passes only a safe set of variables (PATH, HOME, …) plus `env`: never the API key.
+    params = StdioServerParameters(command=server.command or "", args=list(server.args), env=server.env or None)
+    return stdio_client(params, errlog=errlog)
+
+
+async def _list_tools(session: Any) -> list[dict[str, Any]]:
+    return [_wire(t) for t in (await session.list_tools()).tools]
+
+
+async def _call_tool(session: Any, name: str, arguments: dict[str, Any], timeout: float) -> dict[str, Any]:
+    import anyio
+
+    with anyio.fail_after(timeout):
+        return _wire(await session.call_tool(name, arguments))
+
+
+def _describe(exc: BaseException) -> str:
+    """Return one readable line for an exception (exception groups unwrapped)."""
+    while getattr(exc, "exceptions", None):  # an ExceptionGroup (a backport on 3.10)
+        exc = exc.exceptions[0]  # type: ignore[attr-defined]
+    if isinstance(exc, FileNotFoundError):
+        return f"command not found: {exc.filename or exc}"
+    text = str(exc).strip() or exc.__class__.__name__
+    return text.splitlines()[0]
+
+
+def _stderr_tail(errlog: Any, lines: int = 5) -> str | None:
+    try:
+        errlog.seek(0)
+        tail = [line.rstrip() for line in errlog.read().splitlines() if line.strip()][-lines:]
+    except (OSError, ValueError):
+        return None
+    return ("its stderr ended with:\n  " + "\n  ".join(tail)) if tail else None
+
+
+def config_servers(settings: Any) -> dict[str, McpServer]:
+    """Return the servers named in the config (already checked when the config was loaded)."""
+    path = settings.config_path or Path("config")
+    return parse_servers(settings.values.get("mcp_servers"), str(path))
