@@ -18,6 +18,7 @@ def build_app():  # noqa: ANN201 - typer is imported lazily on purpose
     import typer
 
     from glm_cli.commands import ask, batch, config_cmd, mcp
+    from glm_cli.commands import chat, history
 
     app = typer.Typer(
         name="glm",
@@ -45,6 +46,8 @@ def build_app():  # noqa: ANN201 - typer is imported lazily on purpose
     ask.register(app)
     config_cmd.register(app)
     batch.register(app)
+    chat.register(app)
+    history.register(app)
     mcp.register(app)
     return app
 

@@ -1,0 +1,201 @@
+"""The state of one `glm chat` session and what it can do, without any terminal UI.
+
+Each turn goes through run_turn (the same request builder, client and renderer as `ask`);
+the conversation is saved after every turn unless logging is off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from glm_cli.conversation import Conversation
+from glm_cli.errors import GlmError
+from glm_cli.events import Usage
+from glm_cli.render import format_usage_line, write_diagnostic
+from glm_cli.turn import preserves_thinking, run_turn, with_preserve, with_value
+
+if TYPE_CHECKING:
+    from glm_cli.app import App
+    from glm_cli.catalogue import Catalogue
+    from glm_cli.client import GlmClient
+    from glm_cli.config import Settings
+    from glm_cli.events import Reply
+    from glm_cli.store import Store
+
+
+@dataclass
+class ChatSession:
+    """Settings that slash commands change, the conversation, and the open client and store."""
+
+    app: App
+    settings: Settings
+    conv: Conversation
+    client: GlmClient
+    catalogue: Catalogue
+    show_thinking: bool = False
+    log: bool = True
+    markdown: bool | None = None
+    spent: dict[str, Usage] = field(default_factory=dict)  # every answer of the session, retried ones too
+    _store: Store | None = field(default=None, repr=False)
+
+    # ---- turns
+
+    def send(self, text: str) -> Reply | None:
+        """Add the user's message and run a turn; None when it failed (the message is dropped)."""
+        self.conv.add_user(text)
+        return self._turn()
+
+    def retry(self) -> Reply | None:
+        """Drop the last answer and ask again."""
+        if not any(m.role == "user" for m in self.conv.messages):
+            self.info("nothing to retry yet")
+            return None
+        self._forget(self.conv.pop_reply())
+        return self._turn()
+
+    def _turn(self) -> Reply | None:
+        try:
+            reply = run_turn(self.conv, self.settings, self.app, self.client, catalogue=self.catalogue,
+                             show_reasoning=self.show_thinking, markdown=self.markdown)
+        except GlmError as err:
+            self.conv.drop_unsaved()
+            self.error(err)
+            return None
+        except KeyboardInterrupt:  # before the stream started (building or connecting)
+            self.conv.drop_unsaved()
+            self.info("cancelled")
+            return None
+        self.conv.model = self.catalogue.resolve(self.model)  # what was asked for: resuming asks for it again
+        if reply.interrupted:
+            self.info("[interrupted: the partial answer is kept]")
+        if reply.usage is not None:
+            self.spent[self.conv.model] = self.spent.get(self.conv.model, Usage()) + reply.usage
+            if not reply.interrupted:
+                self.info(format_usage_line(reply.usage, self._cost({self.conv.model: reply.usage})))
+        if reply.finish_reason not in (None, "stop", "tool_calls"):
+            self.info(f"(finish_reason: {reply.finish_reason})")
+        self.persist()
+        return reply
+
+    # ---- the store
+
+    def persist(self, force: bool = False) -> None:
+        """Save unsaved messages when logging (or when forced by /save)."""
+        if not (self.log or force):
+            return
+        from glm_cli.store import StoreError
+
+        try:
+            self.store().save(self.conv)
+        except StoreError as err:
+            self.log = False
+            self.app.warn(f"{err.message}; this session is no longer logged")
+
+    def store(self) -> Store:
+        if self._store is None:
+            from glm_cli.store import Store, default_path
+
+            self._store = Store.open(default_path(self.app.environ))
+        return self._store
+
+    def _forget(self, removed: list[Any]) -> None:
+        if self.conv.id is not None and any(m.id is not None for m in removed):
+            from glm_cli.store import StoreError
+
+            try:
+                self.store().delete_messages(removed)
+            except StoreError as err:
+                self.app.warn(err.message)
+
+    def undo(self) -> None:
+        removed = self.conv.pop_exchange()
+        if not removed:
+            self.info("nothing to undo")
+            return
+        self._forget(removed)
+        first = " ".join(removed[0].content.split())
+        self.info(f"removed the last exchange ({first[:60]}{'…' if len(first) > 60 else ''})")
+
+    def save(self, name: str) -> None:
+        """Name the conversation (saving it, even with logging off); later turns are logged."""
+        self.log = True
+        self.persist(force=True)
+        if self.conv.id is None:
+            return
+        self.store().rename(self.conv.id, name)
+        self.conv.name = name
+        self.info(f"saved as {name!r} (conversation {self.conv.id}); resume with: glm chat --resume {name}")
+
+    def clear(self) -> None:
+        self.conv = Conversation(system=self.conv.system, source="chat", profile=self.settings.profile,
+                                 model=self.settings.values["model"], options=dict(self.conv.options))
+        self.info("new conversation")
+
+    def close(self) -> None:
+        self.client.close()
+        if self._store is not None:
+            self._store.close()
+
+    # ---- settings changed by slash commands
+
+    @property
+    def model(self) -> str:
+        return str(self.settings.values["model"])
+
+    def set_model(self, name: str) -> None:
+        model = self.catalogue.resolve(name)
+        info = self.catalogue.get(model)
+        if info is None:
+            self.app.warn(f"{model} is not in the model catalogue; sending it as given")
+        elif info.status == "retired":
+            raise GlmError(f"model {model} was retired", f"use {info.replacement}" if info.replacement else None)
+        self.settings = with_value(self.settings, "model", model)
+        self.info(f"model: {model}")
+
+    def set_thinking(self, on: bool) -> None:
+        self.settings = with_value(self.settings, "thinking", on)
+        self.info(f"thinking {'on' if on else 'off'} from the next message")
+
+    def set_preserve(self, on: bool) -> None:
+        self.settings = with_preserve(self.settings, on)
+        self.conv.options["preserve_thinking"] = on
+        self.info(f"preserved thinking {'on' if on else 'off'}")
+
+    @property
+    def preserve(self) -> bool:
+        return preserves_thinking(self.settings)
+
+    @property
+    def thinking(self) -> str:
+        value = self.settings.values.get("thinking")
+        return "server default (on)" if value is None else ("on" if value else "off")
+
+    def usage_text(self) -> str:
+        """This conversation's tokens: in, cached and cache-hit %, out, reasoning, and estimated cost."""
+        by_model = self.conv.usage_by_model()
+        answers = sum(1 for m in self.conv.messages if m.usage is not None)
+        text = "no tokens used yet"
+        if by_model:
+            total = sum(by_model.values(), start=Usage())
+            text = f"{format_usage_line(total, self._cost(by_model))} · {answers} answer{'s' if answers != 1 else ''}"
+        if self.spent and self.spent != by_model:
+            spent = sum(self.spent.values(), start=Usage())
+            text += f"\nspent in this session (retried and undone answers too): " \
+                    f"{format_usage_line(spent, self._cost(self.spent))}"
+        return text
+
+    def _cost(self, by_model: dict[str, Any]) -> str | None:
+        from glm_cli.catalogue import cost_text
+
+        return cost_text(self.catalogue, self.settings.base_url, by_model)
+
+    # ---- messages to the user (stderr: stdout carries only answers)
+
+    def info(self, text: str) -> None:
+        write_diagnostic(self.app.ios, text, "dim")
+
+    def error(self, err: GlmError) -> None:
+        write_diagnostic(self.app.ios, f"glm: {err.message}", "red")
+        if err.hint:
+            write_diagnostic(self.app.ios, f"hint: {err.hint}", "dim")

@@ -1,0 +1,230 @@
+"""`glm chat`: an interactive conversation (prompt_toolkit REPL), saved and resumable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from glm_cli.commands import options as o
+from glm_cli.commands.common import run_command
+from glm_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from glm_cli.app import App
+    from glm_cli.chat_session import ChatSession
+
+PROMPT = "glm> "
+EMPTY_PROMPT_HINT = "(Ctrl-D or /exit to leave)"
+NO_TTY = ("glm chat needs a terminal on stdin",
+          'from a script, ask one turn at a time: glm ask "…", then glm ask -c "…" for each next turn')
+
+ReadLine = Callable[[], str]  # returns a line; raises EOFError (leave) or KeyboardInterrupt (Ctrl-C)
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    model: str | None = None
+    system: str | None = None
+    profile: str | None = None
+    endpoint: str | None = None
+    think: bool | None = None
+    show_thinking: bool | None = None
+    preserve_thinking: bool | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    continue_: bool = False
+    resume: str | None = None
+    no_log: bool = False
+    verbose: bool = False
+    raw: bool = False
+
+
+def run_chat(opts: ChatOptions, app: App, read_line: ReadLine | None = None) -> int:
+    """Run the REPL until Ctrl-D or /exit; return the exit code."""
+    if read_line is None and not app.ios.stdin_tty:
+        raise UsageError(*NO_TTY)
+    session = open_session(opts, app)
+    try:
+        _banner(session, resumed=opts.continue_ or opts.resume is not None)
+        repl(session, read_line or make_prompt(session))
+    finally:
+        session.close()
+    return 0
+
+
+def open_session(opts: ChatOptions, app: App) -> ChatSession:
+    """Load or start the conversation and resolve the settings it runs with."""
+    from glm_cli.chat_session import ChatSession
+    from glm_cli.commands.options import setting_flags
+    from glm_cli.conversation import Conversation
+    from glm_cli.store import load_conversation
+    from glm_cli.turn import with_preserve
+
+    prior = load_conversation(app.environ, opts.resume) if opts.continue_ or opts.resume else None
+    flags = setting_flags(model=opts.model or (prior.model if prior else None), system=opts.system,
+                          endpoint=opts.endpoint, thinking=opts.think, show_thinking=opts.show_thinking,
+                          temperature=opts.temperature, top_p=opts.top_p, max_tokens=opts.max_tokens)
+    settings = app.settings(flags, profile=opts.profile)
+    preserve = opts.preserve_thinking
+    if preserve is None and prior is not None:
+        preserve = prior.options.get("preserve_thinking")
+    if preserve is not None:
+        settings = with_preserve(settings, preserve)
+    catalogue = app.catalogue(settings)
+    model = catalogue.resolve(settings.values["model"])
+    conv = prior or Conversation(system=settings.values.get("system"), source="chat", profile=settings.profile,
+                                 model=model)
+    if prior is not None and opts.system is not None:
+        conv.system = opts.system
+    if preserve is not None:
+        conv.options["preserve_thinking"] = preserve
+    show = settings.values.get("show_thinking")
+    return ChatSession(app=app, settings=settings, conv=conv, client=app.make_client(settings, verbose=opts.verbose),
+                       catalogue=catalogue, show_thinking=app.ios.stderr_tty if show is None else bool(show),
+                       log=not opts.no_log and bool(settings.values.get("log", True)),
+                       markdown=False if opts.raw else None)
+
+
+def repl(session: ChatSession, read_line: ReadLine) -> None:
+    """Read lines and run them: slash commands, or messages sent as turns."""
+    from glm_cli.chat_commands import EXIT, dispatch
+
+    while True:
+        try:
+            line = read_line()
+        except KeyboardInterrupt:
+            session.info(EMPTY_PROMPT_HINT)
+            continue
+        except EOFError:
+            return
+        text = line.strip()
+        if not text:
+            continue
+        if text.startswith("/") and not text.startswith("//"):
+            result = dispatch(session, text)
+            if result is EXIT:
+                return
+            if not isinstance(result, str):
+                continue
+            text = result
+        elif text.startswith("//"):
+            text = text[1:]
+        session.send(text)
+
+
+def _banner(session: ChatSession, resumed: bool) -> None:
+    conv = session.conv
+    parts = [f"glm chat · {session.model}", f"thinking {session.thinking}"]
+    if session.preserve:
+        parts.append("preserved thinking")
+    if not session.log:
+        parts.append("not logged")
+    session.info(" · ".join(parts) + " · /help for commands, Ctrl-D to leave")
+    if resumed:
+        turns = sum(1 for m in conv.messages if m.role == "user")
+        label = f"{conv.id}" + (f" ({conv.name})" if conv.name else "")
+        session.info(f"resumed conversation {label}: {turns} turn{'s' if turns != 1 else ''} · {conv.title}")
+
+
+def make_prompt(session: ChatSession, **pt_args: Any) -> ReadLine:
+    """Build the prompt_toolkit prompt: persisted history, Alt-Enter newlines, paste, /completion."""
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+    from prompt_toolkit.key_binding import KeyBindings
+
+    keys = KeyBindings()
+
+    @keys.add("escape", "enter")  # Alt-Enter sends ESC Enter in terminals
+    def _newline(event: Any) -> None:
+        event.current_buffer.insert_text("\n")
+
+    @keys.add("c-c")
+    def _interrupt(event: Any) -> None:
+        if event.current_buffer.text:
+            event.current_buffer.reset()
+        else:
+            event.app.exit(exception=KeyboardInterrupt())
+
+    history: Any = InMemoryHistory()
+    path = _input_history_path(session) if session.log else None
+    if path is not None:
+        history = FileHistory(str(path))
+    if "output" not in pt_args:
+        from prompt_toolkit.output import create_output
+
+        pt_args["output"] = create_output(always_prefer_tty=True)  # `glm chat > file`: the prompt stays visible
+    prompt = PromptSession(history=history, key_bindings=keys, completer=_completer(session),
+                           complete_while_typing=True, prompt_continuation="... ", **pt_args)
+    return lambda: prompt.prompt(PROMPT)
+
+
+def _completer(session: ChatSession) -> Any:
+    """Complete /command names, then their arguments (model ids for /model)."""
+    from prompt_toolkit.completion import Completer, Completion
+
+    from glm_cli.chat_commands import COMMANDS
+
+    class SlashCompleter(Completer):
+        def get_completions(self, document: Any, complete_event: Any) -> Any:
+            text = document.text_before_cursor
+            if not text.startswith("/") or "\n" in text:
+                return
+            name, space, arg = text[1:].partition(" ")
+            if not space:
+                for c in COMMANDS.values():
+                    if c.name.startswith(name.lower()) and c.name != "quit":
+                        yield Completion("/" + c.name, -len(text), display_meta=c.help)
+                return
+            command = COMMANDS.get(name.lower())
+            choices = session.catalogue.ids() if name.lower() == "model" else (command.choices if command else ())
+            for choice in choices:
+                if choice.startswith(arg):
+                    yield Completion(choice, -len(arg))
+
+    return SlashCompleter()
+
+
+def _input_history_path(session: ChatSession) -> Any:
+    from glm_cli.store import default_path
+
+    folder = default_path(session.app.environ).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return None
+    return folder / "chat-input-history"
+
+
+def register(app: Any) -> None:
+    """Add `glm chat` to the Typer app."""
+    @app.command(context_settings={"help_option_names": ["-h", "--help"]})
+    def chat(
+        model: o.Model = None,
+        system: o.System = None,
+        profile: o.Profile = None,
+        endpoint: o.Endpoint = None,
+        think: o.Think = None,
+        show_thinking: o.ShowThinking = None,
+        preserve_thinking: Annotated[bool | None, typer.Option(
+            "--preserve-thinking/--no-preserve-thinking",
+            help="Send earlier reasoning back (clear_thinking: false; default on the coding endpoints).")] = None,
+        temperature: o.Temperature = None,
+        top_p: o.TopP = None,
+        max_tokens: o.MaxTokens = None,
+        continue_: Annotated[bool, typer.Option("--continue", "-c", help="Continue the last conversation.")] = False,
+        resume: Annotated[str | None, typer.Option(
+            "--resume", "-r", help="Resume a conversation by id or name (see `glm history list`).")] = None,
+        no_log: Annotated[bool, typer.Option("--no-log", help="Do not save this conversation.")] = False,
+        verbose: o.Verbose = False,
+        raw: Annotated[bool, typer.Option("--raw", help="No markdown rendering.")] = False,
+    ) -> None:
+        """Chat interactively; every turn is saved to the history unless --no-log. /help lists the commands."""
+        opts = ChatOptions(model=model, system=system, profile=profile, endpoint=endpoint, think=think,
+                           show_thinking=show_thinking, preserve_thinking=preserve_thinking,
+                           temperature=temperature, top_p=top_p, max_tokens=max_tokens, continue_=continue_,
+                           resume=resume, no_log=no_log, verbose=verbose, raw=raw)
+        run_command(run_chat, opts)
