@@ -199,7 +199,9 @@ def load_catalogue(overrides: dict[str, Any] | None = None, where: str = "config
 def merge_remote(catalogue: Catalogue, listed_ids: list[str], source: str, as_of: str | None) -> Catalogue:
     """Return the catalogue marked with what GET /models listed; unknown listed ids are added as remote models."""
     listed = dict.fromkeys(listed_ids)
-    models = {mid: replace(m, listed=mid in listed) for mid, m in catalogue.models.items()}
+    where = _dated(source, as_of)
+    models = {mid: replace(m, listed=mid in listed, fact_sources={**m.fact_sources, "listed": where})
+              for mid, m in catalogue.models.items()}
     for mid in listed:
         if mid not in models:
             models[mid] = ModelInfo(id=mid, origin="remote", listed=True, source=source, as_of=as_of)

@@ -17,8 +17,7 @@ def build_app():  # noqa: ANN201 - typer is imported lazily on purpose
     """Build the Typer app with every command registered."""
     import typer
 
-    from glm_cli.commands import ask, batch, config_cmd, mcp
-    from glm_cli.commands import chat, history
+    from glm_cli.commands import ask, batch, chat, completion, config_cmd, history, mcp, models
 
     app = typer.Typer(
         name="glm",
@@ -49,6 +48,8 @@ def build_app():  # noqa: ANN201 - typer is imported lazily on purpose
     chat.register(app)
     history.register(app)
     mcp.register(app)
+    models.register(app)
+    completion.register(app)
     return app
 
 
@@ -58,5 +59,10 @@ def main(argv: list[str] | None = None) -> None:
     # `glm --version` answers before Typer is even imported: aliases call it in prompts.
     if args in (["--version"], ["-V"]):
         print(f"glm {__version__}")
+        return
+    if args[:1] == ["__complete"]:  # TAB: values from local files, without Typer (completion_data.py)
+        from glm_cli.completion_data import main as complete
+
+        complete(args[1:])
         return
     build_app()(args=args, prog_name="glm")

@@ -71,6 +71,39 @@ def write_diagnostic(ios: IOStreams, text: str, style: str | None = None) -> Non
     ios.stderr.flush()
 
 
+def stdout_console(ios: IOStreams) -> Console:
+    """Return a rich Console on the terminal stdout, with IOStreams' width and colour decisions."""
+    from rich.console import Console
+
+    # _environ: rich then takes TERM/NO_COLOR/LINES from IOStreams' environment, not os.environ
+    return Console(
+        file=ios.stdout,
+        force_terminal=True,
+        width=ios.width,
+        no_color=ios.no_color,
+        color_system=None if ios.no_color else "auto",
+        _environ=ios.environ,
+    )
+
+
+def render_table(ios: IOStreams, headers: list[str], rows: list[list[str]], *, caption: str | None = None,
+                 wrap: tuple[int, ...] = ()) -> None:
+    """Print a table of plain-text cells to a terminal stdout (listings such as `glm models`).
+
+    Only the columns in WRAP may wrap when the terminal is narrow; the others are never cut.
+    """
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, header_style="bold", caption=caption, caption_justify="left", pad_edge=False,
+                  collapse_padding=True)
+    for i, header in enumerate(headers):
+        table.add_column(header, no_wrap=i not in wrap, overflow="fold" if i in wrap else "ellipsis")
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in row))  # Text: no markup parsing of ids or prices
+    stdout_console(ios).print(table)
+
+
 class _View:
     """Route deltas: content to the output, reasoning to stderr, spinner until there is something to show."""
 
@@ -170,17 +203,7 @@ class _MarkdownOut:
     """Render markdown block by block: finished blocks printed once, the open tail redrawn (throttled)."""
 
     def __init__(self, ios: IOStreams) -> None:
-        from rich.console import Console
-
-        # _environ: rich then takes TERM/NO_COLOR/LINES from IOStreams' environment, not os.environ
-        self.console: Console = Console(
-            file=ios.stdout,
-            force_terminal=True,
-            width=ios.width,
-            no_color=ios.no_color,
-            color_system=None if ios.no_color else "auto",
-            _environ=ios.environ,
-        )
+        self.console: Console = stdout_console(ios)
         self.height = max(3, self.console.size.height - 1)  # tail rows shown; rest is off-screen
         self.live: Live | None = None
         self.last_draw = 0.0

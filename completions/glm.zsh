@@ -1,0 +1,276 @@
+#compdef glm
+# zsh completion for glm. Install: save it as _glm in a directory on $fpath
+# (before compinit runs), or `source` it after compinit
+# Generated from the glm commands by `python -m glm_cli.completion_gen`: do not edit.
+# `glm completion zsh` prints the same for the installed version.
+
+# The command tree: subcommands, options, what each value is.
+_glm_subs() {
+  case "$1" in
+    ('') reply=('ask:Ask one question; the answer goes to stdout.' 'chat:Chat interactively; every turn is saved to the history unless --no-log.' 'completion:Print the shell completion script (install: see README, "Shell completion").' 'config:Show, locate or create the YAML config.' 'batch:Run many prompts: locally (concurrent, resumable) or on Zhipu'\''s Batch API.' 'history:The saved conversations: every `glm chat` turn and every `glm ask` (unless...' 'mcp:Inspect MCP servers (tools for `glm ask --mcp/--mcp-server`).' 'models:List the models glm knows: a table on a terminal, one id per line when piped.') ;;
+    ('config') reply=('show:Print the effective settings and where each comes from (the key is never shown).' 'path:Print the config file'\''s path.' 'init:Write a commented starter config (mode 0600); refuses to overwrite.') ;;
+    ('batch') reply=('run:Run a JSONL file of prompts concurrently; one JSON record per line to -o...' 'submit:Upload the input to Zhipu'\''s Batch API (split at 50,000 lines / 100 MB); print...' 'status:Show batches: status, done/total, failed, created.' 'list:List recent batches.' 'cancel:Cancel batches (they go to `cancelling`, then `cancelled`).' 'fetch:Download results as local records (appended to -o; ids already ok are skipped).') ;;
+    ('history') reply=('list:List conversations, most recent first (tab-separated when piped).' 'show:Print a conversation as markdown (or JSON).' 'search:Find messages containing every word (case-insensitive substrings; FTS5 when...' 'export:Export a whole conversation, reasoning included, as JSON or markdown.' 'rm:Delete conversations.') ;;
+    ('mcp') reply=('list:List the MCP servers named under `mcp_servers:` in the config.' 'tools:Start a server and list its tools.') ;;
+    ('models') reply=('show:Everything known about one model, with the source and date of each fact.') ;;
+    (*) reply=() ;;
+  esac
+}
+
+_glm_opts() {
+  case "$1" in
+    ('') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--version:Print the version and exit.' '-V:Print the version and exit.') ;;
+    ('ask') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--model:Model id or alias (default glm-4.7).' '-m:Model id or alias (default glm-4.7).' '--system:System prompt.' '-s:System prompt.' '--preset:Use a named preset from the config.' '-p:Use a named preset from the config.' '--profile:Use a named profile from the config.' '-P:Use a named profile from the config.' '--endpoint:zai, bigmodel, zai-coding or bigmodel-coding.' '-e:zai, bigmodel, zai-coding or bigmodel-coding.' '--think:Turn GLM thinking on or off (sends thinking.type).' '--no-think:Turn GLM thinking on or off (sends thinking.type).' '--show-thinking:Show reasoning on stderr (default: when stderr is a terminal).' '--hide-thinking:Show reasoning on stderr (default: when stderr is a terminal).' '--temperature:0..1' '-t:0..1' '--top-p:0.01..1' '--max-tokens:Maximum output tokens.' '--stop:Stop sequence (repeatable).' '--json:Ask for a JSON object; the answer is checked to parse.' '--no-json:Ask for a JSON object; the answer is checked to parse.' '--no-stream:Wait for the whole answer.' '--output:text (default) or json: one object with content, reasoning, usage…' '-o:text (default) or json: one object with content, reasoning, usage…' '--usage:Print tokens and cost on stderr.' '-u:Print tokens and cost on stderr.' '--dry-run:Print the request (json) or a curl line (--dry-run=curl); send nothing.' '--file:Attach a text file, fenced and named (repeatable).' '-f:Attach a text file, fenced and named (repeatable).' '--request-id:Send this request_id.' '--verbose:Request/response metadata and timings on stderr.' '-v:Request/response metadata and timings on stderr.' '--no-stdin:Ignore stdin.' '--raw:No markdown rendering, even on a terminal.' '--continue:Continue the last conversation (of ask or chat) with this prompt.' '-c:Continue the last conversation (of ask or chat) with this prompt.' '--no-log:Do not log this exchange to the history.' '--tool:A tool file (YAML/JSON: name, description, parameters, command); repeatable.' '--mcp:Start an MCP server and offer its tools: --mcp "CMD ARGS" (repeatable).' '--mcp-server:Use an MCP server named under mcp_servers: in the config (repeatable).' '--yes:Run every tool call without asking.' '-y:Run every tool call without asking.' '--allow:Run this tool without asking (repeatable); others are asked on a terminal, else…' '--max-steps:Rounds of tool calls before glm gives up (default 8).' '--web-search:Let GLM search the web (built-in web_search tool, billed per search).' '--search-engine:web_search engine (default search-prime on z.ai, search_std on bigmodel).' '--search-count:web_search results, 1-50.' '--search-recency:oneDay, oneWeek, oneMonth, oneYear or noLimit.' '--search-domain:Only search this domain.' '--schema:JSON Schema (file or inline JSON) the answer must match; exit 9 when it does no…') ;;
+    ('chat') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--model:Model id or alias (default glm-4.7).' '-m:Model id or alias (default glm-4.7).' '--system:System prompt.' '-s:System prompt.' '--profile:Use a named profile from the config.' '-P:Use a named profile from the config.' '--endpoint:zai, bigmodel, zai-coding or bigmodel-coding.' '-e:zai, bigmodel, zai-coding or bigmodel-coding.' '--think:Turn GLM thinking on or off (sends thinking.type).' '--no-think:Turn GLM thinking on or off (sends thinking.type).' '--show-thinking:Show reasoning on stderr (default: when stderr is a terminal).' '--hide-thinking:Show reasoning on stderr (default: when stderr is a terminal).' '--preserve-thinking:Send earlier reasoning back (clear_thinking: false; default on the coding endpo…' '--no-preserve-thinking:Send earlier reasoning back (clear_thinking: false; default on the coding endpo…' '--temperature:0..1' '-t:0..1' '--top-p:0.01..1' '--max-tokens:Maximum output tokens.' '--continue:Continue the last conversation.' '-c:Continue the last conversation.' '--resume:Resume a conversation by id or name (see `glm history list`).' '-r:Resume a conversation by id or name (see `glm history list`).' '--no-log:Do not save this conversation.' '--verbose:Request/response metadata and timings on stderr.' '-v:Request/response metadata and timings on stderr.' '--raw:No markdown rendering.') ;;
+    ('completion') reply=('-h:Show help and exit.' '--help:Show help and exit.') ;;
+    ('config') reply=('-h:Show help and exit.' '--help:Show help and exit.') ;;
+    ('config show') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--profile:Use a named profile from the config.' '-P:Use a named profile from the config.' '--json:As JSON.') ;;
+    ('config path') reply=('-h:Show help and exit.' '--help:Show help and exit.') ;;
+    ('config init') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--force:Overwrite an existing file.') ;;
+    ('batch') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--output:Output JSONL; it is the run'\''s state: rerun to resume. Default stdout.' '-o:Output JSONL; it is the run'\''s state: rerun to resume. Default stdout.' '--concurrency:Requests in flight at most.' '-j:Requests in flight at most.' '--rpm:Requests per minute, shared by all workers.' '--tpm:Tokens per minute, shared by all workers.' '--retry-failed:Run lines whose record is an error again.' '--ordered:Write records in input order.' '--format:record (default) or batch-api (Zhipu'\''s output-file shape).' '--text:Plain text input: one prompt per line.' '--template:Prompt template: {input} is the line'\''s prompt, {field} any field of a JSON line.' '-T:Prompt template: {input} is the line'\''s prompt, {field} any field of a JSON line.' '--model:Model id or alias (default glm-4.7).' '-m:Model id or alias (default glm-4.7).' '--system:System prompt.' '-s:System prompt.' '--preset:Use a named preset from the config.' '-p:Use a named preset from the config.' '--profile:Use a named profile from the config.' '-P:Use a named profile from the config.' '--endpoint:zai, bigmodel, zai-coding or bigmodel-coding.' '-e:zai, bigmodel, zai-coding or bigmodel-coding.' '--think:Turn GLM thinking on or off (sends thinking.type).' '--no-think:Turn GLM thinking on or off (sends thinking.type).' '--temperature:0..1' '-t:0..1' '--top-p:0.01..1' '--max-tokens:Maximum output tokens.' '--stop:Stop sequence (repeatable).' '--json:Ask for JSON objects; an answer that does not parse is an error record.' '--no-json:Ask for JSON objects; an answer that does not parse is an error record.' '--schema:JSON Schema (file or inline JSON) every answer must match; a mismatch is an err…' '--max-retries:Tries after the first (default 8).' '--keep-reasoning:Keep the reasoning in each record.' '--drop-reasoning:Keep the reasoning in each record.' '--stream:Stream each answer (default: whole answers).' '--limit:Only the first N lines (try a prompt out).' '--dry-run:Print each line'\''s request (Batch-API shape); send nothing.' '--progress:Progress bar on stderr (default: when stderr is a terminal).' '--no-progress:Progress bar on stderr (default: when stderr is a terminal).' '--verbose:Request/response metadata and timings on stderr.' '-v:Request/response metadata and timings on stderr.') ;;
+    ('batch run') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--output:Output JSONL; it is the run'\''s state: rerun to resume. Default stdout.' '-o:Output JSONL; it is the run'\''s state: rerun to resume. Default stdout.' '--concurrency:Requests in flight at most.' '-j:Requests in flight at most.' '--rpm:Requests per minute, shared by all workers.' '--tpm:Tokens per minute, shared by all workers.' '--retry-failed:Run lines whose record is an error again.' '--ordered:Write records in input order.' '--format:record (default) or batch-api (Zhipu'\''s output-file shape).' '--text:Plain text input: one prompt per line.' '--template:Prompt template: {input} is the line'\''s prompt, {field} any field of a JSON line.' '-T:Prompt template: {input} is the line'\''s prompt, {field} any field of a JSON line.' '--model:Model id or alias (default glm-4.7).' '-m:Model id or alias (default glm-4.7).' '--system:System prompt.' '-s:System prompt.' '--preset:Use a named preset from the config.' '-p:Use a named preset from the config.' '--profile:Use a named profile from the config.' '-P:Use a named profile from the config.' '--endpoint:zai, bigmodel, zai-coding or bigmodel-coding.' '-e:zai, bigmodel, zai-coding or bigmodel-coding.' '--think:Turn GLM thinking on or off (sends thinking.type).' '--no-think:Turn GLM thinking on or off (sends thinking.type).' '--temperature:0..1' '-t:0..1' '--top-p:0.01..1' '--max-tokens:Maximum output tokens.' '--stop:Stop sequence (repeatable).' '--json:Ask for JSON objects; an answer that does not parse is an error record.' '--no-json:Ask for JSON objects; an answer that does not parse is an error record.' '--schema:JSON Schema (file or inline JSON) every answer must match; a mismatch is an err…' '--max-retries:Tries after the first (default 8).' '--keep-reasoning:Keep the reasoning in each record.' '--drop-reasoning:Keep the reasoning in each record.' '--stream:Stream each answer (default: whole answers).' '--limit:Only the first N lines (try a prompt out).' '--dry-run:Print each line'\''s request (Batch-API shape); send nothing.' '--progress:Progress bar on stderr (default: when stderr is a terminal).' '--no-progress:Progress bar on stderr (default: when stderr is a terminal).' '--verbose:Request/response metadata and timings on stderr.' '-v:Request/response metadata and timings on stderr.') ;;
+    ('batch submit') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--description:Stored in the batch metadata.' '-d:Stored in the batch metadata.' '--wait:Poll until the batches finish.' '--poll:Seconds between polls with --wait.' '--output:Output JSONL (same records as a local run).' '-o:Output JSONL (same records as a local run).' '--format:record (default) or batch-api (Zhipu'\''s output-file shape).' '--text:Plain text input: one prompt per line.' '--template:Prompt template: {input} is the line'\''s prompt, {field} any field of a JSON line.' '-T:Prompt template: {input} is the line'\''s prompt, {field} any field of a JSON line.' '--model:Model id or alias (default glm-4.7).' '-m:Model id or alias (default glm-4.7).' '--system:System prompt.' '-s:System prompt.' '--preset:Use a named preset from the config.' '-p:Use a named preset from the config.' '--profile:Use a named profile from the config.' '-P:Use a named profile from the config.' '--endpoint:zai, bigmodel, zai-coding or bigmodel-coding.' '-e:zai, bigmodel, zai-coding or bigmodel-coding.' '--think:Turn GLM thinking on or off (sends thinking.type).' '--no-think:Turn GLM thinking on or off (sends thinking.type).' '--temperature:0..1' '-t:0..1' '--top-p:0.01..1' '--max-tokens:Maximum output tokens.' '--stop:Stop sequence (repeatable).' '--json:Ask for JSON objects; an answer that does not parse is an error record.' '--no-json:Ask for JSON objects; an answer that does not parse is an error record.' '--verbose:Request/response metadata and timings on stderr.' '-v:Request/response metadata and timings on stderr.') ;;
+    ('batch status') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--json:Print the API'\''s JSON objects.' '--profile:Use a named profile from the config.' '-P:Use a named profile from the config.' '--endpoint:zai, bigmodel, zai-coding or bigmodel-coding.' '-e:zai, bigmodel, zai-coding or bigmodel-coding.' '--verbose:Request/response metadata and timings on stderr.' '-v:Request/response metadata and timings on stderr.') ;;
+    ('batch list') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--limit:How many (1-100).' '--after:Start after this batch id.' '--json:Print the API'\''s JSON objects.' '--profile:Use a named profile from the config.' '-P:Use a named profile from the config.' '--endpoint:zai, bigmodel, zai-coding or bigmodel-coding.' '-e:zai, bigmodel, zai-coding or bigmodel-coding.' '--verbose:Request/response metadata and timings on stderr.' '-v:Request/response metadata and timings on stderr.') ;;
+    ('batch cancel') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--profile:Use a named profile from the config.' '-P:Use a named profile from the config.' '--endpoint:zai, bigmodel, zai-coding or bigmodel-coding.' '-e:zai, bigmodel, zai-coding or bigmodel-coding.' '--verbose:Request/response metadata and timings on stderr.' '-v:Request/response metadata and timings on stderr.') ;;
+    ('batch fetch') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--output:Output JSONL (same records as a local run).' '-o:Output JSONL (same records as a local run).' '--format:record (default) or batch-api (Zhipu'\''s output-file shape).' '--wait:Poll until the batches finish.' '--poll:Seconds between polls with --wait.' '--input:The submitted input, to name lines without a result.' '-i:The submitted input, to name lines without a result.' '--text:Plain text input: one prompt per line.' '--profile:Use a named profile from the config.' '-P:Use a named profile from the config.' '--endpoint:zai, bigmodel, zai-coding or bigmodel-coding.' '-e:zai, bigmodel, zai-coding or bigmodel-coding.' '--verbose:Request/response metadata and timings on stderr.' '-v:Request/response metadata and timings on stderr.') ;;
+    ('history') reply=('-h:Show help and exit.' '--help:Show help and exit.') ;;
+    ('history list') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--limit:How many (0: all).' '-n:How many (0: all).' '--json:JSON output.') ;;
+    ('history show') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--thinking:Include reasoning.' '--json:JSON output.') ;;
+    ('history search') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--limit:Most hits (0: all).' '-n:Most hits (0: all).' '--json:JSON output.') ;;
+    ('history export') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--format:json or markdown.' '-f:json or markdown.' '--output:Write to FILE.' '-o:Write to FILE.') ;;
+    ('history rm') reply=('-h:Show help and exit.' '--help:Show help and exit.') ;;
+    ('mcp') reply=('-h:Show help and exit.' '--help:Show help and exit.') ;;
+    ('mcp list') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--profile:Use a named profile from the config.' '-P:Use a named profile from the config.' '--output:text (default) or json.' '-o:text (default) or json.') ;;
+    ('mcp tools') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--profile:Use a named profile from the config.' '-P:Use a named profile from the config.' '--output:text (default) or json.' '-o:text (default) or json.' '--verbose:Request/response metadata and timings on stderr.' '-v:Request/response metadata and timings on stderr.') ;;
+    ('models') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--json:As JSON (the whole catalogue, or one model with sources).' '--remote:Also ask the endpoint'\''s GET /models (a warning if it fails).' '--all:Include retired models.' '-a:Include retired models.' '--timeout:Seconds to wait for --remote.' '--endpoint:zai, bigmodel, zai-coding or bigmodel-coding.' '-e:zai, bigmodel, zai-coding or bigmodel-coding.' '--profile:Use a named profile from the config.' '-P:Use a named profile from the config.') ;;
+    ('models show') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--json:As JSON (the whole catalogue, or one model with sources).' '--remote:Also ask the endpoint'\''s GET /models (a warning if it fails).' '--timeout:Seconds to wait for --remote.' '--endpoint:zai, bigmodel, zai-coding or bigmodel-coding.' '-e:zai, bigmodel, zai-coding or bigmodel-coding.' '--profile:Use a named profile from the config.' '-P:Use a named profile from the config.') ;;
+    (*) reply=() ;;
+  esac
+}
+
+_glm_kind() {
+  case "$1|$2" in
+    ('ask|--model'|'ask|-m') REPLY='models' ;;
+    ('ask|--system'|'ask|-s') REPLY='files' ;;
+    ('ask|--preset'|'ask|-p') REPLY='presets' ;;
+    ('ask|--profile'|'ask|-P') REPLY='profiles' ;;
+    ('ask|--endpoint'|'ask|-e') REPLY='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
+    ('ask|--temperature'|'ask|-t') REPLY='none' ;;
+    ('ask|--top-p') REPLY='none' ;;
+    ('ask|--max-tokens') REPLY='none' ;;
+    ('ask|--stop') REPLY='files' ;;
+    ('ask|--output'|'ask|-o') REPLY='files' ;;
+    ('ask|--dry-run') REPLY='files' ;;
+    ('ask|--file'|'ask|-f') REPLY='files' ;;
+    ('ask|--request-id') REPLY='files' ;;
+    ('ask|--tool') REPLY='files' ;;
+    ('ask|--mcp') REPLY='files' ;;
+    ('ask|--mcp-server') REPLY='files' ;;
+    ('ask|--allow') REPLY='files' ;;
+    ('ask|--max-steps') REPLY='none' ;;
+    ('ask|--search-engine') REPLY='files' ;;
+    ('ask|--search-count') REPLY='none' ;;
+    ('ask|--search-recency') REPLY='files' ;;
+    ('ask|--search-domain') REPLY='files' ;;
+    ('ask|--schema') REPLY='files' ;;
+    ('chat|--model'|'chat|-m') REPLY='models' ;;
+    ('chat|--system'|'chat|-s') REPLY='files' ;;
+    ('chat|--profile'|'chat|-P') REPLY='profiles' ;;
+    ('chat|--endpoint'|'chat|-e') REPLY='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
+    ('chat|--temperature'|'chat|-t') REPLY='none' ;;
+    ('chat|--top-p') REPLY='none' ;;
+    ('chat|--max-tokens') REPLY='none' ;;
+    ('chat|--resume'|'chat|-r') REPLY='files' ;;
+    ('config show|--profile'|'config show|-P') REPLY='profiles' ;;
+    ('batch|--output'|'batch|-o') REPLY='files' ;;
+    ('batch|--concurrency'|'batch|-j') REPLY='none' ;;
+    ('batch|--rpm') REPLY='none' ;;
+    ('batch|--tpm') REPLY='none' ;;
+    ('batch|--format') REPLY='files' ;;
+    ('batch|--template'|'batch|-T') REPLY='files' ;;
+    ('batch|--model'|'batch|-m') REPLY='models' ;;
+    ('batch|--system'|'batch|-s') REPLY='files' ;;
+    ('batch|--preset'|'batch|-p') REPLY='presets' ;;
+    ('batch|--profile'|'batch|-P') REPLY='profiles' ;;
+    ('batch|--endpoint'|'batch|-e') REPLY='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
+    ('batch|--temperature'|'batch|-t') REPLY='none' ;;
+    ('batch|--top-p') REPLY='none' ;;
+    ('batch|--max-tokens') REPLY='none' ;;
+    ('batch|--stop') REPLY='files' ;;
+    ('batch|--schema') REPLY='files' ;;
+    ('batch|--max-retries') REPLY='none' ;;
+    ('batch|--limit') REPLY='none' ;;
+    ('batch run|--output'|'batch run|-o') REPLY='files' ;;
+    ('batch run|--concurrency'|'batch run|-j') REPLY='none' ;;
+    ('batch run|--rpm') REPLY='none' ;;
+    ('batch run|--tpm') REPLY='none' ;;
+    ('batch run|--format') REPLY='files' ;;
+    ('batch run|--template'|'batch run|-T') REPLY='files' ;;
+    ('batch run|--model'|'batch run|-m') REPLY='models' ;;
+    ('batch run|--system'|'batch run|-s') REPLY='files' ;;
+    ('batch run|--preset'|'batch run|-p') REPLY='presets' ;;
+    ('batch run|--profile'|'batch run|-P') REPLY='profiles' ;;
+    ('batch run|--endpoint'|'batch run|-e') REPLY='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
+    ('batch run|--temperature'|'batch run|-t') REPLY='none' ;;
+    ('batch run|--top-p') REPLY='none' ;;
+    ('batch run|--max-tokens') REPLY='none' ;;
+    ('batch run|--stop') REPLY='files' ;;
+    ('batch run|--schema') REPLY='files' ;;
+    ('batch run|--max-retries') REPLY='none' ;;
+    ('batch run|--limit') REPLY='none' ;;
+    ('batch submit|--description'|'batch submit|-d') REPLY='files' ;;
+    ('batch submit|--poll') REPLY='none' ;;
+    ('batch submit|--output'|'batch submit|-o') REPLY='files' ;;
+    ('batch submit|--format') REPLY='files' ;;
+    ('batch submit|--template'|'batch submit|-T') REPLY='files' ;;
+    ('batch submit|--model'|'batch submit|-m') REPLY='models' ;;
+    ('batch submit|--system'|'batch submit|-s') REPLY='files' ;;
+    ('batch submit|--preset'|'batch submit|-p') REPLY='presets' ;;
+    ('batch submit|--profile'|'batch submit|-P') REPLY='profiles' ;;
+    ('batch submit|--endpoint'|'batch submit|-e') REPLY='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
+    ('batch submit|--temperature'|'batch submit|-t') REPLY='none' ;;
+    ('batch submit|--top-p') REPLY='none' ;;
+    ('batch submit|--max-tokens') REPLY='none' ;;
+    ('batch submit|--stop') REPLY='files' ;;
+    ('batch status|--profile'|'batch status|-P') REPLY='profiles' ;;
+    ('batch status|--endpoint'|'batch status|-e') REPLY='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
+    ('batch list|--limit') REPLY='none' ;;
+    ('batch list|--after') REPLY='files' ;;
+    ('batch list|--profile'|'batch list|-P') REPLY='profiles' ;;
+    ('batch list|--endpoint'|'batch list|-e') REPLY='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
+    ('batch cancel|--profile'|'batch cancel|-P') REPLY='profiles' ;;
+    ('batch cancel|--endpoint'|'batch cancel|-e') REPLY='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
+    ('batch fetch|--output'|'batch fetch|-o') REPLY='files' ;;
+    ('batch fetch|--format') REPLY='files' ;;
+    ('batch fetch|--poll') REPLY='none' ;;
+    ('batch fetch|--input'|'batch fetch|-i') REPLY='files' ;;
+    ('batch fetch|--profile'|'batch fetch|-P') REPLY='profiles' ;;
+    ('batch fetch|--endpoint'|'batch fetch|-e') REPLY='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
+    ('history list|--limit'|'history list|-n') REPLY='none' ;;
+    ('history search|--limit'|'history search|-n') REPLY='none' ;;
+    ('history export|--format'|'history export|-f') REPLY='files' ;;
+    ('history export|--output'|'history export|-o') REPLY='files' ;;
+    ('mcp list|--profile'|'mcp list|-P') REPLY='profiles' ;;
+    ('mcp list|--output'|'mcp list|-o') REPLY='files' ;;
+    ('mcp tools|--profile'|'mcp tools|-P') REPLY='profiles' ;;
+    ('mcp tools|--output'|'mcp tools|-o') REPLY='files' ;;
+    ('models|--timeout') REPLY='none' ;;
+    ('models|--endpoint'|'models|-e') REPLY='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
+    ('models|--profile'|'models|-P') REPLY='profiles' ;;
+    ('models show|--timeout') REPLY='none' ;;
+    ('models show|--endpoint'|'models show|-e') REPLY='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
+    ('models show|--profile'|'models show|-P') REPLY='profiles' ;;
+    (*) REPLY=flag ;;
+  esac
+}
+
+_glm_args() {
+  case "$1" in
+    ('ask') REPLY='files*' ;;
+    ('completion') REPLY='choice:bash,zsh,fish' ;;
+    ('batch run') REPLY='files' ;;
+    ('batch submit') REPLY='files' ;;
+    ('batch status') REPLY='files*' ;;
+    ('batch cancel') REPLY='files*' ;;
+    ('batch fetch') REPLY='files*' ;;
+    ('history show') REPLY='files' ;;
+    ('history search') REPLY='files*' ;;
+    ('history export') REPLY='files' ;;
+    ('history rm') REPLY='files*' ;;
+    ('mcp tools') REPLY='files' ;;
+    ('models show') REPLY='models' ;;
+    (*) REPLY='' ;;
+  esac
+}
+
+_glm_default() {
+  case "$1" in
+    ('batch') REPLY='run' ;;
+    (*) REPLY='' ;;
+  esac
+}
+
+# The engine (glm_cli/data/completion-engine.zsh): walks the words typed so far to find the command
+# path, then completes a subcommand, an option, an option's value or a positional argument.
+
+_glm_values() {  # $1 kind
+  local glm=${words[1]} line
+  local -a items
+  [[ $glm == */* && -x $glm ]] || glm=glm
+  case $1 in
+    (models|presets|profiles)
+      for line in ${(f)"$("$glm" __complete $1 "${words[@]}" 2>/dev/null)"}; do
+        if [[ $line == *$'\t'* ]]; then
+          items+=("${${line%%$'\t'*}//:/\\:}:${line#*$'\t'}")
+        else
+          items+=("${line//:/\\:}")
+        fi
+      done
+      _describe -t $1 ${1%s} items ;;
+    (choice:*)
+      items=(${(s:,:)${1#choice:}})
+      _describe -t values value items ;;
+    (files)
+      _files ;;
+    (*)
+      _message value ;;
+  esac
+}
+
+_glm() {
+  local cmdpath= npos=0 i w cur=${words[CURRENT]} prev=${words[CURRENT-1]}
+  local -a kinds subs
+  for (( i = 2; i < CURRENT; i++ )); do
+    w=${words[i]}
+    if [[ $w == -?* ]]; then
+      [[ $w == *=* ]] && continue
+      _glm_kind "$cmdpath" "$w"
+      [[ $REPLY != flag ]] && i=$(( i + 1 ))
+      continue
+    fi
+    _glm_subs "$cmdpath"
+    if (( ${#reply} )) && (( ${reply[(I)${(b)w}:*]} )); then
+      cmdpath=${cmdpath:+$cmdpath }$w; npos=0; continue
+    fi
+    _glm_default "$cmdpath"
+    [[ -n $REPLY ]] && cmdpath="$cmdpath $REPLY"
+    npos=$(( npos + 1 ))
+  done
+
+  # the value of an option: `--opt VALUE`, `--opt=VALUE`
+  if [[ $cur == -?*=* ]]; then
+    _glm_kind "$cmdpath" "${cur%%=*}"
+    if [[ $REPLY != flag ]]; then compset -P '*='; _glm_values $REPLY; return; fi
+  fi
+  if [[ $prev == -?* && $prev != *=* ]] && (( CURRENT > 2 )); then
+    _glm_kind "$cmdpath" "$prev"
+    if [[ $REPLY != flag ]]; then _glm_values $REPLY; return; fi
+  fi
+
+  if [[ $cur == -* ]]; then
+    _glm_opts "$cmdpath"
+    _describe -t options option reply
+    return
+  fi
+  _glm_subs "$cmdpath"
+  if (( ${#reply} )); then
+    subs=("${reply[@]}")
+    _glm_default "$cmdpath"
+    if [[ -n $REPLY ]]; then
+      _glm_args "$cmdpath $REPLY"; kinds=(${=REPLY})
+      _glm_values ${kinds[1]%\*}
+    fi
+    _describe -t commands command subs
+    return
+  fi
+  _glm_args "$cmdpath"; kinds=(${=REPLY})
+  (( ${#kinds} )) || return 1
+  if (( npos < ${#kinds} )); then
+    _glm_values ${kinds[npos+1]%\*}
+  elif [[ ${kinds[-1]} == *\* ]]; then
+    _glm_values ${kinds[-1]%\*}
+  fi
+}
+
+if [ "$funcstack[1]" = "_glm" ]; then _glm "$@"; else compdef _glm glm; fi

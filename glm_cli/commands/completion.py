@@ -1,0 +1,51 @@
+"""`glm completion bash|zsh|fish`: print the shell completion script for this version of glm."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from glm_cli.commands.common import run_command
+from glm_cli.completion_gen import SHELLS
+
+if TYPE_CHECKING:
+    from glm_cli.app import App
+
+INSTALL = {
+    "bash": 'echo \'source <(glm completion bash)\' >> ~/.bashrc',
+    "zsh": 'glm completion zsh > "${fpath[1]}/_glm"   # then start a new shell',
+    "fish": "glm completion fish > ~/.config/fish/completions/glm.fish",
+}
+
+
+@dataclass(frozen=True)
+class CompletionOptions:
+    shell: str
+
+
+def run_completion(opts: CompletionOptions, app: App) -> int:
+    """Write the script to stdout; how to install it goes to stderr when stdout is a terminal."""
+    from glm_cli.completion_gen import generate
+    from glm_cli.errors import UsageError
+
+    if opts.shell not in SHELLS:
+        raise UsageError(f"unknown shell {opts.shell!r}; expected one of {', '.join(SHELLS)}")
+    app.ios.stdout.write(generate(opts.shell))
+    app.ios.stdout.flush()
+    if app.ios.stdout_tty:
+        app.ios.stderr.write(f"glm: to install: {INSTALL[opts.shell]}\n")
+    return 0
+
+
+Shell = Enum("Shell", {name: name for name in SHELLS}, type=str)  # a Choice for Typer and for the completions
+
+
+def register(app: Any) -> None:
+    """Add `glm completion` to the Typer app."""
+    @app.command(context_settings={"help_option_names": ["-h", "--help"]})
+    def completion(shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish.")]) -> None:
+        """Print the shell completion script (install: see README, "Shell completion")."""
+        run_command(run_completion, CompletionOptions(shell.value))

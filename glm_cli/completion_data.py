@@ -1,0 +1,106 @@
+"""`glm __complete KIND [WORDS…]`: TAB-completion values from local data only, fast.
+
+The shell scripts in completions/ call this for --model, --preset and --profile. It runs before Typer is
+imported (see cli.main) and reads only the shipped catalogue (json) and the config file (yaml, and only
+when the file exists): never the network, never typer/rich/httpx. It prints `value<TAB>description`
+lines and never fails: on any error it prints what it has (possibly nothing).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+KINDS = ("models", "presets", "profiles")
+
+
+def _config(environ: dict[str, str]) -> dict[str, Any]:
+    from glm_cli.config import _read_yaml, config_path
+
+    try:
+        return _read_yaml(*config_path(environ))
+    except Exception:  # noqa: BLE001 - a broken config must not break TAB
+        return {}
+
+
+def model_values(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Current catalogue ids, config models and every alias, each with a short description."""
+    from glm_cli.catalogue import format_tokens, load_catalogue
+
+    overrides = {k: data[k] for k in ("models", "aliases") if isinstance(data.get(k), dict)}
+    try:
+        catalogue = load_catalogue(overrides)
+    except Exception:  # noqa: BLE001 - a bad override: fall back to the shipped catalogue
+        catalogue = load_catalogue()
+    out = []
+    for m in catalogue.models.values():
+        if m.status == "retired":
+            continue
+        facts = [f"{format_tokens(m.context)} context" if m.context else "",
+                 f"thinking {m.thinking}" if m.thinking else "", "from config" if m.origin == "config" else ""]
+        out.append((m.id, ", ".join(f for f in facts if f)))
+    out += [(name, f"alias of {catalogue.resolve(name)}") for name in catalogue.aliases]
+    return out
+
+
+def _chosen_profile(words: list[str], environ: dict[str, str], data: dict[str, Any]) -> str | None:
+    for i, word in enumerate(words):
+        if word in ("--profile", "-P") and i + 1 < len(words):
+            value = words[i + 2] if words[i + 1] == "=" and i + 2 < len(words) else words[i + 1]
+            return value
+        if word.startswith("--profile="):
+            return word.split("=", 1)[1]
+        if word.startswith("-P") and len(word) > 2:
+            return word[2:]
+    return environ.get("GLM_PROFILE") or data.get("default_profile")
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def preset_values(data: dict[str, Any], profile: str | None) -> list[tuple[str, str]]:
+    """Top-level presets plus those of the chosen profile, with their description (or system prompt)."""
+    presets = dict(_mapping(data.get("presets")))
+    presets.update(_mapping(_mapping(_mapping(data.get("profiles")).get(profile)).get("presets")))
+    out = []
+    for name, body in presets.items():
+        body = _mapping(body)
+        text = str(body.get("description") or body.get("system") or "").splitlines()
+        out.append((str(name), text[0][:60] if text else ""))
+    return out
+
+
+def profile_values(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Profile names with their endpoint or base_url."""
+    out = []
+    for name, body in _mapping(data.get("profiles")).items():
+        body = _mapping(body)
+        where = body.get("base_url") or body.get("endpoint") or ""
+        default = "default" if name == data.get("default_profile") else ""
+        out.append((str(name), ", ".join(str(x) for x in (where, default) if x)))
+    return out
+
+
+def values(kind: str, words: list[str], environ: dict[str, str]) -> list[tuple[str, str]]:
+    """Return (value, description) pairs for one kind of completion."""
+    if kind not in KINDS:
+        return []
+    data = _config(environ)
+    if kind == "models":
+        return model_values(data)
+    if kind == "presets":
+        return preset_values(data, _chosen_profile(words, environ, data))
+    return profile_values(data)
+
+
+def main(argv: list[str]) -> None:
+    """Print `value<TAB>description` lines for `glm __complete KIND [WORDS…]`."""
+    try:
+        pairs = values(argv[0] if argv else "", argv[1:], dict(os.environ))
+        lines = [f"{v}\t{' '.join(d.split())}".rstrip("\t") for v, d in pairs if v and len(v.split()) == 1]
+        sys.stdout.write("".join(line + "\n" for line in lines))
+        sys.stdout.flush()
+    except Exception:  # noqa: BLE001 - TAB must never print a traceback into the command line
+        pass
