@@ -6,6 +6,7 @@ The `glm` they call is the installed one (the venv's bin directory is put first 
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -160,3 +161,13 @@ def test_file_arguments_complete_files(shell_env, tmp_path):
     found = parse(out.stdout)
     assert found[f"glm batch {tmp_path}/pro"] == {f"{tmp_path}/prompts.jsonl"}  # glm batch FILE = batch run FILE
     assert found[f"glm ask --file {tmp_path}/ot"] == {f"{tmp_path}/other.txt"}
+
+
+def test_zsh_autoloads_the_script_from_fpath(shell_env, tmp_path):
+    """The README's zsh install: the script saved as _glm in a directory on $fpath, found by compinit."""
+    zsh = need("zsh")
+    (tmp_path / "_glm").write_text((COMPLETIONS / "glm.zsh").read_text())
+    fpath = subprocess.run([zsh, "-f", "-c", "print -r -- $FPATH"], capture_output=True, text=True).stdout.strip()
+    out = subprocess.run([zsh, "-f", str(ROOT / "tests" / "zsh_capture.zsh"), os.devnull, "glm ask -m fa"],
+                         capture_output=True, text=True, env={**shell_env, "FPATH": f"{tmp_path}:{fpath}"}, timeout=60)
+    assert parse(out.stdout)["glm ask -m fa"] == {"fast"}
