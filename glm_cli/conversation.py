@@ -72,6 +72,7 @@ class Conversation:
     created: float = field(default_factory=time.time)
     updated: float | None = None
     saved: int = 0
+    _api: dict[bool, list[dict[str, Any]]] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, message: Message) -> Message:
         self.messages.append(message)
@@ -86,17 +87,27 @@ class Conversation:
         The current turn (after the last user message: tool calls and their results) always keeps its
         reasoning: interleaved thinking across tool calls needs it; clear_thinking is about earlier turns.
         """
+        full = self._api_list(True)
         if preserve_thinking:
-            return [m.to_api(True) for m in self.messages]
+            return list(full)
         last_user = next((i for i in range(len(self.messages) - 1, -1, -1) if self.messages[i].role == "user"), -1)
-        return [m.to_api(i > last_user) for i, m in enumerate(self.messages)]
+        return self._api_list(False)[:last_user + 1] + full[last_user + 1:]
+
+    def _api_list(self, reasoning: bool) -> list[dict[str, Any]]:
+        """The API form of every message, extended as messages are added: a long chat's next request is a copy."""
+        cached = self._api.get(reasoning)
+        if cached is None or len(cached) > len(self.messages):
+            cached = self._api[reasoning] = []
+        if len(cached) < len(self.messages):
+            cached.extend(m.to_api(reasoning) for m in self.messages[len(cached):])
+        return cached
 
     def unsaved(self) -> list[Message]:
         return self.messages[self.saved:]
 
     def drop_unsaved(self) -> None:
         """Forget the messages of a turn that failed before any answer."""
-        del self.messages[self.saved:]
+        self._cut(self.saved)
 
     def last_reply(self) -> Message | None:
         for m in reversed(self.messages):
@@ -122,6 +133,7 @@ class Conversation:
         removed = self.messages[index:]
         del self.messages[index:]
         self.saved = min(self.saved, index)
+        self._api.clear()
         return removed
 
     def usage_by_model(self) -> dict[str, Usage]:

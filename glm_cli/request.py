@@ -36,15 +36,21 @@ def build_messages(
     system: str | None = None,
     history: Sequence[dict[str, Any]] = (),
     preserve_thinking: bool = False,
+    prepared: bool = False,
 ) -> list[dict[str, Any]]:
     """Return system + history + the new user turn.
 
     With preserved thinking every earlier ``reasoning_content`` goes back unmodified and
     in order (GLM-4.7 needs it byte for byte); without it, history is sent without reasoning.
+    ``prepared``: the history already is that (no system messages, reasoning kept or dropped as
+    asked), so it is copied as is: building the next request of a long chat stays flat.
     """
     messages: list[dict[str, Any]] = []
     if system:
         messages.append({"role": "system", "content": system})
+    if prepared:
+        messages.extend(history)
+        history = ()
     for msg in history:
         if msg.get("role") == "system":
             continue

@@ -54,7 +54,8 @@ def build_turn_request(conv: Conversation, settings: Settings, knobs: Knobs | No
     """Return the request body for the conversation as it stands (its last message is the new one)."""
     preserve = preserves_thinking(settings)
     # history() already left out the reasoning that must not go back (it keeps the current turn's).
-    messages = build_messages(None, system=conv.system, history=conv.history(preserve), preserve_thinking=True)
+    messages = build_messages(None, system=conv.system, history=conv.history(preserve), preserve_thinking=True,
+                              prepared=True)
     return build_chat_request(settings, messages, knobs or Knobs(), catalogue)
 
 

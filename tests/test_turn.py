@@ -126,3 +126,35 @@ def test_api_error_propagates_and_appends_nothing(make_app):
     assert [m.role for m in conv.messages] == ["user"]
     conv.drop_unsaved()
     assert conv.messages == []
+
+
+def test_cached_history_matches_a_rebuild_through_every_change():
+    conv = convo()
+
+    def fresh(preserve):
+        last_user = max(i for i, m in enumerate(conv.messages) if m.role == "user")
+        return [m.to_api(preserve or i > last_user) for i, m in enumerate(conv.messages)]
+
+    def check():
+        for preserve in (True, False):
+            assert conv.history(preserve) == fresh(preserve)
+
+    check()
+    conv.add(Message(role="assistant", content="", reasoning="call a tool", tool_calls=[
+        {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]))
+    conv.add(Message(role="tool", content="42", tool_call_id="c1"))
+    check()  # the current turn keeps its reasoning even without preserve
+    conv.add_user("after the tool")
+    check()
+    conv.pop_exchange()
+    check()
+    conv.pop_reply()
+    check()
+    conv.messages.append(Message(role="assistant", content="appended directly", reasoning="r"))
+    check()
+    conv.saved = 3
+    conv.drop_unsaved()
+    check()
+    history = conv.history(True)
+    history.append({"role": "user", "content": "a caller's change"})
+    check()  # callers get a copy: the cache is not theirs to change
