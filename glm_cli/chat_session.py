@@ -43,8 +43,9 @@ class ChatSession:
 
     def send(self, text: str) -> Reply | None:
         """Add the user's message and run a turn; None when it failed (the message is dropped)."""
+        mark = len(self.conv.messages)
         self.conv.add_user(text)
-        return self._turn()
+        return self._turn(mark)
 
     def retry(self) -> Reply | None:
         """Drop the last answer and ask again."""
@@ -52,21 +53,26 @@ class ChatSession:
             self.info("nothing to retry yet")
             return None
         self._forget(self.conv.pop_reply())
-        return self._turn()
+        return self._turn(len(self.conv.messages))
 
-    def _turn(self) -> Reply | None:
+    def _turn(self, mark: int) -> Reply | None:
+        """Run a turn; on failure forget its messages from index MARK on (a retried message stays)."""
         try:
             reply = run_turn(self.conv, self.settings, self.app, self.client, catalogue=self.catalogue,
                              show_reasoning=self.show_thinking, markdown=self.markdown)
         except GlmError as err:
-            self.conv.drop_unsaved()
+            self.conv.truncate(mark)
             self.error(err)
             return None
-        except KeyboardInterrupt:  # before the stream started (building or connecting)
-            self.conv.drop_unsaved()
+        except KeyboardInterrupt:  # outside the stream (building the request)
+            self.conv.truncate(mark)
             self.info("cancelled")
             return None
         self.conv.model = self.catalogue.resolve(self.model)  # what was asked for: resuming asks for it again
+        if reply.interrupted and not (reply.content or reply.reasoning or reply.tool_calls):
+            self.conv.truncate(mark)
+            self.info("cancelled before any answer arrived (Up recalls your message)")
+            return None
         if reply.interrupted:
             self.info("[interrupted: the partial answer is kept]")
         if reply.usage is not None:

@@ -107,7 +107,7 @@ class Conversation:
 
     def drop_unsaved(self) -> None:
         """Forget the messages of a turn that failed before any answer."""
-        self._cut(self.saved)
+        self.truncate(self.saved)
 
     def last_reply(self) -> Message | None:
         for m in reversed(self.messages):
@@ -119,17 +119,18 @@ class Conversation:
         """Remove everything after the last user message (its answer, tool calls and results)."""
         for i in range(len(self.messages) - 1, -1, -1):
             if self.messages[i].role == "user":
-                return self._cut(i + 1)
+                return self.truncate(i + 1)
         return []
 
     def pop_exchange(self) -> list[Message]:
         """Remove the last user message and everything after it."""
         for i in range(len(self.messages) - 1, -1, -1):
             if self.messages[i].role == "user":
-                return self._cut(i)
+                return self.truncate(i)
         return []
 
-    def _cut(self, index: int) -> list[Message]:
+    def truncate(self, index: int) -> list[Message]:
+        """Remove the messages from INDEX on and return them."""
         removed = self.messages[index:]
         del self.messages[index:]
         self.saved = min(self.saved, index)

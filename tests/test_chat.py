@@ -132,6 +132,42 @@ def test_api_error_keeps_the_repl_and_drops_the_message(make_app, env, api):
     assert [m.content for m in conv.messages] == ["fine", "A2"]
 
 
+def test_an_error_without_logging_forgets_only_that_turn(make_app, api):
+    api.side_effect = [answers("A1")(None), httpx.Response(500, json={"error": {"code": "1214", "message": "x"}}),
+                       answers("A3")(None)]
+    run_chat(ChatOptions(no_log=True), make_app(), script("one", "two", "three"))
+    assert [m["content"] for m in bodies(api)[2]["messages"]] == ["one", "A1", "three"]
+
+
+def interrupted_stream(*pieces: bytes):
+    def body():
+        yield from pieces
+        raise KeyboardInterrupt  # what Ctrl-C does to the read in progress
+    return httpx.Response(200, content=body())
+
+
+def test_ctrl_c_mid_answer_keeps_the_partial_marked_interrupted(make_app, env, api):
+    api.side_effect = [interrupted_stream(sse_body(chunk(reasoning="hmm "), chunk(content="half an ans"),
+                                                   done=False)), answers("A2")(None)]
+    app = make_app()
+    run_chat(ChatOptions(), app, script("one", "two"))
+    assert "[interrupted: the partial answer is kept]" in app.ios.stderr.getvalue()
+    assert bodies(api)[1]["messages"][1] == {"role": "assistant", "content": "half an ans"}
+    (conv,) = saved(env)
+    assert conv.messages[1].interrupted and conv.messages[1].reasoning == "hmm "
+    assert app.ios.stdout.getvalue().startswith("half an ans\n")
+
+
+def test_ctrl_c_before_any_answer_drops_the_message(make_app, env, api):
+    api.side_effect = [interrupted_stream(), answers("A2")(None)]
+    app = make_app()
+    run_chat(ChatOptions(), app, script("one", "two"))
+    assert "cancelled before any answer arrived" in app.ios.stderr.getvalue()
+    assert bodies(api)[1]["messages"] == [{"role": "user", "content": "two"}]
+    (conv,) = saved(env)
+    assert [m.content for m in conv.messages] == ["two", "A2"]
+
+
 def test_ctrl_c_at_the_prompt_is_a_hint_and_slash_slash_is_literal(make_app, api):
     api.side_effect = answers("A1")
     app = make_app()
