@@ -8,10 +8,13 @@ Against tests/fake_server.py on 127.0.0.1, as the issue's figures are.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -66,6 +69,8 @@ def main() -> None:
     env = {**os.environ, "GLM_API_KEY": "fake-key-id.fake-secret-0000", "GLM_CONFIG": os.devnull + ".none"}
     env.pop("GLM_CONFIG")
     env["XDG_CONFIG_HOME"] = "/nonexistent-glm-bench"
+    env["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="glm-bench-data-")  # ask logs its turns: not into yours
+    atexit.register(shutil.rmtree, env["XDG_DATA_HOME"], True)
     print(f"# median of {args.runs} runs, python {sys.version.split()[0]}")
     show("glm --version", median_time([GLM, "--version"], args.runs, env), "≤ 0.10 s", f"{GLM} --version")
     show("glm --help", median_time([GLM, "--help"], args.runs, env), "≤ 0.15 s", f"{GLM} --help")
