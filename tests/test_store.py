@@ -202,6 +202,19 @@ def test_ask_continue_sends_history_and_appends(make_app, env, glm):
     assert [m.content for m in conv.messages] == ["first", "Hello", "and now in French", "Hello"]
 
 
+def test_ask_continue_keeps_the_conversations_preserved_thinking(make_app, env, glm):
+    from glm_cli.store import save_conversation
+
+    conv = Conversation(model="glm-4.7", options={"preserve_thinking": True})
+    conv.add_user("first")
+    conv.add(Message(role="assistant", content="A", reasoning=ODD_REASONING))
+    save_conversation(env, conv)
+    run_ask(AskOptions(prompt=("next",), continue_=True), make_app())
+    body = json.loads(glm.calls.last.request.content)
+    assert body["thinking"] == {"type": "enabled", "clear_thinking": False}
+    assert body["messages"][1]["reasoning_content"] == ODD_REASONING
+
+
 def test_ask_continue_with_nothing_to_continue(make_app, glm):
     with pytest.raises(UsageError, match="no earlier conversation"):
         run_ask(AskOptions(prompt=("x",), continue_=True), make_app())

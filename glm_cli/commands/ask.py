@@ -137,6 +137,10 @@ def run_ask(opts: AskOptions, app: App) -> int:
                           temperature=opts.temperature, top_p=opts.top_p,
                           max_tokens=opts.max_tokens)
     settings = app.settings(flags, profile=opts.profile, preset=opts.preset)
+    if prior is not None and prior.options.get("preserve_thinking") is not None:  # as chat left it
+        from glm_cli.turn import with_preserve
+
+        settings = with_preserve(settings, prior.options["preserve_thinking"])
     preset = settings.presets[opts.preset].values if opts.preset else {}
     json_mode = opts.json_mode if opts.json_mode is not None else bool(preset.get("json"))
     output = opts.output or preset.get("output") or "text"
