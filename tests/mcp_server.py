@@ -1,11 +1,13 @@
-"""A real stdio MCP server for the tests, built with the official `mcp` SDK (v2 MCPServer, or v1 FastMCP).
+"""A real MCP server for the tests, built with the official `mcp` SDK (v2 MCPServer, or v1 FastMCP).
 
-Run: python tests/mcp_server.py   (speaks MCP on stdin/stdout)
+Run: python tests/mcp_server.py              (speaks MCP on stdin/stdout)
+     python tests/mcp_server.py --http PORT  (streamable HTTP at http://127.0.0.1:PORT/mcp)
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 try:
@@ -55,4 +57,11 @@ def explode(reason: str) -> str:
 
 
 if __name__ == "__main__":
-    server.run()
+    if sys.argv[1:2] == ["--http"]:
+        try:
+            server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+        except TypeError:  # mcp 1.x takes them from its settings
+            server.settings.host, server.settings.port = "127.0.0.1", int(sys.argv[2])
+            server.run("streamable-http")
+    else:
+        server.run()

@@ -239,3 +239,30 @@ def test_approval_on_a_terminal(srv, environ, weather):
     assert proc.wait(timeout=5) == 0, seen
     assert answered and b"Cold." in seen
     assert srv.chat_requests()[1]["messages"][-1]["content"].startswith("Oslo 18 C")
+
+
+def test_mcp_over_streamable_http(srv, environ):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen([PY, str(ROOT / "tests" / "mcp_server.py"), "--http", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        url = f"http://127.0.0.1:{port}/mcp"
+        srv.reply(content="", tool_calls=[{"name": "add", "arguments": {"a": 20, "b": 22}}])
+        srv.reply(content="42")
+        out = glm(environ, "ask", "--mcp", url, "--allow", "add", "q")
+        assert out.returncode == 0, out.stderr
+        assert out.stdout == "42\n" and srv.chat_requests()[1]["messages"][-1]["content"] == "42"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
