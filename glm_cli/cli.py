@@ -65,4 +65,23 @@ def main(argv: list[str] | None = None) -> None:
 
         complete(args[1:])
         return
-    build_app()(args=args, prog_name="glm")
+    build_app()(args=with_flag_defaults(args), prog_name="glm")
+
+
+# Options that work as a bare flag and also take `=VALUE`: the value a bare flag means, by command.
+# Typer dropped click's `flag_value`, so a bare `--dry-run` is rewritten to `--dry-run=json` here.
+OPTIONAL_VALUE_FLAGS = {"ask": {"--dry-run": "json"}}
+
+
+def with_flag_defaults(args: list[str]) -> list[str]:
+    """Give bare optional-value flags their default value (only before a `--`)."""
+    flags = OPTIONAL_VALUE_FLAGS.get(args[0], {}) if args else {}
+    if not flags:
+        return args
+    out = list(args)
+    for i, arg in enumerate(out):
+        if arg == "--":
+            break
+        if arg in flags:
+            out[i] = f"{arg}={flags[arg]}"
+    return out

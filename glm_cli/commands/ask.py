@@ -335,7 +335,7 @@ def register(app: Any) -> None:
             "--output", "-o", help="text (default) or json: one object with content, reasoning, usage…")] = None,
         usage: Annotated[bool, typer.Option("--usage", "-u", help="Print tokens and cost on stderr.")] = False,
         dry_run: Annotated[str | None, typer.Option(
-            "--dry-run", flag_value="json", is_flag=False,
+            "--dry-run", metavar="[=json|=curl]",
             help="Print the request (json) or a curl line (--dry-run=curl); send nothing.")] = None,
         file: Annotated[list[str] | None, typer.Option(
             "--file", "-f", help="Attach a text file, fenced and named (repeatable).")] = None,
