@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from glm_cli.events import ContentDelta, Delta, ReasoningDelta, Reply, ReplyBuilder, Usage
+from glm_cli.events import ContentDelta, Delta, ReasoningDelta, Reply, ReplyBuilder, ToolCallDelta, Usage
 from glm_cli.iostreams import IOStreams
 
 if TYPE_CHECKING:
@@ -113,6 +113,7 @@ class _View:
         self.spinner = _Spinner(ios) if spinner and ios.stderr_tty else None
         self.reasoning_open = False  # reasoning was shown and not yet ended with a newline/blank line
         self.reasoning_nl = True
+        self.call: list[str] = ["", ""]  # the tool call being streamed (tool_stream): name, arguments so far
 
     def feed(self, delta: Delta) -> None:
         if isinstance(delta, ContentDelta) and delta.text:
@@ -130,6 +131,13 @@ class _View:
             self.ios.stderr.write(f"\x1b[2m{text}\x1b[0m" if self.dim else text)
             self.ios.stderr.flush()
             self.reasoning_open, self.reasoning_nl = True, text.endswith("\n")
+        elif isinstance(delta, ToolCallDelta) and self.spinner is not None:
+            # tool_stream: show the call's arguments as they arrive, in the spinner line (one row, no residue)
+            if delta.name:
+                self.call = [delta.name, ""]
+            self.call[1] = (self.call[1] + delta.arguments)[-400:]  # only the tail is ever shown
+            room = max(10, self.ios.width - len(self.call[0]) - 6)
+            self.spinner.label = f"{self.call[0]} {' '.join(self.call[1].split())[-room:]}"
 
     def close(self) -> None:
         self._quiet()

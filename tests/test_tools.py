@@ -263,3 +263,24 @@ def test_bad_schemas(value, needle):
     with pytest.raises(UsageError) as err:
         load_schema(value)
     assert needle in err.value.message
+
+
+def test_streamed_tool_arguments_show_in_the_spinner_line_and_leave_no_residue():
+    import time
+
+    from glm_cli.events import ToolCallDelta
+    from glm_cli.iostreams import IOStreams
+    from glm_cli.render import render_stream
+
+    def deltas():
+        yield ToolCallDelta(0, id="c1", type="function", name="weather")
+        for piece in ['{"ci', 'ty": ', '"Flor', 'ence"}']:
+            yield ToolCallDelta(0, arguments=piece)
+        time.sleep(0.35)  # the spinner redraws every 0.1 s
+
+    ios = IOStreams.for_test(stderr_tty=True)
+    reply = render_stream(deltas(), ios, show_reasoning=False)
+    err = ios.stderr.getvalue()
+    assert 'weather {"city": "Florence"}' in err
+    assert err.rsplit("\r", 2)[-2].strip() == "" and err.endswith("\r")  # erased with spaces
+    assert reply.tool_calls[0].arguments == '{"city": "Florence"}' and ios.stdout.getvalue() == ""
