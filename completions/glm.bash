@@ -20,7 +20,7 @@ _glm_opts() {
     case "$1" in
         '') _glm_r='-h --help --version -V' ;;
         'ask') _glm_r='-h --help --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --temperature -t --top-p --max-tokens --stop --json --no-json --no-stream --output -o --usage -u --dry-run --file -f --request-id --verbose -v --no-stdin --raw --continue -c --no-log --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema' ;;
-        'chat') _glm_r='-h --help --model -m --system -s --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --preserve-thinking --no-preserve-thinking --temperature -t --top-p --max-tokens --continue -c --resume -r --no-log --verbose -v --raw' ;;
+        'chat') _glm_r='-h --help --model -m --system -s --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --preserve-thinking --no-preserve-thinking --temperature -t --top-p --max-tokens --continue -c --resume -r --no-log --verbose -v --raw --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema' ;;
         'completion') _glm_r='-h --help' ;;
         'config') _glm_r='-h --help' ;;
         'config show') _glm_r='-h --help --profile -P --json' ;;
@@ -81,6 +81,16 @@ _glm_kind() {
         'chat|--top-p') _glm_r='none' ;;
         'chat|--max-tokens') _glm_r='none' ;;
         'chat|--resume'|'chat|-r') _glm_r='files' ;;
+        'chat|--tool') _glm_r='files' ;;
+        'chat|--mcp') _glm_r='files' ;;
+        'chat|--mcp-server') _glm_r='files' ;;
+        'chat|--allow') _glm_r='files' ;;
+        'chat|--max-steps') _glm_r='none' ;;
+        'chat|--search-engine') _glm_r='files' ;;
+        'chat|--search-count') _glm_r='none' ;;
+        'chat|--search-recency') _glm_r='files' ;;
+        'chat|--search-domain') _glm_r='files' ;;
+        'chat|--schema') _glm_r='files' ;;
         'config show|--profile'|'config show|-P') _glm_r='profiles' ;;
         'batch|--output'|'batch|-o') _glm_r='files' ;;
         'batch|--concurrency'|'batch|-j') _glm_r='none' ;;

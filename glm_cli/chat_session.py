@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from glm_cli.app import App
     from glm_cli.catalogue import Catalogue
     from glm_cli.client import GlmClient
+    from glm_cli.commands.tooling import ToolSession
     from glm_cli.config import Settings
     from glm_cli.events import Reply
     from glm_cli.store import Store
@@ -37,7 +38,9 @@ class ChatSession:
     log: bool = True
     markdown: bool | None = None
     spent: dict[str, Usage] = field(default_factory=dict)  # every answer of the session, retried ones too
+    tools: ToolSession | None = None  # --tool/--mcp/--web-search/--schema (glm_cli/commands/tooling.py)
     _store: Store | None = field(default=None, repr=False)
+    _cleanup: Any = field(default=None, repr=False)  # stops the tools' MCP servers on close
 
     # ---- turns
 
@@ -55,11 +58,28 @@ class ChatSession:
         self._forget(self.conv.pop_reply())
         return self._turn(len(self.conv.messages))
 
+    def _run(self) -> Reply:
+        """Send the conversation: one request, or the tool loop (and the --schema check) when tools are on."""
+        if self.tools is None:
+            return run_turn(self.conv, self.settings, self.app, self.client, catalogue=self.catalogue,
+                            show_reasoning=self.show_thinking, markdown=self.markdown)
+        from glm_cli.commands.tooling import conversation_hooks
+        from glm_cli.request import Knobs
+
+        knobs = self.tools.knobs(Knobs(), self.catalogue.resolve(self.model))
+
+        def step() -> Reply:
+            return run_turn(self.conv, self.settings, self.app, self.client, knobs=knobs, catalogue=self.catalogue,
+                            show_reasoning=self.show_thinking, markdown=self.markdown)
+
+        reply = self.tools.converse(step, *conversation_hooks(self.conv)).final_reply()
+        self.tools.show_sources(reply)
+        return reply
+
     def _turn(self, mark: int) -> Reply | None:
         """Run a turn; on failure forget its messages from index MARK on (a retried message stays)."""
         try:
-            reply = run_turn(self.conv, self.settings, self.app, self.client, catalogue=self.catalogue,
-                             show_reasoning=self.show_thinking, markdown=self.markdown)
+            reply = self._run()
         except GlmError as err:
             self.conv.truncate(mark)
             self.error(err)
@@ -142,6 +162,8 @@ class ChatSession:
         self.client.close()
         if self._store is not None:
             self._store.close()
+        if self._cleanup is not None:
+            self._cleanup.close()
 
     # ---- settings changed by slash commands
 

@@ -183,7 +183,11 @@ def run_tool_loop(
                           web_search=list(reply.extras.get("web_search") or []))
         result = this if result is None else result.add(this)
         calls = [c for c in reply.tool_calls if c.type == "function"]
-        if not calls or toolbox is None or reply.interrupted:
+        if not calls or toolbox is None:
+            return result
+        if reply.interrupted:  # every tool_call needs its answer, or the next request is refused
+            for call in calls:
+                add_result(call.id, "error: interrupted by the user; the tool was not run")
             return result
         if rounds >= max_steps:
             raise GlmError(f"the model still wants to call tools after {max_steps} rounds (--max-steps)",

@@ -308,3 +308,76 @@ def test_replayed_tool_loop_sends_what_the_recorded_client_sent(make_app, tmp_pa
     final = json.loads(resp2) if not req1.get("stream") else None
     if final:
         assert app.ios.stdout.getvalue().endswith(final["choices"][0]["message"]["content"] + "\n")
+
+
+# ------------------------------------------------------------------------------------------------------ chat
+
+def sse_answer(content: str = "", reasoning: str = "", calls: list[tuple[str, str, dict]] = ()) -> httpx.Response:
+    """A streamed answer: reasoning, content, whole tool calls, then the finish chunk."""
+    def event(delta: dict, finish: str | None = None) -> str:
+        choice = {"index": 0, "delta": delta, **({"finish_reason": finish} if finish else {})}
+        extra = {"usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}} if finish else {}
+        return "data: " + json.dumps({"model": "glm-4.7", "choices": [choice], **extra}) + "\n\n"
+    out = event({"role": "assistant", "reasoning_content": reasoning}) if reasoning else ""
+    out += event({"role": "assistant", "content": content}) if content else ""
+    for i, (cid, name, args) in enumerate(calls):
+        out += event({"tool_calls": [{"id": cid, "index": i, "type": "function",
+                                      "function": {"name": name, "arguments": json.dumps(args)}}]})
+    out += event({"role": "assistant", "content": ""}, "tool_calls" if calls else "stop") + "data: [DONE]\n\n"
+    return httpx.Response(200, content=out.encode())
+
+
+def lines(*items: str):
+    queue = list(items)
+
+    def read() -> str:
+        if not queue:
+            raise EOFError
+        return queue.pop(0)
+    return read
+
+
+def test_chat_runs_the_tool_loop_and_keeps_it_in_the_conversation(make_app, weather):
+    from glm_cli.commands.chat import ChatOptions, run_chat
+
+    app = make_app("y\n", stdin_tty=True, stderr_tty=True)  # the approval answer comes from the terminal
+    with respx.mock:
+        route = respx.post(URL).mock(side_effect=[
+            sse_answer(reasoning="call it", calls=[("c1", "weather", {"city": "Rome"})]),
+            sse_answer("Warm in Rome.", "got it"), sse_answer("You're welcome.")])
+        assert run_chat(ChatOptions(tools=ToolOptions(tools=(weather,))), app, lines("weather in Rome?", "thanks")) == 0
+    first, second, third = bodies(route)
+    assert first["tools"][0]["function"]["name"] == "weather" and first["tool_stream"] is True
+    assert second["messages"][1]["reasoning_content"] == "call it"  # the current turn keeps its reasoning
+    assert second["messages"][2] == {"role": "tool", "content": "18 C in Rome", "tool_call_id": "c1"}
+    assert [m["role"] for m in third["messages"]] == ["user", "assistant", "tool", "assistant", "user"]
+    assert all("reasoning_content" not in m for m in third["messages"])  # earlier turns: cleared (default)
+    assert "run tool weather?" in app.ios.stderr.getvalue()
+    assert app.ios.stdout.getvalue().endswith("Warm in Rome.\nYou're welcome.\n")
+
+
+def test_chat_schema_and_allow_typos(make_app, weather):
+    from glm_cli.commands.chat import ChatOptions, run_chat
+
+    with pytest.raises(UsageError, match="--allow nope: no such tool"):
+        run_chat(ChatOptions(tools=ToolOptions(tools=(weather,), allow=("nope",))), make_app(), lines("x"))
+    app = make_app()
+    with respx.mock:
+        route = respx.post(URL).mock(side_effect=[sse_answer('{"name": "Ada", "age": 36}')])
+        run_chat(ChatOptions(system="Extract.", tools=ToolOptions(schema=SCHEMA)), app, lines("Ada, 36"))
+    [body] = bodies(route)
+    assert body["response_format"] == {"type": "json_object"}
+    assert body["messages"][0]["content"].startswith("Extract.\n\nAnswer with one JSON value")
+
+
+def test_interrupted_tool_call_still_gets_an_answer_message():
+    from glm_cli.events import Reply, ToolCall
+    from glm_cli.iostreams import IOStreams
+    from glm_cli.tool_loop import Toolbox, run_tool_loop
+    from glm_cli.tools import ToolSpec
+
+    added = []
+    reply = Reply(tool_calls=(ToolCall("c1", "t", '{"a'),), interrupted=True)
+    run_tool_loop(lambda: reply, lambda cid, text: added.append((cid, text)), toolbox=Toolbox([ToolSpec("t")]),
+                  approver=None, ios=IOStreams.for_test())
+    assert added == [("c1", "error: interrupted by the user; the tool was not run")]

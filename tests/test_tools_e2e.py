@@ -266,3 +266,36 @@ def test_mcp_over_streamable_http(srv, environ):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_chat_with_an_mcp_server_from_the_config(srv, environ):
+    pexpect = pytest.importorskip("pexpect")
+    cfg = Path(environ["XDG_CONFIG_HOME"]) / "glm" / "config.yaml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text(json.dumps({"mcp_servers": {"calc": {"command": PY, "args": [str(ROOT / "tests" / "mcp_server.py")],
+                                                        "tools": ["add"]}}}))
+    srv.reply(content="", reasoning="add", tool_calls=[{"name": "add", "arguments": {"a": 2, "b": 3}}])
+    srv.reply(content="2 + 3 = 5")
+    srv.reply(content="", tool_calls=[{"name": "add", "arguments": {"a": 1, "b": 1}}])
+    srv.reply(content="1 + 1 = 2")
+    exe, *pre = glm_executable()
+    child = pexpect.spawn(exe, [*pre, "chat", "--mcp-server", "calc"], encoding="utf-8", timeout=20,
+                          dimensions=(40, 100), env={**environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"})
+    child.delaybeforesend = None
+    child.expect("glm>")
+    child.send("add 2 and 3\r")
+    child.expect(r"run tool add\? \[y\]es / \[n\]o / \[a\]lways for add: ")
+    child.send("a\r")
+    child.expect("2 \\+ 3 = 5")
+    child.expect("glm>")
+    child.send("and 1 and 1\r")
+    child.expect("1 \\+ 1 = 2")  # "always": not asked again
+    child.expect("glm>")
+    child.send("\x04")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "run tool add?" not in child.before
+    requests = srv.chat_requests()
+    assert [m["content"] for m in requests[1]["messages"] if m["role"] == "tool"] == ["5"]
+    assert [m["content"] for m in requests[3]["messages"] if m["role"] == "tool"] == ["5", "2"]

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from glm_cli.commands import options as o
+from glm_cli.commands import tooling as t
 from glm_cli.commands.common import run_command
+from glm_cli.commands.tooling import ToolOptions
 from glm_cli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ class ChatOptions:
     no_log: bool = False
     verbose: bool = False
     raw: bool = False
+    tools: ToolOptions = ToolOptions()
 
 
 def run_chat(opts: ChatOptions, app: App, read_line: ReadLine | None = None) -> int:
@@ -83,10 +86,34 @@ def open_session(opts: ChatOptions, app: App) -> ChatSession:
     if preserve is not None:
         conv.options["preserve_thinking"] = preserve
     show = settings.values.get("show_thinking")
-    return ChatSession(app=app, settings=settings, conv=conv, client=app.make_client(settings, verbose=opts.verbose),
-                       catalogue=catalogue, show_thinking=app.ios.stderr_tty if show is None else bool(show),
-                       log=not opts.no_log and bool(settings.values.get("log", True)),
-                       markdown=False if opts.raw else None)
+    session = ChatSession(app=app, settings=settings, conv=conv, client=app.make_client(settings, verbose=opts.verbose),
+                          catalogue=catalogue, show_thinking=app.ios.stderr_tty if show is None else bool(show),
+                          log=not opts.no_log and bool(settings.values.get("log", True)),
+                          markdown=False if opts.raw else None)
+    if opts.tools != ToolOptions():
+        _open_tools(session, opts)
+    return session
+
+
+def _open_tools(session: ChatSession, opts: ChatOptions) -> None:
+    """Load the tools and start the MCP servers for the whole session (session.close() stops them)."""
+    from contextlib import ExitStack
+
+    from glm_cli.request import Knobs
+
+    try:
+        with ExitStack() as stack:  # a failure here stops the servers already started
+            tools = stack.enter_context(t.tool_session(opts.tools, session.settings, session.app,
+                                                       verbose=opts.verbose))
+            if tools.toolbox.tools:
+                tools.approver.check(tools.toolbox)  # --allow typos, before the first turn
+            tools.knobs(Knobs(), session.catalogue.resolve(session.model), session.catalogue)  # warns if unsupported
+            session._cleanup = stack.pop_all()
+    except BaseException:
+        session.client.close()
+        raise
+    session.tools = tools
+    session.conv.system = tools.system(session.conv.system)
 
 
 def repl(session: ChatSession, read_line: ReadLine) -> None:
@@ -221,10 +248,19 @@ def register(app: Any) -> None:
         no_log: Annotated[bool, typer.Option("--no-log", help="Do not save this conversation.")] = False,
         verbose: o.Verbose = False,
         raw: Annotated[bool, typer.Option("--raw", help="No markdown rendering.")] = False,
+        tool: t.Tool = None, mcp: t.Mcp = None, mcp_server: t.McpServer = None, yes: t.Yes = False,
+        allow: t.Allow = None, max_steps: t.MaxSteps = None, web_search: t.WebSearch = False,
+        search_engine: t.SearchEngine = None, search_count: t.SearchCount = None,
+        search_recency: t.SearchRecency = None, search_domain: t.SearchDomain = None, schema: t.SchemaOpt = None,
     ) -> None:
         """Chat interactively; every turn is saved to the history unless --no-log. /help lists the commands."""
         opts = ChatOptions(model=model, system=system, profile=profile, endpoint=endpoint, think=think,
                            show_thinking=show_thinking, preserve_thinking=preserve_thinking,
                            temperature=temperature, top_p=top_p, max_tokens=max_tokens, continue_=continue_,
-                           resume=resume, no_log=no_log, verbose=verbose, raw=raw)
+                           resume=resume, no_log=no_log, verbose=verbose, raw=raw,
+                           tools=t.tool_options(tools=tool, mcp=mcp, mcp_servers=mcp_server, yes=yes, allow=allow,
+                                                max_steps=max_steps, web_search=web_search,
+                                                search_engine=search_engine, search_count=search_count,
+                                                search_recency=search_recency, search_domain=search_domain,
+                                                schema=schema))
         run_command(run_chat, opts)
