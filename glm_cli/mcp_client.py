@@ -183,9 +183,12 @@ class McpHub:
             pass
 
     def _connect(self, server: McpServer) -> None:
+        import sys
         import tempfile
 
-        errlog = self._stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace"))
+        # The server's stderr: shown with --verbose, else kept aside and quoted only if it fails to start.
+        errlog = sys.stderr if self.verbose else self._stack.enter_context(
+            tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace"))
         try:
             session = self._stack.enter_context(self._portal.wrap_async_context_manager(_session(server, errlog)))
             listed = self._portal.call(_list_tools, session)
@@ -193,7 +196,8 @@ class McpHub:
             raise
         except Exception as exc:  # noqa: BLE001 - every way a server can fail to start reads the same
             raise GlmError(f"MCP server {server.name} ({server.display()}) failed to start: {_describe(exc)}",
-                           _stderr_tail(errlog) or "run the command by hand to see why") from None
+                           (None if self.verbose else _stderr_tail(errlog))
+                           or "run the command by hand to see why") from None
         self._sessions[server.name] = session
         names = {t["name"] for t in listed}
         for missing in sorted(set(server.tools or ()) - names):

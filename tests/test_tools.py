@@ -284,3 +284,18 @@ def test_streamed_tool_arguments_show_in_the_spinner_line_and_leave_no_residue()
     assert 'weather {"city": "Florence"}' in err
     assert err.rsplit("\r", 2)[-2].strip() == "" and err.endswith("\r")  # erased with spaces
     assert reply.tool_calls[0].arguments == '{"city": "Florence"}' and ios.stdout.getvalue() == ""
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_mcp_server_stderr_quoted_on_failure_or_shown_with_verbose(capfd, verbose):
+    from glm_cli.errors import GlmError
+    from glm_cli.mcp_client import McpHub, McpServer
+
+    server = McpServer(name="bad", command=PY, args=("-c", "import sys; sys.exit('no config file')"))
+    with pytest.raises(GlmError) as err:
+        McpHub([server], verbose=verbose).__enter__()
+    assert "MCP server bad" in err.value.message and "failed to start" in err.value.message
+    if verbose:
+        assert "no config file" in capfd.readouterr().err and "no config file" not in (err.value.hint or "")
+    else:
+        assert "no config file" in err.value.hint and "no config file" not in capfd.readouterr().err
