@@ -200,6 +200,9 @@ def run_command_tool(tool: ToolSpec, arguments: str, environ: dict[str, str]) ->
     threading.Thread(target=_feed, args=(proc.stdin, arguments.encode("utf-8")), daemon=True).start()
     try:
         code = proc.wait(timeout=tool.timeout)
+    except KeyboardInterrupt:  # the tool runs in its own session: Ctrl-C reached only us
+        _kill(proc)
+        raise
     except subprocess.TimeoutExpired:
         _kill(proc)
         out.join(), err.join()

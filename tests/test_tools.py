@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -299,3 +301,16 @@ def test_mcp_server_stderr_quoted_on_failure_or_shown_with_verbose(capfd, verbos
         assert "no config file" in capfd.readouterr().err and "no config file" not in (err.value.hint or "")
     else:
         assert "no config file" in err.value.hint and "no config file" not in capfd.readouterr().err
+
+
+def test_ctrl_c_during_a_tool_kills_it(tmp_path):
+    import signal
+    import threading
+
+    marker = tmp_path / "still-running"
+    code = f"import time, pathlib; time.sleep(1.5); pathlib.Path({str(marker)!r}).write_text('x')"
+    threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        run_command_tool(py_tool(code, timeout=10), "{}", dict(os.environ))
+    time.sleep(1.8)
+    assert not marker.exists()
