@@ -304,3 +304,22 @@ def check_max_tokens(info: ModelInfo | None, model: str, max_tokens: int | None)
     if info is not None and info.max_output and max_tokens > info.max_output:
         raise UsageError(f"--max-tokens {max_tokens} is more than {model} can produce ({info.max_output})",
                          f"use --max-tokens {info.max_output} or less")
+
+
+# A token is at most ~6 characters of English text (fewer for code, ~1 for Chinese), so characters / 6 is a
+# lower bound of the input's tokens: a request over the context window by that count can only fail.
+CHARS_PER_TOKEN_MAX = 6
+
+
+def check_context(info: ModelInfo | None, model: str, messages: list[dict[str, Any]]) -> None:
+    """Refuse, before sending, an input that certainly does not fit the model's context window."""
+    if info is None or not info.context:
+        return
+    chars = sum(len(m["content"]) for m in messages if isinstance(m.get("content"), str))
+    if chars // CHARS_PER_TOKEN_MAX <= info.context:
+        return
+    raise UsageError(
+        f"the input is {chars:,} characters, at least {chars // CHARS_PER_TOKEN_MAX:,} tokens: more than "
+        f"{model}'s context window of {info.context:,} tokens",
+        "send less (split the input, or use glm batch for many pieces)",
+    )

@@ -1,0 +1,43 @@
+"""An input that cannot fit the context window is refused before any network, with a clear message."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from glm_cli.catalogue import load_catalogue
+from glm_cli.config import load_settings
+from glm_cli.errors import UsageError
+from glm_cli.request import build_chat_request, build_messages
+from tests.conftest import glm_executable
+
+
+def body_for(prompt: str, model: str = "glm-4.7") -> dict:
+    settings = load_settings({"XDG_CONFIG_HOME": "/nonexistent"}, {"model": model})
+    return build_chat_request(settings, build_messages(prompt), catalogue=load_catalogue())
+
+
+def test_a_large_input_that_fits_is_sent():
+    assert body_for("x" * 1_000_000)["messages"][0]["content"].startswith("xxx")
+
+
+def test_an_input_beyond_the_context_window_is_refused():
+    with pytest.raises(UsageError) as exc:
+        body_for("x" * 1_300_000)
+    assert "1,300,000 characters" in exc.value.message and "204,800 tokens" in exc.value.message
+    assert exc.value.exit_code == 2
+
+
+def test_the_limit_is_the_models_own():
+    body_for("x" * 1_300_000, model="glm-4-long")  # 1M context: fits
+    with pytest.raises(UsageError, match="glm-4.5-air's context window of 131,072"):
+        body_for("x" * 800_000, model="air")
+
+
+def test_piping_a_huge_file_exits_2_without_sending(env):
+    done = subprocess.run([*glm_executable(), "ask", "--no-log", "summarise"], input="word " * 300_000,
+                          env={**env, "GLM_BASE_URL": "http://127.0.0.1:9/api/paas/v4"},
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2 and done.stdout == ""
+    assert "context window" in done.stderr and "cannot reach" not in done.stderr
