@@ -246,7 +246,9 @@ def format_cost(amount: float, currency: str) -> str:
     """Return a short price text: $0.0012, ¥0.35, 0.10 EUR."""
     sign = CURRENCY_SIGNS.get(currency)
     digits = 4 if amount < 1 else 2
-    return f"{sign}{amount:.{digits}f}" if sign else f"{amount:.{digits}f} {currency}"
+    tiny = 0 < amount < 0.00005  # would print as 0.0000: say it costs something, but little
+    text = f"{0.0001:.4f}" if tiny else f"{amount:.{digits}f}"
+    return ("<" if tiny else "") + (f"{sign}{text}" if sign else f"{text} {currency}")
 
 
 def price_text(info: ModelInfo | None, family: str) -> str | None:

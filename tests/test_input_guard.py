@@ -41,3 +41,10 @@ def test_piping_a_huge_file_exits_2_without_sending(env):
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 2 and done.stdout == ""
     assert "context window" in done.stderr and "cannot reach" not in done.stderr
+
+
+def test_a_tiny_cost_is_not_shown_as_zero():
+    from glm_cli.catalogue import format_cost
+
+    assert format_cost(0.00001, "USD") == "<$0.0001" and format_cost(0.0, "USD") == "$0.0000"
+    assert format_cost(0.00002, "CNY") == "<¥0.0001"
