@@ -13,6 +13,7 @@ from glm_cli.errors import UsageError
 if TYPE_CHECKING:
     from glm_cli.catalogue import Catalogue
     from glm_cli.config import Settings
+    from glm_cli.schema import Schema
 
 CHAT_URL = "/v4/chat/completions"
 FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -197,8 +198,13 @@ def line_settings(item: Item, settings: Settings) -> Settings:
 
 
 def build_body(item: Item, settings: Settings, catalogue: Catalogue | None, *, stream: bool = False,
-               json_mode: bool = False, stop: tuple[str, ...] = (), request_id: str | None = None) -> dict[str, Any]:
-    """Build the line's chat body with THE request builder; raise UsageError when it is invalid."""
+               json_mode: bool = False, stop: tuple[str, ...] = (), schema: Schema | None = None,
+               request_id: str | None = None) -> dict[str, Any]:
+    """Build the line's chat body with THE request builder; raise UsageError when it is invalid.
+
+    With a schema the body asks for json_object, and the schema instruction follows the line's own system
+    prompt: appended to its first system message, else to --system / its `system` field, else alone.
+    """
     from glm_cli.request import Knobs, build_chat_request, build_messages
 
     if item.error:
@@ -207,13 +213,26 @@ def build_body(item: Item, settings: Settings, catalogue: Catalogue | None, *, s
     system = s.values.get("system")
     if item.messages is not None:
         messages = list(item.messages)
-        if system and not any(m.get("role") == "system" for m in messages):
-            messages.insert(0, {"role": "system", "content": system})
+        first = next((n for n, m in enumerate(messages) if m.get("role") == "system"), None)
+        if first is None:
+            system = schema.system_prompt(system) if schema is not None else system
+            if system:
+                messages.insert(0, {"role": "system", "content": system})
+        elif schema is not None:
+            messages[first] = _with_instruction(messages[first], schema)
     else:
-        messages = build_messages(item.prompt, system=system)
-    knobs = Knobs(stream=stream, json_mode=json_mode if item.json_mode is None else item.json_mode,
-                  stop=item.stop or stop, request_id=request_id, extra=item.extra)
+        messages = build_messages(item.prompt, system=schema.system_prompt(system) if schema is not None else system)
+    json_mode = True if schema is not None else json_mode if item.json_mode is None else item.json_mode
+    knobs = Knobs(stream=stream, json_mode=json_mode, stop=item.stop or stop, request_id=request_id, extra=item.extra)
     return build_chat_request(s, messages, knobs, catalogue)
+
+
+def _with_instruction(message: dict[str, Any], schema: Schema) -> dict[str, Any]:
+    """Return a system message with the schema instruction after its text (content parts get one more part)."""
+    content = message.get("content")
+    if isinstance(content, list):
+        return {**message, "content": [*content, {"type": "text", "text": schema.instruction()}]}
+    return {**message, "content": schema.system_prompt(content if isinstance(content, str) else None)}
 
 
 @dataclass(frozen=True)

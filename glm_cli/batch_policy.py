@@ -20,17 +20,17 @@ MAX_RETRY_AFTER = 60.0
 class FinishError(GlmError):
     """An answer arrived but is not a success: cut, filtered, or not the JSON asked for."""
 
-    def __init__(self, message: str, code: str, *, retry: bool = False) -> None:
+    def __init__(self, message: str, code: str, *, repair: bool = False) -> None:
         super().__init__(message)
         self.code = code
-        self.retry = retry
+        self.repair = repair  # not the JSON or schema asked for: worth one follow-up that names the errors
 
 
 def is_retry(err: GlmError) -> bool:
-    """Whether to try the line again: rate limits, 5xx, network, or a first invalid-JSON answer."""
+    """Whether to send the same request again: rate limits, 5xx, network."""
     from glm_cli.client import is_retryable
 
-    return is_retryable(err) or (isinstance(err, FinishError) and err.retry)
+    return is_retryable(err)
 
 
 def is_fatal(err: GlmError) -> bool:
@@ -67,9 +67,13 @@ def backoff(err: GlmError, attempt: int, base: float, cap: float) -> float:
     return min(base * 2 ** (attempt - 1), cap) * (1 - random.random() * 0.25)
 
 
-def finish_error(reply: Reply, wants_json: bool, validate: Callable[[str], str] | None,
-                 attempt: int) -> GlmError | None:
-    """Return why a reply that arrived is still not a success, or None."""
+def finish_error(reply: Reply, wants_json: bool, validate: Callable[[str], str] | None, *,
+                 repairable: bool = False) -> GlmError | None:
+    """Return why a reply that arrived is still not a success, or None.
+
+    A reply that is not the JSON (or schema) asked for is marked `repair` when `repairable`: the caller may send
+    the conversation again with that reply and the errors (glm_cli/schema.py repair_message), once.
+    """
     reason = reply.finish_reason or ""
     if reason == "network_error":
         return NetworkError("the service reported a network error mid-answer (finish_reason network_error)")
@@ -79,6 +83,5 @@ def finish_error(reply: Reply, wants_json: bool, validate: Callable[[str], str] 
         try:
             validate(reply.content)
         except GlmError as err:
-            # One automatic second try: a model that slipped once usually gets it right.
-            return FinishError(err.message, getattr(err, "code", None) or "invalid_json", retry=attempt == 1)
+            return FinishError(err.message, getattr(err, "code", None) or "invalid_json", repair=repairable)
     return None

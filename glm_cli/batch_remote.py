@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from glm_cli.catalogue import Catalogue
     from glm_cli.client import GlmClient
     from glm_cli.config import Settings
+    from glm_cli.schema import Schema
 
 MAX_LINES = 50_000  # per uploaded file (zhipu-api.md §7.1)
 MAX_BYTES = 100 * 1024 * 1024
@@ -36,11 +37,12 @@ class Part:
 
 
 def request_lines(items: Iterable[Item], settings: Settings, catalogue: Catalogue | None, *,
-                  json_mode: bool = False, stop: tuple[str, ...] = ()) -> Iterator[tuple[Item, dict[str, Any] | None]]:
+                  json_mode: bool = False, stop: tuple[str, ...] = (),
+                  schema: Schema | None = None) -> Iterator[tuple[Item, dict[str, Any] | None]]:
     """Yield (item, Batch-API request line), or (item, None) for a line that cannot be sent."""
     for item in items:
         try:
-            body = build_body(item, settings, catalogue, stream=False, json_mode=json_mode, stop=stop)
+            body = build_body(item, settings, catalogue, stream=False, json_mode=json_mode, stop=stop, schema=schema)
         except GlmError as err:
             yield (item if item.error else Item(line=item.line, id=item.id, error=f"line {item.line}: {err.message}"),
                    None)

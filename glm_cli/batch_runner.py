@@ -11,7 +11,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from glm_cli import batch_policy as policy
@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from glm_cli.catalogue import Catalogue
     from glm_cli.client import GlmClient
     from glm_cli.config import Settings
-    from glm_cli.events import Reply
+    from glm_cli.events import Reply, Usage
+    from glm_cli.schema import Schema
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,17 @@ class RunConfig:
     stream: bool = False
     json_mode: bool = False
     stop: tuple[str, ...] = ()
+    schema: Schema | None = None  # its instruction joins every line's system prompt (batch_input.build_body)
     limit: int | None = None
     grace: float = 10.0
+
+
+@dataclass(frozen=True)
+class Repair:
+    """An answer that is not the JSON (or schema) asked for: what to add to the conversation to get it corrected."""
+
+    messages: tuple[dict[str, Any], ...]  # the bad answer, then the user message naming its errors
+    usage: Usage | None  # what the bad answer cost (the line's record counts both requests)
 
 
 def collect(deltas: Iterable[Any]) -> Reply:
@@ -216,23 +226,32 @@ class BatchRunner:
             self.sink.emit(seq, record)
 
     def _process(self, item: Item) -> dict[str, Any] | None:
-        """Return the line's record after retries, or None if the run stopped first."""
+        """Return the line's record after retries (and one repair), or None if the run stopped first."""
         attempt = 0
+        repair: Repair | None = None
         while not self.stopping.is_set():
             attempt += 1
             request_id = request_id_for(item.id, self.tag, attempt)
             try:
                 body = build_body(item, self.settings, self.catalogue, stream=self.cfg.stream,
-                                  json_mode=self.cfg.json_mode, stop=self.cfg.stop, request_id=request_id)
+                                  json_mode=self.cfg.json_mode, stop=self.cfg.stop, schema=self.cfg.schema,
+                                  request_id=request_id)
             except GlmError as err:
                 return error_record(item.id, item.line, "invalid_request", err.message, attempts=0)
-            record = self._attempt(item, body, attempt, request_id)
-            if record is not None:
-                return record
+            if repair is not None:
+                body["messages"] = [*body["messages"], *repair.messages]
+            outcome = self._attempt(item, body, attempt, request_id, repair)
+            if isinstance(outcome, Repair):
+                repair = outcome
+            elif outcome is not None:
+                return outcome
         return None
 
-    def _attempt(self, item: Item, body: dict[str, Any], attempt: int, request_id: str) -> dict[str, Any] | None:
-        """Send once; return the final record, or None to try again (after the backoff)."""
+    def _attempt(self, item: Item, body: dict[str, Any], attempt: int, request_id: str,
+                 repair: Repair | None) -> dict[str, Any] | Repair | None:
+        """Send once; return the final record, a Repair to send next, or None to try again (after the backoff)."""
+        from glm_cli.schema import repair_message
+
         estimate = self._estimate(body)
         if not self._take_slot(estimate):
             return None
@@ -241,7 +260,7 @@ class BatchRunner:
         try:
             reply = collect(self.client.chat(body))
             wants_json = (body.get("response_format") or {}).get("type") == "json_object"
-            err = policy.finish_error(reply, wants_json, self.validate, attempt)
+            err = policy.finish_error(reply, wants_json, self.validate, repairable=repair is None)
         except GlmError as exc:
             err = exc
         finally:
@@ -249,8 +268,15 @@ class BatchRunner:
         latency = int((self.clock() - started) * 1000)
         self._charge(reply, estimate)
         meta = dict(attempts=attempt, latency_ms=latency, request_id=request_id)
+        if reply is not None and isinstance(err, policy.FinishError) and err.repair:
+            self.limiter.on_success()
+            with self.stats.lock:
+                self.stats.retries += 1
+            return Repair((reply.to_message(), repair_message(err.message)), reply.usage)
         if reply is not None and (err is None or not policy.is_retry(err)):
             self.limiter.on_success()
+            if repair is not None and repair.usage is not None:  # the record counts what both requests cost
+                reply = replace(reply, usage=repair.usage + reply.usage if reply.usage else repair.usage)
             error = {"code": policy.error_code(err), "message": err.message} if err else None
             return ok_record(item.id, item.line, reply, keep_reasoning=self.cfg.keep_reasoning, error=error, **meta)
         assert err is not None

@@ -35,7 +35,7 @@ def fail(status: int, code: str, headers: dict | None = None) -> httpx.Response:
 
 
 class Fake:
-    """A scripted server: per prompt, a list of responses to give in turn; then a plain answer."""
+    """A scripted server: per prompt (the first user message), a list of responses in turn; then a plain answer."""
 
     def __init__(self, delays: dict[str, float] | None = None):
         self.bodies: list[dict] = []
@@ -46,7 +46,7 @@ class Fake:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
-        prompt = body["messages"][-1]["content"]
+        prompt = first_user(body)
         with self.lock:
             self.bodies.append(body)
             self.in_flight += 1
@@ -59,7 +59,11 @@ class Fake:
         return resp or answer(f"answer to {prompt}", reasoning="thought")
 
     def prompts(self) -> list[str]:
-        return [b["messages"][-1]["content"] for b in self.bodies]
+        return [first_user(b) for b in self.bodies]
+
+
+def first_user(body: dict) -> str:
+    return next(m["content"] for m in body["messages"] if m["role"] == "user")
 
 
 @pytest.fixture
@@ -172,10 +176,76 @@ def test_length_and_invalid_json_keep_content_as_errors(run, fake):
     assert (recs["long"]["status"], recs["long"]["error"]["code"], recs["long"]["content"]) == \
         ("error", "length", "cut off")
     assert recs["j"]["status"] == "ok" and recs["j"]["attempts"] == 2
+    assert recs["j"]["usage"]["total_tokens"] == 30  # both requests
     assert (recs["j2"]["error"]["code"], recs["j2"]["content"], recs["j2"]["attempts"]) == \
         ("invalid_json", "still nope", 2)
-    json_bodies = [b for b in fake.bodies if b["messages"][-1]["content"] in ("j", "j2")]
+    json_bodies = [b for b in fake.bodies if first_user(b) in ("j", "j2")]
     assert len(json_bodies) == 4 and all(b["response_format"] == {"type": "json_object"} for b in json_bodies)
+    first, repair = [b for b in json_bodies if first_user(b) == "j"]
+    assert repair["messages"][:-2] == first["messages"]  # the same conversation, then the answer and the errors
+    assert repair["messages"][-2] == {"role": "assistant", "content": "not json"}
+    assert "the answer is not valid JSON (Expecting value" in repair["messages"][-1]["content"]
+    assert repair["messages"][-1]["role"] == "user" and "corrected JSON" in repair["messages"][-1]["content"]
+
+
+PERSON = '{"type": "object", "properties": {"age": {"type": "integer"}}, "required": ["age"]}'
+
+
+def test_schema_mismatch_is_repaired_once_with_the_errors(run, fake):
+    fake.script["fixed"] = [answer('{"age": "ten"}'), answer('{"age": 10}')]
+    fake.script["wrong"] = [answer('{"age": "ten"}'), answer('{"name": "Ann"}')]
+    fake.script["good"] = [answer('```json\n{"age": 3}\n```')]
+    code, records, err = run([{"id": i, "prompt": i} for i in ("fixed", "wrong", "good")], schema=PERSON)
+    recs = by_id(records)
+    assert code == 1
+    assert (recs["fixed"]["status"], recs["fixed"]["content"], recs["fixed"]["attempts"]) == ("ok", '{"age": 10}', 2)
+    assert (recs["good"]["status"], recs["good"]["attempts"]) == ("ok", 1)
+    wrong = recs["wrong"]
+    assert (wrong["status"], wrong["error"]["code"], wrong["content"], wrong["attempts"]) == \
+        ("error", "schema_mismatch", '{"name": "Ann"}', 2)
+    assert wrong["error"]["message"] == "the answer does not match the schema: $: 'age' is a required property"
+    first, repair = [b for b in fake.bodies if first_user(b) == "fixed"]
+    assert first["response_format"] == repair["response_format"] == {"type": "json_object"}
+    assert first["messages"][0]["role"] == "system" and '"required": [' in first["messages"][0]["content"]
+    assert repair["messages"][:-2] == first["messages"]
+    assert repair["messages"][-2] == {"role": "assistant", "content": '{"age": "ten"}'}
+    assert repair["messages"][-1]["role"] == "user"
+    assert "$.age: 'ten' is not of type 'integer'" in repair["messages"][-1]["content"]
+    assert len([b for b in fake.bodies if first_user(b) == "wrong"]) == 2  # one repair, not more
+    assert "2 ok, 1 failed" in err and "2 retries" in err
+
+
+def test_schema_instruction_joins_each_lines_own_system_prompt(run, fake):
+    lines = [{"id": "plain", "prompt": "p1"},
+             {"id": "field", "prompt": "p2", "system": "You are terse."},
+             {"id": "msgs", "messages": [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "p3"}]},
+             {"id": "parts", "messages": [{"role": "system", "content": [{"type": "text", "text": "Hi."}]},
+                                         {"role": "user", "content": "p4"}]},
+             {"custom_id": "api", "body": {"messages": [{"role": "system", "content": "API sys."},
+                                                        {"role": "user", "content": "p5"}]}},
+             {"id": "nojson", "prompt": "p6", "json": False}]
+    for p in ("p1", "p2", "p3", "p4", "p5", "p6"):
+        fake.script[p] = [answer('{"age": 1}')]
+    code, records, err = run(lines, schema=PERSON, system="Global.")
+    assert code == 0, err
+    sent = {first_user(b): b for b in fake.bodies}
+    assert all(b["response_format"] == {"type": "json_object"} for b in sent.values())
+    systems = {p: [m["content"] for m in b["messages"] if m["role"] == "system"] for p, b in sent.items()}
+    assert all(len(v) == 1 for v in systems.values())  # appended, never a second system message
+    assert systems["p1"][0].startswith("Global.\n\nAnswer with one JSON value")
+    assert systems["p2"][0].startswith("You are terse.\n\nAnswer with one JSON value")
+    assert systems["p3"][0].startswith("Be kind.\n\nAnswer with one JSON value")
+    assert systems["p5"][0].startswith("API sys.\n\nAnswer with one JSON value")
+    assert systems["p6"][0].startswith("Global.\n\nAnswer with one JSON value")
+    assert systems["p4"][0][0] == {"type": "text", "text": "Hi."}
+    assert systems["p4"][0][1]["text"].startswith("Answer with one JSON value")
+    assert all('"age"' in str(v) for v in systems.values())
+
+
+def test_bad_schema_is_a_usage_error_before_any_request(run, fake):
+    with pytest.raises(UsageError, match="not a valid JSON Schema"):
+        run(["a"], schema='{"type": 5}')
+    assert fake.bodies == []
 
 
 def test_resume_skips_done_and_retry_failed_compacts(run, fake, tmp_path):

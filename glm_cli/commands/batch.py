@@ -135,8 +135,8 @@ def _runner(opts: BatchOptions, prep: Prepared, app: App, client: GlmClient, wri
         retries = prep.settings.max_retries if prep.settings.source("max_retries") != "default" else 8
     cfg = RunConfig(concurrency=opts.concurrency, rpm=opts.rpm, tpm=opts.tpm, max_retries=retries,
                     ordered=opts.ordered, retry_failed=opts.retry_failed, keep_reasoning=opts.keep_reasoning,
-                    stream=opts.stream, json_mode=prep.json_mode, stop=opts.request.stop, limit=opts.limit,
-                    backoff_base=opts.backoff)
+                    stream=opts.stream, json_mode=prep.json_mode, stop=opts.request.stop, schema=prep.schema,
+                    limit=opts.limit, backoff_base=opts.backoff)
     validate = check_json
     if prep.schema is not None:
         schema = prep.schema
@@ -195,7 +195,7 @@ def dry_run(opts: BatchOptions, prep: Prepared, app: App) -> int:
     bad = 0
     with stream:
         for item, line in request_lines(items_of(stream, opts.request, prep), prep.settings, prep.catalogue,
-                                        json_mode=prep.json_mode, stop=opts.request.stop):
+                                        json_mode=prep.json_mode, stop=opts.request.stop, schema=prep.schema):
             if line is None:
                 bad += 1
                 app.ios.stderr.write(f"glm: {item.error}\n")

@@ -58,14 +58,10 @@ def prepare(ro: RequestOptions, app: App) -> Prepared:
     preset = settings.presets[ro.preset].values if ro.preset else {}
     json_mode = ro.json_mode if ro.json_mode is not None else bool(preset.get("json"))
     schema = None
-    if ro.schema:  # GLM has no json_schema format: the schema goes in the system prompt, with json_object
-        from dataclasses import replace
-
+    if ro.schema:  # GLM has no json_schema format: each line's system prompt gets the schema (build_body)
         from glm_cli.schema import load_schema
 
         schema, json_mode = load_schema(ro.schema), True
-        settings = replace(settings, values={**settings.values, "system": schema.system_prompt(settings.system)},
-                           sources={**settings.sources, "system": "--schema"})
     catalogue = app.catalogue(settings)
     # A bad --temperature is one usage error now, not an error record on every line later.
     build_chat_request(settings, build_messages("check", system=settings.values.get("system")),
