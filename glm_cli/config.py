@@ -116,7 +116,9 @@ def config_path(environ: dict[str, str]) -> tuple[Path, bool]:
 def _read_yaml(path: Path, explicit: bool) -> dict[str, Any]:
     if not path.exists():
         if explicit:
-            raise ConfigError(f"config file {path} does not exist", "unset GLM_CONFIG or create it with `glm config init`")
+            raise ConfigError(
+                f"config file {path} does not exist", "unset GLM_CONFIG or create it with `glm config init`"
+            )
         return {}
     import yaml
 

@@ -43,7 +43,10 @@ def run_on_pty(args: list[str], env: dict[str, str], timeout: float = 15) -> tup
 
 @pytest.mark.slow
 def test_markdown_rendered_on_a_tty():
-    md = "# Big Title\n\nSome **bold** words here.\n\n- first item\n- second item\n\n```python\nprint('hi')\n```\n\nThe end."
+    md = (
+        "# Big Title\n\nSome **bold** words here.\n\n- first item\n- second item\n\n"
+        "```python\nprint('hi')\n```\n\nThe end."
+    )
     with FakeGLM() as srv:
         srv.reply(content=md, reasoning="secret reasoning")
         env = {"PATH": os.environ["PATH"], "HOME": "/nonexistent", "XDG_DATA_HOME": scratch_data_home(),

@@ -32,8 +32,12 @@ def run(client, body):
 @respx.mock
 def test_stream_sends_key_and_body():
     route = respx.post(f"{BASE}/chat/completions").mock(
-        return_value=httpx.Response(200, content=sse_body(chunk(content="hi"), chunk(content="", finish="stop", usage=USAGE)),
-                                    headers={"content-type": "text/event-stream"}))
+        return_value=httpx.Response(
+            200,
+            content=sse_body(chunk(content="hi"), chunk(content="", finish="stop", usage=USAGE)),
+            headers={"content-type": "text/event-stream"},
+        )
+    )
     reply = run(make_client([]), {"model": "glm-4.7", "messages": [], "stream": True})
     assert reply.content == "hi" and reply.usage.prompt_tokens == 100
     req = route.calls.last.request

@@ -83,7 +83,9 @@ def test_recordings_present():
     assert len(RECORDINGS) == 12
 
 
-@pytest.mark.parametrize("name", ["OpenAICompatibleCommon--simple_streaming", "OpenAICompatibleThinking--thinking-streaming"])
+@pytest.mark.parametrize(
+    "name", ["OpenAICompatibleCommon--simple_streaming", "OpenAICompatibleThinking--thinking-streaming"]
+)
 def test_replay_through_ask_prints_exact_text(make_app, env, name):
     _, body = interaction(SHARED / "recordings" / "zai-glm-4.7-flash" / f"{name}.yaml", 0)
     exp = expected(body, True)

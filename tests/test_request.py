@@ -9,9 +9,9 @@ from glm_cli.errors import UsageError
 from glm_cli.request import Knobs, build_chat_request, build_messages
 
 
-def body_for(env, flags=None, knobs=Knobs(), prompt="hi", **kw):
+def body_for(env, flags=None, knobs=None, prompt="hi", **kw):
     s = load_settings(env, flags or {})
-    return build_chat_request(s, build_messages(prompt, system=s.values.get("system")), knobs, **kw)
+    return build_chat_request(s, build_messages(prompt, system=s.values.get("system")), knobs or Knobs(), **kw)
 
 
 def test_minimal_body(env):
@@ -23,7 +23,11 @@ def test_minimal_body(env):
     [
         ({"thinking": True}, Knobs(), {"thinking": {"type": "enabled"}}),
         ({"thinking": False}, Knobs(), {"thinking": {"type": "disabled"}}),
-        ({"thinking": True, "clear_thinking": False}, Knobs(), {"thinking": {"type": "enabled", "clear_thinking": False}}),
+        (
+            {"thinking": True, "clear_thinking": False},
+            Knobs(),
+            {"thinking": {"type": "enabled", "clear_thinking": False}},
+        ),
         ({"temperature": 0.0, "top_p": 0.5}, Knobs(), {"temperature": 0.0, "top_p": 0.5}),
         ({"max_tokens": 512}, Knobs(), {"max_tokens": 512}),
         ({}, Knobs(stop=("END",)), {"stop": ["END"]}),
