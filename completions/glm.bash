@@ -28,11 +28,11 @@ _glm_opts() {
         'config init') _glm_r='-h --help --force' ;;
         'batch') _glm_r='-h --help --output -o --concurrency -j --rpm --tpm --retry-failed --ordered --format --text --template -T --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --temperature -t --top-p --max-tokens --stop --json --no-json --schema --max-retries --keep-reasoning --drop-reasoning --stream --limit --dry-run --progress --no-progress --verbose -v' ;;
         'batch run') _glm_r='-h --help --output -o --concurrency -j --rpm --tpm --retry-failed --ordered --format --text --template -T --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --temperature -t --top-p --max-tokens --stop --json --no-json --schema --max-retries --keep-reasoning --drop-reasoning --stream --limit --dry-run --progress --no-progress --verbose -v' ;;
-        'batch submit') _glm_r='-h --help --description -d --wait --poll --output -o --format --text --template -T --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --temperature -t --top-p --max-tokens --stop --json --no-json --verbose -v' ;;
+        'batch submit') _glm_r='-h --help --description -d --wait --poll --output -o --format --text --template -T --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --temperature -t --top-p --max-tokens --stop --json --no-json --schema --verbose -v' ;;
         'batch status') _glm_r='-h --help --json --profile -P --endpoint -e --verbose -v' ;;
         'batch list') _glm_r='-h --help --limit --after --json --profile -P --endpoint -e --verbose -v' ;;
         'batch cancel') _glm_r='-h --help --profile -P --endpoint -e --verbose -v' ;;
-        'batch fetch') _glm_r='-h --help --output -o --format --wait --poll --input -i --text --profile -P --endpoint -e --verbose -v' ;;
+        'batch fetch') _glm_r='-h --help --output -o --format --wait --poll --input -i --text --schema --profile -P --endpoint -e --verbose -v' ;;
         'history') _glm_r='-h --help' ;;
         'history list') _glm_r='-h --help --limit -n --json' ;;
         'history show') _glm_r='-h --help --thinking --json' ;;
@@ -142,6 +142,7 @@ _glm_kind() {
         'batch submit|--top-p') _glm_r='none' ;;
         'batch submit|--max-tokens') _glm_r='none' ;;
         'batch submit|--stop') _glm_r='files' ;;
+        'batch submit|--schema') _glm_r='files' ;;
         'batch status|--profile'|'batch status|-P') _glm_r='profiles' ;;
         'batch status|--endpoint'|'batch status|-e') _glm_r='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
         'batch list|--limit') _glm_r='none' ;;
@@ -154,6 +155,7 @@ _glm_kind() {
         'batch fetch|--format') _glm_r='files' ;;
         'batch fetch|--poll') _glm_r='none' ;;
         'batch fetch|--input'|'batch fetch|-i') _glm_r='files' ;;
+        'batch fetch|--schema') _glm_r='files' ;;
         'batch fetch|--profile'|'batch fetch|-P') _glm_r='profiles' ;;
         'batch fetch|--endpoint'|'batch fetch|-e') _glm_r='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
         'history list|--limit'|'history list|-n') _glm_r='none' ;;

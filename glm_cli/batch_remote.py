@@ -107,9 +107,13 @@ def list_batches(client: GlmClient, limit: int = 20, after: str | None = None) -
     return client.request_json("GET", "/batches", params=params)
 
 
-def result_record(obj: dict[str, Any]) -> dict[str, Any] | None:
-    """Convert one line of a batch output or error file to a local output record."""
-    from glm_cli.batch_policy import BAD_FINISH
+def result_record(obj: dict[str, Any], validate: Callable[[str], str] | None = None) -> dict[str, Any] | None:
+    """Convert one line of a batch output or error file to a local output record.
+
+    With `validate` (fetch --schema), an answer that fails it becomes an error record (content kept): a
+    finished batch cannot be asked to correct it.
+    """
+    from glm_cli.batch_policy import error_code, finish_error
     from glm_cli.batch_runner import collect
     from glm_cli.sse import chunk_to_deltas
 
@@ -121,8 +125,8 @@ def result_record(obj: dict[str, Any]) -> dict[str, Any] | None:
     body = response.get("body") if isinstance(response.get("body"), dict) else {}
     if status == 200 and "choices" in body:
         reply = collect(chunk_to_deltas(body))
-        bad = reply.finish_reason if reply.finish_reason in BAD_FINISH else None
-        error = {"code": bad, "message": f"the answer is not whole (finish_reason {bad})"} if bad else None
+        err = finish_error(reply, validate is not None, validate)
+        error = {"code": error_code(err), "message": err.message} if err else None
         return ok_record(str(custom_id), None, reply, attempts=None, request_id=body.get("request_id"), error=error)
     err = body.get("error") if isinstance(body.get("error"), dict) else {}
     code = str(err.get("code") or status or "error")
@@ -130,8 +134,9 @@ def result_record(obj: dict[str, Any]) -> dict[str, Any] | None:
     return error_record(str(custom_id), None, code, message, status=status, attempts=None)
 
 
-def iter_results(client: GlmClient, batch: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Download a batch's output and error files and yield local records."""
+def iter_results(client: GlmClient, batch: dict[str, Any],
+                 validate: Callable[[str], str] | None = None) -> Iterator[dict[str, Any]]:
+    """Download a batch's output and error files and yield local records (answers checked by `validate`)."""
     for key in ("output_file_id", "error_file_id"):
         file_id = batch.get(key)
         if not file_id:
@@ -139,7 +144,7 @@ def iter_results(client: GlmClient, batch: dict[str, Any]) -> Iterator[dict[str,
         data = client.request_bytes("GET", f"/files/{file_id}/content", headers={"Accept": "application/binary"})
         for raw in data.splitlines():
             try:
-                record = result_record(json.loads(raw))
+                record = result_record(json.loads(raw), validate)
             except ValueError:
                 record = None
             if record is not None:

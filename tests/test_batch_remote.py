@@ -22,7 +22,7 @@ from glm_cli.commands.batch_api import (
 )
 from glm_cli.commands.batch_common import RequestOptions
 from glm_cli.config import load_settings
-from glm_cli.errors import GlmError
+from glm_cli.errors import GlmError, UsageError
 
 BASE = "/api/paas/v4"
 
@@ -45,6 +45,7 @@ class FakeBatchAPI:
         self.files: dict[str, bytes] = {}
         self.batches: dict[str, dict] = {}
         self.calls: list[tuple[str, str]] = []
+        self.answers: dict[str, str] = {}  # prompt -> the answer's content (default "answer to PROMPT")
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path.removeprefix(BASE)
@@ -100,7 +101,8 @@ class FakeBatchAPI:
             out.append({"custom_id": line["custom_id"], "id": b["id"], "response": {"status_code": 200, "body": {
                 "id": "r", "model": line["body"]["model"], "request_id": line["custom_id"],
                 "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": f"answer to {prompt}"}}],
+                             "message": {"role": "assistant",
+                                         "content": self.answers.get(prompt, f"answer to {prompt}")}}],
                 "usage": {"prompt_tokens": 1000, "completion_tokens": 1000, "total_tokens": 2000}}}})
         for key, rows in (("output_file_id", out), ("error_file_id", errs)):
             fid = f"file-{len(self.files)}"
@@ -230,6 +232,54 @@ def test_fetch_without_input_compares_counts(app, api, tmp_path, env):
     assert code == 1 and "1 request(s) have no result (expected 2)" in app.ios.stderr.getvalue()
     (line,) = [json.loads(x) for x in app.ios.stdout.getvalue().splitlines()[1:]]
     assert line["custom_id"] == "line-1" and line["response"]["status_code"] == 200
+
+
+PERSON = '{"type": "object", "properties": {"age": {"type": "integer"}}, "required": ["age"]}'
+
+
+def test_submit_schema_and_fetch_checks_answers(app, api, tmp_path):
+    src = write(tmp_path, [{"id": "a", "prompt": "good"}, {"id": "b", "prompt": "wrong", "system": "Be brief."},
+                           {"id": "c", "prompt": "prose"}, {"id": "d", "prompt": "fail"}])
+    api.answers.update({"good": '{"age": 7}', "wrong": '{"age": "seven"}', "prose": "Seven years."})
+    assert run_submit(SubmitOptions(file=src, request=RequestOptions(schema=PERSON)), app) == 0
+    uploaded = {u["custom_id"]: u["body"] for u in map(json.loads, api.files["file-0"].splitlines())}
+    assert all(b["response_format"] == {"type": "json_object"} for b in uploaded.values())
+    assert uploaded["a"]["messages"][0]["content"].startswith("Answer with one JSON value that is valid against")
+    assert uploaded["b"]["messages"][0]["content"].startswith("Be brief.\n\nAnswer with one JSON value")
+    assert '"required": [' in uploaded["b"]["messages"][0]["content"]
+    out = tmp_path / "answers.jsonl"
+    code = run_fetch(RemoteOptions(("batch_0",), output=str(out), wait=True, poll=0, schema=PERSON), app)
+    records = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert code == 1
+    assert (records["a"]["status"], records["a"]["content"]) == ("ok", '{"age": 7}')
+    assert (records["b"]["status"], records["b"]["error"]["code"], records["b"]["content"]) == \
+        ("error", "schema_mismatch", '{"age": "seven"}')
+    assert "$.age: 'seven' is not of type 'integer'" in records["b"]["error"]["message"]
+    assert (records["c"]["status"], records["c"]["error"]["code"]) == ("error", "invalid_json")
+    assert records["d"]["error"]["code"] == "1301"  # an API error stays what it was
+    err = app.ios.stderr.getvalue()
+    assert "cannot be asked to correct an answer" in err and "--retry-failed --schema" in err
+    assert [m for m, _ in api.calls].count("POST") == 2  # upload and create: nothing asked again remotely
+
+
+def test_fetch_without_schema_keeps_answers_and_bad_schema_is_refused(app, api, tmp_path):
+    src = write(tmp_path, [{"id": "a", "prompt": "prose"}])
+    run_submit(SubmitOptions(file=src), app)
+    out = tmp_path / "o.jsonl"
+    with pytest.raises(UsageError, match="not a valid JSON Schema"):
+        run_fetch(RemoteOptions(("batch_0",), output=str(out), wait=True, poll=0, schema='{"type": 5}'), app)
+    assert not out.exists()
+    assert run_fetch(RemoteOptions(("batch_0",), output=str(out), wait=True, poll=0), app) == 0
+    assert json.loads(out.read_text())["status"] == "ok"
+
+
+def test_submit_wait_fetch_uses_the_submitted_schema(app, api, tmp_path):
+    src = write(tmp_path, [{"id": "a", "prompt": "prose"}])
+    api.answers["prose"] = "not JSON"
+    out = tmp_path / "o.jsonl"
+    code = run_submit(SubmitOptions(file=src, request=RequestOptions(schema=PERSON),
+                                    remote=RemoteOptions(output=str(out), wait=True, poll=0)), app)
+    assert code == 1 and json.loads(out.read_text())["error"]["code"] == "invalid_json"
 
 
 def test_status_list_cancel(app, api, tmp_path):

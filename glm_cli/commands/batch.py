@@ -20,6 +20,7 @@ from glm_cli.commands.batch_common import (
     Stop,
     Template,
     Text,
+    answer_check,
     cost_fn,
     items_of,
     open_checked,
@@ -125,7 +126,6 @@ def run_batch(opts: BatchOptions, app: App) -> int:
 
 def _runner(opts: BatchOptions, prep: Prepared, app: App, client: GlmClient, writer: RecordWriter) -> BatchRunner:
     from glm_cli.batch_runner import BatchRunner, RunConfig
-    from glm_cli.commands.ask import check_json
 
     # The runner retries (so rate-limit backoff is shared and adaptive), not the client.
     client.max_retries, client.pool_size = 0, opts.concurrency
@@ -137,13 +137,8 @@ def _runner(opts: BatchOptions, prep: Prepared, app: App, client: GlmClient, wri
                     ordered=opts.ordered, retry_failed=opts.retry_failed, keep_reasoning=opts.keep_reasoning,
                     stream=opts.stream, json_mode=prep.json_mode, stop=opts.request.stop, schema=prep.schema,
                     limit=opts.limit, backoff_base=opts.backoff)
-    validate = check_json
-    if prep.schema is not None:
-        schema = prep.schema
-
-        def validate(content: str) -> str:
-            return schema.check(check_json(content))
-    return BatchRunner(cfg, client, prep.settings, prep.catalogue, writer, validate=validate, clock=app.clock)
+    return BatchRunner(cfg, client, prep.settings, prep.catalogue, writer, validate=answer_check(prep.schema),
+                       clock=app.clock)
 
 
 def _run(runner: BatchRunner, opts: BatchOptions, prep: Prepared, app: App, stream: IO[bytes],

@@ -16,9 +16,11 @@ from glm_cli.commands.batch_common import (
     Format,
     JsonMode,
     RequestOptions,
+    SchemaOpt,
     Stop,
     Template,
     Text,
+    answer_check,
     cost_fn,
     items_of,
     open_checked,
@@ -53,6 +55,7 @@ class RemoteOptions:
     wait: bool = False
     poll: float = 30.0
     verbose: bool = False
+    schema: str | None = None  # fetch: answers that do not match are error records
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,7 @@ def run_submit(opts: SubmitOptions, app: App) -> int:
     bad: list[str] = []
     with stream:
         lines = request_lines(items_of(stream, opts.request, prep), prep.settings, prep.catalogue,
-                              json_mode=prep.json_mode, stop=opts.request.stop)
+                              json_mode=prep.json_mode, stop=opts.request.stop, schema=prep.schema)
         parts = split_parts(_sendable(lines, bad), max_lines=opts.max_lines, max_bytes=opts.max_bytes)
     for text in bad[:SHOW_MISSING]:
         app.warn(f"{text} (not submitted)")
@@ -146,7 +149,7 @@ def run_submit(opts: SubmitOptions, app: App) -> int:
     if opts.remote.output is None:
         return API_ERROR if bad else 0
     fetch = RemoteOptions(**{**opts.remote.__dict__, "batch_ids": tuple(ids), "input": opts.file
-                             if opts.file != "-" else None, "text": opts.request.text})
+                             if opts.file != "-" else None, "text": opts.request.text, "schema": opts.request.schema})
     return run_fetch(fetch, app, client=client)
 
 
@@ -175,6 +178,11 @@ def run_fetch(opts: RemoteOptions, app: App, client: GlmClient | None = None) ->
     from glm_cli.batch_remote import TERMINAL, get_batch, iter_results
     from glm_cli.commands.batch import open_output
 
+    validate = None
+    if opts.schema:  # a bad schema is a usage error before anything is downloaded
+        from glm_cli.schema import load_schema
+
+        validate = answer_check(load_schema(opts.schema))
     client = client or _client(opts, app)
     batches = wait_for(client, opts.batch_ids, app, opts.poll) if opts.wait else \
         [get_batch(client, i) for i in opts.batch_ids]
@@ -186,7 +194,7 @@ def run_fetch(opts: RemoteOptions, app: App, client: GlmClient | None = None) ->
     stats, seen = Stats(started=app.clock()), []
     try:
         for batch in batches:
-            for record in iter_results(client, batch):
+            for record in iter_results(client, batch, validate):
                 seen.append(record["id"])
                 if state is not None and record["id"] in state.ok:
                     stats.skipped_ok += 1
@@ -199,6 +207,9 @@ def run_fetch(opts: RemoteOptions, app: App, client: GlmClient | None = None) ->
     cost = cost_fn(app, settings, app.catalogue(settings), BATCH_PRICE)(usage, dict(stats.requests)) if usage else None
     for line in summary_lines(stats, app.clock() - stats.started, cost, label="glm batch fetch"):
         app.ios.stderr.write(line + "\n")
+    if validate is not None and (stats.errors.get("schema_mismatch") or stats.errors.get("invalid_json")):
+        app.ios.stderr.write("hint: the Batch API cannot be asked to correct an answer; rerun those lines locally "
+                             "(one repair each): glm batch INPUT -o OUTPUT --retry-failed --schema SCHEMA\n")
     missing = _missing(opts, app, batches, IdSet(seen), state)
     return API_ERROR if stats.failed or missing else 0
 
@@ -264,6 +275,8 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print the API's JSON objec
 Wait = Annotated[bool, typer.Option("--wait", help="Poll until the batches finish.")]
 Poll = Annotated[float, typer.Option("--poll", help="Seconds between polls with --wait.")]
 Output = Annotated[str | None, typer.Option("--output", "-o", help="Output JSONL (same records as a local run).")]
+FetchSchema = Annotated[str | None, typer.Option(
+    "--schema", help="JSON Schema (file or inline JSON) to check each answer; a mismatch is an error record.")]
 Description = Annotated[str | None, typer.Option("--description", "-d", help="Stored in the batch metadata.")]
 
 
@@ -278,13 +291,13 @@ def _register_submit(group: Any) -> None:
         text: Text = False, template: Template = None, model: o.Model = None, system: o.System = None,
         preset: o.Preset = None, profile: o.Profile = None, endpoint: o.Endpoint = None, think: o.Think = None,
         temperature: o.Temperature = None, top_p: o.TopP = None, max_tokens: o.MaxTokens = None,
-        stop: Stop = None, json_mode: JsonMode = None, verbose: o.Verbose = False,
+        stop: Stop = None, json_mode: JsonMode = None, schema: SchemaOpt = None, verbose: o.Verbose = False,
         max_lines: Annotated[int, typer.Option("--max-lines", hidden=True)] = 50_000,
     ) -> None:
         """Upload the input to Zhipu's Batch API (split at 50,000 lines / 100 MB); print batch ids."""
         req = request_options(text=text, template=template, model=model, system=system, preset=preset, profile=profile,
                               endpoint=endpoint, think=think, temperature=temperature, top_p=top_p,
-                              max_tokens=max_tokens, stop=stop, json_mode=json_mode)
+                              max_tokens=max_tokens, stop=stop, json_mode=json_mode, schema=schema)
         remote = RemoteOptions(profile=profile, endpoint=endpoint, output=output, format=fmt, wait=wait, poll=poll,
                                verbose=verbose)
         run_command(run_submit, SubmitOptions(file=file, request=req, description=description, remote=remote,
@@ -318,8 +331,9 @@ def register(group: Any) -> None:
     def fetch(ids: Ids, output: Output = None, fmt: Format = "record", wait: Wait = False, poll: Poll = 30.0,
               input_file: Annotated[str | None, typer.Option(
                   "--input", "-i", help="The submitted input, to name lines without a result.")] = None,
-              text: Text = False, profile: o.Profile = None, endpoint: o.Endpoint = None,
+              text: Text = False, schema: FetchSchema = None, profile: o.Profile = None, endpoint: o.Endpoint = None,
               verbose: o.Verbose = False) -> None:
         """Download results as local records (appended to -o; ids already ok are skipped)."""
         run_command(run_fetch, RemoteOptions(tuple(ids), profile, endpoint, output=output, input=input_file,
-                                             text=text, format=fmt, wait=wait, poll=poll, verbose=verbose))
+                                             text=text, format=fmt, wait=wait, poll=poll, verbose=verbose,
+                                             schema=schema))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Annotated, Any
 
@@ -93,6 +93,19 @@ def items_of(stream: IO[bytes], ro: RequestOptions, prep: Prepared) -> Iterator[
     from glm_cli.batch_input import iter_items
 
     return iter_items(stream, text_mode=ro.text, template=prep.template)
+
+
+def answer_check(schema: Schema | None) -> Callable[[str], str]:
+    """Return the check of a JSON answer: it parses (code fences allowed), and matches the schema when given."""
+    from glm_cli.commands.ask import check_json
+
+    if schema is None:
+        return check_json
+
+    def check(content: str) -> str:
+        return schema.check(check_json(content))
+
+    return check
 
 
 def cost_fn(app: App, settings: Settings, catalogue: Catalogue, factor: float = 1.0) -> Any:
