@@ -195,7 +195,8 @@ def test_schema_mismatch_is_repaired_once_with_the_errors(run, fake):
     fake.script["fixed"] = [answer('{"age": "ten"}'), answer('{"age": 10}')]
     fake.script["wrong"] = [answer('{"age": "ten"}'), answer('{"name": "Ann"}')]
     fake.script["good"] = [answer('```json\n{"age": 3}\n```')]
-    code, records, err = run([{"id": i, "prompt": i} for i in ("fixed", "wrong", "good")], schema=PERSON)
+    code, records, err = run([{"id": i, "prompt": i} for i in ("fixed", "wrong", "good")], schema=PERSON,
+                             max_retries=0)  # the repair is not one of the retries
     recs = by_id(records)
     assert code == 1
     assert (recs["fixed"]["status"], recs["fixed"]["content"], recs["fixed"]["attempts"]) == ("ok", '{"age": 10}', 2)
