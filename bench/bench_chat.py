@@ -22,9 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _common import GLM, ROOT, median_time
+
 sys.path.insert(0, str(ROOT))
-GLM = str(Path(sys.executable).parent / "glm")
 
 
 def show(label: str, value: str, target: str, cmd: str) -> None:
@@ -101,15 +101,6 @@ def fill_store(path: Path, conversations: int) -> None:
         db.execute("COMMIT")
 
 
-def median_run(cmd: list[str], env: dict[str, str], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=11)
@@ -146,7 +137,7 @@ def run_all(tmp: Path, runs: int) -> None:
                                 "≤ 0.3 s"),
                                ([GLM, "history", "search", "conversation 9999"], "glm history search (FTS5)",
                                 "-")):
-        secs = median_run(cmd, env, runs)
+        secs = median_time(cmd, runs, env)
         show(label, f"{secs:.3f} s", target, f"XDG_DATA_HOME={env['XDG_DATA_HOME']} {' '.join(cmd)} > /dev/null")
 
 

@@ -16,25 +16,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-GLM = str(Path(sys.executable).parent / "glm")
+from _common import GLM, ROOT, median_time, show
 
 
 def start_server(tokens: int) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fake_server.py"), "--port", "0",
                              "--tokens", str(tokens)], stdout=subprocess.PIPE, text=True)
     return proc, proc.stdout.readline().strip()
-
-
-def median_time(cmd: list[str], runs: int, env: dict[str, str], stdout=subprocess.DEVNULL) -> float:
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        subprocess.run(cmd, env=env, stdout=stdout, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, check=True)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def pty_run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -56,10 +45,6 @@ def pty_run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     wall = time.perf_counter() - t0
     os.close(leader)
     return wall, rusage.ru_utime + rusage.ru_stime
-
-
-def show(label: str, seconds: float, target: str, cmd: str) -> None:
-    print(f"{label:<44} {seconds:7.3f} s   (target {target})   $ {cmd}")
 
 
 def main() -> None:

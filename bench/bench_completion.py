@@ -11,15 +11,12 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-GLM = str(Path(sys.executable).parent / "glm")
+from _common import GLM, ROOT, median_time, show
+
 CONFIG = """\
 aliases: {quick: glm-4.7-flashx}
 presets:
@@ -29,15 +26,6 @@ profiles:
   work: {endpoint: zai}
 """
 LINE = "glm ask --model gl"
-
-
-def median_time(cmd: list[str], runs: int, env: dict[str, str]) -> float:
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def shell_command(shell: str, n: int) -> list[str] | None:
@@ -54,10 +42,6 @@ def shell_command(shell: str, n: int) -> list[str] | None:
         return [path, "--no-config", "-c", script]
     return [path, "-f", str(ROOT / "tests" / "zsh_capture.zsh"), str(ROOT / "completions" / "glm.zsh"),
             *[LINE] * n]
-
-
-def show(label: str, seconds: float, target: str, cmd: str) -> None:
-    print(f"{label:<44} {seconds:7.3f} s   (target {target})   $ {cmd}")
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -33,6 +34,25 @@ def glm_executable() -> list[str]:
     """Return the argv prefix that runs the installed `glm`."""
     exe = Path(sys.executable).parent / "glm"
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "glm_cli"]
+
+
+@pytest.fixture
+def srv():
+    """A running tests/fake_server.py (FakeGLM on 127.0.0.1), for tests of the installed `glm`."""
+    from tests.fake_server import FakeGLM
+
+    with FakeGLM() as s:
+        yield s
+
+
+@pytest.fixture
+def environ(srv, tmp_path: Path) -> dict[str, str]:
+    """The environment for the installed `glm` against ``srv``: its key and URL, isolated HOME/config/data.
+
+    (tests/test_batch_e2e.py still defines the same two fixtures itself; they shadow these identically.)
+    """
+    return {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+            "XDG_DATA_HOME": str(tmp_path / "data"), "GLM_API_KEY": srv.api_key, "GLM_BASE_URL": srv.base_url}
 
 
 @pytest.fixture

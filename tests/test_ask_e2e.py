@@ -11,13 +11,7 @@ import time
 import pytest
 
 from tests.conftest import FAKE_KEY, glm_executable, scratch_data_home
-from tests.fake_server import FakeGLM, Fault
-
-
-@pytest.fixture
-def srv():
-    with FakeGLM() as s:
-        yield s
+from tests.fake_server import Fault
 
 
 def glm(srv, *args, stdin: str | None = None, env: dict | None = None, timeout: float = 20):

@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import pty
 import re
-import select
 import subprocess
-import time
 
 import pytest
 
 from tests.conftest import glm_executable, scratch_data_home
 from tests.fake_server import FakeGLM
+from tests.ptyio import read_pty
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
 
@@ -22,23 +21,9 @@ def run_on_pty(args: list[str], env: dict[str, str], timeout: float = 15) -> tup
     master, slave = pty.openpty()
     proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE, env=env)
     os.close(slave)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.1)
-        if ready:
-            try:
-                data = os.read(master, 65536)
-            except OSError:
-                break
-            if not data:
-                break
-            chunks.append(data)
-        elif proc.poll() is not None:
-            break
-    os.close(master)
+    seen = read_pty(master, proc, timeout)
     err = proc.stderr.read().decode()
-    return b"".join(chunks).decode("utf-8", "replace"), err, proc.wait(timeout=5)
+    return seen.decode("utf-8", "replace"), err, proc.wait(timeout=5)
 
 
 @pytest.mark.slow

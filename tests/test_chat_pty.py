@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 
 import pytest
 
 from glm_cli.store import Store, default_path
 from tests.conftest import glm_executable
-from tests.fake_server import FakeGLM
 
 pexpect = pytest.importorskip("pexpect")
 PROMPT = "glm>"
@@ -17,16 +15,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def srv():
-    with FakeGLM() as s:
-        yield s
-
-
-@pytest.fixture
-def environ(srv, tmp_path):
-    return {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-            "XDG_DATA_HOME": str(tmp_path / "data"), "GLM_API_KEY": srv.api_key, "GLM_BASE_URL": srv.base_url,
-            "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}  # pexpect answers no cursor-position requests
+def environ(environ):
+    """tests/conftest.py's environ, for prompt_toolkit on a pexpect terminal."""
+    return {**environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}  # pexpect answers no cursor-position requests
 
 
 class Chat:

@@ -19,17 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_server import FakeGLM, Fault
+from tests.fake_server import Fault
 
 PREFIX = "/api/paas/v4"
 TASK_ID = re.compile(r"\d{14}[0-9a-f]{16}")
 _DEFAULT = object()
-
-
-@pytest.fixture
-def srv():
-    with FakeGLM() as s:
-        yield s
 
 
 @dataclass

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import pty
-import select
 import subprocess
 import sys
 import time
@@ -15,25 +14,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FAKE_KEY, ROOT, glm_executable
-from tests.fake_server import FakeGLM
+from tests.ptyio import read_pty
 
 pytestmark = pytest.mark.slow
 PY = sys.executable
 MCP_SERVER = f"{PY} {ROOT / 'tests' / 'mcp_server.py'}"
 SCHEMA = {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
           "required": ["name", "age"]}
-
-
-@pytest.fixture
-def srv():
-    with FakeGLM() as s:
-        yield s
-
-
-@pytest.fixture
-def environ(srv, tmp_path):
-    return {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-            "XDG_DATA_HOME": str(tmp_path / "data"), "GLM_API_KEY": srv.api_key, "GLM_BASE_URL": srv.base_url}
 
 
 def glm(environ, *args, stdin: str = "", timeout: float = 30):
@@ -218,24 +205,15 @@ def test_approval_on_a_terminal(srv, environ, weather):
     proc = subprocess.Popen([*glm_executable(), "ask", "--tool", weather, "--raw", "weather?"], stdin=slave,
                             stdout=slave, stderr=slave, env={**environ, "TERM": "dumb"})
     os.close(slave)
-    seen, answered = b"", False
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.1)
-        if ready:
-            try:
-                data = os.read(master, 65536)
-            except OSError:
-                break
-            if not data:
-                break
-            seen += data
-            if not answered and b"[a]lways for weather: " in seen:
-                os.write(master, b"y\n")
-                answered = True
-        elif proc.poll() is not None:
-            break
-    os.close(master)
+    answered = False
+
+    def answer(seen: bytes) -> None:
+        nonlocal answered
+        if not answered and b"[a]lways for weather: " in seen:
+            os.write(master, b"y\n")
+            answered = True
+
+    seen = read_pty(master, proc, 30, answer)
     assert proc.wait(timeout=5) == 0, seen
     assert answered and b"Cold." in seen
     assert srv.chat_requests()[1]["messages"][-1]["content"].startswith("Oslo 18 C")

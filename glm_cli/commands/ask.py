@@ -127,20 +127,11 @@ def compose_prompt(opts: AskOptions, stdin: str | None, template: str | None) ->
 
 def run_ask(opts: AskOptions, app: App) -> int:
     """Send one prompt and print the answer; return the exit code."""
-    from glm_cli.commands.options import setting_flags
+    from glm_cli.commands.conversing import conversation_settings
     from glm_cli.store import load_conversation
 
     prior = load_conversation(app.environ) if opts.continue_ else None
-    flags = setting_flags(model=opts.model or (prior.model if prior else None), system=opts.system,
-                          endpoint=opts.endpoint,
-                          thinking=opts.think, show_thinking=opts.show_thinking,
-                          temperature=opts.temperature, top_p=opts.top_p,
-                          max_tokens=opts.max_tokens)
-    settings = app.settings(flags, profile=opts.profile, preset=opts.preset)
-    if prior is not None and prior.options.get("preserve_thinking") is not None:  # as chat left it
-        from glm_cli.turn import with_preserve
-
-        settings = with_preserve(settings, prior.options["preserve_thinking"])
+    settings = conversation_settings(app, opts, prior, preset=opts.preset)  # -c: preserved thinking as chat left it
     preset = settings.presets[opts.preset].values if opts.preset else {}
     json_mode = opts.json_mode if opts.json_mode is not None else bool(preset.get("json"))
     output = opts.output or preset.get("output") or "text"
@@ -156,14 +147,12 @@ def run_ask(opts: AskOptions, app: App) -> int:
 
 def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, json_mode: bool, output: str,
          tools: t.ToolSession) -> int:
-    from glm_cli.conversation import Conversation
+    from glm_cli.commands.conversing import continue_or_start, show_reasoning
     from glm_cli.request import Knobs
     from glm_cli.turn import build_turn_request
 
     catalogue = app.catalogue(settings)
-    conv = prior or Conversation(system=settings.values.get("system"), source="ask", profile=settings.profile)
-    if prior is not None and opts.system is not None:
-        conv.system = opts.system
+    conv = continue_or_start(prior, settings, opts.system, source="ask")
     conv.system = tools.system(conv.system)
     conv.add_user(text)
     json_mode = json_mode or tools.schema is not None
@@ -184,7 +173,7 @@ def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, 
     def step() -> Reply:  # the first request was built above (for --dry-run); later ones carry tool results
         req = first.pop() if first else build_turn_request(conv, settings, knobs, catalogue)
         return _send(app, settings, client, conv, req, quiet_stdout=json_mode or output == "json",
-                     show=_show_thinking(opts, settings, app), raw=opts.raw)
+                     show=show_reasoning(settings, app.ios), raw=opts.raw)
 
     try:
         result = tools.converse(step, *t.conversation_hooks(conv))
@@ -234,11 +223,6 @@ def _log(app: App, conv: Any) -> None:
         save_conversation(app.environ, conv)
     except StoreError as err:
         app.warn(f"this conversation was not logged: {err.message}")
-
-
-def _show_thinking(opts: AskOptions, settings: Settings, app: App) -> bool:
-    value = settings.values.get("show_thinking")
-    return app.ios.stderr_tty if value is None else bool(value)
 
 
 def _warn_thinking_flags(opts: AskOptions, app: App, catalogue: Any, model: str) -> None:

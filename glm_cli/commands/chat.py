@@ -62,32 +62,18 @@ def run_chat(opts: ChatOptions, app: App, read_line: ReadLine | None = None) -> 
 def open_session(opts: ChatOptions, app: App) -> ChatSession:
     """Load or start the conversation and resolve the settings it runs with."""
     from glm_cli.chat_session import ChatSession
-    from glm_cli.commands.options import setting_flags
-    from glm_cli.conversation import Conversation
+    from glm_cli.commands.conversing import continue_or_start, conversation_settings, show_reasoning
     from glm_cli.store import load_conversation
-    from glm_cli.turn import with_preserve
 
     prior = load_conversation(app.environ, opts.resume) if opts.continue_ or opts.resume else None
-    flags = setting_flags(model=opts.model or (prior.model if prior else None), system=opts.system,
-                          endpoint=opts.endpoint, thinking=opts.think, show_thinking=opts.show_thinking,
-                          temperature=opts.temperature, top_p=opts.top_p, max_tokens=opts.max_tokens)
-    settings = app.settings(flags, profile=opts.profile)
-    preserve = opts.preserve_thinking
-    if preserve is None and prior is not None:
-        preserve = prior.options.get("preserve_thinking")
-    if preserve is not None:
-        settings = with_preserve(settings, preserve)
+    settings = conversation_settings(app, opts, prior, preserve=opts.preserve_thinking)
     catalogue = app.catalogue(settings)
-    model = catalogue.resolve(settings.values["model"])
-    conv = prior or Conversation(system=settings.values.get("system"), source="chat", profile=settings.profile,
-                                 model=model)
-    if prior is not None and opts.system is not None:
-        conv.system = opts.system
-    if preserve is not None:
-        conv.options["preserve_thinking"] = preserve
-    show = settings.values.get("show_thinking")
+    conv = continue_or_start(prior, settings, opts.system, source="chat",
+                             model=catalogue.resolve(settings.values["model"]))
+    if opts.preserve_thinking is not None:  # (a resumed conversation's own choice is already in its options)
+        conv.options["preserve_thinking"] = opts.preserve_thinking
     session = ChatSession(app=app, settings=settings, conv=conv, client=app.make_client(settings, verbose=opts.verbose),
-                          catalogue=catalogue, show_thinking=app.ios.stderr_tty if show is None else bool(show),
+                          catalogue=catalogue, show_thinking=show_reasoning(settings, app.ios),
                           log=not opts.no_log and bool(settings.values.get("log", True)),
                           markdown=False if opts.raw else None)
     if opts.tools != ToolOptions():

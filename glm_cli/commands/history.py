@@ -139,13 +139,7 @@ def to_json(conv: Conversation) -> str:
     """Return the whole conversation as one JSON document (reasoning included, byte for byte)."""
     messages = []
     for m in conv.messages:
-        rec: dict[str, Any] = {"role": m.role, "content": m.content}
-        if m.reasoning:
-            rec["reasoning_content"] = m.reasoning
-        if m.tool_calls:
-            rec["tool_calls"] = m.tool_calls
-        if m.tool_call_id:
-            rec["tool_call_id"] = m.tool_call_id
+        rec: dict[str, Any] = dict(m.to_api())  # the API message (a copy: to_api's is cached), then the rest
         if m.role == "assistant":
             rec.update(model=m.model, finish_reason=m.finish_reason, usage=m.usage.to_api() if m.usage else None,
                        latency=m.latency, interrupted=m.interrupted)
