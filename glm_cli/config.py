@@ -229,24 +229,7 @@ def load_settings(
         if key in data and data[key] is not None:
             _check(path, key, data[key], TOP_LEVEL_ONLY[key][0])
     top = _profile_layer(path, data, "", "the top level", extra)
-
-    profiles = data.get("profiles") or {}
-    chosen, chosen_src = profile, "flag --profile"
-    if not chosen and environ.get("GLM_PROFILE"):
-        chosen, chosen_src = environ["GLM_PROFILE"], "env GLM_PROFILE"
-    if not chosen and data.get("default_profile"):
-        chosen, chosen_src = data["default_profile"], f"default_profile in {path}"
-    # Every profile is checked, not only the chosen one: a typo should not wait to bite.
-    layers: dict[str, dict[str, Any]] = {}
-    for name, body in profiles.items():
-        if not isinstance(body or {}, dict):
-            raise ConfigError(f"{path}: `profiles.{name}` must be a mapping")
-        layers[str(name)] = _profile_layer(path, body or {}, f"profiles.{name}.", f"profile {name!r}", set())
-        _presets(path, layers[str(name)].get("presets"), f"profiles.{name}.")
-    if chosen and chosen not in layers:
-        known = ", ".join(sorted(layers)) or "none defined"
-        raise ConfigError(f"unknown profile {chosen!r} (from {chosen_src}) in {path}", f"profiles: {known}")
-    prof = layers.get(chosen, {}) if chosen else {}
+    chosen, prof = _chosen_profile(path, data, environ, profile)
 
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -284,16 +267,7 @@ def load_settings(
             if key in PROFILE_FIELDS:
                 values[key], sources[key] = value, f"preset {preset}"
     # 1. command-line flags
-    for key, value in (flags or {}).items():
-        if value is not None:
-            if key == "endpoint" and value not in ENDPOINTS:
-                from glm_cli.errors import UsageError
-
-                raise UsageError(f"unknown endpoint {value!r}; expected one of " + ", ".join(ENDPOINTS))
-            values[key], sources[key] = value, f"flag --{key.replace('_', '-')}"
-            if key == "endpoint":
-                values["base_url"] = None
-                sources.pop("base_url", None)
+    _apply_flags(values, sources, flags or {})
 
     return Settings(
         values=values,
@@ -304,6 +278,42 @@ def load_settings(
         catalogue_overrides={k: data[k] for k in ("models", "aliases") if data.get(k)},
         environ=dict(environ),
     )
+
+
+def _chosen_profile(path: Path, data: dict[str, Any], environ: dict[str, str],
+                    profile: str | None) -> tuple[str | None, dict[str, Any]]:
+    """Return the profile chosen (--profile > GLM_PROFILE > default_profile) and its checked layer."""
+    profiles = data.get("profiles") or {}
+    chosen, chosen_src = profile, "flag --profile"
+    if not chosen and environ.get("GLM_PROFILE"):
+        chosen, chosen_src = environ["GLM_PROFILE"], "env GLM_PROFILE"
+    if not chosen and data.get("default_profile"):
+        chosen, chosen_src = data["default_profile"], f"default_profile in {path}"
+    # Every profile is checked, not only the chosen one: a typo should not wait to bite.
+    layers: dict[str, dict[str, Any]] = {}
+    for name, body in profiles.items():
+        if not isinstance(body or {}, dict):
+            raise ConfigError(f"{path}: `profiles.{name}` must be a mapping")
+        layers[str(name)] = _profile_layer(path, body or {}, f"profiles.{name}.", f"profile {name!r}", set())
+        _presets(path, layers[str(name)].get("presets"), f"profiles.{name}.")
+    if chosen and chosen not in layers:
+        known = ", ".join(sorted(layers)) or "none defined"
+        raise ConfigError(f"unknown profile {chosen!r} (from {chosen_src}) in {path}", f"profiles: {known}")
+    return chosen, (layers.get(chosen, {}) if chosen else {})
+
+
+def _apply_flags(values: dict[str, Any], sources: dict[str, str], flags: dict[str, Any]) -> None:
+    """Put the command-line flags over VALUES; --endpoint drops a base_url from any other layer."""
+    for key, value in flags.items():
+        if value is not None:
+            if key == "endpoint" and value not in ENDPOINTS:
+                from glm_cli.errors import UsageError
+
+                raise UsageError(f"unknown endpoint {value!r}; expected one of " + ", ".join(ENDPOINTS))
+            values[key], sources[key] = value, f"flag --{key.replace('_', '-')}"
+            if key == "endpoint":
+                values["base_url"] = None
+                sources.pop("base_url", None)
 
 
 def _rank(source: str) -> int:
