@@ -6,14 +6,14 @@ import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from glm_cli.errors import AUTH, RATE_LIMIT, GlmError, NetworkError
+from glm_cli.errors import AUTH, FINISH_PROBLEMS, RATE_LIMIT, GlmError, NetworkError
 
 if TYPE_CHECKING:
     from glm_cli.events import Reply
 
 THROTTLE_CODES = {"1302", "1303", "1305"}
 # finish_reason values that make a record an error although an answer arrived.
-BAD_FINISH = {"length", "model_context_window_exceeded", "sensitive"}
+BAD_FINISH = set(FINISH_PROBLEMS) - {"network_error"}  # network_error is retried like a dropped connection
 MAX_RETRY_AFTER = 60.0
 
 

@@ -314,10 +314,12 @@ CHARS_PER_TOKEN_MAX = 6
 
 
 def check_context(info: ModelInfo | None, model: str, messages: list[dict[str, Any]]) -> None:
-    """Refuse, before sending, an input that certainly does not fit the model's context window."""
+    """Refuse, before sending, a new message that alone certainly does not fit the model's context window."""
     if info is None or not info.context:
         return
-    chars = sum(len(m["content"]) for m in messages if isinstance(m.get("content"), str))
+    # Only the newest message: it is what a user just piped in, and a long chat stays O(1) per turn here.
+    newest = messages[-1].get("content") if messages else None
+    chars = len(newest) if isinstance(newest, str) else 0
     if chars // CHARS_PER_TOKEN_MAX <= info.context:
         return
     raise UsageError(

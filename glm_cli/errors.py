@@ -91,3 +91,22 @@ class InvalidOutputError(GlmError):
 
 class Interrupted(GlmError):
     exit_code = INTERRUPTED
+
+
+# finish_reason values that mean the answer is not whole: (error class, what happened, hint).
+FINISH_PROBLEMS: dict[str, tuple[type[GlmError], str, str | None]] = {
+    "length": (TruncatedError, "the answer was cut at max_tokens", "raise --max-tokens"),
+    "model_context_window_exceeded": (
+        TruncatedError, "the answer was cut: the context window ran out", "shorten the input"),
+    "sensitive": (ContentFilterError, "the answer was blocked by the content filter", None),
+    "network_error": (NetworkError, "the service reported a network error mid-answer", "try again"),
+}
+
+
+def finish_problem(finish_reason: str | None) -> GlmError | None:
+    """Return the error a finish_reason stands for (the answer is cut, filtered or broken), or None."""
+    found = FINISH_PROBLEMS.get(finish_reason or "")
+    if found is None:
+        return None
+    cls, what, hint = found
+    return cls(f"{what} (finish_reason: {finish_reason})", hint)

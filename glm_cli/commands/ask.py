@@ -13,13 +13,7 @@ from glm_cli.commands import options as o
 from glm_cli.commands import tooling as t
 from glm_cli.commands.common import run_command
 from glm_cli.commands.tooling import ToolOptions
-from glm_cli.errors import (
-    ContentFilterError,
-    InvalidOutputError,
-    NetworkError,
-    TruncatedError,
-    UsageError,
-)
+from glm_cli.errors import InvalidOutputError, UsageError, finish_problem
 
 if TYPE_CHECKING:
     from glm_cli.app import App
@@ -27,14 +21,6 @@ if TYPE_CHECKING:
     from glm_cli.events import Reply
 
 STDIN_HINT_AFTER = 3.0
-# finish_reason values that mean the answer is not whole: (error class, what happened).
-BAD_FINISH = {
-    "length": (TruncatedError, "the answer was cut at max_tokens", "raise --max-tokens"),
-    "model_context_window_exceeded": (
-        TruncatedError, "the answer was cut: the context window ran out", "shorten the input"),
-    "sensitive": (ContentFilterError, "the answer was blocked by the content filter", None),
-    "network_error": (NetworkError, "the service reported a network error mid-answer", "try again"),
-}
 
 
 @dataclass(frozen=True)
@@ -275,10 +261,9 @@ def usage_text(app: App, settings: Settings, reply: Reply) -> str:
 
 
 def _finish_check(reply: Reply) -> int:
-    bad = BAD_FINISH.get(reply.finish_reason or "")
-    if bad:
-        cls, what, hint = bad
-        raise cls(f"{what} (finish_reason: {reply.finish_reason})", hint)
+    problem = finish_problem(reply.finish_reason)
+    if problem is not None:
+        raise problem
     return 0
 
 
