@@ -6,13 +6,13 @@ from typing import Annotated
 
 import typer
 
-Model = Annotated[str | None, typer.Option("--model", "-m", help="Model id or alias (default glm-4.7).")]
-System = Annotated[str | None, typer.Option("--system", "-s", help="System prompt.")]
-Preset = Annotated[str | None, typer.Option("--preset", "-p", help="Use a named preset from the config.")]
-Profile = Annotated[str | None, typer.Option("--profile", "-P", help="Use a named profile from the config.")]
+Model = Annotated[str | None, typer.Option("--model", "-m", metavar="MODEL", help="Model id or alias (default glm-4.7).")]
+System = Annotated[str | None, typer.Option("--system", "-s", metavar="TEXT", help="System prompt.")]
+Preset = Annotated[str | None, typer.Option("--preset", "-p", metavar="NAME", help="Use a named preset from the config.")]
+Profile = Annotated[str | None, typer.Option("--profile", "-P", metavar="NAME", help="Use a named profile from the config.")]
 Endpoint = Annotated[
     str | None,
-    typer.Option("--endpoint", "-e", help="zai, bigmodel, zai-coding or bigmodel-coding."),
+    typer.Option("--endpoint", "-e", metavar="NAME", help="zai, bigmodel, zai-coding or bigmodel-coding."),
 ]
 Think = Annotated[
     bool | None,
@@ -23,9 +23,9 @@ ShowThinking = Annotated[
     typer.Option("--show-thinking/--hide-thinking",
                  help="Show reasoning on stderr (default: when stderr is a terminal)."),
 ]
-Temperature = Annotated[float | None, typer.Option("--temperature", "-t", help="0..1")]
-TopP = Annotated[float | None, typer.Option("--top-p", help="0.01..1")]
-MaxTokens = Annotated[int | None, typer.Option("--max-tokens", help="Maximum output tokens.")]
+Temperature = Annotated[float | None, typer.Option("--temperature", "-t", metavar="T", help="0..1")]
+TopP = Annotated[float | None, typer.Option("--top-p", metavar="P", help="0.01..1")]
+MaxTokens = Annotated[int | None, typer.Option("--max-tokens", metavar="N", help="Maximum output tokens.")]
 Verbose = Annotated[
     bool, typer.Option("--verbose", "-v", help="Request/response metadata and timings on stderr.")
 ]
