@@ -232,8 +232,13 @@ def _lock_exclusive(fd: int, path: str) -> None:
 
 
 def compact(path: str) -> int:
-    """Drop error records of ids that later succeeded; return how many were dropped."""
+    """Drop error records of ids that later succeeded or failed again (the last one stays); return how many."""
     state = load_state(path)
+    errors_left: dict[int, int] = {}  # hash of a never-ok id -> its error records not yet passed
+    with open(path, "rb") as fh:
+        for rec in iter_records(fh):
+            if rec is not None and not rec[1] and rec[0] not in state.ok:
+                errors_left[hash(rec[0])] = errors_left.get(hash(rec[0]), 0) + 1
     dropped = 0
     tmp = f"{path}.compact.tmp"
     with open(path, "rb") as src, open(tmp, "wb") as dst:
@@ -242,9 +247,14 @@ def compact(path: str) -> int:
                 rec = record_state(json.loads(raw))
             except ValueError:
                 rec = None
-            if rec is not None and not rec[1] and rec[0] in state.ok:
-                dropped += 1
-                continue
+            if rec is not None and not rec[1]:
+                if rec[0] in state.ok:
+                    dropped += 1
+                    continue
+                errors_left[hash(rec[0])] -= 1
+                if errors_left[hash(rec[0])]:  # a later error record of this id follows
+                    dropped += 1
+                    continue
             dst.write(raw)
     if dropped:
         os.replace(tmp, path)

@@ -162,6 +162,11 @@ class McpHub:
 
     def __enter__(self) -> McpHub:
         require_mcp()
+        if not self.verbose:  # the SDK logs a server's bad output with a traceback: the error below says it
+            import logging
+
+            logging.getLogger("mcp").addHandler(logging.NullHandler())
+            logging.getLogger("mcp").propagate = False
         from anyio.from_thread import start_blocking_portal
 
         try:
@@ -262,7 +267,27 @@ def _transport(server: McpServer, errlog: Any) -> Any:
 
 
 async def _list_tools(session: Any) -> list[dict[str, Any]]:
-    return [_wire(t) for t in (await session.list_tools()).tools]
+    """Return every tool of a server, following `nextCursor` through all pages."""
+    tools: list[dict[str, Any]] = []
+    cursor: str | None = None
+    for _ in range(1000):  # a server that keeps sending cursors must not loop forever
+        page = await _list_page(session, cursor)
+        tools += [_wire(t) for t in page.tools]
+        cursor = getattr(page, "next_cursor", None) or getattr(page, "nextCursor", None)
+        if not cursor:
+            break
+    return tools
+
+
+async def _list_page(session: Any, cursor: str | None) -> Any:
+    if cursor is None:
+        return await session.list_tools()
+    try:  # SDK v2 and late v1: params=; early v1: cursor=
+        from mcp.types import PaginatedRequestParams
+
+        return await session.list_tools(params=PaginatedRequestParams(cursor=cursor))
+    except (ImportError, TypeError):
+        return await session.list_tools(cursor=cursor)
 
 
 async def _call_tool(session: Any, name: str, arguments: dict[str, Any], timeout: float) -> dict[str, Any]:

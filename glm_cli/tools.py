@@ -121,6 +121,8 @@ def tool_from_dict(data: Any, where: str, base: Path) -> ToolSpec:
     argv = [str(a) for a in command]
     if ("/" in argv[0] or argv[0].startswith(".")) and not Path(argv[0]).expanduser().is_absolute():
         argv[0] = str((base / argv[0]).resolve())
+    # `command: [python3, ./weather.py]`: an argument written ./x or ../x is relative to the file too.
+    argv[1:] = [str((base / a).resolve()) if a.startswith(("./", "../")) else a for a in argv[1:]]
     return ToolSpec(
         name=name, description=desc, parameters=check_parameters(data.get("parameters"), where),
         command=tuple(argv), timeout=float(_positive(data.get("timeout"), "timeout", where, DEFAULT_TIMEOUT)),

@@ -86,6 +86,8 @@ def open_output(path: str | None, fmt: str, app: App) -> tuple[RecordWriter, Res
     if path in (None, "-"):
         return RecordWriter(None, app.ios.stdout, fmt), None
     writer = RecordWriter(path, fmt=fmt)
+    if not os.path.isfile(path):  # /dev/stdout, a FIFO, /dev/null: written to, never read back (it would block)
+        return writer, None
     if writer.repaired:
         app.warn(f"{path}: removed a torn last line ({writer.repaired:,} bytes cut mid-write); that line runs again")
     state = load_state(path)
@@ -164,10 +166,11 @@ def _finish(runner: BatchRunner, opts: BatchOptions, app: App, prep: Prepared) -
     for line in summary_lines(stats, app.clock() - stats.started, cost):
         err.write(line + "\n")
     stopped = runner.fatal is not None or runner.interrupted
-    if opts.retry_failed and opts.output not in (None, "-") and not stopped:
+    if opts.retry_failed and opts.output not in (None, "-") and os.path.isfile(opts.output) and not stopped:
         dropped = compact(opts.output)
         if dropped:
-            err.write(f"glm batch: removed {dropped:,} error record(s) of lines that now succeeded\n")
+            err.write(f"glm batch: removed {dropped:,} error record(s) of lines that then succeeded"
+                      " or failed again\n")
     again = "run the same command again to continue (done lines are skipped)"
     if runner.writer.error is not None:
         raise GlmError(f"cannot write {opts.output or 'stdout'}: {runner.writer.error}; {again}")

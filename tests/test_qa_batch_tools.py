@@ -1,0 +1,103 @@
+"""QA of `glm batch` and the tools features: the defects a demanding user found, each pinned by a test."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from glm_cli.tools import load_tool_file
+from tests.conftest import glm_executable
+from tests.fake_server import Fault
+
+
+def glm(environ, *args, stdin: str | None = None, timeout: float = 30):
+    return subprocess.run([*glm_executable(), *args], input=stdin, capture_output=True, text=True,
+                          env=environ, timeout=timeout)
+
+
+# --- glm batch -------------------------------------------------------------------------------------------------
+
+
+def test_output_to_dev_stdout_is_written_not_read_back(environ, tmp_path):
+    """`-o /dev/stdout | …` used to hang for ever: the output was read back as resume state (a pipe never ends)."""
+    src = tmp_path / "in.jsonl"
+    src.write_text('"a"\n"b"\n', encoding="utf-8")
+    p = glm(environ, "batch", str(src), "-o", "/dev/stdout", "--retry-failed", timeout=20)
+    assert p.returncode == 0, p.stderr
+    assert sorted(json.loads(line)["content"] for line in p.stdout.splitlines()) == ["Echo: a", "Echo: b"]
+
+
+def test_output_to_dev_null_is_fine(environ, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('"a"\n', encoding="utf-8")
+    p = glm(environ, "batch", str(src), "-o", "/dev/null", timeout=20)
+    assert p.returncode == 0 and "1 ok" in p.stderr
+
+
+def test_retry_failed_keeps_one_record_per_id_when_a_line_fails_again(srv, environ, tmp_path):
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text('{"id": "bad", "prompt": "p"}\n', encoding="utf-8")
+    for _ in range(3):
+        srv.fault(Fault(status=400, code="1214"))
+    assert glm(environ, "batch", str(src), "-o", str(out)).returncode == 1
+    for _ in range(2):
+        p = glm(environ, "batch", str(src), "-o", str(out), "--retry-failed")
+        assert p.returncode == 1
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in records] == ["bad"] and records[0]["status"] == "error"
+    assert "removed 1 error record" in p.stderr
+    assert glm(environ, "batch", str(src), "-o", str(out), "--retry-failed").returncode == 0
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(r["id"], r["status"]) for r in records] == [("bad", "ok")]
+
+
+# --- tool files ------------------------------------------------------------------------------------------------
+
+
+def test_dot_slash_arguments_are_relative_to_the_tool_file(tmp_path):
+    """The README's own example, `command: [python3, ./weather.py]`, must work from any directory."""
+    (tmp_path / "sub").mkdir()
+    path = tmp_path / "sub" / "t.yaml"
+    path.write_text("name: x\ncommand: [python3, ./w.py, ../data.txt, plain, -c, /abs/p]\n", encoding="utf-8")
+    [tool] = load_tool_file(path)
+    assert tool.command == ("python3", str(tmp_path / "sub" / "w.py"), str(tmp_path / "data.txt"),
+                            "plain", "-c", "/abs/p")
+
+
+# --- MCP -------------------------------------------------------------------------------------------------------
+
+
+def test_mcp_tools_of_every_page_are_listed():
+    """list_tools is paginated (nextCursor): the tools of later pages must not be lost."""
+    pytest.importorskip("mcp")
+    import anyio
+    from mcp import types
+
+    from glm_cli.mcp_client import _list_tools
+
+    pages = {None: (["a", "b"], "p2"), "p2": (["c"], "p3"), "p3": (["d"], None)}
+    seen: list[str | None] = []
+
+    class Session:
+        async def list_tools(self, *, params=None, cursor=None):
+            cur = params.cursor if params is not None else cursor
+            seen.append(cur)
+            names, nxt = pages[cur]
+            return types.ListToolsResult(
+                tools=[types.Tool(name=n, inputSchema={"type": "object", "properties": {}}) for n in names],
+                nextCursor=nxt)
+
+    tools = anyio.run(_list_tools, Session())
+    assert [t["name"] for t in tools] == ["a", "b", "c", "d"]
+    assert seen == [None, "p2", "p3"]
+
+
+@pytest.mark.slow
+def test_a_command_that_is_not_an_mcp_server_fails_without_a_traceback(environ):
+    pytest.importorskip("mcp")
+    p = glm(environ, "ask", "--no-log", "--yes", "--mcp", f"{sys.executable} -c \"print('hello')\"", "hi")
+    assert p.returncode == 1 and "failed to start" in p.stderr
+    assert "Traceback" not in p.stderr and "pydantic" not in p.stderr
