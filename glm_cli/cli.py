@@ -55,10 +55,18 @@ def build_app():  # noqa: ANN201 - typer is imported lazily on purpose
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    args = sys.argv[1:] if argv is None else argv
+    try:
+        _main(sys.argv[1:] if argv is None else argv)
+    except OSError as exc:  # `glm --version | true`, `glm --help > /dev/full`
+        from glm_cli.commands.common import os_error_exit
+
+        sys.exit(os_error_exit(exc, sys.stderr))
+
+
+def _main(args: list[str]) -> None:
     # `glm --version` answers before Typer is even imported: aliases call it in prompts.
     if args in (["--version"], ["-V"]):
-        print(f"glm {__version__}")
+        print(f"glm {__version__}", flush=True)
         return
     if args[:1] == ["__complete"]:  # TAB: values from local files, without Typer (completion_data.py)
         from glm_cli.completion_data import main as complete

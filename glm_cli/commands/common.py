@@ -24,16 +24,29 @@ def run_command(run: Callable[[T, App], int | None], opts: T, app: App | None = 
     app = app or App.system()
     try:
         code = run(opts, app) or 0
+        app.ios.stdout.flush()  # a write error shows here, not as "Exception ignored" at exit
     except GlmError as err:
         code = report_error(app, err)
     except KeyboardInterrupt:
         _safe_write(app.ios.stderr, "\nglm: interrupted\n")
         code = INTERRUPTED
-    except BrokenPipeError:
-        # `glm ask … | head -1`: the reader left; that is success, and must stay quiet.
-        _silence_stdout()
-        code = 0
+    except OSError as exc:
+        code = os_error_exit(exc, app.ios.stderr)
     raise typer.Exit(code)
+
+
+def os_error_exit(exc: OSError, stderr: Any) -> int:
+    """Return the exit code for an OSError that escaped a command (also used by cli.main); never a traceback.
+
+    A broken pipe (`glm ask … | head -1`: the reader left) is success and stays quiet; any other
+    (`> /dev/full`, EIO, an unwritable directory) is `glm: I/O error: …` and exit 1.
+    """
+    _silence_stdout()  # what is still buffered for stdout would fail again at exit
+    if isinstance(exc, BrokenPipeError):
+        return 0
+    where = f" ({exc.filename})" if exc.filename else ""
+    _safe_write(stderr, f"glm: I/O error: {exc.strerror or exc}{where}\n")
+    return 1
 
 
 def report_error(app: App, err: GlmError) -> int:
