@@ -268,6 +268,7 @@ def load_settings(
                 values[key], sources[key] = value, f"preset {preset}"
     # 1. command-line flags
     _apply_flags(values, sources, flags or {})
+    _check_values(values, sources)
 
     return Settings(
         values=values,
@@ -314,6 +315,25 @@ def _apply_flags(values: dict[str, Any], sources: dict[str, str], flags: dict[st
             if key == "endpoint":
                 values["base_url"] = None
                 sources.pop("base_url", None)
+
+
+# Values whose type alone does not make them usable: (check, what is expected). Checked once, on the result.
+_VALUE_CHECKS: dict[str, tuple[Any, str]] = {
+    "timeout": (lambda v: v > 0, "more than 0 seconds"),
+    "connect_timeout": (lambda v: v > 0, "more than 0 seconds"),
+    "max_retries": (lambda v: v >= 0, "0 or more"),
+    "base_url": (lambda v: str(v).startswith(("http://", "https://")), "an http:// or https:// URL"),
+    "proxy": (lambda v: str(v).startswith(("http://", "https://", "socks5://", "socks5h://")),
+              "an http://, https://, socks5:// or socks5h:// URL"),
+}
+
+
+def _check_values(values: dict[str, Any], sources: dict[str, str]) -> None:
+    """Refuse, before any network, a value that would only fail later (a negative timeout, a URL without scheme)."""
+    for key, (ok, expected) in _VALUE_CHECKS.items():
+        value = values.get(key)
+        if value is not None and not ok(value):
+            raise ConfigError(f"`{key}` must be {expected}, got {value!r} (from {sources.get(key, 'default')})")
 
 
 def _rank(source: str) -> int:

@@ -1,4 +1,4 @@
-"""Defects found by driving the installed `glm` like a shell user would (QA of ask/chat/history/models/config/completion)."""
+"""Defects found by driving the installed `glm` as a shell user would (ask, chat, history, models, config)."""
 
 from __future__ import annotations
 
@@ -51,3 +51,41 @@ def test_version_into_a_closed_pipe_is_quiet_success(offline):
     finally:
         os.close(write)
     assert (p.returncode, p.stderr) == (0, "")
+
+
+# --- config values that only failed later (a traceback, or four retries of a hopeless request) -----------
+
+@pytest.mark.parametrize(("yaml_text", "message"), [
+    ("timeout: -1\n", "`timeout` must be more than 0 seconds, got -1"),  # was: ValueError traceback from httpcore
+    ("connect_timeout: 0\n", "`connect_timeout` must be more than 0 seconds, got 0"),  # was: 4 ConnectErrors
+    ("max_retries: -1\n", "`max_retries` must be 0 or more, got -1"),  # was: silently accepted
+    ("proxy: notaurl\n", "`proxy` must be an http://, https://, socks5:// or socks5h:// URL"),  # was: traceback
+    ("profiles:\n  p: {base_url: api.z.ai/api/paas/v4}\ndefault_profile: p\n", "`base_url` must be an http://"),
+])
+def test_unusable_config_values_are_config_errors_naming_key_and_file(env, yaml_text, message):
+    from glm_cli.config import load_settings
+    from glm_cli.errors import ConfigError
+    from tests.conftest import write_config
+
+    path = write_config(env, yaml_text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(env)
+    assert message in info.value.message and str(path) in info.value.message
+    assert info.value.exit_code == 3
+
+
+def test_a_base_url_without_scheme_from_the_environment_names_the_variable(env):
+    from glm_cli.config import load_settings
+    from glm_cli.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"got 'ftp://x' \(from env GLM_BASE_URL\)"):
+        load_settings({**env, "GLM_BASE_URL": "ftp://x"})
+
+
+def test_a_negative_timeout_in_the_config_is_exit_3_not_a_traceback(offline):
+    cfg = os.path.join(offline["HOME"], "c.yaml")
+    with open(cfg, "w") as fh:
+        fh.write("timeout: -1\n")
+    p = glm({**offline, "GLM_CONFIG": cfg, "GLM_BASE_URL": "http://127.0.0.1:9/api/paas/v4"}, "ask", "--no-log", "hi")
+    assert p.returncode == 3 and "Traceback" not in p.stderr
+    assert p.stderr == f"glm: `timeout` must be more than 0 seconds, got -1 (from config {cfg})\n"
