@@ -128,6 +128,24 @@ class ResumeState:
     repaired_bytes: int
 
 
+def foreign_line(path: str) -> str | None:
+    """Return the first whole line of an existing file when it is not a record: the file is not a batch output."""
+    try:
+        with open(path, "rb") as fh:
+            while raw := fh.readline(1 << 20):
+                if not raw.endswith(b"\n"):
+                    return None  # a torn first record (or an endless line): the writer repairs that
+                if raw.strip():
+                    try:
+                        is_record = record_state(json.loads(raw)) is not None
+                    except ValueError:
+                        is_record = False
+                    return None if is_record else raw.decode("utf-8", errors="replace").strip()[:60]
+    except OSError:
+        return None
+    return None
+
+
 def repair_torn_tail(fd: int) -> int:
     """Cut a last line that has no newline (a write killed half-way); return the bytes removed."""
     size = os.fstat(fd).st_size

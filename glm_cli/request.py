@@ -75,9 +75,12 @@ def thinking_field(settings: Settings) -> dict[str, Any] | None:
     return out
 
 
-def _check_range(name: str, value: float | None, low: float, high: float) -> None:
+def _check_range(settings: Settings, name: str, low: float, high: float) -> None:
+    value = settings.values.get(name)
     if value is not None and not (low <= value <= high):
-        raise UsageError(f"--{name.replace('_', '-')} must be between {low} and {high}, got {value}")
+        source = settings.source(name)  # a config file or a batch input line: name it, not a flag
+        what = f"--{name.replace('_', '-')}" if source.startswith(("flag", "default")) else f"{name} ({source})"
+        raise UsageError(f"{what} must be between {low} and {high}, got {value}")
 
 
 def build_chat_request(
@@ -98,8 +101,8 @@ def build_chat_request(
             f"model {model} was retired" + (f" on {info.retired}" if getattr(info, "retired", None) else ""),
             f"use {info.replacement} instead" if info.replacement else None,
         )
-    _check_range("temperature", v.get("temperature"), 0.0, 1.0)
-    _check_range("top_p", v.get("top_p"), 0.01, 1.0)
+    _check_range(settings, "temperature", 0.0, 1.0)
+    _check_range(settings, "top_p", 0.01, 1.0)
     from glm_cli.catalogue import check_context, check_max_tokens
 
     check_max_tokens(info, model, v.get("max_tokens"))

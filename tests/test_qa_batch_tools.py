@@ -101,3 +101,34 @@ def test_a_command_that_is_not_an_mcp_server_fails_without_a_traceback(environ):
     p = glm(environ, "ask", "--no-log", "--yes", "--mcp", f"{sys.executable} -c \"print('hello')\"", "hi")
     assert p.returncode == 1 and "failed to start" in p.stderr
     assert "Traceback" not in p.stderr and "pydantic" not in p.stderr
+
+
+def test_output_that_is_not_a_batch_output_is_refused_and_left_alone(environ, tmp_path):
+    """`-o other-input.jsonl` (a typo) used to append records to it, and cut its last line if unterminated."""
+    src, other, notes = tmp_path / "in.jsonl", tmp_path / "other.jsonl", tmp_path / "notes.md"
+    src.write_text('"a"\n', encoding="utf-8")
+    other.write_text('{"id": "x", "prompt": "keep me"}\n"and me"\n', encoding="utf-8")
+    notes.write_text("my notes\nlast line without a newline", encoding="utf-8")
+    for victim in (other, notes):
+        before = victim.read_bytes()
+        p = glm(environ, "batch", str(src), "-o", str(victim))
+        assert p.returncode == 2 and "is not the output of a glm batch run" in p.stderr
+        assert victim.read_bytes() == before
+
+
+def test_a_torn_first_record_is_still_repaired(environ, tmp_path):
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text('"a"\n', encoding="utf-8")
+    out.write_text('{"id": "line-1", "status": "ok", "cont', encoding="utf-8")  # killed mid-write
+    p = glm(environ, "batch", str(src), "-o", str(out))
+    assert p.returncode == 0 and "torn last line" in p.stderr
+    assert [json.loads(x)["status"] for x in out.read_text(encoding="utf-8").splitlines()] == ["ok"]
+
+
+def test_an_out_of_range_line_override_names_the_line_not_a_flag(environ, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "prompt": "p", "temperature": 5}\n', encoding="utf-8")
+    p = glm(environ, "batch", str(src), "--dry-run")
+    assert p.returncode == 1
+    assert "temperature (input line 1) must be between 0.0 and 1.0, got 5" in p.stderr
+    assert "--temperature" not in p.stderr

@@ -79,12 +79,15 @@ class BatchOptions:
 
 def open_output(path: str | None, fmt: str, app: App) -> tuple[RecordWriter, ResumeState | None]:
     """Open the output (lock, repair a torn last line) and read what is already done."""
-    from glm_cli.batch_output import FORMATS, RecordWriter, load_state
+    from glm_cli.batch_output import FORMATS, RecordWriter, foreign_line, load_state
 
     if fmt not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if path in (None, "-"):
         return RecordWriter(None, app.ios.stdout, fmt), None
+    if os.path.isfile(path) and (first := foreign_line(path)) is not None:  # e.g. -o another input file
+        raise UsageError(f"{path} is not the output of a glm batch run: its first line is not a record ({first!r})",
+                         "choose another -o: a new file, or the output of an earlier run to resume it")
     writer = RecordWriter(path, fmt=fmt)
     if not os.path.isfile(path):  # /dev/stdout, a FIFO, /dev/null: written to, never read back (it would block)
         return writer, None
