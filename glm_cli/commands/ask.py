@@ -173,7 +173,12 @@ def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, 
 
     content = reply.content
     if json_mode:
-        content = check_json(content)
+        try:
+            content = check_json(content)
+        except InvalidOutputError as err:
+            if output == "json":  # what the hint promises: the raw answer, in the record (still exit 9)
+                app.ios.stdout.write(json.dumps(reply_record(reply), ensure_ascii=False) + "\n")
+            raise finish_problem(reply.finish_reason) or err from None  # cut at max_tokens: why it is not JSON
     if output == "json":
         record = reply_record(reply, content)
         if result.runs:
