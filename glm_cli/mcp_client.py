@@ -200,7 +200,9 @@ class McpHub:
         except GlmError:
             raise
         except Exception as exc:  # noqa: BLE001 - every way a server can fail to start reads the same
-            raise GlmError(f"MCP server {server.name} ({server.display()}) failed to start: {_describe(exc)}",
+            raise GlmError(f"MCP server {server.name} ({server.display()}) failed to start: "
+                           + _describe(exc, f"no answer to the MCP handshake within {START_TIMEOUT:g}s"
+                                            " (is it an MCP server?)"),
                            (None if self.verbose else _stderr_tail(errlog))
                            or "run the command by hand to see why") from None
         self._sessions[server.name] = session
@@ -297,10 +299,12 @@ async def _call_tool(session: Any, name: str, arguments: dict[str, Any], timeout
         return _wire(await session.call_tool(name, arguments))
 
 
-def _describe(exc: BaseException) -> str:
-    """Return one readable line for an exception (exception groups unwrapped)."""
+def _describe(exc: BaseException, timeout: str = "") -> str:
+    """Return one readable line for an exception (exception groups unwrapped); `timeout` for a bare timeout."""
     while getattr(exc, "exceptions", None):  # an ExceptionGroup (a backport on 3.10)
         exc = exc.exceptions[0]  # type: ignore[attr-defined]
+    if timeout and isinstance(exc, TimeoutError) and not str(exc).strip():
+        return timeout
     if isinstance(exc, FileNotFoundError):
         return f"command not found: {exc.filename or exc}"
     text = str(exc).strip() or exc.__class__.__name__

@@ -132,3 +132,16 @@ def test_an_out_of_range_line_override_names_the_line_not_a_flag(environ, tmp_pa
     assert p.returncode == 1
     assert "temperature (input line 1) must be between 0.0 and 1.0, got 5" in p.stderr
     assert "--temperature" not in p.stderr
+
+
+@pytest.mark.slow
+def test_a_silent_command_as_mcp_server_says_it_never_answered(monkeypatch):
+    pytest.importorskip("mcp")
+    from glm_cli import mcp_client
+    from glm_cli.errors import GlmError
+
+    monkeypatch.setattr(mcp_client, "START_TIMEOUT", 0.5)
+    server = mcp_client.McpServer(name="s", command=sys.executable, args=("-c", "import time; time.sleep(30)"))
+    with pytest.raises(GlmError) as err, mcp_client.McpHub([server]):
+        pass
+    assert "no answer to the MCP handshake within 0.5s (is it an MCP server?)" in err.value.message
