@@ -119,3 +119,18 @@ def test_json_cut_at_max_tokens_says_so_exit_8_not_invalid_json(srv, environ):
     assert p.returncode == 8
     assert "cut at max_tokens (finish_reason: length)" in p.stderr and "not valid JSON" not in p.stderr
     assert p.stdout == ""
+
+
+def test_history_search_for_nothing_is_a_usage_error(offline):
+    p = glm(offline, "history", "search", "  ")
+    assert (p.returncode, p.stdout) == (2, "")
+    assert p.stderr.startswith("glm: nothing to search for\n")
+
+
+def test_config_init_where_it_cannot_write_names_the_file(offline, tmp_path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    target = blocker / "glm" / "config.yaml"
+    p = glm({**offline, "GLM_CONFIG": str(target)}, "config", "init")
+    assert p.returncode == 3 and "Traceback" not in p.stderr
+    assert p.stderr.startswith(f"glm: cannot write {target}: ")

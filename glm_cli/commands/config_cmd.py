@@ -81,11 +81,15 @@ def run_config(opts: ConfigOptions, app: App) -> int:
         if path.exists() and not opts.force:
             raise ConfigError(f"{path} already exists; not overwriting it",
                               "edit it, or move it away and run `glm config init` again")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(STARTER)
-        os.chmod(path, 0o600)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(STARTER)
+            os.chmod(path, 0o600)
+        except OSError as exc:
+            raise ConfigError(f"cannot write {path}: {exc.strerror or exc}",
+                              "set GLM_CONFIG or XDG_CONFIG_HOME to a writable place") from None
         out.write(f"wrote {path}\n")
         return 0
     settings = app.settings(profile=opts.profile)

@@ -48,6 +48,8 @@ def run_history(opts: HistoryOptions, app: App) -> int:
         raise UsageError(f"--limit must be 0 (all) or more, got {opts.limit}")
     if opts.action == "export" and opts.fmt not in ("json", "markdown", "md"):
         raise UsageError(f"--format must be json or markdown, got {opts.fmt!r}")
+    if opts.action == "search" and not opts.text.strip():
+        raise UsageError("nothing to search for", "glm history search WORDS…")
     with Store.open(default_path(app.environ)) as store:
         if opts.action == "list":
             _list(store, opts, app)
