@@ -280,7 +280,7 @@ class BatchRunner:
             error = {"code": policy.error_code(err), "message": err.message} if err else None
             return ok_record(item.id, item.line, reply, keep_reasoning=self.cfg.keep_reasoning, error=error, **meta)
         assert err is not None
-        if self._should_retry(err, attempt):
+        if self._should_retry(err, attempt - (repair is not None)):  # the repair is not one of the retries
             return None
         if self.stopping.is_set() and policy.is_retry(err):
             return None  # stopped mid-retry: no record, the line runs again on resume

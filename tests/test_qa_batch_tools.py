@@ -11,6 +11,7 @@ import pytest
 from glm_cli.tools import load_tool_file
 from tests.conftest import glm_executable
 from tests.fake_server import Fault
+from tests.test_batch_run import answer, fail, fake, run  # noqa: F401 - fake and run are fixtures
 
 
 def glm(environ, *args, stdin: str | None = None, timeout: float = 30):
@@ -145,3 +146,10 @@ def test_a_silent_command_as_mcp_server_says_it_never_answered(monkeypatch):
     with pytest.raises(GlmError) as err, mcp_client.McpHub([server]):
         pass
     assert "no answer to the MCP handshake within 0.5s (is it an MCP server?)" in err.value.message
+
+
+def test_a_throttled_repair_still_gets_its_retries(run, fake):  # noqa: F811 - fixtures
+    """README: the repair is on top of --max-retries, so a 429 on the repair request is retried like any other."""
+    fake.script["p"] = [answer("not json"), fail(429, "1302"), answer('{"a": 1}')]
+    code, records, _ = run([{"id": "x", "prompt": "p"}], json_mode=True, max_retries=1)
+    assert code == 0 and (records[0]["status"], records[0]["content"], records[0]["attempts"]) == ("ok", '{"a": 1}', 3)
