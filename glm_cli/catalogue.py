@@ -297,15 +297,17 @@ def cost_text(catalogue: Catalogue, base_url: str | None, usage_by_model: dict[s
     return " + ".join(format_cost(amount, cur) for cur, amount in totals.items()) or None
 
 
-def check_max_tokens(info: ModelInfo | None, model: str, max_tokens: int | None) -> None:
-    """Refuse, before sending, a max_tokens the model cannot produce."""
+def check_max_tokens(info: ModelInfo | None, model: str, max_tokens: int | None, source: str = "flag") -> None:
+    """Refuse, before sending, a max_tokens the model cannot produce (naming SOURCE when it is not a flag)."""
     if max_tokens is None:
         return
+    flag = source.startswith(("flag", "default"))
+    what = "--max-tokens" if flag else f"max_tokens ({source})"
     if max_tokens < 1:
-        raise UsageError(f"--max-tokens must be at least 1, got {max_tokens}")
+        raise UsageError(f"{what} must be at least 1, got {max_tokens}")
     if info is not None and info.max_output and max_tokens > info.max_output:
-        raise UsageError(f"--max-tokens {max_tokens} is more than {model} can produce ({info.max_output})",
-                         f"use --max-tokens {info.max_output} or less")
+        raise UsageError(f"{what} {max_tokens} is more than {model} can produce ({info.max_output})",
+                         f"use {'--max-tokens' if flag else 'max_tokens:'} {info.max_output} or less")
 
 
 # A token is at most ~6 characters of English text (fewer for code, ~1 for Chinese), so characters / 6 is a

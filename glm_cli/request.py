@@ -105,7 +105,7 @@ def build_chat_request(
     _check_range(settings, "top_p", 0.01, 1.0)
     from glm_cli.catalogue import check_context, check_max_tokens
 
-    check_max_tokens(info, model, v.get("max_tokens"))
+    check_max_tokens(info, model, v.get("max_tokens"), settings.source("max_tokens"))
     check_context(info, model, messages)
     if len(knobs.stop) > 4:
         raise UsageError("at most 4 --stop sequences (GLM documents only one)")

@@ -134,3 +134,21 @@ def test_config_init_where_it_cannot_write_names_the_file(offline, tmp_path):
     p = glm({**offline, "GLM_CONFIG": str(target)}, "config", "init")
     assert p.returncode == 3 and "Traceback" not in p.stderr
     assert p.stderr.startswith(f"glm: cannot write {target}: ")
+
+
+def test_a_max_tokens_from_the_config_names_the_config_not_a_flag(env):
+    from glm_cli.catalogue import load_catalogue
+    from glm_cli.config import load_settings
+    from glm_cli.errors import UsageError
+    from glm_cli.request import build_chat_request
+    from tests.conftest import write_config
+
+    path = write_config(env, "max_tokens: 99999999\n")
+    settings = load_settings(env)
+    with pytest.raises(UsageError) as info:
+        build_chat_request(settings, [{"role": "user", "content": "hi"}], catalogue=load_catalogue())
+    assert info.value.message == f"max_tokens (config {path}) 99999999 is more than glm-4.7 can produce (131072)"
+    assert "--max-tokens" not in info.value.message + (info.value.hint or "")
+    with pytest.raises(UsageError, match=r"^--max-tokens 99999999 is more"):  # from a flag: the flag's name
+        build_chat_request(load_settings(env, {"max_tokens": 99999999}), [{"role": "user", "content": "hi"}],
+                           catalogue=load_catalogue())
