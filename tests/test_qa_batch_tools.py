@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -153,3 +154,27 @@ def test_a_throttled_repair_still_gets_its_retries(run, fake):  # noqa: F811 - f
     fake.script["p"] = [answer("not json"), fail(429, "1302"), answer('{"a": 1}')]
     code, records, _ = run([{"id": "x", "prompt": "p"}], json_mode=True, max_retries=1)
     assert code == 0 and (records[0]["status"], records[0]["content"], records[0]["attempts"]) == ("ok", '{"a": 1}', 3)
+
+
+def test_the_same_tool_file_twice_is_loaded_once(environ, tmp_path):
+    """`tools:` in the config plus --tool of the same file used to be refused as 'two tools are named …'."""
+    tool = tmp_path / "t.yaml"
+    tool.write_text("name: weather\ncommand: [true]\n", encoding="utf-8")
+    (tmp_path / "cfg" / "glm").mkdir(parents=True)
+    (tmp_path / "cfg" / "glm" / "config.yaml").write_text(f"tools: [{tool}]\n", encoding="utf-8")
+    p = subprocess.run([*glm_executable(), "ask", "--tool", "t.yaml", "--tool", str(tool), "--no-log", "--dry-run",
+                        "hi"], capture_output=True, text=True, env=environ, cwd=tmp_path, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert [t["function"]["name"] for t in json.loads(p.stdout)["tools"]] == ["weather"]
+
+
+@pytest.mark.slow
+def test_the_same_mcp_server_named_twice_starts_once(environ, tmp_path):
+    pytest.importorskip("mcp")
+    (tmp_path / "cfg" / "glm").mkdir(parents=True)
+    (tmp_path / "cfg" / "glm" / "config.yaml").write_text(
+        f"mcp_servers:\n  t:\n    command: {sys.executable}\n    args: [{Path(__file__).parent / 'mcp_server.py'}]\n"
+        "    tools: [add]\n", encoding="utf-8")
+    p = glm(environ, "ask", "--mcp-server", "t", "--mcp-server", "t", "--no-log", "--dry-run", "hi")
+    assert p.returncode == 0, p.stderr
+    assert [t["function"]["name"] for t in json.loads(p.stdout)["tools"]] == ["add"]

@@ -185,7 +185,8 @@ def tool_files(opts: ToolOptions, settings: Settings) -> list[str]:
     base = settings.config_path.parent if settings.config_path else Path.cwd()
     configured = [str(p if (p := Path(f).expanduser()).is_absolute() else base / p)
                   for f in settings.values.get("tools") or ()]
-    return configured + list(opts.tools)
+    # The same file from the config and a --tool (or given twice) is loaded once, not refused as a name clash.
+    return list({str(Path(f).expanduser().resolve()): f for f in [*configured, *opts.tools]}.values())
 
 
 def mcp_servers(opts: ToolOptions, settings: Settings) -> list[Any]:
@@ -196,7 +197,7 @@ def mcp_servers(opts: ToolOptions, settings: Settings) -> list[Any]:
 
     named = config_servers(settings)
     out = []
-    for name in opts.mcp_servers:
+    for name in dict.fromkeys(opts.mcp_servers):  # a name given twice starts its server once
         if name not in named:
             known = ", ".join(named) or "none configured"
             raise UsageError(f"--mcp-server {name}: no such server in {settings.config_path}", f"servers: {known}")
