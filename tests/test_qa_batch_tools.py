@@ -178,3 +178,13 @@ def test_the_same_mcp_server_named_twice_starts_once(environ, tmp_path):
     p = glm(environ, "ask", "--mcp-server", "t", "--mcp-server", "t", "--no-log", "--dry-run", "hi")
     assert p.returncode == 0, p.stderr
     assert [t["function"]["name"] for t in json.loads(p.stdout)["tools"]] == ["add"]
+
+
+def test_submit_wait_prints_each_status_change_once(environ, tmp_path):
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text('"a"\n"b"\n', encoding="utf-8")
+    p = glm(environ, "batch", "submit", str(src), "--wait", "--poll", "0.01", "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    assert [line.split()[3] for line in p.stderr.splitlines() if line.startswith("glm batch: batch_")].count(
+        "completed") == 1
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 2

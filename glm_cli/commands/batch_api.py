@@ -148,7 +148,7 @@ def run_submit(opts: SubmitOptions, app: App) -> int:
     wait_for(client, tuple(ids), app, opts.remote.poll)
     if opts.remote.output is None:
         return API_ERROR if bad else 0
-    fetch = RemoteOptions(**{**opts.remote.__dict__, "batch_ids": tuple(ids), "input": opts.file
+    fetch = RemoteOptions(**{**opts.remote.__dict__, "wait": False, "batch_ids": tuple(ids), "input": opts.file
                              if opts.file != "-" else None, "text": opts.request.text, "schema": opts.request.schema})
     return run_fetch(fetch, app, client=client)
 
