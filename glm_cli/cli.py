@@ -64,6 +64,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _main(args: list[str]) -> None:
+    from glm_cli.iostreams import fix_closed_streams
+
+    fix_closed_streams()
     # `glm --version` answers before Typer is even imported: aliases call it in prompts.
     if args in (["--version"], ["-V"]):
         print(f"glm {__version__}", flush=True)

@@ -8,6 +8,33 @@ from dataclasses import dataclass, field
 from typing import IO
 
 
+class _ClosedOutput:
+    """Stands for a standard output stream that was closed (`glm … >&-`): every write is an EBADF OSError."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def write(self, text: str) -> int:
+        import errno
+
+        raise OSError(errno.EBADF, f"{self.name} is closed")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def fix_closed_streams() -> None:
+    """Make a closed stdin read as empty and a closed stdout/stderr fail as an OSError (not None)."""
+    if sys.stdin is None:  # `glm ask "…" <&-` (cron, daemons): like </dev/null
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, _ClosedOutput(name))
+
+
 @dataclass
 class IOStreams:
     """Standard streams plus terminal decisions, overridable for tests."""

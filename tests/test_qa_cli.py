@@ -152,3 +152,25 @@ def test_a_max_tokens_from_the_config_names_the_config_not_a_flag(env):
     with pytest.raises(UsageError, match=r"^--max-tokens 99999999 is more"):  # from a flag: the flag's name
         build_chat_request(load_settings(env, {"max_tokens": 99999999}), [{"role": "user", "content": "hi"}],
                            catalogue=load_catalogue())
+
+
+# --- closed standard streams (`<&-`, `>&-`): no AttributeError traceback ----------------------------------
+
+def closed(environ: dict[str, str], redirect: str, *args: str) -> subprocess.CompletedProcess:
+    """Run glm under bash with a standard stream closed by REDIRECT (e.g. `<&-`)."""
+    return subprocess.run(["bash", "-c", f'exec "$@" {redirect}', "_", *glm_executable(), *args], env=environ,
+                          capture_output=True, text=True, timeout=30)
+
+
+def test_a_closed_stdin_reads_as_empty(srv, environ):
+    p = closed(environ, "<&-", "ask", "--no-log", "hi")
+    assert (p.returncode, p.stdout, p.stderr) == (0, "Echo: hi\n", "")
+    p = closed(environ, "<&-", "ask", "--no-log")
+    assert p.returncode == 2 and p.stderr.startswith("glm: no prompt")
+
+
+def test_a_closed_stdout_is_an_io_error(srv, environ):
+    p = closed(environ, ">&-", "ask", "--no-log", "hi")
+    assert (p.returncode, p.stderr) == (1, "glm: I/O error: stdout is closed\n")
+    p = closed(environ, ">&-", "--version")
+    assert (p.returncode, p.stderr) == (1, "glm: I/O error: stdout is closed\n")
