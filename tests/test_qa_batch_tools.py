@@ -188,3 +188,14 @@ def test_submit_wait_prints_each_status_change_once(environ, tmp_path):
     assert [line.split()[3] for line in p.stderr.splitlines() if line.startswith("glm batch: batch_")].count(
         "completed") == 1
     assert len(out.read_text(encoding="utf-8").splitlines()) == 2
+
+
+def test_ask_schema_failure_with_output_json_shows_the_raw_answer(srv, environ):
+    """The exit-9 hint says `use --output json to see the raw answer`: with --schema it printed nothing."""
+    srv.reply(content='{"age": "x"}')
+    srv.reply(content='{"age": "y"}')
+    schema = '{"type": "object", "properties": {"age": {"type": "integer"}}, "required": ["age"]}'
+    p = glm(environ, "ask", "--no-log", "--schema", schema, "-o", "json", "how old?")
+    assert p.returncode == 9 and "$.age: 'y' is not of type 'integer'" in p.stderr
+    assert json.loads(p.stdout)["content"] == '{"age": "y"}'
+    assert len(srv.chat_requests()) == 2  # one repair, as before

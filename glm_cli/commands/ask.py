@@ -162,7 +162,7 @@ def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, 
                      show=show_reasoning(settings, app.ios), raw=opts.raw)
 
     try:
-        result = tools.converse(step, *t.conversation_hooks(conv))
+        result = tools.converse(step, *t.conversation_hooks(conv), check_last=False)  # checked below
     finally:
         client.close()
     reply = result.final_reply()
@@ -175,6 +175,8 @@ def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, 
     if json_mode:
         try:
             content = check_json(content)
+            if (problem := tools.problem(reply)) is not None:  # --schema, after its one repair
+                raise problem
         except InvalidOutputError as err:
             if output == "json":  # what the hint promises: the raw answer, in the record (still exit 9)
                 app.ios.stdout.write(json.dumps(reply_record(reply), ensure_ascii=False) + "\n")

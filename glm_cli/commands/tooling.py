@@ -104,8 +104,12 @@ class ToolSession:
         return self.schema.system_prompt(system) if self.schema is not None else system
 
     def converse(self, step: Callable[[], Reply], add_result: Callable[[str, str], None],
-                 add_user: Callable[[str], None]) -> TurnResult:
-        """Run the turn (tool calls included); with --schema, check the answer and ask once to repair it."""
+                 add_user: Callable[[str], None], *, check_last: bool = True) -> TurnResult:
+        """Run the turn (tool calls included); with --schema, check the answer and ask once to repair it.
+
+        check_last=False returns a repaired answer that still fails unchecked: the caller checks it
+        (`problem`) after showing it (ask --output json prints the raw answer, then exits 9).
+        """
         from glm_cli.tool_loop import run_tool_loop
 
         box = self.toolbox if self.toolbox.tools else None
@@ -127,9 +131,13 @@ class ToolSession:
         add_user(repair_message(problem.message)["content"])
         result = result.add(once())
         problem = self._problem(result.reply)
-        if problem is not None:
+        if problem is not None and check_last:
             raise problem
         return result
+
+    def problem(self, reply: Reply) -> GlmError | None:
+        """Return why an answer does not satisfy --schema, or None."""
+        return self._problem(reply)
 
     def _problem(self, reply: Reply) -> GlmError | None:
         """Return why a finished answer does not satisfy --schema (None when it does, or is not whole)."""
