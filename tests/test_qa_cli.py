@@ -174,3 +174,9 @@ def test_a_closed_stdout_is_an_io_error(srv, environ):
     assert (p.returncode, p.stderr) == (1, "glm: I/O error: stdout is closed\n")
     p = closed(environ, ">&-", "--version")
     assert (p.returncode, p.stderr) == (1, "glm: I/O error: stdout is closed\n")
+
+
+def test_history_rm_of_one_conversation_named_twice_deletes_it_once(srv, environ):
+    assert glm(environ, "ask", "hi").returncode == 0
+    p = glm(environ, "history", "rm", "1", "1")
+    assert (p.returncode, p.stderr) == (0, "deleted conversation 1\n")

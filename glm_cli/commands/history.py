@@ -57,7 +57,7 @@ def run_history(opts: HistoryOptions, app: App) -> int:
             _search(store, opts, app)
         elif opts.action == "rm":
             ids = [store.resolve(ref) for ref in opts.refs]  # all or nothing: check every ref first
-            for conv_id, ref in zip(ids, opts.refs, strict=True):
+            for conv_id, ref in dict(zip(ids, opts.refs, strict=True)).items():  # `rm 3 3`, `rm 3 name-of-3`: once
                 store.delete(conv_id)
                 app.ios.stderr.write(f"deleted conversation {conv_id}{'' if ref == str(conv_id) else f' ({ref})'}\n")
         else:
