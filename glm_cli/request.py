@@ -109,6 +109,8 @@ def build_chat_request(
     check_context(info, model, messages)
     if len(knobs.stop) > 4:
         raise UsageError("at most 4 --stop sequences (GLM documents only one)")
+    if "" in knobs.stop:  # `--stop "$UNSET"`: an empty stop sequence is a mistake, not a request
+        raise UsageError("a --stop sequence must not be empty")
 
     body: dict[str, Any] = {"model": model, "messages": messages}
     thinking = thinking_field(settings)

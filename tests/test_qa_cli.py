@@ -180,3 +180,8 @@ def test_history_rm_of_one_conversation_named_twice_deletes_it_once(srv, environ
     assert glm(environ, "ask", "hi").returncode == 0
     p = glm(environ, "history", "rm", "1", "1")
     assert (p.returncode, p.stderr) == (0, "deleted conversation 1\n")
+
+
+def test_an_empty_stop_sequence_is_refused_before_sending(offline):
+    p = glm(offline, "ask", "--dry-run", "--stop", "", "hi")
+    assert (p.returncode, p.stdout, p.stderr) == (2, "", "glm: a --stop sequence must not be empty\n")
