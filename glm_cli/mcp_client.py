@@ -204,7 +204,8 @@ class McpHub:
                            + _describe(exc, f"no answer to the MCP handshake within {START_TIMEOUT:g}s"
                                             " (is it an MCP server?)"),
                            (None if self.verbose else _stderr_tail(errlog))
-                           or "run the command by hand to see why") from None
+                           or ("check that the URL serves MCP over streamable HTTP" if server.url
+                               else "run the command by hand to see why")) from None
         self._sessions[server.name] = session
         names = {t["name"] for t in listed}
         for missing in sorted(set(server.tools or ()) - names):

@@ -199,3 +199,13 @@ def test_ask_schema_failure_with_output_json_shows_the_raw_answer(srv, environ):
     assert p.returncode == 9 and "$.age: 'y' is not of type 'integer'" in p.stderr
     assert json.loads(p.stdout)["content"] == '{"age": "y"}'
     assert len(srv.chat_requests()) == 2  # one repair, as before
+
+
+def test_an_unreachable_mcp_url_is_not_told_to_run_a_command():
+    pytest.importorskip("mcp")
+    from glm_cli import mcp_client
+    from glm_cli.errors import GlmError
+
+    with pytest.raises(GlmError) as err, mcp_client.McpHub([mcp_client.McpServer(name="u", url="http://127.0.0.1:1/mcp")]):
+        pass
+    assert "failed to start" in err.value.message and "URL" in (err.value.hint or "")
