@@ -65,11 +65,11 @@ def repair_message(problem: str) -> dict[str, Any]:
 
 
 def load_schema(value: str) -> Schema:
-    """Read `--schema FILE|JSON`: inline JSON when it starts with `{`, else a JSON or YAML file."""
+    """Read `--schema FILE|JSON`: inline JSON when it starts with `{` (or `[`), else a JSON or YAML file."""
     from glm_cli.tools import parse_json_or_yaml
 
     text, source = value, "--schema"
-    if not value.lstrip().startswith("{"):
+    if not value.lstrip().startswith(("{", "[")):  # `[…]` is inline JSON too (and then refused: not an object)
         path = Path(value).expanduser()
         try:
             text, source = path.read_text(encoding="utf-8"), str(path)

@@ -209,3 +209,11 @@ def test_an_unreachable_mcp_url_is_not_told_to_run_a_command():
     with pytest.raises(GlmError) as err, mcp_client.McpHub([mcp_client.McpServer(name="u", url="http://127.0.0.1:1/mcp")]):
         pass
     assert "failed to start" in err.value.message and "URL" in (err.value.hint or "")
+
+
+def test_an_inline_schema_that_is_a_list_is_named_as_such(tmp_path):
+    from glm_cli.errors import UsageError
+    from glm_cli.schema import load_schema
+
+    with pytest.raises(UsageError, match="must be a JSON Schema object, got list"):
+        load_schema('[{"type": "object"}]')
