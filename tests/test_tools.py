@@ -259,7 +259,7 @@ def test_schema_inline_or_file_and_errors(tmp_path):
     ('{"type": "object", "properties": 3}', "not a valid JSON Schema"),
     ("{not json", "invalid JSON"),
     ("/nonexistent/schema.json", "cannot read --schema"),
-    ("[1]", "cannot read --schema"),
+    ("[1]", "must be a JSON Schema object, got list"),
 ])
 def test_bad_schemas(value, needle):
     with pytest.raises(UsageError) as err:
