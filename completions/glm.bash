@@ -59,7 +59,7 @@ _glm_kind() {
         'ask|--top-p') _glm_r='none' ;;
         'ask|--max-tokens') _glm_r='none' ;;
         'ask|--stop') _glm_r='files' ;;
-        'ask|--output'|'ask|-o') _glm_r='files' ;;
+        'ask|--output'|'ask|-o') _glm_r='choice:text,json' ;;
         'ask|--dry-run') _glm_r='files' ;;
         'ask|--file'|'ask|-f') _glm_r='files' ;;
         'ask|--request-id') _glm_r='files' ;;
@@ -160,7 +160,7 @@ _glm_kind() {
         'batch fetch|--endpoint'|'batch fetch|-e') _glm_r='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
         'history list|--limit'|'history list|-n') _glm_r='none' ;;
         'history search|--limit'|'history search|-n') _glm_r='none' ;;
-        'history export|--format'|'history export|-f') _glm_r='files' ;;
+        'history export|--format'|'history export|-f') _glm_r='choice:json,markdown' ;;
         'history export|--output'|'history export|-o') _glm_r='files' ;;
         'mcp list|--profile'|'mcp list|-P') _glm_r='profiles' ;;
         'mcp list|--output'|'mcp list|-o') _glm_r='files' ;;

@@ -60,7 +60,7 @@ _glm_kind() {
     ('ask|--top-p') REPLY='none' ;;
     ('ask|--max-tokens') REPLY='none' ;;
     ('ask|--stop') REPLY='files' ;;
-    ('ask|--output'|'ask|-o') REPLY='files' ;;
+    ('ask|--output'|'ask|-o') REPLY='choice:text,json' ;;
     ('ask|--dry-run') REPLY='files' ;;
     ('ask|--file'|'ask|-f') REPLY='files' ;;
     ('ask|--request-id') REPLY='files' ;;
@@ -161,7 +161,7 @@ _glm_kind() {
     ('batch fetch|--endpoint'|'batch fetch|-e') REPLY='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
     ('history list|--limit'|'history list|-n') REPLY='none' ;;
     ('history search|--limit'|'history search|-n') REPLY='none' ;;
-    ('history export|--format'|'history export|-f') REPLY='files' ;;
+    ('history export|--format'|'history export|-f') REPLY='choice:json,markdown' ;;
     ('history export|--output'|'history export|-o') REPLY='files' ;;
     ('mcp list|--profile'|'mcp list|-P') REPLY='profiles' ;;
     ('mcp list|--output'|'mcp list|-o') REPLY='files' ;;

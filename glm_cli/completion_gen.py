@@ -19,6 +19,8 @@ REGENERATE = "python -m glm_cli.completion_gen"
 OUT_DIR = Path(__file__).resolve().parent.parent / "completions"
 # Parameter names whose values come from `glm __complete KIND`, and fixed choices by parameter name.
 DYNAMIC = {"model": "models", "preset": "presets", "profile": "profiles"}
+# Plain-text options that take one of a few words, by (command path, parameter name): not files.
+WORDS = {("ask", "output"): "choice:text,json", ("history export", "fmt"): "choice:json,markdown"}
 FLAG = "flag"  # the kind of an option that takes no value
 
 
@@ -64,8 +66,8 @@ def _kind(param: Any) -> str:
     return "files"  # text and paths: the shells' own default
 
 
-def _opt(param: Any) -> Opt:
-    kind = FLAG if param.is_flag or param.count else _kind(param)
+def _opt(param: Any, path: str = "") -> Opt:
+    kind = FLAG if param.is_flag or param.count else WORDS.get((path, param.name)) or _kind(param)
     return Opt(tuple(param.opts) + tuple(param.secondary_opts), _help(param.help), kind)
 
 
@@ -98,7 +100,7 @@ def _walk(cmd: Any, path: str, parent: Any, out: list[Cmd]) -> None:
         if sub is not None and not sub.hidden:
             subs.append((name, sub))
     params = [p for p in cmd.params if not getattr(p, "hidden", False)]
-    opts = (HELP, *(_opt(p) for p in params if p.param_type_name == "option"))
+    opts = (HELP, *(_opt(p, path) for p in params if p.param_type_name == "option"))
     args = tuple(_kind(p) + ("*" if p.nargs == -1 else "") for p in params if p.param_type_name == "argument")
     default = getattr(cmd, "default_subcommand", None)
     out.append(Cmd(path, tuple((n, _help(s.get_short_help_str(80))) for n, s in subs), opts, args,

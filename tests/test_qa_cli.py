@@ -185,3 +185,26 @@ def test_history_rm_of_one_conversation_named_twice_deletes_it_once(srv, environ
 def test_an_empty_stop_sequence_is_refused_before_sending(offline):
     p = glm(offline, "ask", "--dry-run", "--stop", "", "hi")
     assert (p.returncode, p.stdout, p.stderr) == (2, "", "glm: a --stop sequence must not be empty\n")
+
+
+# --- completion: options that take one of a few words offer those words, not file names --------------------
+
+@pytest.mark.slow
+def test_bash_completes_ask_output_and_export_format_words(tmp_path):
+    import shutil
+
+    from tests.test_completion_shells import BASH, BIN, COMPLETIONS, parse
+
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("bash is not installed")
+    (tmp_path / "some-file.txt").write_text("")
+    env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "TERM": "dumb", "LANG": "C.UTF-8",
+           "PATH": f"{BIN}:/usr/local/bin:/usr/bin:/bin"}
+    lines = ["glm ask --output ", "glm ask -o j", "glm history export 3 --format "]
+    out = subprocess.run([bash, "--norc", "--noprofile", "-c", BASH, "bash", str(COMPLETIONS / "glm.bash"), *lines],
+                         capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path)
+    got = parse(out.stdout)
+    assert got["glm ask --output "] == {"text", "json"}
+    assert got["glm ask -o j"] == {"json"}
+    assert got["glm history export 3 --format "] == {"json", "markdown"}
