@@ -133,8 +133,8 @@ def foreign_line(path: str) -> str | None:
     try:
         with open(path, "rb") as fh:
             while raw := fh.readline(1 << 20):
-                if not raw.endswith(b"\n"):
-                    return None  # a torn first record (or an endless line): the writer repairs that
+                if not raw.endswith(b"\n"):  # a torn first record (the writer cuts it), or one line of something else
+                    return None if raw.lstrip().startswith(b'{"') else raw.decode("utf-8", "replace").strip()[:60]
                 if raw.strip():
                     try:
                         is_record = record_state(json.loads(raw)) is not None

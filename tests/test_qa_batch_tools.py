@@ -111,7 +111,9 @@ def test_output_that_is_not_a_batch_output_is_refused_and_left_alone(environ, tm
     src.write_text('"a"\n', encoding="utf-8")
     other.write_text('{"id": "x", "prompt": "keep me"}\n"and me"\n', encoding="utf-8")
     notes.write_text("my notes\nlast line without a newline", encoding="utf-8")
-    for victim in (other, notes):
+    one_line = tmp_path / "one.txt"
+    one_line.write_text("a single line without a newline", encoding="utf-8")  # used to be cut to nothing
+    for victim in (other, notes, one_line):
         before = victim.read_bytes()
         p = glm(environ, "batch", str(src), "-o", str(victim))
         assert p.returncode == 2 and "is not the output of a glm batch run" in p.stderr
