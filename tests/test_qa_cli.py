@@ -208,3 +208,22 @@ def test_bash_completes_ask_output_and_export_format_words(tmp_path):
     assert got["glm ask --output "] == {"text", "json"}
     assert got["glm ask -o j"] == {"json"}
     assert got["glm history export 3 --format "] == {"json", "markdown"}
+
+
+def test_config_show_says_how_the_profile_was_chosen(offline, tmp_path):
+    import json
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("default_profile: a\nprofiles: {a: {}, b: {}}\n", encoding="utf-8")
+    env = {**offline, "GLM_CONFIG": str(cfg)}
+
+    def profile(*args: str, **extra: str) -> dict:
+        p = glm({**env, **extra}, "config", "show", "--json", *args)
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout)["profile"]
+
+    assert profile() == {"value": "a", "source": f"default_profile in {cfg}"}
+    assert profile(GLM_PROFILE="b") == {"value": "b", "source": "env GLM_PROFILE"}
+    assert profile("-P", "a", GLM_PROFILE="b") == {"value": "a", "source": "flag --profile"}
+    p = glm(offline, "config", "show", "--json")
+    assert json.loads(p.stdout)["presets"] == {"value": [], "source": "none"}  # not "config" without a config
