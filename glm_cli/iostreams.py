@@ -28,11 +28,18 @@ class _ClosedOutput:
 
 def fix_closed_streams() -> None:
     """Make a closed stdin read as empty and a closed stdout/stderr fail as an OSError (not None)."""
-    if sys.stdin is None:  # `glm ask "…" <&-` (cron, daemons): like </dev/null
-        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - lives as long as the process
-    for name in ("stdout", "stderr"):
-        if getattr(sys, name) is None:
-            setattr(sys, name, _ClosedOutput(name))
+    for fd, name in enumerate(("stdin", "stdout", "stderr")):
+        if getattr(sys, name) is not None:
+            continue
+        try:
+            os.fstat(fd)
+        except OSError:  # keep the fd taken by /dev/null, so no later file or socket lands on it (or in a child)
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+        # `glm ask "…" <&-` (cron, daemons) reads like </dev/null; a closed stdout/stderr fails on write
+        setattr(sys, name, open(fd, encoding="utf-8", closefd=False) if fd == 0 else _ClosedOutput(name))
 
 
 @dataclass
