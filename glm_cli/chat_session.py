@@ -151,7 +151,10 @@ class ChatSession:
             return
         self.store().rename(self.conv.id, name)
         self.conv.name = name
-        self.info(f"saved as {name!r} (conversation {self.conv.id}); resume with: glm chat --resume {name}")
+        import shlex
+
+        resume = f"glm chat --resume {shlex.quote(name)}"  # a name with a space works pasted into a shell
+        self.info(f"saved as {name!r} (conversation {self.conv.id}); resume with: {resume}")
 
     def clear(self) -> None:
         self.conv = Conversation(system=self.conv.system, source="chat", profile=self.settings.profile,

@@ -227,3 +227,12 @@ def test_config_show_says_how_the_profile_was_chosen(offline, tmp_path):
     assert profile("-P", "a", GLM_PROFILE="b") == {"value": "a", "source": "flag --profile"}
     p = glm(offline, "config", "show", "--json")
     assert json.loads(p.stdout)["presets"] == {"value": [], "source": "none"}  # not "config" without a config
+
+
+def test_chat_save_with_a_space_prints_a_resume_command_that_works(make_app):
+    from glm_cli.commands.chat import ChatOptions, run_chat
+    from tests.test_chat import script
+
+    app = make_app()
+    run_chat(ChatOptions(no_log=True), app, script("/save design review"))  # no message: nothing is sent
+    assert "resume with: glm chat --resume 'design review'" in app.ios.stderr.getvalue()
