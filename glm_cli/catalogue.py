@@ -193,6 +193,13 @@ def load_catalogue(overrides: dict[str, Any] | None = None, where: str = "config
             raise ConfigError(f"{where}: `aliases.{name}` must be a model id (a string), got {target!r}",
                               "e.g. aliases: {fast: glm-4.7-flashx}")
         aliases[str(name)] = target.strip()
+    for name in overrides.get("aliases") or {}:  # a: b, b: a would send the bare alias as a model id
+        chain = [str(name)]
+        while chain[-1] in aliases and aliases[chain[-1]] not in chain:
+            chain.append(aliases[chain[-1]])
+        if chain[-1] in aliases:
+            raise ConfigError(f"{where}: `aliases` loop: {' -> '.join([*chain, aliases[chain[-1]]])}",
+                              "an alias must lead to a model id")
     return Catalogue(models, aliases, data.get("as_of"))
 
 

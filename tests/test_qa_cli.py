@@ -236,3 +236,24 @@ def test_chat_save_with_a_space_prints_a_resume_command_that_works(make_app):
     app = make_app()
     run_chat(ChatOptions(no_log=True), app, script("/save design review"))  # no message: nothing is sent
     assert "resume with: glm chat --resume 'design review'" in app.ios.stderr.getvalue()
+
+
+# --- aliases: a loop, and an alias of an unknown model ---------------------------------------------------
+
+@pytest.mark.parametrize(("aliases", "loop"), [({"a": "b", "b": "a"}, "a -> b -> a"), ({"a": "a"}, "a -> a")])
+def test_an_alias_loop_is_a_config_error(aliases, loop):
+    from glm_cli.catalogue import load_catalogue
+    from glm_cli.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=f"c.yaml: `aliases` loop: {loop}"):  # was: the bare alias sent as a model
+        load_catalogue({"aliases": aliases}, where="c.yaml")
+    assert load_catalogue({"aliases": {"a": "fast"}}).resolve("a") == "glm-4.7-flashx"  # a chain is fine
+
+
+def test_models_show_of_an_alias_to_an_unknown_model_names_both(offline, tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("aliases: {q: nope}\n", encoding="utf-8")
+    p = glm({**offline, "GLM_CONFIG": str(cfg)}, "models", "show", "q")
+    assert p.returncode == 2
+    assert p.stderr.startswith("glm: 'q' is an alias of 'nope', which is not in the catalogue\n")
+    assert "did you mean q" not in p.stderr

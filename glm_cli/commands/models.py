@@ -133,6 +133,10 @@ def show_model(app: App, settings: Settings, catalogue: Catalogue, opts: ModelsO
     name = opts.model or ""
     info = catalogue.get(name)
     if info is None:
+        target = catalogue.resolve(name)
+        if target != name:  # an alias of a model the catalogue does not know: name both, suggest neither
+            raise UsageError(f"{name!r} is an alias of {target!r}, which is not in the catalogue",
+                             "fix `aliases:` in the config, or describe the model under `models:`")
         close = difflib.get_close_matches(name, [*catalogue.models, *catalogue.aliases], n=1)
         raise UsageError(f"unknown model {name!r}: not in the catalogue" + (" or GET /models" if opts.remote else ""),
                          f"did you mean {close[0]}?" if close else "`glm models` lists them; "
