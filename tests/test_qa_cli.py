@@ -257,3 +257,14 @@ def test_models_show_of_an_alias_to_an_unknown_model_names_both(offline, tmp_pat
     assert p.returncode == 2
     assert p.stderr.startswith("glm: 'q' is an alias of 'nope', which is not in the catalogue\n")
     assert "did you mean q" not in p.stderr
+
+
+def test_chat_with_a_retired_model_is_refused_at_start_like_ask(make_app):
+    from glm_cli.commands.chat import ChatOptions, run_chat
+    from glm_cli.errors import UsageError
+    from tests.test_chat import script
+
+    with pytest.raises(UsageError) as info:  # was: a banner, then the error only after the first message
+        run_chat(ChatOptions(model="glm-z1-air"), make_app(), script("hello"))
+    assert info.value.message == "model glm-z1-air was retired on 2025-11-15"
+    assert info.value.hint == "use -m glm-4.5-air"

@@ -68,6 +68,10 @@ def open_session(opts: ChatOptions, app: App) -> ChatSession:
     prior = load_conversation(app.environ, opts.resume) if opts.continue_ or opts.resume else None
     settings = conversation_settings(app, opts, prior, preserve=opts.preserve_thinking)
     catalogue = app.catalogue(settings)
+    info = catalogue.get(settings.values["model"])
+    if info is not None and info.status == "retired":  # as `glm ask` does: refuse now, not at the first message
+        raise UsageError(f"model {info.id} was retired" + (f" on {info.retired}" if info.retired else ""),
+                         f"use -m {info.replacement}" if info.replacement else None)
     conv = continue_or_start(prior, settings, opts.system, source="chat",
                              model=catalogue.resolve(settings.values["model"]))
     if opts.preserve_thinking is not None:  # (a resumed conversation's own choice is already in its options)
