@@ -268,3 +268,14 @@ def test_chat_with_a_retired_model_is_refused_at_start_like_ask(make_app):
         run_chat(ChatOptions(model="glm-z1-air"), make_app(), script("hello"))
     assert info.value.message == "model glm-z1-air was retired on 2025-11-15"
     assert info.value.hint == "use -m glm-4.5-air"
+
+
+def test_chat_resume_with_an_empty_name_is_a_usage_error(make_app):
+    from glm_cli.commands.chat import ChatOptions, run_chat
+    from glm_cli.errors import UsageError
+    from tests.test_chat import script
+
+    app = make_app()
+    with pytest.raises(UsageError, match="--resume needs a conversation id or name"):
+        run_chat(ChatOptions(resume=""), app, script())
+    assert "resumed conversation None" not in app.ios.stderr.getvalue()

@@ -65,6 +65,8 @@ def open_session(opts: ChatOptions, app: App) -> ChatSession:
     from glm_cli.commands.conversing import continue_or_start, conversation_settings, show_reasoning
     from glm_cli.store import load_conversation
 
+    if opts.resume is not None and not opts.resume.strip():  # was: a new conversation, "resumed conversation None"
+        raise UsageError("--resume needs a conversation id or name", "see `glm history list`")
     prior = load_conversation(app.environ, opts.resume) if opts.continue_ or opts.resume else None
     settings = conversation_settings(app, opts, prior, preserve=opts.preserve_thinking)
     catalogue = app.catalogue(settings)
