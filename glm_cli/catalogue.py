@@ -293,6 +293,8 @@ def format_tokens(n: int | None) -> str:
 def cost_text(catalogue: Catalogue, base_url: str | None, usage_by_model: dict[str, Usage],
               requests_by_model: dict[str, int] | None = None, factor: float = 1.0) -> str | None:
     """Return the estimated cost of usage per model as text, or None when any model's price is unknown."""
+    if base_url and "/coding/" in base_url:
+        return "Coding Plan"  # a subscription: per-token prices do not apply
     family = endpoint_family(base_url)
     totals: dict[str, float] = {}
     for model, u in usage_by_model.items():
@@ -301,6 +303,8 @@ def cost_text(catalogue: Catalogue, base_url: str | None, usage_by_model: dict[s
         if found is None:
             return None
         totals[found[1]] = totals.get(found[1], 0.0) + found[0] * factor
+    if totals and not any(totals.values()):
+        return "free"
     return " + ".join(format_cost(amount, cur) for cur, amount in totals.items()) or None
 
 

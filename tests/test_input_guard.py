@@ -48,3 +48,15 @@ def test_a_tiny_cost_is_not_shown_as_zero():
 
     assert format_cost(0.00001, "USD") == "<$0.0001" and format_cost(0.0, "USD") == "$0.0000"
     assert format_cost(0.00002, "CNY") == "<¥0.0001"
+
+
+def test_cost_text_says_free_and_coding_plan():
+    from glm_cli.catalogue import cost_text
+    from glm_cli.config import ENDPOINTS
+    from glm_cli.events import Usage
+
+    cat, used = load_catalogue(), Usage(prompt_tokens=1000, completion_tokens=500, total_tokens=1500)
+    assert cost_text(cat, ENDPOINTS["zai"], {"glm-4.7-flash": used}) == "free"
+    assert cost_text(cat, ENDPOINTS["zai"], {"glm-4.7": used}) == "$0.0017"
+    assert cost_text(cat, ENDPOINTS["zai-coding"], {"glm-4.7": used}) == "Coding Plan"
+    assert cost_text(cat, ENDPOINTS["bigmodel-coding"], {"glm-4.7": used}) == "Coding Plan"
