@@ -6,10 +6,16 @@ from typing import Annotated
 
 import typer
 
-Model = Annotated[str | None, typer.Option("--model", "-m", metavar="MODEL", help="Model id or alias (default glm-4.7).")]
+Model = Annotated[
+    str | None, typer.Option("--model", "-m", metavar="MODEL", help="Model id or alias (default glm-4.7).")
+]
 System = Annotated[str | None, typer.Option("--system", "-s", metavar="TEXT", help="System prompt.")]
-Preset = Annotated[str | None, typer.Option("--preset", "-p", metavar="NAME", help="Use a named preset from the config.")]
-Profile = Annotated[str | None, typer.Option("--profile", "-P", metavar="NAME", help="Use a named profile from the config.")]
+Preset = Annotated[
+    str | None, typer.Option("--preset", "-p", metavar="NAME", help="Use a named preset from the config.")
+]
+Profile = Annotated[
+    str | None, typer.Option("--profile", "-P", metavar="NAME", help="Use a named profile from the config.")
+]
 Endpoint = Annotated[
     str | None,
     typer.Option("--endpoint", "-e", metavar="NAME", help="zai, bigmodel, zai-coding or bigmodel-coding."),
