@@ -308,17 +308,28 @@ def cost_text(catalogue: Catalogue, base_url: str | None, usage_by_model: dict[s
     return " + ".join(format_cost(amount, cur) for cur, amount in totals.items()) or None
 
 
+def setting_label(name: str, source: str) -> str:
+    """Name a setting as the user gave it: `--max-tokens` for a flag, `max_tokens (FILE)` for a config or a line."""
+    return f"--{name.replace('_', '-')}" if source.startswith(("flag", "default")) else f"{name} ({source})"
+
+
+def check_usable(info: ModelInfo | None, model: str) -> None:
+    """Refuse a retired model, naming its replacement."""
+    if info is not None and info.status == "retired":
+        raise UsageError(f"model {model} was retired" + (f" on {info.retired}" if info.retired else ""),
+                         f"use {info.replacement} instead" if info.replacement else None)
+
+
 def check_max_tokens(info: ModelInfo | None, model: str, max_tokens: int | None, source: str = "flag") -> None:
     """Refuse, before sending, a max_tokens the model cannot produce (naming SOURCE when it is not a flag)."""
     if max_tokens is None:
         return
-    flag = source.startswith(("flag", "default"))
-    what = "--max-tokens" if flag else f"max_tokens ({source})"
+    what = setting_label("max_tokens", source)
     if max_tokens < 1:
         raise UsageError(f"{what} must be at least 1, got {max_tokens}")
     if info is not None and info.max_output and max_tokens > info.max_output:
         raise UsageError(f"{what} {max_tokens} is more than {model} can produce ({info.max_output})",
-                         f"use {'--max-tokens' if flag else 'max_tokens:'} {info.max_output} or less")
+                         f"use {'--max-tokens' if what.startswith('--') else 'max_tokens:'} {info.max_output} or less")
 
 
 # A token is at most ~6 characters of English text (fewer for code, ~1 for Chinese), so characters / 6 is a

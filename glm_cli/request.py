@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from glm_cli.catalogue import check_context, check_max_tokens, check_usable, setting_label
 from glm_cli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -78,9 +79,7 @@ def thinking_field(settings: Settings) -> dict[str, Any] | None:
 def _check_range(settings: Settings, name: str, low: float, high: float) -> None:
     value = settings.values.get(name)
     if value is not None and not (low <= value <= high):
-        source = settings.source(name)  # a config file or a batch input line: name it, not a flag
-        what = f"--{name.replace('_', '-')}" if source.startswith(("flag", "default")) else f"{name} ({source})"
-        raise UsageError(f"{what} must be between {low} and {high}, got {value}")
+        raise UsageError(f"{setting_label(name, settings.source(name))} must be between {low} and {high}, got {value}")
 
 
 def build_chat_request(
@@ -96,15 +95,9 @@ def build_chat_request(
     if catalogue is not None:
         model = catalogue.resolve(model)
         info = catalogue.get(model)
-    if info is not None and info.status == "retired":
-        raise UsageError(
-            f"model {model} was retired" + (f" on {info.retired}" if getattr(info, "retired", None) else ""),
-            f"use {info.replacement} instead" if info.replacement else None,
-        )
+    check_usable(info, model)
     _check_range(settings, "temperature", 0.0, 1.0)
     _check_range(settings, "top_p", 0.01, 1.0)
-    from glm_cli.catalogue import check_context, check_max_tokens
-
     check_max_tokens(info, model, v.get("max_tokens"), settings.source("max_tokens"))
     check_context(info, model, messages)
     if len(knobs.stop) > 4:
