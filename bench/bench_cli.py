@@ -51,8 +51,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=11)
     args = ap.parse_args()
-    env = {**os.environ, "GLM_API_KEY": "fake-key-id.fake-secret-0000", "GLM_CONFIG": os.devnull + ".none"}
-    env.pop("GLM_CONFIG")
+    env = {**os.environ, "GLM_API_KEY": "fake-key-id.fake-secret-0000"}
+    env.pop("GLM_CONFIG", None)
     env["XDG_CONFIG_HOME"] = "/nonexistent-glm-bench"
     env["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="glm-bench-data-")  # ask logs its turns: not into yours
     atexit.register(shutil.rmtree, env["XDG_DATA_HOME"], True)

@@ -47,8 +47,7 @@ def model_values(data: dict[str, Any]) -> list[tuple[str, str]]:
 def _chosen_profile(words: list[str], environ: dict[str, str], data: dict[str, Any]) -> str | None:
     for i, word in enumerate(words):
         if word in ("--profile", "-P") and i + 1 < len(words):
-            value = words[i + 2] if words[i + 1] == "=" and i + 2 < len(words) else words[i + 1]
-            return value
+            return words[i + 2] if words[i + 1] == "=" and i + 2 < len(words) else words[i + 1]
         if word.startswith("--profile="):
             return word.split("=", 1)[1]
         if word.startswith("-P") and len(word) > 2:

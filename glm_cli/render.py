@@ -260,7 +260,8 @@ class _MarkdownOut:
             if self.kind is not None:
                 self.blanks += 1
             return
-        indent = len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip())
+        expanded = line.expandtabs(4)
+        indent = len(expanded) - len(expanded.lstrip())
         fence, item = _FENCE.match(line), _ITEM.match(line)
         if self.kind is None or self._starts_block(line, indent, fence is not None, item):
             self._finish()

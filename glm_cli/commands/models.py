@@ -45,7 +45,7 @@ def run_models(opts: ModelsOptions, app: App) -> int:
     if opts.model is not None:
         return show_model(app, settings, catalogue, opts)
     out = app.ios.stdout
-    models = [m for m in catalogue.models.values() if opts.include_retired or m.status != "retired"]
+    models = [catalogue.models[mid] for mid in catalogue.ids(include_retired=opts.include_retired)]
     if opts.as_json:
         out.write(json.dumps(catalogue.to_json(), ensure_ascii=False, indent=2) + "\n")
     elif app.ios.stdout_tty:
