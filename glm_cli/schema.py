@@ -79,11 +79,9 @@ def load_schema(value: str) -> Schema:
     data = parse_json_or_yaml(text, f"schema {source}", json_only=source == "--schema" or source.endswith(".json"))
     if not isinstance(data, dict):
         raise UsageError(f"schema {source} must be a JSON Schema object, got {type(data).__name__}")
-    jsonschema = _jsonschema()
-    cls = jsonschema.validators.validator_for(data, default=jsonschema.Draft202012Validator)
     try:
-        cls.check_schema(data)
-    except jsonschema.SchemaError as exc:
+        _validator_class(data).check_schema(data)
+    except _jsonschema().SchemaError as exc:
         where = _path(exc.absolute_path)
         raise UsageError(f"schema {source} is not a valid JSON Schema: {exc.message}"
                          + (f" (at {where})" if where != "$" else "")) from None
@@ -99,9 +97,13 @@ def _jsonschema() -> Any:
     return jsonschema
 
 
-def _validator(schema: dict[str, Any]) -> Any:
+def _validator_class(schema: dict[str, Any]) -> Any:
     jsonschema = _jsonschema()
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    return jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+
+
+def _validator(schema: dict[str, Any]) -> Any:
+    cls = _validator_class(schema)
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 

@@ -145,19 +145,18 @@ class TurnResult:
     reply: Reply
     runs: list[ToolRun] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
-    requests: int = 0
     web_search: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, other: TurnResult) -> TurnResult:
         return TurnResult(other.reply, self.runs + other.runs, self.usage + other.usage,
-                          self.requests + other.requests, self.web_search + other.web_search)
+                          self.web_search + other.web_search)
 
     def final_reply(self) -> Reply:
         """Return the last reply with the usage and web-search results of the whole turn."""
         extras = dict(self.reply.extras)
         if self.web_search:
             extras["web_search"] = self.web_search
-        return replace(self.reply, usage=self.usage if self.requests else self.reply.usage, extras=extras)
+        return replace(self.reply, usage=self.usage, extras=extras)
 
 
 def run_tool_loop(
@@ -179,7 +178,7 @@ def run_tool_loop(
     rounds = 0
     while True:
         reply = step()
-        this = TurnResult(reply, usage=reply.usage or Usage(), requests=1,
+        this = TurnResult(reply, usage=reply.usage or Usage(),
                           web_search=list(reply.extras.get("web_search") or []))
         result = this if result is None else result.add(this)
         calls = [c for c in reply.tool_calls if c.type == "function"]
@@ -197,20 +196,6 @@ def run_tool_loop(
             run = _run_call(call, toolbox, approver, ios)
             result.runs.append(run)
             add_result(call.id, run.result.content)
-
-
-def list_step(messages: list[dict[str, Any]], build: Callable[[list[dict[str, Any]]], dict[str, Any]],
-              send: Callable[[dict[str, Any]], Reply]) -> tuple[Callable[[], Reply], Callable[[str, str], None]]:
-    """Return (step, add_result) for a conversation kept as a plain list of API messages."""
-    def step() -> Reply:
-        reply = send(build(messages))
-        messages.append(reply.to_message())
-        return reply
-
-    def add_result(call_id: str, content: str) -> None:
-        messages.append({"role": "tool", "tool_call_id": call_id, "content": content})
-
-    return step, add_result
 
 
 def _run_call(call: ToolCall, toolbox: Toolbox, approver: Approver | None, ios: IOStreams) -> ToolRun:

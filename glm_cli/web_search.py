@@ -19,8 +19,9 @@ def web_search_tool(*, base_url: str, engine: str | None = None, count: int | No
         raise UsageError(f"--search-count must be between 1 and 50, got {count}")
     if recency is not None and recency not in RECENCY:
         raise UsageError(f"--search-recency must be one of {', '.join(RECENCY)}, got {recency!r}")
-    family = "bigmodel" if "bigmodel" in base_url else "zai"
-    opts: dict[str, Any] = {"enable": True, "search_engine": engine or DEFAULT_ENGINE[family],
+    from glm_cli.catalogue import endpoint_family
+
+    opts: dict[str, Any] = {"enable": True, "search_engine": engine or DEFAULT_ENGINE[endpoint_family(base_url)],
                             "search_result": True}
     if count is not None:
         opts["count"] = count

@@ -156,10 +156,9 @@ def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, 
     client = app.make_client(settings, verbose=opts.verbose)
     first = [body]
 
-    def step() -> Reply:  # the first request was built above (for --dry-run); later ones carry tool results
-        req = first.pop() if first else build_turn_request(conv, settings, knobs, catalogue)
-        return _send(app, settings, client, conv, req, quiet_stdout=json_mode or output == "json",
-                     show=show_reasoning(settings, app.ios), raw=opts.raw)
+    def step() -> Reply:  # the first request was built above (for --dry-run); run_turn builds the later ones
+        return _send(app, settings, client, conv, first.pop() if first else None, knobs, catalogue,
+                     quiet_stdout=json_mode or output == "json", show=show_reasoning(settings, app.ios), raw=opts.raw)
 
     try:
         result = tools.converse(step, *t.conversation_hooks(conv), check_last=False)  # checked below
@@ -195,8 +194,8 @@ def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, 
     return _finish_check(reply)
 
 
-def _send(app: App, settings: Settings, client: Any, conv: Any, body: dict[str, Any], *,
-          quiet_stdout: bool, show: bool, raw: bool) -> Reply:
+def _send(app: App, settings: Settings, client: Any, conv: Any, body: dict[str, Any] | None, knobs: Any,
+          catalogue: Any, *, quiet_stdout: bool, show: bool, raw: bool) -> Reply:
     import io
 
     from glm_cli.turn import run_turn
@@ -204,8 +203,8 @@ def _send(app: App, settings: Settings, client: Any, conv: Any, body: dict[str, 
     ios = app.ios
     if quiet_stdout:
         ios = replace(ios, stdout=io.StringIO(), stdout_tty=False)
-    return run_turn(conv, settings, app, client, body=body, ios=ios, show_reasoning=show,
-                    markdown=False if raw else None)
+    return run_turn(conv, settings, app, client, knobs=knobs, catalogue=catalogue, body=body, ios=ios,
+                    show_reasoning=show, markdown=False if raw else None)
 
 
 def _log(app: App, conv: Any) -> None:

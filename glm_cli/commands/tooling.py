@@ -121,7 +121,7 @@ class ToolSession:
                                  max_steps=self.max_steps)
 
         result = once()
-        problem = self._problem(result.reply)
+        problem = self.problem(result.reply)
         if problem is None:
             return result
         from glm_cli.render import write_diagnostic
@@ -130,16 +130,12 @@ class ToolSession:
         write_diagnostic(self.app.ios, f"glm: {problem.message}; asking the model to correct it", "yellow")
         add_user(repair_message(problem.message)["content"])
         result = result.add(once())
-        problem = self._problem(result.reply)
+        problem = self.problem(result.reply)
         if problem is not None and check_last:
             raise problem
         return result
 
     def problem(self, reply: Reply) -> GlmError | None:
-        """Return why an answer does not satisfy --schema, or None."""
-        return self._problem(reply)
-
-    def _problem(self, reply: Reply) -> GlmError | None:
         """Return why a finished answer does not satisfy --schema (None when it does, or is not whole)."""
         if self.schema is None or reply.interrupted or reply.finish_reason not in (None, "stop"):
             return None
