@@ -90,7 +90,7 @@ class Conversation:
         full = self._api_list(True)
         if preserve_thinking:
             return list(full)
-        last_user = next((i for i in range(len(self.messages) - 1, -1, -1) if self.messages[i].role == "user"), -1)
+        last_user = self._last_user()
         return self._api_list(False)[:last_user + 1] + full[last_user + 1:]
 
     def _api_list(self, reasoning: bool) -> list[dict[str, Any]]:
@@ -115,19 +115,19 @@ class Conversation:
                 return m
         return None
 
+    def _last_user(self) -> int:
+        """The index of the last user message, -1 when there is none."""
+        return next((i for i in range(len(self.messages) - 1, -1, -1) if self.messages[i].role == "user"), -1)
+
     def pop_reply(self) -> list[Message]:
         """Remove everything after the last user message (its answer, tool calls and results)."""
-        for i in range(len(self.messages) - 1, -1, -1):
-            if self.messages[i].role == "user":
-                return self.truncate(i + 1)
-        return []
+        i = self._last_user()
+        return self.truncate(i + 1) if i >= 0 else []
 
     def pop_exchange(self) -> list[Message]:
         """Remove the last user message and everything after it."""
-        for i in range(len(self.messages) - 1, -1, -1):
-            if self.messages[i].role == "user":
-                return self.truncate(i)
-        return []
+        i = self._last_user()
+        return self.truncate(i) if i >= 0 else []
 
     def truncate(self, index: int) -> list[Message]:
         """Remove the messages from INDEX on and return them."""
@@ -147,9 +147,12 @@ class Conversation:
         return totals
 
     @property
-    def title(self) -> str:
-        """A one-line title: the name, else the first user message."""
-        if self.name:
-            return self.name
+    def first_line(self) -> str:
+        """The first user message on one line, cut to 80 characters (the store's title column)."""
         first = next((m.content for m in self.messages if m.role == "user"), "")
         return " ".join(first.split())[:80]
+
+    @property
+    def title(self) -> str:
+        """A one-line title: the name, else the first user message."""
+        return self.name or self.first_line

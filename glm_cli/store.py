@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +108,11 @@ class Store:
 
     def __init__(self, db: sqlite3.Connection, path: Path) -> None:
         self.db, self.path = db, path
-        self.fts = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'messages_fts'").fetchone() is not None
+
+    @cached_property
+    def fts(self) -> bool:
+        """Whether this SQLite had FTS5 when the store was made (asked only by search, not on every open)."""
+        return bool(self._read("SELECT 1 FROM sqlite_master WHERE name = 'messages_fts'"))
 
     @classmethod
     def open(cls, path: Path) -> Store:
@@ -161,18 +166,18 @@ class Store:
 
     def save(self, conv: Conversation) -> None:
         """Write the conversation's header and its unsaved messages in one transaction."""
-        now = time.time()
+        now, title = time.time(), conv.first_line
         with self._write() as db:
             if conv.id is None:
                 cur = db.execute(
-                    "INSERT INTO conversations (name, model, profile, source, system, options, created, updated)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (conv.name, conv.model, conv.profile, conv.source, conv.system, json.dumps(conv.options),
+                    "INSERT INTO conversations (name, title, model, profile, source, system, options, created, updated)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (conv.name, title, conv.model, conv.profile, conv.source, conv.system, json.dumps(conv.options),
                      conv.created, now))
                 conv.id = cur.lastrowid
             else:
-                db.execute("UPDATE conversations SET model = ?, system = ?, options = ?, updated = ? WHERE id = ?",
-                           (conv.model, conv.system, json.dumps(conv.options), now, conv.id))
+                db.execute("UPDATE conversations SET title = ?, model = ?, system = ?, options = ?, updated = ?"
+                           " WHERE id = ?", (title, conv.model, conv.system, json.dumps(conv.options), now, conv.id))
             seq = db.execute("SELECT coalesce(max(seq), 0) FROM messages WHERE conversation_id = ?",
                              (conv.id,)).fetchone()[0]
             for msg in conv.unsaved():
@@ -186,8 +191,6 @@ class Store:
                      json.dumps(msg.tool_calls, ensure_ascii=False) if msg.tool_calls else None,
                      msg.tool_call_id, msg.model, msg.finish_reason, *_usage_row(msg.usage),
                      msg.latency, int(msg.interrupted), msg.created)).lastrowid
-            first = next((m.content for m in conv.messages if m.role == "user"), "")
-            db.execute("UPDATE conversations SET title = ? WHERE id = ?", (" ".join(first.split())[:80], conv.id))
         conv.saved, conv.updated = len(conv.messages), now
 
     def delete_messages(self, messages: list[Message]) -> None:
@@ -276,8 +279,7 @@ class Store:
 
 
 def _prepare(db: sqlite3.Connection) -> None:
-    """Switch to WAL once (it is persistent) and bring the schema up to date."""
-    db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+    """Switch to WAL once (it is persistent) and bring the schema up to date (connect's timeout is the busy_timeout)."""
     if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
         db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")

@@ -36,15 +36,11 @@ def with_preserve(settings: Settings, on: bool) -> Settings:
     is to preserve, where ``clear_thinking: true`` says so explicitly.
     """
     clear = False if on else (True if settings.coding_endpoint else None)
-    return _with(settings, "clear_thinking", clear, "chat")
+    return with_value(settings, "clear_thinking", clear)
 
 
 def with_value(settings: Settings, name: str, value: Any, source: str = "chat") -> Settings:
     """Return settings with one value changed (e.g. /think off, /model NAME)."""
-    return _with(settings, name, value, source)
-
-
-def _with(settings: Settings, name: str, value: Any, source: str) -> Settings:
     return dataclasses.replace(settings, values={**settings.values, name: value},
                                sources={**settings.sources, name: source})
 
@@ -54,8 +50,7 @@ def build_turn_request(conv: Conversation, settings: Settings, knobs: Knobs | No
     """Return the request body for the conversation as it stands (its last message is the new one)."""
     preserve = preserves_thinking(settings)
     # history() already left out the reasoning that must not go back (it keeps the current turn's).
-    messages = build_messages(None, system=conv.system, history=conv.history(preserve), preserve_thinking=True,
-                              prepared=True)
+    messages = build_messages(None, system=conv.system, history=conv.history(preserve), prepared=True)
     return build_chat_request(settings, messages, knobs or Knobs(), catalogue)
 
 
