@@ -6,6 +6,8 @@ import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from glm_cli.client import MAX_RETRY_AFTER
+from glm_cli.client import is_retryable as is_retry  # whether to send the same request again: 429, 5xx, network
 from glm_cli.errors import AUTH, FINISH_PROBLEMS, RATE_LIMIT, GlmError, NetworkError
 
 if TYPE_CHECKING:
@@ -14,7 +16,6 @@ if TYPE_CHECKING:
 THROTTLE_CODES = {"1302", "1303", "1305"}
 # finish_reason values that make a record an error although an answer arrived.
 BAD_FINISH = set(FINISH_PROBLEMS) - {"network_error"}  # network_error is retried like a dropped connection
-MAX_RETRY_AFTER = 60.0
 
 
 class FinishError(GlmError):
@@ -24,13 +25,6 @@ class FinishError(GlmError):
         super().__init__(message)
         self.code = code
         self.repair = repair  # not the JSON or schema asked for: worth one follow-up that names the errors
-
-
-def is_retry(err: GlmError) -> bool:
-    """Whether to send the same request again: rate limits, 5xx, network."""
-    from glm_cli.client import is_retryable
-
-    return is_retryable(err)
 
 
 def is_fatal(err: GlmError) -> bool:

@@ -80,12 +80,11 @@ class BatchRunner:
 
     def __init__(self, cfg: RunConfig, client: GlmClient, settings: Settings, catalogue: Catalogue | None,
                  writer: RecordWriter, *, validate: Callable[[str], str] | None = None,
-                 on_record: Callable[[], None] | None = None, clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic):
         self.cfg, self.client, self.settings, self.catalogue = cfg, client, settings, catalogue
-        self.validate, self.clock, self.on_record = validate, clock, on_record
+        self.validate, self.clock = validate, clock
         self.stats = Stats(started=clock())
-        self.sink = RecordSink(writer, self.stats, ordered=cfg.ordered, window=max(64, 4 * cfg.concurrency),
-                               on_record=on_record)
+        self.sink = RecordSink(writer, self.stats, ordered=cfg.ordered, window=max(64, 4 * cfg.concurrency))
         self.writer = writer
         self.limiter = AdaptiveLimiter(cfg.concurrency, clock=clock)
         self.rpm = TokenBucket(cfg.rpm, clock=clock) if cfg.rpm else None
@@ -100,7 +99,7 @@ class BatchRunner:
 
     def listen(self, on_record: Callable[[], None]) -> None:
         """Call `on_record` after each record is written (and now and then while skipping)."""
-        self.on_record = self.sink.on_record = on_record
+        self.sink.on_record = on_record
 
     @property
     def interrupted(self) -> bool:
@@ -151,8 +150,8 @@ class BatchRunner:
             self.stats.skipped_failed += 1
         else:
             return False
-        if self.on_record and (self.stats.skipped_ok + self.stats.skipped_failed) % 256 == 0:
-            self.on_record()
+        if self.sink.on_record and (self.stats.skipped_ok + self.stats.skipped_failed) % 256 == 0:
+            self.sink.on_record()
         return True
 
     def _put(self, task: tuple[int, Item] | None, *, force: bool = False) -> bool:

@@ -21,7 +21,6 @@ from glm_cli.commands.batch_common import (
     Template,
     Text,
     answer_check,
-    cost_fn,
     items_of,
     open_checked,
     prepare,
@@ -118,7 +117,7 @@ def run_batch(opts: BatchOptions, app: App) -> int:
         return dry_run(opts, prep, app)
     client = app.make_client(prep.settings, verbose=opts.verbose)  # no key: say so before reading the input
     try:
-        stream, total = open_checked(opts.file, opts.request, prep, app)
+        stream, total = open_checked(opts.file, opts.request, app)
         with stream:
             writer, state = open_output(opts.output, opts.format, app)
             runner = _runner(opts, prep, app, client, writer)
@@ -148,9 +147,12 @@ def _runner(opts: BatchOptions, prep: Prepared, app: App, client: GlmClient, wri
 
 def _run(runner: BatchRunner, opts: BatchOptions, prep: Prepared, app: App, stream: IO[bytes],
          state: ResumeState | None) -> None:
-    from glm_cli.batch_progress import make_progress
+    from functools import partial
 
-    cost = cost_fn(app, prep.settings, prep.catalogue)
+    from glm_cli.batch_progress import make_progress
+    from glm_cli.catalogue import cost_text
+
+    cost = partial(cost_text, prep.catalogue, prep.settings.base_url)
     progress = make_progress(app.ios, runner.stats, lambda: runner.limiter.in_flight, cost, app.clock,
                              enabled=opts.progress)
     runner.listen(progress.advance)
@@ -161,11 +163,13 @@ def _run(runner: BatchRunner, opts: BatchOptions, prep: Prepared, app: App, stre
 def _finish(runner: BatchRunner, opts: BatchOptions, app: App, prep: Prepared) -> int:
     from glm_cli.batch_output import compact
     from glm_cli.batch_progress import summary_lines
+    from glm_cli.catalogue import cost_text
 
     stats, err = runner.stats, app.ios.stderr
     if isinstance(runner.writer.error, BrokenPipeError):
         raise BrokenPipeError  # `glm batch … | head`: the reader left; exit quietly
-    cost = cost_fn(app, prep.settings, prep.catalogue)(dict(stats.usage), dict(stats.requests)) if stats.usage else None
+    cost = cost_text(prep.catalogue, prep.settings.base_url, dict(stats.usage), dict(stats.requests)) \
+        if stats.usage else None
     for line in summary_lines(stats, app.clock() - stats.started, cost):
         err.write(line + "\n")
     stopped = runner.fatal is not None or runner.interrupted
@@ -192,7 +196,7 @@ def dry_run(opts: BatchOptions, prep: Prepared, app: App) -> int:
     """Print each line's request in the Batch-API shape (what `submit` uploads); send nothing."""
     from glm_cli.batch_remote import request_lines
 
-    stream, _ = open_checked(opts.file, opts.request, prep, app)
+    stream, _ = open_checked(opts.file, opts.request, app)
     bad = 0
     with stream:
         for item, line in request_lines(items_of(stream, opts.request, prep), prep.settings, prep.catalogue,

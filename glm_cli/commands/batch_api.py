@@ -21,7 +21,6 @@ from glm_cli.commands.batch_common import (
     Template,
     Text,
     answer_check,
-    cost_fn,
     items_of,
     open_checked,
     prepare,
@@ -112,7 +111,7 @@ def run_submit(opts: SubmitOptions, app: App) -> int:
     from glm_cli.batch_remote import create_batch, request_lines, split_parts, upload
 
     prep = prepare(opts.request, app)
-    stream, _ = open_checked(opts.file, opts.request, prep, app)
+    stream, _ = open_checked(opts.file, opts.request, app)
     bad: list[str] = []
     with stream:
         lines = request_lines(items_of(stream, opts.request, prep), prep.settings, prep.catalogue,
@@ -176,6 +175,7 @@ def run_fetch(opts: RemoteOptions, app: App, client: GlmClient | None = None) ->
     from glm_cli.batch_output import IdSet, Stats
     from glm_cli.batch_progress import summary_lines
     from glm_cli.batch_remote import TERMINAL, get_batch, iter_results
+    from glm_cli.catalogue import cost_text
     from glm_cli.commands.batch import open_output
 
     validate = None
@@ -204,7 +204,8 @@ def run_fetch(opts: RemoteOptions, app: App, client: GlmClient | None = None) ->
         writer.close()
     settings = app.settings({"endpoint": opts.endpoint} if opts.endpoint else None, profile=opts.profile)
     usage = dict(stats.usage)
-    cost = cost_fn(app, settings, app.catalogue(settings), BATCH_PRICE)(usage, dict(stats.requests)) if usage else None
+    cost = cost_text(app.catalogue(settings), settings.base_url, usage, dict(stats.requests), BATCH_PRICE) \
+        if usage else None
     for line in summary_lines(stats, app.clock() - stats.started, cost, label="glm batch fetch"):
         app.ios.stderr.write(line + "\n")
     if validate is not None and (stats.errors.get("schema_mismatch") or stats.errors.get("invalid_json")):

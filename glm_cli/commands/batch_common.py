@@ -69,7 +69,7 @@ def prepare(ro: RequestOptions, app: App) -> Prepared:
     return Prepared(settings, catalogue, ro.template or preset.get("template"), json_mode, schema)
 
 
-def open_checked(path: str, ro: RequestOptions, prep: Prepared, app: App) -> tuple[IO[bytes], int | None]:
+def open_checked(path: str, ro: RequestOptions, app: App) -> tuple[IO[bytes], int | None]:
     """Open the input, count its lines and refuse duplicate ids before anything is sent."""
     from glm_cli.batch_input import open_input, scan_input
 
@@ -106,16 +106,6 @@ def answer_check(schema: Schema | None) -> Callable[[str], str]:
         return schema.check(check_json(content))
 
     return check
-
-
-def cost_fn(app: App, settings: Settings, catalogue: Catalogue, factor: float = 1.0) -> Any:
-    """Return (usage by model, requests by model) -> estimated cost text (None when a price is unknown)."""
-    from glm_cli.catalogue import cost_text
-
-    def cost(usage_by_model: dict[str, Any], requests_by_model: dict[str, int] | None = None) -> str | None:
-        return cost_text(catalogue, settings.base_url, usage_by_model, requests_by_model, factor)
-
-    return cost
 
 
 Text = Annotated[bool, typer.Option("--text", help="Plain text input: one prompt per line.")]
