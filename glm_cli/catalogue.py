@@ -317,7 +317,7 @@ def check_usable(info: ModelInfo | None, model: str) -> None:
     """Refuse a retired model, naming its replacement."""
     if info is not None and info.status == "retired":
         raise UsageError(f"model {model} was retired" + (f" on {info.retired}" if info.retired else ""),
-                         f"use {info.replacement} instead" if info.replacement else None)
+                         f"use -m {info.replacement}" if info.replacement else None)
 
 
 def check_max_tokens(info: ModelInfo | None, model: str, max_tokens: int | None, source: str = "flag") -> None:

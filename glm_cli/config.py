@@ -80,6 +80,7 @@ class Settings:
     values: dict[str, Any]
     sources: dict[str, str]
     profile: str | None = None
+    profile_source: str = "none"  # how the profile was chosen: flag --profile, env GLM_PROFILE, default_profile
     config_path: Path | None = None
     presets: dict[str, Preset] = field(default_factory=dict)
     catalogue_overrides: dict[str, Any] = field(default_factory=dict)
@@ -229,7 +230,7 @@ def load_settings(
         if key in data and data[key] is not None:
             _check(path, key, data[key], TOP_LEVEL_ONLY[key][0])
     top = _profile_layer(path, data, "", "the top level", extra)
-    chosen, prof = _chosen_profile(path, data, environ, profile)
+    chosen, chosen_src, prof = _chosen_profile(path, data, environ, profile)
 
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -274,6 +275,7 @@ def load_settings(
         values=values,
         sources=sources,
         profile=chosen,
+        profile_source=chosen_src if chosen else "none",
         config_path=path,
         presets=presets,
         catalogue_overrides={k: data[k] for k in ("models", "aliases") if data.get(k)},
@@ -282,8 +284,8 @@ def load_settings(
 
 
 def _chosen_profile(path: Path, data: dict[str, Any], environ: dict[str, str],
-                    profile: str | None) -> tuple[str | None, dict[str, Any]]:
-    """Return the profile chosen (--profile > GLM_PROFILE > default_profile) and its checked layer."""
+                    profile: str | None) -> tuple[str | None, str, dict[str, Any]]:
+    """Return the profile chosen (--profile > GLM_PROFILE > default_profile), how, and its checked layer."""
     profiles = data.get("profiles") or {}
     chosen, chosen_src = profile, "flag --profile"
     if not chosen and environ.get("GLM_PROFILE"):
@@ -300,7 +302,7 @@ def _chosen_profile(path: Path, data: dict[str, Any], environ: dict[str, str],
     if chosen and chosen not in layers:
         known = ", ".join(sorted(layers)) or "none defined"
         raise ConfigError(f"unknown profile {chosen!r} (from {chosen_src}) in {path}", f"profiles: {known}")
-    return chosen, (layers.get(chosen, {}) if chosen else {})
+    return chosen, chosen_src, (layers.get(chosen, {}) if chosen else {})
 
 
 def _apply_flags(values: dict[str, Any], sources: dict[str, str], flags: dict[str, Any]) -> None:

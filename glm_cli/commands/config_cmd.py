@@ -93,7 +93,7 @@ def run_config(opts: ConfigOptions, app: App) -> int:
         out.write(f"wrote {path}\n")
         return 0
     settings = app.settings(profile=opts.profile)
-    rows = effective_rows(settings, profile_flag=opts.profile is not None)
+    rows = effective_rows(settings)
     if opts.as_json:
         out.write(json.dumps({k: {"value": v, "source": s} for k, v, s in rows}, indent=2) + "\n")
         return 0
@@ -104,18 +104,13 @@ def run_config(opts: ConfigOptions, app: App) -> int:
     return 0
 
 
-def effective_rows(settings: Any, profile_flag: bool = False) -> list[tuple[str, Any, str]]:
+def effective_rows(settings: Any) -> list[tuple[str, Any, str]]:
     """Return (name, value, source) for every setting; the key itself is never included."""
     from glm_cli.config import KEY_ENV_VARS
 
-    profile_source = "none"
-    if settings.profile:  # the same order as config._chosen_profile: --profile > GLM_PROFILE > default_profile
-        profile_source = ("flag --profile" if profile_flag else "env GLM_PROFILE" if settings.environ.get("GLM_PROFILE")
-                          else f"default_profile in {settings.config_path}")
-
     rows: list[tuple[str, Any, str]] = [
         ("config", str(settings.config_path), "GLM_CONFIG" if "GLM_CONFIG" in settings.environ else "default"),
-        ("profile", settings.profile, profile_source),
+        ("profile", settings.profile, settings.profile_source),
         ("base_url", settings.base_url, settings.source("base_url") if settings.values.get("base_url")
          else settings.source("endpoint")),
     ]
