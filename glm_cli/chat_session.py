@@ -60,17 +60,17 @@ class ChatSession:
 
     def _run(self) -> Reply:
         """Send the conversation: one request, or the tool loop (and the --schema check) when tools are on."""
-        if self.tools is None:
-            return run_turn(self.conv, self.settings, self.app, self.client, catalogue=self.catalogue,
-                            show_reasoning=self.show_thinking, markdown=self.markdown)
-        from glm_cli.commands.tooling import conversation_hooks
         from glm_cli.request import Knobs
 
-        knobs = self.tools.knobs(Knobs(), self.catalogue.resolve(self.model))
+        knobs = None if self.tools is None else self.tools.knobs(Knobs(), self.catalogue.resolve(self.model))
 
         def step() -> Reply:
             return run_turn(self.conv, self.settings, self.app, self.client, knobs=knobs, catalogue=self.catalogue,
                             show_reasoning=self.show_thinking, markdown=self.markdown)
+
+        if self.tools is None:
+            return step()
+        from glm_cli.commands.tooling import conversation_hooks
 
         reply = self.tools.converse(step, *conversation_hooks(self.conv)).final_reply()
         self.tools.show_sources(reply)

@@ -39,10 +39,10 @@ def with_preserve(settings: Settings, on: bool) -> Settings:
     return with_value(settings, "clear_thinking", clear)
 
 
-def with_value(settings: Settings, name: str, value: Any, source: str = "chat") -> Settings:
-    """Return settings with one value changed (e.g. /think off, /model NAME)."""
+def with_value(settings: Settings, name: str, value: Any) -> Settings:
+    """Return settings with one value changed by chat (e.g. /think off, /model NAME)."""
     return dataclasses.replace(settings, values={**settings.values, name: value},
-                               sources={**settings.sources, name: source})
+                               sources={**settings.sources, name: "chat"})
 
 
 def build_turn_request(conv: Conversation, settings: Settings, knobs: Knobs | None = None,
