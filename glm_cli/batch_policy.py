@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from glm_cli.client import MAX_RETRY_AFTER
+from glm_cli.client import backoff, retry_after  # noqa: F401  # the one backoff, shared with the client
 from glm_cli.client import is_retryable as is_retry  # whether to send the same request again: 429, 5xx, network
 from glm_cli.errors import AUTH, FINISH_PROBLEMS, RATE_LIMIT, GlmError, NetworkError
 
@@ -45,20 +44,6 @@ def error_code(err: GlmError) -> str:
     if code:
         return str(code)
     return "network_error" if isinstance(err, NetworkError) else "error"
-
-
-def retry_after(err: GlmError) -> float | None:
-    """Return the server's Retry-After in seconds (capped), if it sent one."""
-    after = getattr(err, "retry_after", None)
-    return None if after is None else min(after, MAX_RETRY_AFTER)
-
-
-def backoff(err: GlmError, attempt: int, base: float, cap: float) -> float:
-    """Seconds before the next try: Retry-After when given, else exponential with jitter."""
-    after = retry_after(err)
-    if after is not None:
-        return after
-    return min(base * 2 ** (attempt - 1), cap) * (1 - random.random() * 0.25)
 
 
 def finish_error(reply: Reply, wants_json: bool, validate: Callable[[str], str] | None, *,

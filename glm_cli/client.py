@@ -131,6 +131,20 @@ def is_retryable(err: GlmError) -> bool:
     return isinstance(err, NetworkError)
 
 
+def retry_after(err: GlmError) -> float | None:
+    """Return the server's Retry-After in seconds (capped), if it sent one."""
+    after = getattr(err, "retry_after", None)
+    return None if after is None else min(after, MAX_RETRY_AFTER)
+
+
+def backoff(err: GlmError, attempt: int, base: float, cap: float) -> float:
+    """Seconds before try ATTEMPT+1: Retry-After when given, else base·2^(attempt-1) up to cap, with jitter."""
+    after = retry_after(err)
+    if after is not None:
+        return after
+    return min(base * 2 ** (attempt - 1), cap) * (1 - random.random() * 0.25)
+
+
 @dataclass
 class GlmClient:
     """Send requests to the GLM API; stream or not, with retries before the first byte."""
@@ -183,13 +197,6 @@ class GlmClient:
         if self.log:
             self.log(text)
 
-    def _backoff(self, attempt: int, err: APIError | NetworkError) -> float:
-        after = getattr(err, "retry_after", None)
-        if after is not None:
-            return min(after, MAX_RETRY_AFTER)
-        base = min(0.5 * 2**attempt, 8.0)
-        return base * (1 - random.random() * 0.25)
-
     def _send(self, method: str, path: str, *, stream: bool, **kwargs: Any) -> httpx.Response:
         """Send with retries; return a response whose status is 2xx (body unread if stream)."""
         httpx = _import_httpx()
@@ -219,7 +226,7 @@ class GlmClient:
                 if attempt and is_retryable(err):
                     err.message += f" — gave up after {attempt + 1} attempts"
                 raise err
-            delay = self._backoff(attempt, err)  # type: ignore[arg-type]
+            delay = backoff(err, attempt + 1, 0.5, 8.0)
             self._log(f"! {err.message}; retrying in {delay:.2f}s")
             self.sleep(delay)
             attempt += 1
