@@ -100,7 +100,6 @@ class Hit:
     title: str
     role: str
     content: str
-    updated: float
 
 
 class Store:
@@ -246,12 +245,12 @@ class Store:
                             source=source, options=json.loads(options or "{}"), created=created, updated=updated,
                             saved=len(messages))
 
-    def list(self, limit: int | None = 20, offset: int = 0) -> list[Summary]:
+    def list(self, limit: int | None = 20) -> list[Summary]:
         """Return conversations, most recently updated first (limit None: all)."""
         rows = self._read(
             "SELECT c.id, c.name, c.title, c.model, c.source, c.created, c.updated, (SELECT count(*) FROM messages m"
             " WHERE m.conversation_id = c.id AND m.role = 'user') FROM conversations c"
-            " ORDER BY c.updated DESC, c.id DESC LIMIT ? OFFSET ?", (-1 if limit is None else limit, offset))
+            " ORDER BY c.updated DESC, c.id DESC LIMIT ?", (-1 if limit is None else limit,))
         return [Summary(*r) for r in rows]
 
     def count(self) -> int:
@@ -272,7 +271,7 @@ class Store:
                 where.append(r"m.content LIKE ? ESCAPE '\'")
                 args.append("%" + t.replace("\\", r"\\").replace("%", r"\%").replace("_", r"\_") + "%")
         rows = self._read(
-            "SELECT c.id, c.name, c.title, m.role, m.content, c.updated FROM messages m"
+            "SELECT c.id, c.name, c.title, m.role, m.content FROM messages m"
             " JOIN conversations c ON c.id = m.conversation_id WHERE " + " AND ".join(where)
             + " ORDER BY c.updated DESC, m.seq LIMIT ?", (*args, limit))
         return [Hit(*r) for r in rows]
