@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from glm_cli.catalogue import check_usable
 from glm_cli.conversation import Conversation
 from glm_cli.errors import GlmError
 from glm_cli.events import Usage
@@ -179,8 +180,7 @@ class ChatSession:
         info = self.catalogue.get(model)
         if info is None:
             self.app.warn(f"{model} is not in the model catalogue; sending it as given")
-        elif info.status == "retired":
-            raise GlmError(f"model {model} was retired", f"use {info.replacement}" if info.replacement else None)
+        check_usable(info, model)
         self.settings = with_value(self.settings, "model", model)
         self.info(f"model: {model}")
 

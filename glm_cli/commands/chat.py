@@ -61,6 +61,7 @@ def run_chat(opts: ChatOptions, app: App, read_line: ReadLine | None = None) -> 
 
 def open_session(opts: ChatOptions, app: App) -> ChatSession:
     """Load or start the conversation and resolve the settings it runs with."""
+    from glm_cli.catalogue import check_usable
     from glm_cli.chat_session import ChatSession
     from glm_cli.commands.conversing import continue_or_start, conversation_settings, show_reasoning
     from glm_cli.store import load_conversation
@@ -71,9 +72,7 @@ def open_session(opts: ChatOptions, app: App) -> ChatSession:
     settings = conversation_settings(app, opts, prior, preserve=opts.preserve_thinking)
     catalogue = app.catalogue(settings)
     info = catalogue.get(settings.values["model"])
-    if info is not None and info.status == "retired":  # as `glm ask` does: refuse now, not at the first message
-        raise UsageError(f"model {info.id} was retired" + (f" on {info.retired}" if info.retired else ""),
-                         f"use -m {info.replacement}" if info.replacement else None)
+    check_usable(info, info.id if info else "")  # as `glm ask` does: refuse now, not at the first message
     conv = continue_or_start(prior, settings, opts.system, source="chat",
                              model=catalogue.resolve(settings.values["model"]))
     if opts.preserve_thinking is not None:  # (a resumed conversation's own choice is already in its options)
