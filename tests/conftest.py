@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+RECORDINGS = Path(__file__).resolve().parent / "recordings" / "zai-glm-4.7-flash"  # Apache-2.0, see its README
 FAKE_KEY = "fake-key-id.fake-secret-0000"
 
 

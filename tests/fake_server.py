@@ -1,8 +1,8 @@
 """A high-fidelity fake of Zhipu's GLM HTTP API (GLM-4.7 era) for tests and benchmarks.
 
 Stdlib only: an ``http.server.ThreadingHTTPServer`` on 127.0.0.1 with real sockets and daemon
-threads. Wire formats follow /work/shared/zhipu-api.md (§2-7, §10) and the recorded glm-4.7-flash
-traffic in /work/shared/recordings (go-vcr cassettes).
+threads. Wire formats follow Zhipu's documented API (§2-7, §10 of the team's API notes) and the recorded glm-4.7-flash
+traffic in tests/recordings (go-vcr cassettes).
 
 In tests::
 

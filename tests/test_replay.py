@@ -1,4 +1,4 @@
-"""Replays of real recorded GLM-4.7-Flash traffic (../shared/recordings), whole and split awkwardly."""
+"""Replays of real recorded GLM-4.7-Flash traffic (tests/recordings, Apache-2.0), whole and split awkwardly."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import yaml
 from glm_cli.client import GlmClient
 from glm_cli.commands.ask import AskOptions, run_ask
 from glm_cli.events import ReplyBuilder
-from tests.conftest import FAKE_KEY, SHARED
+from tests.conftest import FAKE_KEY, RECORDINGS as RECORDING_DIR
 
-RECORDINGS = sorted((SHARED / "recordings" / "zai-glm-4.7-flash").glob("*.yaml"))
+RECORDINGS = sorted(RECORDING_DIR.glob("*.yaml"))
 CASES = [(p, i) for p in RECORDINGS for i, _ in enumerate(yaml.safe_load(p.read_text())["interactions"])]
 BASE = "https://api.z.ai/api/coding/paas/v4"
 
@@ -87,7 +87,7 @@ def test_recordings_present():
     "name", ["OpenAICompatibleCommon--simple_streaming", "OpenAICompatibleThinking--thinking-streaming"]
 )
 def test_replay_through_ask_prints_exact_text(make_app, env, name):
-    _, body = interaction(SHARED / "recordings" / "zai-glm-4.7-flash" / f"{name}.yaml", 0)
+    _, body = interaction(RECORDING_DIR / f"{name}.yaml", 0)
     exp = expected(body, True)
     app = make_app(environ={**env, "GLM_BASE_URL": BASE})
     with respx.mock:

@@ -14,11 +14,10 @@ import yaml
 from glm_cli.commands.ask import AskOptions, run_ask
 from glm_cli.commands.tooling import ToolOptions
 from glm_cli.errors import GlmError, InvalidOutputError, UsageError
-from tests.conftest import SHARED, write_config
+from tests.conftest import RECORDINGS, write_config
 
 URL = "https://api.z.ai/api/paas/v4/chat/completions"
 PY = sys.executable
-RECORDINGS = SHARED / "recordings" / "zai-glm-4.7-flash"
 
 
 def answer(content: str = "", reasoning: str = "", calls: list[tuple[str, str, dict | str]] = (),
