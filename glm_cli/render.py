@@ -6,7 +6,8 @@ import contextlib
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from glm_cli.events import ContentDelta, Delta, ReasoningDelta, Reply, ReplyBuilder, ToolCallDelta, Usage
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from rich.live import Live
 
 REDRAW_INTERVAL = 1 / 12  # the open tail is redrawn at most this often, plus once at the end
+SPINNER_INTERVAL = 0.1
 SPINNER_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 _SGR = {"bold": "1", "dim": "2", "italic": "3"} | {
     name: str(31 + n) for n, name in enumerate("red green yellow blue magenta cyan".split())
@@ -26,15 +28,30 @@ _HEADING = re.compile(r" {0,3}#{1,6}(?:\s|$)")
 _ITEM = re.compile(r" ?(?:([-*+])|(\d{1,9})[.)])(?:\s|$)")  # top-level list item (indent 0-1)
 
 
+@dataclass(frozen=True)
+class Pace:
+    """How the renderer reads time: the redraw throttle's clock and both intervals (tests drive them)."""
+
+    clock: Callable[[], float] = time.monotonic
+    redraw: float = REDRAW_INTERVAL
+    spinner: float = SPINNER_INTERVAL
+
+
 def render_stream(
-    deltas: Iterable[Delta], ios: IOStreams, *, show_reasoning: bool, markdown: bool | None = None, spinner: bool = True
+    deltas: Iterable[Delta],
+    ios: IOStreams,
+    *,
+    show_reasoning: bool,
+    markdown: bool | None = None,
+    spinner: bool = True,
+    pace: Pace = Pace(),
 ) -> Reply:
     """Show a stream of deltas and return the finished reply."""
     builder = ReplyBuilder()
     view: _View | None = None
     try:
-        out = _MarkdownOut(ios) if ios.stdout_tty and markdown is not False else _RawOut(ios)
-        view = _View(ios, out, show_reasoning=show_reasoning, spinner=spinner)
+        out = _MarkdownOut(ios, pace) if ios.stdout_tty and markdown is not False else _RawOut(ios)
+        view = _View(ios, out, show_reasoning=show_reasoning, spinner=spinner, pace=pace)
         for delta in deltas:
             builder.add(delta)
             view.feed(delta)
@@ -107,10 +124,12 @@ def render_table(ios: IOStreams, headers: list[str], rows: list[list[str]], *, c
 class _View:
     """Route deltas: content to the output, reasoning to stderr, spinner until there is something to show."""
 
-    def __init__(self, ios: IOStreams, out: _RawOut | _MarkdownOut, *, show_reasoning: bool, spinner: bool) -> None:
+    def __init__(
+        self, ios: IOStreams, out: _RawOut | _MarkdownOut, *, show_reasoning: bool, spinner: bool, pace: Pace
+    ) -> None:
         self.ios, self.out, self.show = ios, out, show_reasoning
         self.dim = ios.color_stderr()
-        self.spinner = _Spinner(ios) if spinner and ios.stderr_tty else None
+        self.spinner = _Spinner(ios, pace.spinner) if spinner and ios.stderr_tty else None
         self.reasoning_open = False  # reasoning was shown and not yet ended with a newline/blank line
         self.reasoning_nl = True
         self.call: list[str] = ["", ""]  # the tool call being streamed (tool_stream): name, arguments so far
@@ -159,16 +178,16 @@ class _View:
 class _Spinner:
     """Animate a spinner line on stderr from a thread; erase it without residue on stop."""
 
-    def __init__(self, ios: IOStreams) -> None:
+    def __init__(self, ios: IOStreams, interval: float) -> None:
         self.stream, self.dim, self.label = ios.stderr, ios.color_stderr(), "waiting…"
-        self.width = 0
+        self.width, self.interval = 0, interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="glm-spinner", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         frame = 0
-        while not self._stop.wait(0.1):  # the first frame waits too: quick replies never flicker
+        while not self._stop.wait(self.interval):  # the first frame waits too: quick replies never flicker
             text = f"{SPINNER_FRAMES[frame % len(SPINNER_FRAMES)]} {self.label}".ljust(self.width)
             self.width = len(text)
             try:
@@ -210,11 +229,12 @@ class _RawOut:
 class _MarkdownOut:
     """Render markdown block by block: finished blocks printed once, the open tail redrawn (throttled)."""
 
-    def __init__(self, ios: IOStreams) -> None:
+    def __init__(self, ios: IOStreams, pace: Pace) -> None:
         self.console: Console = stdout_console(ios)
+        self.pace = pace
         self.height = max(3, self.console.size.height - 1)  # tail rows shown; rest is off-screen
         self.live: Live | None = None
-        self.last_draw = 0.0
+        self.last_draw = float("-inf")
         self.partial: list[str] = []  # pieces of the line still being received
         self.lines: list[str] = []  # complete lines of the open block
         self.kind: str | None = None  # open block: para, heading, fence, code, item-bullet, item-ordered
@@ -301,9 +321,9 @@ class _MarkdownOut:
         self.console.print(_Block(source, gap))
 
     def _draw(self) -> None:
-        """Redraw the open tail (its last screenful only), at most every REDRAW_INTERVAL."""
-        now = time.monotonic()
-        if now - self.last_draw < REDRAW_INTERVAL or not self.console.is_interactive:
+        """Redraw the open tail (its last screenful only), at most every pace.redraw seconds."""
+        now = self.pace.clock()
+        if now - self.last_draw < self.pace.redraw or not self.console.is_interactive:
             return
         self.last_draw = now
         partial = "".join(self.partial)

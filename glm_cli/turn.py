@@ -57,12 +57,14 @@ def build_turn_request(conv: Conversation, settings: Settings, knobs: Knobs | No
 def stream_reply(app: App, client: GlmClient, body: dict[str, Any], *, show_reasoning: bool,
                  markdown: bool | None = None, ios: IOStreams | None = None) -> tuple[Reply, float]:
     """Send one request and render it; return the reply (interrupted on Ctrl-C) and its latency."""
-    from glm_cli.render import render_stream
+    from glm_cli.render import Pace, render_stream
 
     started = app.clock()
     deltas = client.chat(body)
     try:
-        reply = render_stream(deltas, ios or app.ios, show_reasoning=show_reasoning, markdown=markdown)
+        reply = render_stream(
+            deltas, ios or app.ios, show_reasoning=show_reasoning, markdown=markdown, pace=Pace(clock=app.clock)
+        )
     except KeyboardInterrupt as exc:
         reply = getattr(exc, "partial_reply", None)
         if reply is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,17 @@ def scratch_data_home() -> str:
 _SCRATCH: str | None = None
 
 
+def wait_until(condition: Callable[[], object], what: str = "the condition", timeout: float = 30.0) -> None:
+    """Wait for an observable state; the bound only matters when the test is failing anyway."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(0.002)
+
+
 def glm_executable() -> list[str]:
     """Return the argv prefix that runs the installed `glm`."""
     exe = Path(sys.executable).parent / "glm"
@@ -47,10 +59,7 @@ def srv():
 
 @pytest.fixture
 def environ(srv, tmp_path: Path) -> dict[str, str]:
-    """The environment for the installed `glm` against ``srv``: its key and URL, isolated HOME/config/data.
-
-    (tests/test_batch_e2e.py still defines the same two fixtures itself; they shadow these identically.)
-    """
+    """The environment for the installed `glm` against ``srv``: its key and URL, isolated HOME/config/data."""
     return {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
             "XDG_DATA_HOME": str(tmp_path / "data"), "GLM_API_KEY": srv.api_key, "GLM_BASE_URL": srv.base_url}
 

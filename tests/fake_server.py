@@ -50,7 +50,8 @@ Fault kinds (Fault(kind=..., ...)):
     "error_frame"       stream `after_events` events, then data: {"error":{"code":"500",...}} and end (no [DONE]);
                         non-stream: HTTP 500 error JSON
     "drop"              close the connection without any response
-    "hang"              sleep `seconds`, then answer normally
+    "hang"              sleep `seconds`, then answer normally; with `until_requests=N`, answer as soon as N chat
+                        requests have arrived in all (at most `seconds`): holds one answer back deterministically
 "cut", "finish", "error_frame" and "hang" take the next queued reply (or the default) for their text.
 
 Endpoints (under /api/paas/v4 and /api/coding/paas/v4): POST chat/completions, GET models, POST/GET files,
@@ -246,6 +247,7 @@ class Fault:
     after_events: int = 3
     finish_reason: str = "sensitive"
     seconds: float = 5.0
+    until_requests: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -484,6 +486,15 @@ class FakeGLM:
     def _sleep(self, seconds: float) -> bool:
         """Sleep unless the server is stopping; True when it is."""
         return self._stop.wait(seconds) if seconds > 0 else self._stop.is_set()
+
+    def _hold_until(self, requests: int, seconds: float) -> bool:
+        """Wait until `requests` chat requests have arrived (at most `seconds`); True when stopping."""
+        for _ in range(max(1, int(seconds / 0.005))):
+            if len(self.chat_requests()) >= requests:
+                return False
+            if self._stop.wait(0.005):
+                return True
+        return self._stop.is_set()
 
     def _next_fault(self) -> Fault | None:
         with self.lock:
@@ -984,7 +995,10 @@ class _Handler(BaseHTTPRequestHandler):
         fault = fake._next_fault()
         kind = fault.kind if fault else None
         reply = fake._next_reply() if kind in (None, "cut", "finish", "error_frame", "hang") else None
-        if fake._sleep(fake.first_byte_delay + (fault.seconds if kind == "hang" else 0)):
+        if kind == "hang" and fault.until_requests is not None:
+            if fake._hold_until(fault.until_requests, fault.seconds):
+                raise _Abort
+        elif fake._sleep(fake.first_byte_delay + (fault.seconds if kind == "hang" else 0)):
             raise _Abort
         headers = fault.response_headers() if fault else {}
         stream = body.get("stream") is True

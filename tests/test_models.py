@@ -176,15 +176,15 @@ def test_remote_show_says_whether_listed(make_app, env, server):
     assert re.search(r"^listed +yes", out, re.M) and f"GET {server.base_url}/models, as of" in out
 
 
-@pytest.mark.parametrize("setup, message", [
-    (lambda srv: setattr(srv, "models_endpoint", False), "HTTP 404"),
-    (lambda srv: setattr(srv, "models_delay", 3.0), "timed out"),
-    (lambda srv: srv.keys.clear(), "401"),
+@pytest.mark.parametrize("setup, message, timeout", [
+    (lambda srv: setattr(srv, "models_endpoint", False), "HTTP 404", 30),
+    (lambda srv: setattr(srv, "models_delay", 60.0), "timed out", 0.3),  # the server sleeps until it is stopped
+    (lambda srv: srv.keys.clear(), "401", 30),
 ])
-def test_remote_failure_is_a_warning_not_an_error(make_app, env, server, setup, message):
+def test_remote_failure_is_a_warning_not_an_error(make_app, env, server, setup, message, timeout):
     setup(server)
     app = remote_app(make_app, env, server)
-    assert run_models(ModelsOptions(remote=True, timeout=0.3), app) == 0
+    assert run_models(ModelsOptions(remote=True, timeout=timeout), app) == 0
     err = app.ios.stderr.getvalue()
     assert err.startswith("glm: warning: could not list models from") and "showing the shipped catalogue only" in err
     assert message.lower() in err.lower(), err

@@ -6,15 +6,15 @@ import io
 import re
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import Iterator
 
 import pytest
 
 from glm_cli.events import ContentDelta, Finish, ReasoningDelta, ToolCallDelta, Usage
 from glm_cli.iostreams import IOStreams
-from glm_cli.render import format_usage_line, render_stream, write_diagnostic
-from tests.conftest import ROOT
+from glm_cli.render import Pace, format_usage_line, render_stream, write_diagnostic
+from tests.conftest import ROOT, wait_until
 
 ESC = re.compile(r"\x1b\[([0-9;?]*)([A-Za-z])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 DOC = (
@@ -58,12 +58,26 @@ def pieces(text: str, size: int = 3) -> list[ContentDelta]:
     return [ContentDelta(text[i : i + size]) for i in range(0, len(text), size)]
 
 
-def slowly(deltas: list, every: int = 8, pause: float = 0.1) -> Iterator:
-    """Yield deltas with pauses, so the throttled tail really is drawn (and erased) several times."""
-    for n, delta in enumerate(deltas):
-        if n % every == 0:
-            time.sleep(pause)
-        yield delta
+class Ticks:
+    """A clock for Pace: each reading moves it on by one second; no real time passes."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def redraws(every: int = 8) -> Pace:
+    """A pace whose open tail is redrawn at every `every`-th write (the throttle driven by Ticks)."""
+    return Pace(clock=Ticks(), redraw=every - 0.5, spinner=0.001)
+
+
+def after_spinner(ios: IOStreams, deltas: list, needle: str = "waiting") -> Iterator:
+    """Yield the deltas once the spinner has visibly drawn `needle` on stderr."""
+    wait_until(lambda: needle in ios.stderr.getvalue())
+    yield from deltas
 
 
 def whole_document(text: str, width: int = 80) -> str:
@@ -189,9 +203,10 @@ def test_reasoning_never_on_stdout(stdout_tty):
 def test_no_colour_means_no_ansi_on_stderr():
     ios = IOStreams.for_test(stdout_tty=True, stderr_tty=True, no_color=True)
     render_stream(
-        slowly([ReasoningDelta("thinking hard"), *pieces("**Bold** answer")], every=1, pause=0.15),
+        after_spinner(ios, [ReasoningDelta("thinking hard"), *pieces("**Bold** answer")]),
         ios,
         show_reasoning=True,
+        pace=redraws(1),
     )
     err = ios.stderr.getvalue()
     assert "thinking hard" in err and "\x1b" not in err
@@ -204,7 +219,7 @@ def test_no_colour_means_no_ansi_on_stderr():
 
 def test_spinner_on_a_tty_stderr_leaves_no_residue():
     ios = IOStreams.for_test(stderr_tty=True)
-    render_stream(slowly([ContentDelta("hi")], every=1, pause=0.35), ios, show_reasoning=False)
+    render_stream(after_spinner(ios, [ContentDelta("hi")]), ios, show_reasoning=False, pace=redraws(1))
     err = ios.stderr.getvalue()
     assert "waiting" in err  # it was shown...
     assert screen(err).strip() == ""  # ...and fully erased
@@ -214,17 +229,23 @@ def test_spinner_on_a_tty_stderr_leaves_no_residue():
 @pytest.mark.parametrize(("stderr_tty", "spinner"), [(False, True), (True, False)])
 def test_no_spinner_off_a_tty_or_when_disabled(stderr_tty, spinner):
     ios = IOStreams.for_test(stderr_tty=stderr_tty)
-    render_stream(slowly([ContentDelta("hi")], every=1, pause=0.25), ios, show_reasoning=False, spinner=spinner)
+    def deltas():
+        spinners.append([t.name for t in threading.enumerate() if t.name == "glm-spinner"])
+        yield ContentDelta("hi")
+
+    spinners: list[list[str]] = []
+    render_stream(deltas(), ios, show_reasoning=False, spinner=spinner, pace=redraws(1))
+    assert spinners == [[]]  # no spinner thread was ever started
     assert ios.stderr.getvalue() == ""
 
 
 # --- TTY: markdown rendered block by block -------------------------------------------------------
 
 
-@pytest.mark.parametrize("feed", [lambda d: d, lambda d: slowly(d)], ids=["fast", "with-redraws"])
-def test_tty_screen_matches_rendering_the_whole_document(feed):
+@pytest.mark.parametrize("pace", [Pace(), redraws()], ids=["fast", "with-redraws"])
+def test_tty_screen_matches_rendering_the_whole_document(pace):
     ios = tty()
-    reply = render_stream(feed(pieces(DOC)), ios, show_reasoning=False)
+    reply = render_stream(pieces(DOC), ios, show_reasoning=False, pace=pace)
     raw = ios.stdout.getvalue()
     assert reply.content == DOC
     assert screen(raw) == whole_document(DOC)
@@ -233,7 +254,7 @@ def test_tty_screen_matches_rendering_the_whole_document(feed):
 
 def test_tty_each_block_appears_exactly_once():
     ios = tty()
-    render_stream(slowly(pieces(DOC)), ios, show_reasoning=False)
+    render_stream(pieces(DOC), ios, show_reasoning=False, pace=redraws())
     raw, text = ios.stdout.getvalue(), screen(ios.stdout.getvalue())
     assert raw.count("\x1b[1A") > 3  # the open tail really was drawn and erased
     for needle in [
@@ -274,7 +295,7 @@ def test_tty_finished_blocks_are_printed_before_the_stream_ends():
 def test_tty_fence_keeps_blank_lines_and_markdown_inside():
     code = "Intro:\n\n```\n# not a heading\n\n- not a list\n\n\nlast line\n```\n\n- a real item"
     ios = tty()
-    render_stream(slowly(pieces(code, 2)), ios, show_reasoning=False)
+    render_stream(pieces(code, 2), ios, show_reasoning=False, pace=redraws())
     text = screen(ios.stdout.getvalue())
     assert text == whole_document(code)
     assert "# not a heading" in text and "- not a list" in text and "• a real item" in text
@@ -307,7 +328,7 @@ def test_tty_long_open_code_block_only_redraws_a_screenful():
     body = "".join(f"line {i}\n" for i in range(400))
     ios = tty()
     ios.environ["LINES"] = "20"
-    render_stream(slowly(pieces("```\n" + body + "```\n", 40), every=20, pause=0.09), ios, show_reasoning=False)
+    render_stream(pieces("```\n" + body + "```\n", 40), ios, show_reasoning=False, pace=redraws(20))
     raw = ios.stdout.getvalue()
     erased = [len(m.group(0)) // len("\x1b[1A\x1b[2K") for m in re.finditer(r"(?:\x1b\[1A\x1b\[2K)+", raw)]
     assert len(erased) > 3 and max(erased) <= 20  # each tail redraw was at most a screenful, not 400 lines
@@ -338,9 +359,10 @@ def test_interrupt_on_a_tty_keeps_what_was_shown_and_restores_the_cursor():
     ios = tty(stderr_tty=True)
     with pytest.raises(KeyboardInterrupt) as info:
         render_stream(
-            slowly(interrupted(KeyboardInterrupt(), ReasoningDelta("hmm"), *pieces("# Done\n\nhalf a sent")), every=4),
+            interrupted(KeyboardInterrupt(), ReasoningDelta("hmm"), *pieces("# Done\n\nhalf a sent")),
             ios,
             show_reasoning=True,
+            pace=redraws(4),
         )
     assert info.value.partial_reply.content == "# Done\n\nhalf a sent"  # type: ignore[attr-defined]
     raw = ios.stdout.getvalue()

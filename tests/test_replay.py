@@ -13,7 +13,8 @@ import yaml
 from glm_cli.client import GlmClient
 from glm_cli.commands.ask import AskOptions, run_ask
 from glm_cli.events import ReplyBuilder
-from tests.conftest import FAKE_KEY, RECORDINGS as RECORDING_DIR
+from tests.conftest import FAKE_KEY
+from tests.conftest import RECORDINGS as RECORDING_DIR
 
 RECORDINGS = sorted(RECORDING_DIR.glob("*.yaml"))
 CASES = [(p, i) for p in RECORDINGS for i, _ in enumerate(yaml.safe_load(p.read_text())["interactions"])]

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import textwrap
-import time
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +16,7 @@ from glm_cli.schema import load_schema, repair_message
 from glm_cli.tool_loop import supports_tool_stream
 from glm_cli.tools import ToolSpec, check_tools, load_tool_file, run_command_tool, tool_environ
 from glm_cli.web_search import source_lines, web_search_tool
-from tests.conftest import FAKE_KEY, write_config
+from tests.conftest import FAKE_KEY, wait_until, write_config
 
 PY = sys.executable
 WEATHER = textwrap.dedent(f"""\
@@ -268,20 +268,18 @@ def test_bad_schemas(value, needle):
 
 
 def test_streamed_tool_arguments_show_in_the_spinner_line_and_leave_no_residue():
-    import time
-
     from glm_cli.events import ToolCallDelta
     from glm_cli.iostreams import IOStreams
-    from glm_cli.render import render_stream
+    from glm_cli.render import Pace, render_stream
 
     def deltas():
         yield ToolCallDelta(0, id="c1", type="function", name="weather")
         for piece in ['{"ci', 'ty": ', '"Flor', 'ence"}']:
             yield ToolCallDelta(0, arguments=piece)
-        time.sleep(0.35)  # the spinner redraws every 0.1 s
+        wait_until(lambda: 'weather {"city": "Florence"}' in ios.stderr.getvalue(), "the spinner line")
 
     ios = IOStreams.for_test(stderr_tty=True)
-    reply = render_stream(deltas(), ios, show_reasoning=False)
+    reply = render_stream(deltas(), ios, show_reasoning=False, pace=Pace(spinner=0.001))
     err = ios.stderr.getvalue()
     assert 'weather {"city": "Florence"}' in err
     assert err.rsplit("\r", 2)[-2].strip() == "" and err.endswith("\r")  # erased with spaces
@@ -307,10 +305,14 @@ def test_ctrl_c_during_a_tool_kills_it(tmp_path):
     import signal
     import threading
 
-    marker = tmp_path / "still-running"
-    code = f"import time, pathlib; time.sleep(1.5); pathlib.Path({str(marker)!r}).write_text('x')"
-    threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+    pid_file = tmp_path / "pid"
+    code = f"import os, time, pathlib; pathlib.Path({str(pid_file)!r}).write_text(str(os.getpid())); time.sleep(60)"
+
+    def interrupt_once_started() -> None:
+        wait_until(lambda: pid_file.exists() and pid_file.read_text(), "the tool to start")
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt_once_started, daemon=True).start()
     with pytest.raises(KeyboardInterrupt):
-        run_command_tool(py_tool(code, timeout=10), "{}", dict(os.environ))
-    time.sleep(1.8)
-    assert not marker.exists()
+        run_command_tool(py_tool(code, timeout=60), "{}", dict(os.environ))
+    assert not Path(f"/proc/{pid_file.read_text()}").exists()  # killed and reaped, not left sleeping
