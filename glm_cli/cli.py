@@ -17,7 +17,8 @@ def build_app():  # noqa: ANN201 - typer is imported lazily on purpose
     """Build the Typer app with every command registered."""
     import typer
 
-    from glm_cli.commands import ask, batch, chat, completion, config_cmd, history, mcp, models
+    from glm_cli.commands import ask, chat, completion, config_cmd, history, mcp, models
+    from glm_cli.commands.batch import run as batch
 
     app = typer.Typer(
         name="glm",
@@ -72,7 +73,7 @@ def _main(args: list[str]) -> None:
         print(f"glm {__version__}", flush=True)
         return
     if args[:1] == ["__complete"]:  # TAB: values from local files, without Typer (completion_data.py)
-        from glm_cli.completion_data import main as complete
+        from glm_cli.completion.values import main as complete
 
         complete(args[1:])
         return

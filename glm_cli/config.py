@@ -192,7 +192,7 @@ def _check_tool_keys(path: Path, key: str, value: Any) -> None:
     if name == "tools" and not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{path}: `{key}` must be a list of tool file paths")
     if name == "mcp_servers":
-        from glm_cli.mcp_client import parse_servers
+        from glm_cli.tools.mcp import parse_servers
 
         parse_servers(value, str(path), key)
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from glm_cli.batch_input import (
+from glm_cli.batch.input import (
     apply_template,
     build_body,
     iter_items,
@@ -164,7 +164,7 @@ def test_open_input_missing_file():
 
 
 def test_scan_ids_match_parsed_ids():
-    from glm_cli.batch_input import _scan_ids
+    from glm_cli.batch.input import _scan_ids
 
     text = "\n".join([
         '"s"', '{"id": 3, "prompt": "x"}', '{"id": "", "prompt": "x"}', '{"id": true, "prompt": "x"}',

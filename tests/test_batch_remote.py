@@ -9,9 +9,10 @@ import re
 import httpx
 import pytest
 
-from glm_cli.batch_input import iter_items
-from glm_cli.batch_remote import parse_time, request_lines, result_record, split_parts
-from glm_cli.commands.batch_api import (
+from glm_cli.batch.input import iter_items
+from glm_cli.batch.remote import parse_time, request_lines, result_record, split_parts
+from glm_cli.commands.batch.common import RequestOptions
+from glm_cli.commands.batch.remote import (
     RemoteOptions,
     SubmitOptions,
     run_cancel,
@@ -20,7 +21,6 @@ from glm_cli.commands.batch_api import (
     run_status,
     run_submit,
 )
-from glm_cli.commands.batch_common import RequestOptions
 from glm_cli.config import load_settings
 from glm_cli.errors import GlmError, UsageError
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from glm_cli.batch_limits import AdaptiveLimiter, TokenBucket
-from glm_cli.batch_output import IdSet, RecordWriter, load_state, repair_torn_tail
-from glm_cli.batch_policy import backoff, is_fatal, is_throttle
+from glm_cli.batch.limits import AdaptiveLimiter, TokenBucket
+from glm_cli.batch.output import IdSet, RecordWriter, load_state, repair_torn_tail
+from glm_cli.batch.policy import backoff, is_fatal, is_throttle
 from glm_cli.client import error_from_response
-from glm_cli.commands.batch import BatchOptions, run_batch
-from glm_cli.commands.batch_common import RequestOptions
+from glm_cli.commands.batch.common import RequestOptions
+from glm_cli.commands.batch.run import BatchOptions, run_batch
 from glm_cli.errors import UsageError
 
 USAGE = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15,
@@ -431,8 +431,8 @@ def test_progress_bar_on_a_terminal(make_app, run, fake):
 
 
 def test_progress_info_text(make_app):
-    from glm_cli.batch_output import Stats
-    from glm_cli.batch_progress import RichProgress
+    from glm_cli.batch.output import Stats
+    from glm_cli.batch.progress import RichProgress
     from glm_cli.events import Usage
 
     app = make_app(stderr_tty=True)
@@ -465,7 +465,7 @@ def test_unwritable_output_is_a_usage_error(run, fake, tmp_path):
 
 
 def test_request_ids_stay_distinct():
-    from glm_cli.batch_runner import request_id_for
+    from glm_cli.batch.runner import request_id_for
 
     long_a, long_b = "x" * 50 + "a", "x" * 50 + "b"
     ids = {request_id_for(i, "tag", 1) for i in (long_a, long_b, "a b", "a_b", "plain")}
@@ -500,8 +500,8 @@ def test_tokens_per_minute_bucket_is_settled_with_real_usage(run, fake):
 
 
 def test_tpm_estimate_learns_from_answers():
-    from glm_cli.batch_output import RecordWriter
-    from glm_cli.batch_runner import BatchRunner, RunConfig
+    from glm_cli.batch.output import RecordWriter
+    from glm_cli.batch.runner import BatchRunner, RunConfig
     from glm_cli.events import Reply, Usage
 
     runner = BatchRunner(RunConfig(tpm=6000), client=None, settings=None, catalogue=None,
@@ -516,7 +516,7 @@ def test_tpm_estimate_learns_from_answers():
 
 
 def test_record_state_reads_both_formats():
-    from glm_cli.batch_output import ok_record, record_state, to_batch_api
+    from glm_cli.batch.output import ok_record, record_state, to_batch_api
     from glm_cli.events import Reply
 
     ok = ok_record("a", 1, Reply(content="x", finish_reason="stop"))

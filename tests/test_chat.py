@@ -249,7 +249,7 @@ def test_model_system_show_thinking_commands(make_app, api):
 
 
 def test_help_lists_every_command_and_the_keys(make_app):
-    from glm_cli.chat_commands import COMMANDS
+    from glm_cli.chat.slash import COMMANDS
 
     app = make_app()
     run_chat(ChatOptions(), app, script("/help"))

@@ -10,8 +10,8 @@ from typing import Annotated
 import pytest
 import typer
 
-from glm_cli.completion_data import values
-from glm_cli.completion_gen import FLAG, REGENERATE, SHELLS, command_specs, generate
+from glm_cli.completion.gen import FLAG, REGENERATE, SHELLS, command_specs, generate
+from glm_cli.completion.values import values
 from tests.conftest import ROOT, glm_executable, write_config
 
 CONFIG = """\
@@ -89,7 +89,7 @@ def test_generator_picks_up_new_commands():
 
 
 def test_generator_check_mode(tmp_path):
-    run = [sys.executable, "-m", "glm_cli.completion_gen", "--out", str(tmp_path)]
+    run = [sys.executable, "-m", "glm_cli.completion.gen", "--out", str(tmp_path)]
     out = subprocess.run([*run, "--check"], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 1 and REGENERATE in out.stderr and not list(tmp_path.iterdir())
     subprocess.run(run, check=True, capture_output=True, cwd=ROOT)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from glm_cli.tools import load_tool_file
+from glm_cli.tools.files import load_tool_file
 from tests.conftest import glm_executable
 from tests.fake_server import Fault
 from tests.test_batch_run import answer, fail, fake, run  # noqa: F401 - fake and run are fixtures
@@ -78,7 +78,7 @@ def test_mcp_tools_of_every_page_are_listed():
     import anyio
     from mcp import types
 
-    from glm_cli.mcp_client import _list_tools
+    from glm_cli.tools.mcp import _list_tools
 
     pages = {None: (["a", "b"], "p2"), "p2": (["c"], "p3"), "p3": (["d"], None)}
     seen: list[str | None] = []
@@ -141,8 +141,8 @@ def test_an_out_of_range_line_override_names_the_line_not_a_flag(environ, tmp_pa
 @pytest.mark.slow
 def test_a_silent_command_as_mcp_server_says_it_never_answered(monkeypatch):
     pytest.importorskip("mcp")
-    from glm_cli import mcp_client
     from glm_cli.errors import GlmError
+    from glm_cli.tools import mcp as mcp_client
 
     monkeypatch.setattr(mcp_client, "START_TIMEOUT", 0.5)
     server = mcp_client.McpServer(name="s", command=sys.executable, args=("-c", "import time; time.sleep(30)"))
@@ -205,8 +205,8 @@ def test_ask_schema_failure_with_output_json_shows_the_raw_answer(srv, environ):
 
 def test_an_unreachable_mcp_url_is_not_told_to_run_a_command():
     pytest.importorskip("mcp")
-    from glm_cli import mcp_client
     from glm_cli.errors import GlmError
+    from glm_cli.tools import mcp as mcp_client
 
     with pytest.raises(GlmError) as err, mcp_client.McpHub([mcp_client.McpServer(name="u", url="http://127.0.0.1:1/mcp")]):
         pass
@@ -215,7 +215,7 @@ def test_an_unreachable_mcp_url_is_not_told_to_run_a_command():
 
 def test_an_inline_schema_that_is_a_list_is_named_as_such(tmp_path):
     from glm_cli.errors import UsageError
-    from glm_cli.schema import load_schema
+    from glm_cli.tools.schema import load_schema
 
     with pytest.raises(UsageError, match="must be a JSON Schema object, got list"):
         load_schema('[{"type": "object"}]')

@@ -372,8 +372,8 @@ def test_chat_schema_and_allow_typos(make_app, weather):
 def test_interrupted_tool_call_still_gets_an_answer_message():
     from glm_cli.events import Reply, ToolCall
     from glm_cli.iostreams import IOStreams
-    from glm_cli.tool_loop import Toolbox, run_tool_loop
-    from glm_cli.tools import ToolSpec
+    from glm_cli.tools.files import ToolSpec
+    from glm_cli.tools.loop import Toolbox, run_tool_loop
 
     added = []
     reply = Reply(tool_calls=(ToolCall("c1", "t", '{"a'),), interrupted=True)

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from glm_cli.errors import ConfigError, InvalidOutputError, UsageError
-from glm_cli.mcp_client import parse_servers, result_text, server_from_flag, tool_name
-from glm_cli.schema import load_schema, repair_message
-from glm_cli.tool_loop import supports_tool_stream
-from glm_cli.tools import ToolSpec, check_tools, load_tool_file, run_command_tool, tool_environ
-from glm_cli.web_search import source_lines, web_search_tool
+from glm_cli.tools.files import ToolSpec, check_tools, load_tool_file, run_command_tool, tool_environ
+from glm_cli.tools.loop import supports_tool_stream
+from glm_cli.tools.mcp import parse_servers, result_text, server_from_flag, tool_name
+from glm_cli.tools.schema import load_schema, repair_message
+from glm_cli.tools.web_search import source_lines, web_search_tool
 from tests.conftest import FAKE_KEY, wait_until, write_config
 
 PY = sys.executable
@@ -197,7 +197,7 @@ def test_mcp_names_and_results():
 
 
 def test_missing_mcp_package_names_the_install_command(monkeypatch):
-    from glm_cli.mcp_client import require_mcp
+    from glm_cli.tools.mcp import require_mcp
 
     monkeypatch.setitem(sys.modules, "mcp", None)  # import mcp -> ImportError
     with pytest.raises(UsageError) as err:
@@ -289,7 +289,7 @@ def test_streamed_tool_arguments_show_in_the_spinner_line_and_leave_no_residue()
 @pytest.mark.parametrize("verbose", [False, True])
 def test_mcp_server_stderr_quoted_on_failure_or_shown_with_verbose(capfd, verbose):
     from glm_cli.errors import GlmError
-    from glm_cli.mcp_client import McpHub, McpServer
+    from glm_cli.tools.mcp import McpHub, McpServer
 
     server = McpServer(name="bad", command=PY, args=("-c", "import sys; sys.exit('no config file')"))
     with pytest.raises(GlmError) as err:

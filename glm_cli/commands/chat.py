@@ -16,7 +16,7 @@ from glm_cli.errors import UsageError
 
 if TYPE_CHECKING:
     from glm_cli.app import App
-    from glm_cli.chat_session import ChatSession
+    from glm_cli.chat.session import ChatSession
 
 PROMPT = "glm> "
 EMPTY_PROMPT_HINT = "(Ctrl-D or /exit to leave)"
@@ -62,7 +62,7 @@ def run_chat(opts: ChatOptions, app: App, read_line: ReadLine | None = None) -> 
 def open_session(opts: ChatOptions, app: App) -> ChatSession:
     """Load or start the conversation and resolve the settings it runs with."""
     from glm_cli.catalogue import check_usable
-    from glm_cli.chat_session import ChatSession
+    from glm_cli.chat.session import ChatSession
     from glm_cli.commands.conversing import continue_or_start, conversation_settings, show_reasoning
     from glm_cli.store import load_conversation
 
@@ -109,7 +109,7 @@ def _open_tools(session: ChatSession, opts: ChatOptions) -> None:
 
 def repl(session: ChatSession, read_line: ReadLine) -> None:
     """Read lines and run them: slash commands, or messages sent as turns."""
-    from glm_cli.chat_commands import EXIT, dispatch
+    from glm_cli.chat.slash import EXIT, dispatch
 
     while True:
         try:
@@ -184,7 +184,7 @@ def _completer(session: ChatSession) -> Any:
     """Complete /command names, then their arguments (model ids for /model)."""
     from prompt_toolkit.completion import Completer, Completion
 
-    from glm_cli.chat_commands import COMMANDS
+    from glm_cli.chat.slash import COMMANDS
 
     class SlashCompleter(Completer):
         def get_completions(self, document: Any, complete_event: Any) -> Any:

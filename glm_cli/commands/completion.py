@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from glm_cli.commands.common import run_command
-from glm_cli.completion_gen import SHELLS
+from glm_cli.completion.gen import SHELLS
 
 if TYPE_CHECKING:
     from glm_cli.app import App
@@ -28,7 +28,7 @@ class CompletionOptions:
 
 def run_completion(opts: CompletionOptions, app: App) -> int:
     """Write the script to stdout; how to install it goes to stderr when stdout is a terminal."""
-    from glm_cli.completion_gen import generate
+    from glm_cli.completion.gen import generate
     from glm_cli.errors import UsageError
 
     if opts.shell not in SHELLS:

@@ -14,7 +14,7 @@ from glm_cli.errors import UsageError
 
 if TYPE_CHECKING:
     from glm_cli.app import App
-    from glm_cli.mcp_client import McpServer
+    from glm_cli.tools.mcp import McpServer
 
 Output = Annotated[str, typer.Option("--output", "-o", help="text (default) or json.")]
 
@@ -34,7 +34,7 @@ def _check_output(output: str) -> None:
 
 def run_list(opts: McpOptions, app: App) -> int:
     """Print the servers named in the config."""
-    from glm_cli.mcp_client import config_servers
+    from glm_cli.tools.mcp import config_servers
 
     _check_output(opts.output)
     settings = app.settings(profile=opts.profile)
@@ -58,7 +58,7 @@ def run_list(opts: McpOptions, app: App) -> int:
 
 def resolve_server(spec: str, settings: Any) -> McpServer:
     """Return the configured server named `spec`, or a server started by the command line `spec`."""
-    from glm_cli.mcp_client import config_servers, server_from_flag
+    from glm_cli.tools.mcp import config_servers, server_from_flag
 
     servers = config_servers(settings)
     if spec in servers:
@@ -72,7 +72,7 @@ def resolve_server(spec: str, settings: Any) -> McpServer:
 
 def run_tools(opts: McpOptions, app: App) -> int:
     """Start one server and print the tools it offers (as the model would see them)."""
-    from glm_cli.mcp_client import McpHub
+    from glm_cli.tools.mcp import McpHub
 
     _check_output(opts.output)
     settings = app.settings(profile=opts.profile)

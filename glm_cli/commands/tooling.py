@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from glm_cli.conversation import Conversation
     from glm_cli.events import Reply
     from glm_cli.request import Knobs
-    from glm_cli.schema import Schema
-    from glm_cli.tool_loop import Approver, Toolbox, TurnResult
+    from glm_cli.tools.loop import Approver, Toolbox, TurnResult
+    from glm_cli.tools.schema import Schema
 
 Tool = Annotated[list[str] | None, typer.Option(
     "--tool", help="A tool file (YAML/JSON: name, description, parameters, command); repeatable.")]
@@ -87,7 +87,7 @@ class ToolSession:
 
     def knobs(self, knobs: Knobs, model: str, catalogue: Catalogue | None = None) -> Knobs:
         """Return the knobs with the tools (and tool_stream when streaming to GLM-4.6+)."""
-        from glm_cli.tool_loop import supports_tool_stream
+        from glm_cli.tools.loop import supports_tool_stream
 
         if self.schema is not None:
             knobs = replace(knobs, json_mode=True)
@@ -110,7 +110,7 @@ class ToolSession:
         check_last=False returns a repaired answer that still fails unchecked: the caller checks it
         (`problem`) after showing it (ask --output json prints the raw answer, then exits 9).
         """
-        from glm_cli.tool_loop import run_tool_loop
+        from glm_cli.tools.loop import run_tool_loop
 
         box = self.toolbox if self.toolbox.tools else None
         if box is not None:
@@ -125,7 +125,7 @@ class ToolSession:
         if problem is None:
             return result
         from glm_cli.render import write_diagnostic
-        from glm_cli.schema import repair_message
+        from glm_cli.tools.schema import repair_message
 
         write_diagnostic(self.app.ios, f"glm: {problem.message}; asking the model to correct it", "yellow")
         add_user(repair_message(problem.message)["content"])
@@ -149,7 +149,7 @@ class ToolSession:
 
     def show_sources(self, reply: Reply) -> None:
         """Print the web-search results behind an answer on stderr, numbered."""
-        from glm_cli.web_search import source_lines
+        from glm_cli.tools.web_search import source_lines
 
         lines = source_lines(list(reply.extras.get("web_search") or []))
         if lines:
@@ -160,20 +160,20 @@ class ToolSession:
 @contextmanager
 def tool_session(opts: ToolOptions, settings: Settings, app: App, *, verbose: bool = False) -> Iterator[ToolSession]:
     """Load tool files, start MCP servers and read the schema; stop the servers on exit."""
-    from glm_cli.tool_loop import DEFAULT_MAX_STEPS, Approver, open_toolbox
-    from glm_cli.tools import tool_environ
+    from glm_cli.tools.files import tool_environ
+    from glm_cli.tools.loop import DEFAULT_MAX_STEPS, Approver, open_toolbox
 
     max_steps = DEFAULT_MAX_STEPS if opts.max_steps is None else opts.max_steps
     if max_steps < 1:
         raise UsageError(f"--max-steps must be at least 1, got {max_steps}")
     schema = None
     if opts.schema:
-        from glm_cli.schema import load_schema
+        from glm_cli.tools.schema import load_schema
 
         schema = load_schema(opts.schema)
     builtins = []
     if opts.searching:
-        from glm_cli.web_search import web_search_tool
+        from glm_cli.tools.web_search import web_search_tool
 
         builtins.append(web_search_tool(base_url=settings.base_url, engine=opts.search_engine,
                                         count=opts.search_count, recency=opts.search_recency,
@@ -197,7 +197,7 @@ def mcp_servers(opts: ToolOptions, settings: Settings) -> list[Any]:
     """Return the MCP servers to start: each --mcp-server NAME from the config, then each --mcp command."""
     if not (opts.mcp or opts.mcp_servers):
         return []
-    from glm_cli.mcp_client import config_servers, server_from_flag
+    from glm_cli.tools.mcp import config_servers, server_from_flag
 
     named = config_servers(settings)
     out = []

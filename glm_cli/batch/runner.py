@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from glm_cli import batch_policy as policy
-from glm_cli.batch_input import Item, build_body
-from glm_cli.batch_limits import WAIT_SLICE, AdaptiveLimiter, TokenBucket
-from glm_cli.batch_output import RecordSink, RecordWriter, ResumeState, Stats, error_record, ok_record
+from glm_cli.batch import policy
+from glm_cli.batch.input import Item, build_body
+from glm_cli.batch.limits import WAIT_SLICE, AdaptiveLimiter, TokenBucket
+from glm_cli.batch.output import RecordSink, RecordWriter, ResumeState, Stats, error_record, ok_record
 from glm_cli.errors import GlmError
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from glm_cli.client import GlmClient
     from glm_cli.config import Settings
     from glm_cli.events import Reply, Usage
-    from glm_cli.schema import Schema
+    from glm_cli.tools.schema import Schema
 
 
 @dataclass(frozen=True)
@@ -249,7 +249,7 @@ class BatchRunner:
     def _attempt(self, item: Item, body: dict[str, Any], attempt: int, request_id: str,
                  repair: Repair | None) -> dict[str, Any] | Repair | None:
         """Send once; return the final record, a Repair to send next, or None to try again (after the backoff)."""
-        from glm_cli.schema import repair_message
+        from glm_cli.tools.schema import repair_message
 
         estimate = self._estimate(body)
         if not self._take_slot(estimate):

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 from glm_cli.errors import GlmError, UsageError
 from glm_cli.events import Reply, ToolCall, Usage
 from glm_cli.render import write_diagnostic
-from glm_cli.tools import ToolResult, ToolSpec, check_tools, load_tool_file, run_command_tool
+from glm_cli.tools.files import ToolResult, ToolSpec, check_tools, load_tool_file, run_command_tool
 
 if TYPE_CHECKING:
     from glm_cli.iostreams import IOStreams
-    from glm_cli.mcp_client import McpHub, McpServer
+    from glm_cli.tools.mcp import McpHub, McpServer
 
 DEFAULT_MAX_STEPS = 8
 SHOWN_ARGS = 300  # characters of a call's arguments shown on stderr
@@ -83,7 +83,7 @@ def open_toolbox(files: list[str], *, environ: dict[str, str], servers: list[Mcp
         box.tools = check_tools(box.tools)
         yield box
         return
-    from glm_cli.mcp_client import McpHub
+    from glm_cli.tools.mcp import McpHub
 
     with McpHub(list(servers), verbose=verbose) as hub:
         for text in hub.warnings:

@@ -12,10 +12,10 @@ from glm_cli.errors import UsageError
 
 if TYPE_CHECKING:
     from glm_cli.app import App
-    from glm_cli.batch_input import Item
+    from glm_cli.batch.input import Item
     from glm_cli.catalogue import Catalogue
     from glm_cli.config import Settings
-    from glm_cli.schema import Schema
+    from glm_cli.tools.schema import Schema
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def prepare(ro: RequestOptions, app: App) -> Prepared:
     json_mode = ro.json_mode if ro.json_mode is not None else bool(preset.get("json"))
     schema = None
     if ro.schema:  # GLM has no json_schema format: each line's system prompt gets the schema (build_body)
-        from glm_cli.schema import load_schema
+        from glm_cli.tools.schema import load_schema
 
         schema, json_mode = load_schema(ro.schema), True
     catalogue = app.catalogue(settings)
@@ -71,7 +71,7 @@ def prepare(ro: RequestOptions, app: App) -> Prepared:
 
 def open_checked(path: str, ro: RequestOptions, app: App) -> tuple[IO[bytes], int | None]:
     """Open the input, count its lines and refuse duplicate ids before anything is sent."""
-    from glm_cli.batch_input import open_input, scan_input
+    from glm_cli.batch.input import open_input, scan_input
 
     if path == "-" and app.ios.stdin_tty:
         raise UsageError("the input is `-` but stdin is a terminal", "pipe the prompts in, or give a FILE")
@@ -90,7 +90,7 @@ def open_checked(path: str, ro: RequestOptions, app: App) -> tuple[IO[bytes], in
 
 def items_of(stream: IO[bytes], ro: RequestOptions, prep: Prepared) -> Iterator[Item]:
     """Yield the input's items, lazily."""
-    from glm_cli.batch_input import iter_items
+    from glm_cli.batch.input import iter_items
 
     return iter_items(stream, text_mode=ro.text, template=prep.template)
 

@@ -66,7 +66,7 @@ def repair_message(problem: str) -> dict[str, Any]:
 
 def load_schema(value: str) -> Schema:
     """Read `--schema FILE|JSON`: inline JSON when it starts with `{` (or `[`), else a JSON or YAML file."""
-    from glm_cli.tools import parse_json_or_yaml
+    from glm_cli.tools.files import parse_json_or_yaml
 
     text, source = value, "--schema"
     if not value.lstrip().startswith(("{", "[")):  # `[…]` is inline JSON too (and then refused: not an object)

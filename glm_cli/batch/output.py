@@ -75,7 +75,7 @@ def record_state(obj: Any) -> tuple[str, bool] | None:
 
 
 def _batch_api_ok(response: dict[str, Any]) -> bool:
-    from glm_cli.batch_policy import BAD_FINISH
+    from glm_cli.batch.policy import BAD_FINISH
 
     if response.get("status_code") != 200:
         return False

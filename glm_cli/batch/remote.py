@@ -10,15 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from glm_cli.batch_input import CHAT_URL, Item, build_body
-from glm_cli.batch_output import error_record, ok_record
+from glm_cli.batch.input import CHAT_URL, Item, build_body
+from glm_cli.batch.output import error_record, ok_record
 from glm_cli.errors import GlmError
 
 if TYPE_CHECKING:
     from glm_cli.catalogue import Catalogue
     from glm_cli.client import GlmClient
     from glm_cli.config import Settings
-    from glm_cli.schema import Schema
+    from glm_cli.tools.schema import Schema
 
 MAX_LINES = 50_000  # per uploaded file (zhipu-api.md §7.1)
 MAX_BYTES = 100 * 1024 * 1024
@@ -113,8 +113,8 @@ def result_record(obj: dict[str, Any], validate: Callable[[str], str] | None = N
     With `validate` (fetch --schema), an answer that fails it becomes an error record (content kept): a
     finished batch cannot be asked to correct it.
     """
-    from glm_cli.batch_policy import error_code, finish_error
-    from glm_cli.batch_runner import collect
+    from glm_cli.batch.policy import error_code, finish_error
+    from glm_cli.batch.runner import collect
     from glm_cli.sse import chunk_to_deltas
 
     custom_id = obj.get("custom_id")
@@ -197,7 +197,7 @@ def submitted_input(environ: dict[str, str], batch_ids: list[str]) -> tuple[str,
 
 def missing_ids(path: str, text_mode: bool, done: Callable[[str], bool], show: int) -> tuple[int, list[str]]:
     """Count the input's ids that are not `done`; return the count and the first `show` of them."""
-    from glm_cli.batch_input import iter_items
+    from glm_cli.batch.input import iter_items
 
     names: list[str] = []
     count = 0

@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from glm_cli.commands import options as o
-from glm_cli.commands.batch_common import (
+from glm_cli.commands.batch.common import (
     Format,
     JsonMode,
     Prepared,
@@ -31,8 +31,8 @@ from glm_cli.errors import API_ERROR, INTERRUPTED, GlmError, UsageError
 
 if TYPE_CHECKING:
     from glm_cli.app import App
-    from glm_cli.batch_output import RecordWriter, ResumeState
-    from glm_cli.batch_runner import BatchRunner
+    from glm_cli.batch.output import RecordWriter, ResumeState
+    from glm_cli.batch.runner import BatchRunner
     from glm_cli.client import GlmClient
 
 SUBCOMMANDS_HELP = """Run many prompts: locally (concurrent, resumable) or on Zhipu's Batch API.
@@ -78,7 +78,7 @@ class BatchOptions:
 
 def open_output(path: str | None, fmt: str, app: App) -> tuple[RecordWriter, ResumeState | None]:
     """Open the output (lock, repair a torn last line) and read what is already done."""
-    from glm_cli.batch_output import FORMATS, RecordWriter, foreign_line, load_state
+    from glm_cli.batch.output import FORMATS, RecordWriter, foreign_line, load_state
 
     if fmt not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
@@ -129,7 +129,7 @@ def run_batch(opts: BatchOptions, app: App) -> int:
 
 
 def _runner(opts: BatchOptions, prep: Prepared, app: App, client: GlmClient, writer: RecordWriter) -> BatchRunner:
-    from glm_cli.batch_runner import BatchRunner, RunConfig
+    from glm_cli.batch.runner import BatchRunner, RunConfig
 
     # The runner retries (so rate-limit backoff is shared and adaptive), not the client.
     client.max_retries, client.pool_size = 0, opts.concurrency
@@ -149,7 +149,7 @@ def _run(runner: BatchRunner, opts: BatchOptions, prep: Prepared, app: App, stre
          state: ResumeState | None) -> None:
     from functools import partial
 
-    from glm_cli.batch_progress import make_progress
+    from glm_cli.batch.progress import make_progress
     from glm_cli.catalogue import cost_text
 
     cost = partial(cost_text, prep.catalogue, prep.settings.base_url)
@@ -161,8 +161,8 @@ def _run(runner: BatchRunner, opts: BatchOptions, prep: Prepared, app: App, stre
 
 
 def _finish(runner: BatchRunner, opts: BatchOptions, app: App, prep: Prepared) -> int:
-    from glm_cli.batch_output import compact
-    from glm_cli.batch_progress import summary_lines
+    from glm_cli.batch.output import compact
+    from glm_cli.batch.progress import summary_lines
     from glm_cli.catalogue import cost_text
 
     stats, err = runner.stats, app.ios.stderr
@@ -194,7 +194,7 @@ def _finish(runner: BatchRunner, opts: BatchOptions, app: App, prep: Prepared) -
 
 def dry_run(opts: BatchOptions, prep: Prepared, app: App) -> int:
     """Print each line's request in the Batch-API shape (what `submit` uploads); send nothing."""
-    from glm_cli.batch_remote import request_lines
+    from glm_cli.batch.remote import request_lines
 
     stream, _ = open_checked(opts.file, opts.request, app)
     bad = 0
@@ -231,7 +231,7 @@ Backoff = Annotated[float, typer.Option("--backoff", hidden=True, help="First re
 
 def register(app: Any) -> None:
     """Add `glm batch` (run, submit, status, list, cancel, fetch) to the Typer app."""
-    from glm_cli.commands import batch_api
+    from glm_cli.commands.batch import remote as batch_api
 
     group = typer.Typer(cls=DefaultRunGroup, help=SUBCOMMANDS_HELP, no_args_is_help=True, rich_markup_mode=None,
                         context_settings={"help_option_names": ["-h", "--help"]})

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from glm_cli.commands import options as o
-from glm_cli.commands.batch_common import (
+from glm_cli.commands.batch.common import (
     Format,
     JsonMode,
     RequestOptions,
@@ -73,7 +73,7 @@ def _client(opts: RemoteOptions, app: App) -> GlmClient:
 
 
 def _when(value: Any) -> str:
-    from glm_cli.batch_remote import parse_time
+    from glm_cli.batch.remote import parse_time
 
     stamp = parse_time(value)
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(stamp)) if stamp else "-"
@@ -90,7 +90,7 @@ def status_line(batch: dict[str, Any]) -> str:
 
 def wait_for(client: GlmClient, ids: tuple[str, ...], app: App, poll: float) -> list[dict[str, Any]]:
     """Poll until every batch is finished; print a line on stderr whenever one changes."""
-    from glm_cli.batch_remote import TERMINAL, get_batch
+    from glm_cli.batch.remote import TERMINAL, get_batch
 
     shown: dict[str, str] = {}
     while True:
@@ -108,7 +108,7 @@ def wait_for(client: GlmClient, ids: tuple[str, ...], app: App, poll: float) -> 
 
 def run_submit(opts: SubmitOptions, app: App) -> int:
     """Convert, split, upload and create batches; print their ids on stdout."""
-    from glm_cli.batch_remote import create_batch, request_lines, split_parts, upload
+    from glm_cli.batch.remote import create_batch, request_lines, split_parts, upload
 
     prep = prepare(opts.request, app)
     stream, _ = open_checked(opts.file, opts.request, app)
@@ -162,7 +162,7 @@ def _sendable(lines: Any, bad: list[str]) -> Any:
 
 
 def _remember(app: App, opts: SubmitOptions, ids: list[str]) -> None:
-    from glm_cli.batch_remote import save_manifest
+    from glm_cli.batch.remote import save_manifest
 
     source = os.path.abspath(opts.file) if opts.file != "-" else None
     for batch_id in ids:
@@ -172,15 +172,15 @@ def _remember(app: App, opts: SubmitOptions, ids: list[str]) -> None:
 
 def run_fetch(opts: RemoteOptions, app: App, client: GlmClient | None = None) -> int:
     """Download finished batches' results into the local record format; name the lines still missing."""
-    from glm_cli.batch_output import IdSet, Stats
-    from glm_cli.batch_progress import summary_lines
-    from glm_cli.batch_remote import TERMINAL, get_batch, iter_results
+    from glm_cli.batch.output import IdSet, Stats
+    from glm_cli.batch.progress import summary_lines
+    from glm_cli.batch.remote import TERMINAL, get_batch, iter_results
     from glm_cli.catalogue import cost_text
-    from glm_cli.commands.batch import open_output
+    from glm_cli.commands.batch.run import open_output
 
     validate = None
     if opts.schema:  # a bad schema is a usage error before anything is downloaded
-        from glm_cli.schema import load_schema
+        from glm_cli.tools.schema import load_schema
 
         validate = answer_check(load_schema(opts.schema))
     client = client or _client(opts, app)
@@ -217,7 +217,7 @@ def run_fetch(opts: RemoteOptions, app: App, client: GlmClient | None = None) ->
 
 def _missing(opts: RemoteOptions, app: App, batches: list[dict[str, Any]], seen: Any, state: Any) -> int:
     """Report input lines with no result; without the input, compare the counts the API reports."""
-    from glm_cli.batch_remote import missing_ids, submitted_input
+    from glm_cli.batch.remote import missing_ids, submitted_input
 
     source = (opts.input, opts.text) if opts.input else submitted_input(app.environ, [b["id"] for b in batches])
     if source is None:
@@ -240,7 +240,7 @@ def _missing(opts: RemoteOptions, app: App, batches: list[dict[str, Any]], seen:
 
 def run_status(opts: RemoteOptions, app: App) -> int:
     """Print one line (or the JSON object) per batch."""
-    from glm_cli.batch_remote import get_batch
+    from glm_cli.batch.remote import get_batch
 
     client = _client(opts, app)
     for batch_id in opts.batch_ids:
@@ -251,7 +251,7 @@ def run_status(opts: RemoteOptions, app: App) -> int:
 
 def run_list(opts: RemoteOptions, app: App) -> int:
     """List recent batches, newest first (as the API orders them)."""
-    from glm_cli.batch_remote import list_batches
+    from glm_cli.batch.remote import list_batches
 
     page = list_batches(_client(opts, app), limit=opts.limit, after=opts.after)
     for batch in page.get("data") or []:
@@ -263,7 +263,7 @@ def run_list(opts: RemoteOptions, app: App) -> int:
 
 def run_cancel(opts: RemoteOptions, app: App) -> int:
     """Ask the API to cancel batches; print their new status."""
-    from glm_cli.batch_remote import cancel_batch
+    from glm_cli.batch.remote import cancel_batch
 
     client = _client(opts, app)
     for batch_id in opts.batch_ids:

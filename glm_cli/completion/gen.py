@@ -1,6 +1,6 @@
 """Shell completion scripts generated from the Typer app (bash, zsh, fish).
 
-`python -m glm_cli.completion_gen` rewrites completions/glm.{bash,zsh,fish} from the commands registered in
+`python -m glm_cli.completion.gen` rewrites completions/glm.{bash,zsh,fish} from the commands registered in
 glm_cli/cli.py; `--check` only says whether they are out of date. A script is the command tree as data
 (subcommands, options, what each option's value and each argument is) followed by a fixed engine per shell
 (glm_cli/data/completion-engine.*). Model ids, presets and profiles are looked up at TAB time through
@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 SHELLS = ("bash", "zsh", "fish")
-REGENERATE = "python -m glm_cli.completion_gen"
-OUT_DIR = Path(__file__).resolve().parent.parent / "completions"
+REGENERATE = "python -m glm_cli.completion.gen"
+OUT_DIR = Path(__file__).resolve().parents[2] / "completions"
 # Parameter names whose values come from `glm __complete KIND`, and fixed choices by parameter name.
 DYNAMIC = {"model": "models", "preset": "presets", "profile": "profiles"}
 # Plain-text options that take one of a few words, by (command path, parameter name): not files.

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from glm_cli.errors import GlmError
 
 if TYPE_CHECKING:
-    from glm_cli.chat_session import ChatSession
+    from glm_cli.chat.session import ChatSession
 
 EXIT = object()  # a handler's answer meaning "leave the REPL"
 ON_OFF = {"on": True, "off": False, "true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from glm_cli.errors import ConfigError, GlmError, UsageError
-from glm_cli.tools import DEFAULT_MAX_OUTPUT, TOOL_NAME, ToolResult, ToolSpec, check_parameters
+from glm_cli.tools.files import DEFAULT_MAX_OUTPUT, TOOL_NAME, ToolResult, ToolSpec, check_parameters
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -13,7 +13,7 @@ from glm_cli.errors import UsageError
 if TYPE_CHECKING:
     from glm_cli.catalogue import Catalogue
     from glm_cli.config import Settings
-    from glm_cli.schema import Schema
+    from glm_cli.tools.schema import Schema
 
 CHAT_URL = "/v4/chat/completions"
 FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")

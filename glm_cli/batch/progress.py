@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from glm_cli.batch_output import Stats
+    from glm_cli.batch.output import Stats
     from glm_cli.events import Usage
     from glm_cli.iostreams import IOStreams
 

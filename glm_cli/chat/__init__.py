@@ -1,0 +1,1 @@
+"""Chat: the interactive session and its slash commands."""

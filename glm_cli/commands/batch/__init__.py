@@ -1,0 +1,1 @@
+"""The Typer layer of `glm batch`: the local run and the remote Batch API subcommands."""

@@ -1,0 +1,1 @@
+"""Shell completion: the script generator and the fast `glm __complete` values."""

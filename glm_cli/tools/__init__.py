@@ -1,0 +1,1 @@
+"""Tools: tool files, the tool loop, MCP servers, web search and JSON-schema answers."""
