@@ -1,6 +1,6 @@
 # bash completion for glm. Install: source it from ~/.bashrc, or save it as
 # ~/.local/share/bash-completion/completions/glm
-# Generated from the glm commands by `python -m glm_cli.completion.gen`: do not edit.
+# Generated from the glm commands by `python -m glm_cli.completion`: do not edit.
 # `glm completion bash` prints the same for the installed version.
 
 # The command tree: subcommands, options, what each value is.

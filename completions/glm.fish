@@ -1,5 +1,5 @@
 # fish completion for glm. Install: save it as ~/.config/fish/completions/glm.fish
-# Generated from the glm commands by `python -m glm_cli.completion.gen`: do not edit.
+# Generated from the glm commands by `python -m glm_cli.completion`: do not edit.
 # `glm completion fish` prints the same for the installed version.
 
 # The command tree: subcommands, options, what each value is.

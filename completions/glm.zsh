@@ -1,7 +1,7 @@
 #compdef glm
 # zsh completion for glm. Install: save it as _glm in a directory on $fpath
 # (before compinit runs), or `source` it after compinit
-# Generated from the glm commands by `python -m glm_cli.completion.gen`: do not edit.
+# Generated from the glm commands by `python -m glm_cli.completion`: do not edit.
 # `glm completion zsh` prints the same for the installed version.
 
 # The command tree: subcommands, options, what each value is.

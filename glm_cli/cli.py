@@ -54,6 +54,13 @@ def build_app():  # noqa: ANN201 - typer is imported lazily on purpose
     return app
 
 
+def build_command():  # noqa: ANN201 - the click command behind the Typer app
+    """Return the click command tree of the whole app (for the completion generator)."""
+    import typer.main
+
+    return typer.main.get_command(build_app())
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     try:

@@ -121,6 +121,35 @@ def render_table(ios: IOStreams, headers: list[str], rows: list[list[str]], *, c
     stdout_console(ios).print(table)
 
 
+class ProgressBar:
+    """A transient live bar on stderr: a bar, done/total, and an info text read at each refresh."""
+
+    def __init__(self, ios: IOStreams, total: int | None, info: Callable[[], str]) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn
+        from rich.text import Text
+
+        class InfoColumn(ProgressColumn):
+            def render(self, task: Any) -> Text:
+                return Text(info(), style="dim", no_wrap=True, overflow="ellipsis")
+
+        width = ios.width if ios.width >= 20 else 80  # a pty with no size set reports 0 columns
+        console = Console(file=ios.stderr, force_terminal=True, no_color=not ios.color_stderr(), width=width)
+        self.progress = Progress(
+            BarColumn(bar_width=12), MofNCompleteColumn(), InfoColumn(), console=console, transient=True
+        )
+        self.task = self.progress.add_task("progress", total=total)
+
+    def start(self) -> None:
+        self.progress.start()
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+    def update(self, completed: int) -> None:
+        self.progress.update(self.task, completed=completed)
+
+
 class _View:
     """Route deltas: content to the output, reasoning to stderr, spinner until there is something to show."""
 

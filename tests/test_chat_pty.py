@@ -70,7 +70,7 @@ def test_multi_turn_think_off_and_multi_line(srv, environ):
 
 
 def test_ctrl_c_mid_stream_keeps_the_partial_answer_and_returns_to_the_prompt(srv, environ):
-    srv.tokens, srv.delay = 3000, 0.002
+    srv.tokens, srv.delay = 100_000, 0.002  # far longer than the test: only Ctrl-C ends it
     chat = Chat(environ)
     chat.child.send("tell me a long story\r")
     chat.child.expect("tok tok tok")

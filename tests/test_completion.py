@@ -10,9 +10,12 @@ from typing import Annotated
 import pytest
 import typer
 
+from glm_cli.cli import build_command
 from glm_cli.completion.gen import FLAG, REGENERATE, SHELLS, command_specs, generate
 from glm_cli.completion.values import values
 from tests.conftest import ROOT, glm_executable, write_config
+
+ROOT_CMD = build_command()
 
 CONFIG = """\
 default_profile: work
@@ -42,7 +45,7 @@ profiles:
 def test_checked_in_completions_match_the_app(shell):
     path = ROOT / "completions" / f"glm.{shell}"
     assert path.exists(), f"{path} is missing; generate it with: .venv/bin/{REGENERATE}"
-    assert path.read_text(encoding="utf-8") == generate(shell), (
+    assert path.read_text(encoding="utf-8") == generate(shell, ROOT_CMD), (
         f"completions/glm.{shell} is out of date with the commands registered in glm_cli/cli.py.\n"
         f"Regenerate all three from the repo root with:  .venv/bin/{REGENERATE}")
 
@@ -52,7 +55,7 @@ def test_every_command_and_option_of_the_app_is_covered():
 
     from glm_cli.cli import build_app
 
-    specs = {c.path: c for c in command_specs()}
+    specs = {c.path: c for c in command_specs(ROOT_CMD)}
     root = typer.main.get_command(build_app())
     assert {"ask", "models", "models show", "completion", "config show", "batch run"} <= set(specs)
     assert {n for n, _ in specs[""].subs} == {n for n, c in root.commands.items() if not c.hidden}
@@ -81,15 +84,16 @@ def test_generator_picks_up_new_commands():
     def history(limit: Annotated[int, typer.Option("--limit", "-n")] = 10) -> None:
         """List conversations."""
 
-    bash, fish = generate("bash", app), generate("fish", app)
+    root = typer.main.get_command(app)
+    bash, fish = generate("bash", root), generate("fish", root)
     assert "'') _glm_r='chat history' ;;" in bash
     assert "'chat|--model'|'chat|-m') _glm_r='models' ;;" in bash and "'history|-n') _glm_r='none' ;;" in bash
     assert "printf '%s\\t%s\\n' '--resume' 'Resume a conversation.'" in fish
-    assert "'chat:Chat interactively.'" in generate("zsh", app)
+    assert "'chat:Chat interactively.'" in generate("zsh", root)
 
 
 def test_generator_check_mode(tmp_path):
-    run = [sys.executable, "-m", "glm_cli.completion.gen", "--out", str(tmp_path)]
+    run = [sys.executable, "-m", "glm_cli.completion", "--out", str(tmp_path)]
     out = subprocess.run([*run, "--check"], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 1 and REGENERATE in out.stderr and not list(tmp_path.iterdir())
     subprocess.run(run, check=True, capture_output=True, cwd=ROOT)
@@ -101,10 +105,10 @@ def test_glm_completion_prints_the_script(make_app):
     from glm_cli.commands.completion import CompletionOptions, run_completion
 
     app = make_app()
-    assert run_completion(CompletionOptions("zsh"), app) == 0
-    assert app.ios.stdout.getvalue() == generate("zsh") and app.ios.stderr.getvalue() == ""
+    assert run_completion(CompletionOptions("zsh", ROOT_CMD), app) == 0
+    assert app.ios.stdout.getvalue() == generate("zsh", ROOT_CMD) and app.ios.stderr.getvalue() == ""
     app = make_app(stdout_tty=True)
-    run_completion(CompletionOptions("fish"), app)
+    run_completion(CompletionOptions("fish", ROOT_CMD), app)
     assert "~/.config/fish/completions/glm.fish" in app.ios.stderr.getvalue()
 
 

@@ -306,13 +306,13 @@ def test_ctrl_c_during_a_tool_kills_it(tmp_path):
     import threading
 
     pid_file = tmp_path / "pid"
-    code = f"import os, time, pathlib; pathlib.Path({str(pid_file)!r}).write_text(str(os.getpid())); time.sleep(60)"
+    code = f"import os, time, pathlib; pathlib.Path({str(pid_file)!r}).write_text(str(os.getpid())); time.sleep(300)"
 
     def interrupt_once_started() -> None:
-        wait_until(lambda: pid_file.exists() and pid_file.read_text(), "the tool to start")
+        wait_until(lambda: pid_file.exists() and pid_file.read_text(), "the tool to start", timeout=120)
         os.kill(os.getpid(), signal.SIGINT)
 
     threading.Thread(target=interrupt_once_started, daemon=True).start()
     with pytest.raises(KeyboardInterrupt):
-        run_command_tool(py_tool(code, timeout=60), "{}", dict(os.environ))
+        run_command_tool(py_tool(code, timeout=150), "{}", dict(os.environ))
     assert not Path(f"/proc/{pid_file.read_text()}").exists()  # killed and reaped, not left sleeping

@@ -1,4 +1,4 @@
-"""Batch progress (a rich bar on a terminal stderr, imported lazily) and the final summary."""
+"""Batch progress (a live bar on a terminal stderr, drawn by render.ProgressBar) and the final summary."""
 
 from __future__ import annotations
 
@@ -74,22 +74,10 @@ class RichProgress:
 
     def __init__(self, ios: IOStreams, stats: Stats, in_flight: Callable[[], int], cost: CostFn,
                  clock: Callable[[], float]) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn
-        from rich.text import Text
+        from glm_cli.render import ProgressBar
 
         self.stats, self.in_flight, self.cost, self.clock = stats, in_flight, cost, clock
-        info = self._info
-
-        class InfoColumn(ProgressColumn):
-            def render(self, task: Any) -> Text:
-                return Text(info(), style="dim", no_wrap=True, overflow="ellipsis")
-
-        width = ios.width if ios.width >= 20 else 80  # a pty with no size set reports 0 columns
-        console = Console(file=ios.stderr, force_terminal=True, no_color=not ios.color_stderr(), width=width)
-        self.progress = Progress(BarColumn(bar_width=12), MofNCompleteColumn(), InfoColumn(),
-                                 console=console, transient=True)
-        self.task = self.progress.add_task("batch", total=stats.total)
+        self.bar = ProgressBar(ios, stats.total, self._info)
 
     def _done(self) -> int:
         s = self.stats
@@ -110,15 +98,15 @@ class RichProgress:
         return text
 
     def __enter__(self) -> RichProgress:
-        self.progress.start()
+        self.bar.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.progress.stop()
+        self.bar.stop()
 
     def advance(self) -> None:
         """Move the bar to the records written so far."""
-        self.progress.update(self.task, completed=self._done())
+        self.bar.update(self._done())
 
 
 def make_progress(ios: IOStreams, stats: Stats, in_flight: Callable[[], int], cost: CostFn,

@@ -14,6 +14,7 @@ from glm_cli.commands import tooling as t
 from glm_cli.commands.common import run_command
 from glm_cli.commands.tooling import ToolOptions
 from glm_cli.errors import InvalidOutputError, UsageError, finish_problem
+from glm_cli.tools.schema import check_json
 
 if TYPE_CHECKING:
     from glm_cli.app import App
@@ -221,22 +222,6 @@ def _warn_thinking_flags(opts: AskOptions, app: App, catalogue: Any, model: str)
     info = catalogue.get(model)
     if opts.think is not None and info is not None and info.thinking == "none":
         app.warn(f"{model} has no thinking mode; --think/--no-think has no effect")
-
-
-def check_json(content: str) -> str:
-    """Return the answer as clean JSON text (code fences removed), or raise exit 9."""
-    text = content.strip()
-    if text.startswith("```"):
-        text = text.split("\n", 1)[1] if "\n" in text else ""
-        text = text.rsplit("```", 1)[0].strip()
-    try:
-        json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidOutputError(
-            f"the answer is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})",
-            "use --output json to see the raw answer, or ask again",
-        ) from None
-    return text
 
 
 def reply_record(reply: Reply, content: str | None = None) -> dict[str, Any]:

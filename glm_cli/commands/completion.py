@@ -24,6 +24,7 @@ INSTALL = {
 @dataclass(frozen=True)
 class CompletionOptions:
     shell: str
+    root: Any  # the click command tree to describe (the running app's)
 
 
 def run_completion(opts: CompletionOptions, app: App) -> int:
@@ -33,7 +34,7 @@ def run_completion(opts: CompletionOptions, app: App) -> int:
 
     if opts.shell not in SHELLS:
         raise UsageError(f"unknown shell {opts.shell!r}; expected one of {', '.join(SHELLS)}")
-    app.ios.stdout.write(generate(opts.shell))
+    app.ios.stdout.write(generate(opts.shell, opts.root))
     app.ios.stdout.flush()
     if app.ios.stdout_tty:
         app.ios.stderr.write(f"glm: to install: {INSTALL[opts.shell]}\n")
@@ -46,6 +47,6 @@ Shell = Enum("Shell", {name: name for name in SHELLS}, type=str)  # a Choice for
 def register(app: Any) -> None:
     """Add `glm completion` to the Typer app."""
     @app.command(context_settings={"help_option_names": ["-h", "--help"]})
-    def completion(shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish.")]) -> None:
+    def completion(ctx: typer.Context, shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish.")]) -> None:
         """Print the shell completion script (install: see README, "Shell completion")."""
-        run_command(run_completion, CompletionOptions(shell.value))
+        run_command(run_completion, CompletionOptions(shell.value, ctx.find_root().command))

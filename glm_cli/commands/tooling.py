@@ -139,7 +139,7 @@ class ToolSession:
         """Return why a finished answer does not satisfy --schema (None when it does, or is not whole)."""
         if self.schema is None or reply.interrupted or reply.finish_reason not in (None, "stop"):
             return None
-        from glm_cli.commands.ask import check_json
+        from glm_cli.tools.schema import check_json
 
         try:
             self.schema.check(check_json(reply.content))

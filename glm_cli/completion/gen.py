@@ -1,21 +1,20 @@
 """Shell completion scripts generated from the Typer app (bash, zsh, fish).
 
-`python -m glm_cli.completion.gen` rewrites completions/glm.{bash,zsh,fish} from the commands registered in
+`python -m glm_cli.completion` rewrites completions/glm.{bash,zsh,fish} from the commands registered in
 glm_cli/cli.py; `--check` only says whether they are out of date. A script is the command tree as data
 (subcommands, options, what each option's value and each argument is) followed by a fixed engine per shell
 (glm_cli/data/completion-engine.*). Model ids, presets and profiles are looked up at TAB time through
-`glm __complete KIND` (glm_cli/completion_data.py), from local files only.
+`glm __complete KIND` (glm_cli/completion/values.py), from local files only.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 SHELLS = ("bash", "zsh", "fish")
-REGENERATE = "python -m glm_cli.completion.gen"
+REGENERATE = "python -m glm_cli.completion"
 OUT_DIR = Path(__file__).resolve().parents[2] / "completions"
 # Parameter names whose values come from `glm __complete KIND`, and fixed choices by parameter name.
 DYNAMIC = {"model": "models", "preset": "presets", "profile": "profiles"}
@@ -71,16 +70,10 @@ def _opt(param: Any, path: str = "") -> Opt:
     return Opt(tuple(param.opts) + tuple(param.secondary_opts), _help(param.help), kind)
 
 
-def command_specs(app: Any = None) -> list[Cmd]:
-    """Return every visible command of the Typer app, depth first, with its options and arguments."""
-    import typer.main
-
-    if app is None:
-        from glm_cli.cli import build_app
-
-        app = build_app()
+def command_specs(root: Any) -> list[Cmd]:
+    """Return every visible command under the root (a click command), depth first, with options and arguments."""
     specs: list[Cmd] = []
-    _walk(typer.main.get_command(app), "", None, specs)
+    _walk(root, "", None, specs)
     by_path = {c.path: c for c in specs}
     # A group with a default subcommand also takes that subcommand's options (glm batch -j 4 FILE).
     return [c if not c.default else Cmd(c.path, c.subs, _union(c.opts, by_path[f"{c.path} {c.default}"].opts),
@@ -197,44 +190,14 @@ HEADERS = {
 RENDER = {"bash": _bash, "zsh": _zsh, "fish": _fish}
 
 
-def generate(shell: str, app: Any = None, specs: list[Cmd] | None = None) -> str:
-    """Return the completion script for SHELL (bash, zsh or fish) for the app's current commands."""
+def generate(shell: str, root: Any = None, specs: list[Cmd] | None = None) -> str:
+    """Return the completion script for SHELL (bash, zsh or fish) for the commands under root (or specs)."""
     from importlib.resources import files
 
     if shell not in SHELLS:
         raise ValueError(f"unknown shell {shell!r}; expected one of {', '.join(SHELLS)}")
-    specs = specs if specs is not None else command_specs(app)
+    specs = specs if specs is not None else command_specs(root)
     engine = files("glm_cli").joinpath(f"data/completion-engine.{shell}").read_text(encoding="utf-8")
     return (f"{HEADERS[shell]}\n# Generated from the glm commands by `{REGENERATE}`: do not edit.\n"
             f"# `glm completion {shell}` prints the same for the installed version.\n\n"
             f"# The command tree: subcommands, options, what each value is.\n{RENDER[shell](specs)}\n\n{engine}")
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Write completions/glm.{bash,zsh,fish}; with --check only report the ones out of date (exit 1)."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog=REGENERATE, description=main.__doc__)
-    parser.add_argument("--check", action="store_true", help="Change nothing; exit 1 when a file is out of date.")
-    parser.add_argument("--out", type=Path, default=OUT_DIR, help=f"Directory to write (default {OUT_DIR}).")
-    args = parser.parse_args(argv)
-    specs = command_specs()
-    stale = []
-    for shell in SHELLS:
-        path = args.out / f"glm.{shell}"
-        text = generate(shell, specs=specs)
-        if path.exists() and path.read_text(encoding="utf-8") == text:
-            continue
-        stale.append(path)
-        if not args.check:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-            print(f"wrote {path}")
-    if args.check and stale:
-        print(f"out of date: {', '.join(map(str, stale))}; run `{REGENERATE}`", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

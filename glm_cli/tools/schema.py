@@ -16,6 +16,22 @@ INSTRUCTION = (
 )
 
 
+def check_json(content: str) -> str:
+    """Return the answer as clean JSON text (code fences removed), or raise exit 9."""
+    text = content.strip()
+    if text.startswith("```"):
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+        text = text.rsplit("```", 1)[0].strip()
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidOutputError(
+            f"the answer is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})",
+            "use --output json to see the raw answer, or ask again",
+        ) from None
+    return text
+
+
 @dataclass(frozen=True)
 class Schema:
     """A checked JSON Schema and where it came from."""

@@ -97,7 +97,7 @@ def items_of(stream: IO[bytes], ro: RequestOptions, prep: Prepared) -> Iterator[
 
 def answer_check(schema: Schema | None) -> Callable[[str], str]:
     """Return the check of a JSON answer: it parses (code fences allowed), and matches the schema when given."""
-    from glm_cli.commands.ask import check_json
+    from glm_cli.tools.schema import check_json
 
     if schema is None:
         return check_json

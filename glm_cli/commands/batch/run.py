@@ -47,7 +47,7 @@ balance/quota (the rest was not sent) · 130 interrupted. Rerun the same command
 class DefaultRunGroup(TyperGroup):
     """A group whose first argument, when not a subcommand, means `run` (glm batch FILE)."""
 
-    default_subcommand = "run"  # read by the shell-completion generator (glm_cli/completion_gen.py)
+    default_subcommand = "run"  # read by the shell-completion generator (glm_cli/completion/gen.py)
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
