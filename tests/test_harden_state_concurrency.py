@@ -41,8 +41,17 @@ def run_together(tmp_path: Path, script: str, argvs: list[list[str]]) -> None:
     procs = []
     for n, argv in enumerate(argvs):
         ready = tmp_path / f"ready-{n}"
-        procs.append((ready, subprocess.Popen([sys.executable, "-c", code, str(ready), str(go), *argv],
-                                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+        procs.append(
+            (
+                ready,
+                subprocess.Popen(
+                    [sys.executable, "-c", code, str(ready), str(go), *argv],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                ),
+            )
+        )
     end = time.monotonic() + BOUND
     while not all(ready.exists() for ready, _ in procs):
         assert time.monotonic() < end, "a writer never got ready"
@@ -95,13 +104,28 @@ def test_two_processes_writing_history_at_once_lose_nothing(tmp_path):
 @pytest.mark.slow
 def test_concurrent_ask_continue_appends_every_turn(tmp_path):
     with FakeGLM() as srv:
-        env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-               "XDG_DATA_HOME": str(tmp_path / "data"), "GLM_API_KEY": srv.api_key, "GLM_BASE_URL": srv.base_url}
-        first = subprocess.run([*glm_executable(), "ask", "first"], env=env, capture_output=True, text=True,
-                               timeout=BOUND)
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": str(tmp_path),
+            "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+            "XDG_DATA_HOME": str(tmp_path / "data"),
+            "GLM_API_KEY": srv.api_key,
+            "GLM_BASE_URL": srv.base_url,
+        }
+        first = subprocess.run(
+            [*glm_executable(), "ask", "first"], env=env, capture_output=True, text=True, timeout=BOUND
+        )
         assert first.returncode == 0, first.stderr
-        procs = [subprocess.Popen([*glm_executable(), "ask", "-c", f"turn {i}"], env=env, text=True,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(6)]
+        procs = [
+            subprocess.Popen(
+                [*glm_executable(), "ask", "-c", f"turn {i}"],
+                env=env,
+                text=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            for i in range(6)
+        ]
         for proc in procs:
             _, err = proc.communicate(timeout=BOUND)
             assert proc.returncode == 0 and err == "", err
@@ -127,8 +151,9 @@ def test_two_writers_of_chat_input_history_never_interleave(tmp_path):
     path = tmp_path / "chat-input-history"
     run_together(tmp_path, HISTORY_WRITER, [[str(path), tag] for tag in ("A", "B")])
     entries = list(input_history(str(path)).load_history_strings())
-    expected = {f"{tag}-{i}": "\n".join(f"{tag}-{i}-{j}-" + "x" * 100 for j in range(2000))
-                for tag in "AB" for i in range(30)}
+    expected = {
+        f"{tag}-{i}": "\n".join(f"{tag}-{i}-{j}-" + "x" * 100 for j in range(2000)) for tag in "AB" for i in range(30)
+    }
     assert len(entries) == 60
     got = {e.split("\n", 1)[0].rsplit("-", 2)[0]: e for e in entries}
     assert got.keys() == expected.keys()
