@@ -105,16 +105,34 @@ def _is_unicode(text: str) -> bool:
 SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
+class _BadNumber(ValueError):
+    """A number JSON does not have (NaN, Infinity) or a float cannot hold (1e999): it could not be sent."""
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _BadNumber(f"the number {text[:20]} is too large")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise _BadNumber(f"{name} is not a JSON number")
+
+
 def load_json(text: str) -> tuple[Any, str | None]:
     """Parse one JSON line: (value, None), or (value or None, why the line cannot be used). Never raises.
 
-    Beyond invalid JSON: nesting deeper than Python's recursion limit, an integer over
+    Beyond invalid JSON: NaN, Infinity and numbers too large for a float (JSON has no such values:
+    the request could not be encoded), nesting deeper than Python's recursion limit, an integer over
     sys.get_int_max_str_digits() digits, and a lone surrogate escape (valid JSON, but not text).
     """
     try:
-        obj = json.loads(text)
+        obj = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         return None, f"not valid JSON ({exc.msg}, column {exc.colno})"
+    except _BadNumber as exc:
+        return None, f"not valid JSON ({exc})"
     except RecursionError:
         return None, "nested too deeply to read"
     except ValueError:  # json.loads of a str raises no other: an integer too long to convert

@@ -151,6 +151,7 @@ BAD_LINES = {
     "deep": '{"id": "deep", "prompt": "x", "extra": ' + "[" * 100_000 + "]" * 100_000 + "}",
     "sur": '{"id": "sur", "prompt": "\\ud800 alone"}',
     "surid": '{"id": "\\udc00", "prompt": "x"}',
+    "inf": '{"custom_id": "inf", "body": {"messages": [{"role": "user", "content": "x"}], "top_k": Infinity}}',
 }
 
 
@@ -167,11 +168,12 @@ def test_each_bad_line_is_one_invalid_line_record_and_the_run_goes_on(srv, envir
     assert bad["line-2"]["message"] == "line 2: a number has more than 4,300 digits"
     assert bad["line-3"]["message"] == "line 3: nested too deeply to read"
     assert "lone surrogate" in bad["sur"]["message"] and "lone surrogate" in bad["line-5"]["message"]
+    assert bad["line-6"]["message"] == "line 6: not valid JSON (Infinity is not a JSON number)"
     assert len(srv.chat_requests()) == 3  # no bad line was sent
-    assert "3 ok, 4 failed (4× invalid_line)" in res.stderr
+    assert "3 ok, 5 failed (5× invalid_line)" in res.stderr
     again = glm(environ, "batch", str(src), "-o", str(out))  # the rerun neither crashes nor sends anything
-    assert again.returncode == 1 and "skipped 3 already ok and 4 that failed before" in again.stderr, again.stderr
-    assert len(srv.chat_requests()) == 3 and len(records(out)) == 7
+    assert again.returncode == 1 and "skipped 3 already ok and 5 that failed before" in again.stderr, again.stderr
+    assert len(srv.chat_requests()) == 3 and len(records(out)) == 8
 
 
 def test_bad_records_in_the_output_are_ignored_with_a_warning_and_kept(srv, environ, tmp_path):
