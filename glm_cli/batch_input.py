@@ -337,6 +337,7 @@ def open_input(path: str, stdin: IO[Any] | None, *, spool: bool) -> IO[bytes]:
     import shutil
     import tempfile
 
+    raw: Any
     if path != "-":
         try:
             raw = open(path, "rb")  # noqa: SIM115 - the caller closes it
