@@ -124,7 +124,7 @@ def test_concurrent_ask_continue_appends_every_turn(tmp_path):
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
             )
-            for i in range(6)
+            for i in range(4)
         ]
         for proc in procs:
             _, err = proc.communicate(timeout=BOUND)
@@ -133,7 +133,7 @@ def test_concurrent_ask_continue_appends_every_turn(tmp_path):
         (summary,) = store.list(limit=None)
         messages = store.load(summary.id).messages
     pairs = [(messages[k].content, messages[k + 1].content) for k in range(0, len(messages), 2)]
-    assert sorted(pairs) == sorted([("first", "Echo: first")] + [(f"turn {i}", f"Echo: turn {i}") for i in range(6)])
+    assert sorted(pairs) == sorted([("first", "Echo: first")] + [(f"turn {i}", f"Echo: turn {i}") for i in range(4)])
 
 
 HISTORY_WRITER = """
