@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import IO, TYPE_CHECKING, Any
@@ -88,7 +89,62 @@ def item_id(obj: Any, line: int) -> str:
     value = obj.get("custom_id" if _is_batch_api(obj) else "id")
     if value is None or value == "" or isinstance(value, bool) or not isinstance(value, (str, int)):
         return default_id(line)
-    return str(value)
+    text = str(value)
+    return text if _is_unicode(text) else default_id(line)  # an id with a lone surrogate cannot be written
+
+
+def _is_unicode(text: str) -> bool:
+    """Whether a str is real Unicode text (no lone surrogate from a JSON escape such as "\\ud800")."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+class _BadNumber(ValueError):
+    """A number JSON does not have (NaN, Infinity) or a float cannot hold (1e999): it could not be sent."""
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _BadNumber(f"the number {text[:20]} is too large")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise _BadNumber(f"{name} is not a JSON number")
+
+
+def load_json(text: str) -> tuple[Any, str | None]:
+    """Parse one JSON line: (value, None), or (value or None, why the line cannot be used). Never raises.
+
+    Beyond invalid JSON: NaN, Infinity and numbers too large for a float (JSON has no such values:
+    the request could not be encoded), nesting deeper than Python's recursion limit, an integer over
+    sys.get_int_max_str_digits() digits, and a lone surrogate escape (valid JSON, but not text).
+    """
+    try:
+        obj = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        return None, f"not valid JSON ({exc.msg}, column {exc.colno})"
+    except _BadNumber as exc:
+        return None, f"not valid JSON ({exc})"
+    except RecursionError:
+        return None, "nested too deeply to read"
+    except ValueError:  # json.loads of a str raises no other: an integer too long to convert
+        return None, f"a number has more than {sys.get_int_max_str_digits():,} digits"
+    if SURROGATE_ESCAPE.search(text):  # cheap test first: only then the full check
+        try:
+            whole = _is_unicode(json.dumps(obj, ensure_ascii=False))
+        except RecursionError:
+            return obj, "nested too deeply to read"
+        if not whole:
+            return obj, "a string holds a lone surrogate escape (such as \\ud800), which is not text"
+    return obj, None
 
 
 def _is_batch_api(obj: dict[str, Any]) -> bool:
@@ -153,11 +209,9 @@ def parse_line(text: str, line: int, *, text_mode: bool = False, template: str |
     if text_mode:
         prompt = apply_template(template, {"input": text}) if template else text
         return Item(line=line, id=default_id(line), prompt=prompt)
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        why = f"line {line}: not valid JSON ({exc.msg}, column {exc.colno})"
-        return Item(line=line, id=default_id(line), error=why)
+    obj, why = load_json(text)
+    if why is not None:
+        return Item(line=line, id=item_id(obj, line), error=f"line {line}: {why}")
     try:
         if isinstance(obj, str):
             prompt = apply_template(template, {"input": obj}) if template else obj
@@ -249,11 +303,7 @@ def _scan_ids(stream: IO[bytes], text_mode: bool) -> Iterator[tuple[int, str]]:
         if text_mode:
             yield number, default_id(number)
             continue
-        try:
-            obj = json.loads(text)
-        except ValueError:
-            obj = None
-        yield number, item_id(obj, number)
+        yield number, item_id(load_json(text)[0], number)
 
 
 def scan_input(stream: IO[bytes], *, text_mode: bool = False) -> InputScan:
@@ -283,25 +333,31 @@ def scan_input(stream: IO[bytes], *, text_mode: bool = False) -> InputScan:
 
 
 def open_input(path: str, stdin: IO[Any] | None, *, spool: bool) -> IO[bytes]:
-    """Open the input as bytes; stdin ("-") is copied to a temporary file when it must be read twice."""
+    """Open the input as bytes; stdin ("-"), a pipe or a FIFO is copied to a temporary file if it must be read twice."""
     import shutil
-    import sys
     import tempfile
 
+    raw: Any
     if path != "-":
         try:
-            return open(path, "rb")  # noqa: SIM115 - the caller closes it
+            raw = open(path, "rb")  # noqa: SIM115 - the caller closes it
         except OSError as exc:
             raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-    source = stdin if stdin is not None else sys.stdin
-    raw = getattr(source, "buffer", None)
-    if raw is None:  # a text stream (tests): encode it
-        import io
+        if raw.seekable():
+            return raw
+        # A FIFO or <(cmd): read once, like stdin.
+    else:
+        source = stdin if stdin is not None else sys.stdin
+        raw = getattr(source, "buffer", None)
+        if raw is None:  # a text stream (tests): encode it
+            import io
 
-        raw = io.BytesIO(source.read().encode("utf-8"))
+            raw = io.BytesIO(source.read().encode("utf-8"))
     if not spool:
         return raw
     tmp = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
     shutil.copyfileobj(raw, tmp, 1 << 20)
+    if path != "-":
+        raw.close()
     tmp.seek(0)
     return tmp

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import stat
 import threading
 from array import array
 from bisect import bisect_left
@@ -77,10 +79,27 @@ def record_state(obj: Any) -> tuple[str, bool] | None:
 def _batch_api_ok(response: dict[str, Any]) -> bool:
     from glm_cli.batch.policy import BAD_FINISH
 
-    if response.get("status_code") != 200:
+    body = response.get("body")
+    if response.get("status_code") != 200 or not isinstance(body, dict):
         return False
-    choices = (response.get("body") or {}).get("choices") or [{}]
-    return choices[0].get("finish_reason") not in BAD_FINISH  # a cut or filtered answer is not done
+    choices = body.get("choices") or [{}]
+    first = choices[0] if isinstance(choices, list) else None
+    if not isinstance(first, dict):  # not an answer glm knows: not done
+        return False
+    reason = first.get("finish_reason")
+    return not (isinstance(reason, str) and reason in BAD_FINISH)  # a cut or filtered answer is not done
+
+
+def read_record(raw: bytes) -> tuple[str, bool] | None:
+    """Return (id, ok) for one line of an output file; None for anything else (never raises).
+
+    Whatever a line holds -- not JSON, not UTF-8, nested too deeply, a number too long, a record of
+    another shape -- it is "not a record": resume ignores it (with a warning) and compaction keeps it.
+    """
+    try:
+        return record_state(json.loads(raw))
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return None
 
 
 class IdSet:
@@ -111,10 +130,7 @@ class IdSet:
 def iter_records(fh: IO[bytes]) -> Iterator[tuple[str, bool] | None]:
     """Yield (id, ok) per line of an output file; None for a line that is not a record."""
     for raw in fh:
-        try:
-            yield record_state(json.loads(raw))
-        except ValueError:
-            yield None
+        yield read_record(raw)
 
 
 @dataclass(frozen=True)
@@ -136,11 +152,7 @@ def foreign_line(path: str) -> str | None:
                 if not raw.endswith(b"\n"):  # a torn first record (the writer cuts it), or one line of something else
                     return None if raw.lstrip().startswith(b'{"') else raw.decode("utf-8", "replace").strip()[:60]
                 if raw.strip():
-                    try:
-                        is_record = record_state(json.loads(raw)) is not None
-                    except ValueError:
-                        is_record = False
-                    return None if is_record else raw.decode("utf-8", errors="replace").strip()[:60]
+                    return None if read_record(raw) is not None else raw.decode("utf-8", errors="replace").strip()[:60]
     except OSError:
         return None
     return None
@@ -182,7 +194,11 @@ def load_state(path: str, repaired: int = 0) -> ResumeState:
 
 
 class RecordWriter:
-    """Append whole records, one write and flush each; the file is locked against a second run."""
+    """Append whole records, one write and flush each; the file is locked against a second run.
+
+    The lock is held from open to close(): seal() stops the writes first, and compact() rewrites the
+    file in between, so no other run can slip in while the file is swapped.
+    """
 
     def __init__(self, path: str | None, stream: IO[str] | None = None, fmt: str = "record") -> None:
         self.path, self.stream, self.fmt = path, stream, fmt
@@ -192,48 +208,77 @@ class RecordWriter:
         self.fd: int | None = None
         self.repaired = 0
         if path is not None:
-            try:
-                self.fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-            except OSError as exc:
-                raise UsageError(f"cannot open {path} for writing: {exc.strerror or exc}") from None
-            _lock_exclusive(self.fd, path)
+            self.fd = _open_locked(path)
             self.repaired = repair_torn_tail(self.fd)
 
     def write(self, record: dict[str, Any]) -> bool:
         """Write one record; return False once closed or broken (nothing partial, ever)."""
         obj = to_batch_api(record) if self.fmt == "batch-api" else record
-        text = json.dumps(obj, ensure_ascii=False) + "\n"
+        # A lone surrogate (a server's "\ud800") cannot be UTF-8: write it as the JSON escape it came as.
+        data = (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace")
         with self.lock:
             if self.closed or self.error is not None:
                 return False
             try:
-                self._write(text)
+                self._write(data)
             except OSError as exc:
                 self.error = exc
                 return False
             return True
 
-    def _write(self, text: str) -> None:
+    def _write(self, data: bytes) -> None:
         if self.fd is None:
             assert self.stream is not None
-            self.stream.write(text)
+            self.stream.write(data.decode("utf-8"))
             self.stream.flush()
             return
-        data = text.encode("utf-8")
         while data:
             data = data[os.write(self.fd, data):]
 
-    def close(self) -> None:
-        """Refuse further writes and release the file."""
+    def seal(self) -> None:
+        """Refuse further writes (requests still in flight are dropped); the file stays open and locked."""
         with self.lock:
             self.closed = True
             if self.fd is not None:
-                try:
+                with contextlib.suppress(OSError):
                     os.fsync(self.fd)
-                except OSError:
-                    pass
+
+    def compact(self) -> int:
+        """Drop superseded error records (see compact()) while the lock is still held; return how many."""
+        if self.fd is None or self.path is None or not stat.S_ISREG(os.fstat(self.fd).st_mode):
+            return 0
+        self.seal()
+        return compact(self.path)
+
+    def close(self) -> None:
+        """Refuse further writes and release the file (and its lock)."""
+        self.seal()
+        with self.lock:
+            if self.fd is not None:
                 os.close(self.fd)
                 self.fd = None
+
+
+def _open_locked(path: str) -> int:
+    """Open and lock the output; when another run swapped in a new file meanwhile, open that one instead."""
+    for _ in range(5):
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise UsageError(f"cannot open {path} for writing: {exc.strerror or exc}") from None
+        _lock_exclusive(fd, path)
+        if _same_file(fd, path):  # the locked file is still the one the name points to: it is ours
+            return fd
+        os.close(fd)
+    raise UsageError(f"{path} keeps being replaced while glm opens it", "is another program rewriting it?")
+
+
+def _same_file(fd: int, path: str) -> bool:
+    try:
+        held, named = os.fstat(fd), os.stat(path)
+    except OSError:
+        return False
+    return (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino)
 
 
 def _lock_exclusive(fd: int, path: str) -> None:
@@ -250,35 +295,62 @@ def _lock_exclusive(fd: int, path: str) -> None:
 
 
 def compact(path: str) -> int:
-    """Drop error records of ids that later succeeded or failed again (the last one stays); return how many."""
-    state = load_state(path)
-    errors_left: dict[int, int] = {}  # hash of a never-ok id -> its error records not yet passed
-    with open(path, "rb") as fh:
+    """Drop error records of ids that later succeeded or failed again (the last one stays); return how many.
+
+    Only while holding the output's lock (RecordWriter.compact). The new file is written beside the real
+    one (a symlinked -o is followed), gets its mode and owner, and is renamed over it: a crash leaves the
+    old file or the new one, never half of each. Lines that are not records are kept.
+    """
+    import tempfile
+
+    real = os.path.realpath(path)
+    st = os.stat(real)
+    ok_hashes, errors = array("q"), dict[int, int]()  # errors: hash of an id -> its error records
+    with open(real, "rb") as fh:
         for rec in iter_records(fh):
-            if rec is not None and not rec[1] and rec[0] not in state.ok:
-                errors_left[hash(rec[0])] = errors_left.get(hash(rec[0]), 0) + 1
-    dropped = 0
-    tmp = f"{path}.compact.tmp"
-    with open(path, "rb") as src, open(tmp, "wb") as dst:
-        for raw in src:
-            try:
-                rec = record_state(json.loads(raw))
-            except ValueError:
-                rec = None
-            if rec is not None and not rec[1]:
-                if rec[0] in state.ok:
-                    dropped += 1
-                    continue
-                errors_left[hash(rec[0])] -= 1
-                if errors_left[hash(rec[0])]:  # a later error record of this id follows
-                    dropped += 1
-                    continue
-            dst.write(raw)
-    if dropped:
-        os.replace(tmp, path)
-    else:
-        os.unlink(tmp)
+            if rec is not None:
+                if rec[1]:
+                    ok_hashes.append(hash(rec[0]))
+                else:
+                    errors[hash(rec[0])] = errors.get(hash(rec[0]), 0) + 1
+    ok = IdSet.of_hashes(ok_hashes)
+    del ok_hashes
+    dropped = sum(n if ok.has_hash(h) else n - 1 for h, n in errors.items())
+    if not dropped or st.st_nlink > 1:  # a hard-linked file cannot be swapped without splitting the links
+        return 0
+    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(real) + ".", suffix=".compact", dir=os.path.dirname(real))
+    try:
+        os.fchmod(fd, stat.S_IMODE(st.st_mode))
+        with contextlib.suppress(OSError):  # only root may give a file away; the owner keeps it anyway
+            os.fchown(fd, st.st_uid, st.st_gid)
+        with open(fd, "wb") as dst, open(real, "rb") as src:
+            for raw in src:
+                rec = read_record(raw)
+                if rec is not None and not rec[1]:
+                    h = hash(rec[0])
+                    errors[h] -= 1
+                    if ok.has_hash(h) or errors[h]:  # it later succeeded, or a later error record follows
+                        continue
+                dst.write(raw)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(tmp, real)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _sync_dir(os.path.dirname(real))
     return dropped
+
+
+def _sync_dir(directory: str) -> None:
+    """Make a rename in `directory` durable (best effort: not every system can open a directory)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 @dataclass

@@ -121,7 +121,7 @@ class BatchRunner:
                 while w.is_alive() and not self._overdue():
                     w.join(WAIT_SLICE)
         self.sink.flush()
-        self.writer.close()  # requests still in flight (abandoned) can no longer write
+        self.writer.seal()  # requests still in flight (abandoned) can no longer write; the lock stays
         return self.stats
 
     def _dispatch(self, items: Iterable[Item], state: ResumeState | None) -> None:

@@ -151,7 +151,7 @@ def _banner(session: ChatSession, resumed: bool) -> None:
 def make_prompt(session: ChatSession, **pt_args: Any) -> ReadLine:
     """Build the prompt_toolkit prompt: persisted history, Alt-Enter newlines, paste, /completion."""
     from prompt_toolkit import PromptSession
-    from prompt_toolkit.history import FileHistory, InMemoryHistory
+    from prompt_toolkit.history import InMemoryHistory
     from prompt_toolkit.key_binding import KeyBindings
 
     keys = KeyBindings()
@@ -170,7 +170,7 @@ def make_prompt(session: ChatSession, **pt_args: Any) -> ReadLine:
     history: Any = InMemoryHistory()
     path = _input_history_path(session) if session.log else None
     if path is not None:
-        history = FileHistory(str(path))
+        history = input_history(str(path))
     if "output" not in pt_args:
         from prompt_toolkit.output import create_output
 
@@ -178,6 +178,35 @@ def make_prompt(session: ChatSession, **pt_args: Any) -> ReadLine:
     prompt = PromptSession(history=history, key_bindings=keys, completer=_completer(session),
                            complete_while_typing=True, prompt_continuation="... ", **pt_args)
     return lambda: prompt.prompt(PROMPT)
+
+
+def input_history(path: str) -> Any:
+    """prompt_toolkit's FileHistory (same file format), written so that two chats at once lose nothing.
+
+    Each entry is one write to the file opened O_APPEND, so another chat's entry can never land in the
+    middle of it (FileHistory writes a long entry in 8 KiB pieces); the file is created private (0600, like
+    history.db: it holds what was typed). A failed write (disk full) costs that entry, never the chat.
+    """
+    import datetime
+    import os
+
+    from prompt_toolkit.history import FileHistory
+
+    class AppendHistory(FileHistory):
+        def store_string(self, string: str) -> None:
+            entry = f"\n# {datetime.datetime.now()}\n" + "".join(f"+{line}\n" for line in string.split("\n"))
+            data = entry.encode("utf-8", errors="replace")
+            try:
+                fd = os.open(self.filename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                try:
+                    while data:
+                        data = data[os.write(fd, data):]
+                finally:
+                    os.close(fd)
+            except OSError:
+                pass
+
+    return AppendHistory(path)
 
 
 def _completer(session: ChatSession) -> Any:

@@ -76,7 +76,7 @@ def open_checked(path: str, ro: RequestOptions, app: App) -> tuple[IO[bytes], in
     if path == "-" and app.ios.stdin_tty:
         raise UsageError("the input is `-` but stdin is a terminal", "pipe the prompts in, or give a FILE")
     stream = open_input(path, app.ios.stdin, spool=not ro.text)
-    if path == "-" and ro.text:  # read once, as it comes: numbered lines cannot clash
+    if ro.text and (path == "-" or not stream.seekable()):  # read once, as it comes: numbered lines cannot clash
         return stream, None
     scan = scan_input(stream, text_mode=ro.text)
     stream.seek(0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -116,16 +117,16 @@ def run_batch(opts: BatchOptions, app: App) -> int:
     if opts.dry_run:
         return dry_run(opts, prep, app)
     client = app.make_client(prep.settings, verbose=opts.verbose)  # no key: say so before reading the input
-    try:
+    with contextlib.ExitStack() as held:  # let go last to first: the output's lock after the --retry-failed clean-up
+        held.callback(client.close)
         stream, total = open_checked(opts.file, opts.request, app)
-        with stream:
-            writer, state = open_output(opts.output, opts.format, app)
-            runner = _runner(opts, prep, app, client, writer)
-            runner.stats.total = total
-            _run(runner, opts, prep, app, stream, state)
-    finally:
-        client.close()
-    return _finish(runner, opts, app, prep)
+        held.enter_context(stream)
+        writer, state = open_output(opts.output, opts.format, app)
+        held.callback(writer.close)
+        runner = _runner(opts, prep, app, client, writer)
+        runner.stats.total = total
+        _run(runner, opts, prep, app, stream, state)
+        return _finish(runner, opts, app, prep)
 
 
 def _runner(opts: BatchOptions, prep: Prepared, app: App, client: GlmClient, writer: RecordWriter) -> BatchRunner:
@@ -161,7 +162,6 @@ def _run(runner: BatchRunner, opts: BatchOptions, prep: Prepared, app: App, stre
 
 
 def _finish(runner: BatchRunner, opts: BatchOptions, app: App, prep: Prepared) -> int:
-    from glm_cli.batch.output import compact
     from glm_cli.batch.progress import summary_lines
     from glm_cli.catalogue import cost_text
 
@@ -173,12 +173,11 @@ def _finish(runner: BatchRunner, opts: BatchOptions, app: App, prep: Prepared) -
     for line in summary_lines(stats, app.clock() - stats.started, cost):
         err.write(line + "\n")
     stopped = runner.fatal is not None or runner.interrupted
-    if opts.retry_failed and opts.output not in (None, "-") and os.path.isfile(opts.output) and not stopped:
-        dropped = compact(opts.output)
-        if dropped:
-            err.write(f"glm batch: removed {dropped:,} error record(s) of lines that then succeeded"
-                      " or failed again\n")
+    if opts.retry_failed and not stopped:
+        _compact(runner.writer, app)
     again = "run the same command again to continue (done lines are skipped)"
+    if opts.file == "-" or not os.path.isfile(opts.file):  # stdin, a pipe, <(cmd): it cannot be read again
+        again = "run the same command again, with the same input, to continue (done lines are skipped)"
     if runner.writer.error is not None:
         raise GlmError(f"cannot write {opts.output or 'stdout'}: {runner.writer.error}; {again}")
     if runner.fatal is not None:
@@ -190,6 +189,19 @@ def _finish(runner: BatchRunner, opts: BatchOptions, app: App, prep: Prepared) -
         return INTERRUPTED
     err.flush()
     return API_ERROR if stats.failed or stats.skipped_failed else 0
+
+
+def _compact(writer: RecordWriter, app: App) -> None:
+    """--retry-failed: drop the error records that a later record supersedes (under the run's lock)."""
+    try:
+        dropped = writer.compact()
+    except OSError as exc:
+        app.warn(f"{writer.path}: could not remove superseded error records ({exc.strerror or exc});"
+                 " the file is unchanged")
+        return
+    if dropped:
+        app.ios.stderr.write(f"glm batch: removed {dropped:,} error record(s) of lines that then succeeded"
+                             " or failed again\n")
 
 
 def dry_run(opts: BatchOptions, prep: Prepared, app: App) -> int:
