@@ -274,12 +274,14 @@ def _finish_check(reply: Reply) -> int:
 
 
 def dry_run_text(settings: Settings, body: dict[str, Any], kind: str) -> str:
-    """Return the request as JSON, or as a runnable curl line with the key as $GLM_API_KEY."""
+    """Return the request as JSON, or as a curl line with the key as $GLM_API_KEY (and no URL password)."""
     if kind == "json":
         return json.dumps(body, ensure_ascii=False, indent=2)
     import shlex
 
-    url = f"{settings.base_url}/chat/completions"
+    from glm_cli.redact import redact_url
+
+    url = redact_url(f"{settings.base_url}/chat/completions")
     return (
         f"curl -sS {'-N ' if body.get('stream') else ''}{shlex.quote(url)} "
         '-H "Authorization: Bearer $GLM_API_KEY" -H "Content-Type: application/json" '
