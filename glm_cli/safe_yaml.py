@@ -23,8 +23,9 @@ def load_yaml(text: str) -> Any:
     """Parse one YAML document like yaml.safe_load, within the bounds; raise YamlError."""
     import yaml
 
-    loader = _loader()(text)
+    loader = None
     try:
+        loader = _loader()(text)  # checks the characters already
         node = loader.get_single_node()
         if node is None:
             return None
@@ -39,7 +40,8 @@ def load_yaml(text: str) -> Any:
     except (ValueError, OverflowError) as exc:  # a scalar PyYAML resolved but cannot build
         raise YamlError(f"invalid YAML value: {exc}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _where(mark: Any) -> str:

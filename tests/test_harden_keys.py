@@ -19,8 +19,9 @@ URL_SECRET = "fake-url-secret-0000"
 
 
 def run(args: list[str], environ: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*glm_executable(), *args], env=environ, input=stdin, capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(
+        [*glm_executable(), *args], env=environ, input=stdin, capture_output=True, text=True, timeout=60
+    )
 
 
 def assert_clean(done: subprocess.CompletedProcess[str], *secrets: str) -> None:
@@ -53,8 +54,7 @@ def test_a_bad_key_in_the_environment_is_refused_before_anything_is_sent(srv, en
 def test_batch_with_a_bad_key_stores_nothing_of_it(srv, environ, tmp_path):
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     src.write_text('{"custom_id": "a", "body": {"messages": [{"role": "user", "content": "hi"}]}}\n')
-    done = run(["batch", str(src), "-o", str(out)], {**environ, "ZAI_API_KEY": f"{CANARY}\nx",
-                                                     "GLM_API_KEY": ""})
+    done = run(["batch", str(src), "-o", str(out)], {**environ, "ZAI_API_KEY": f"{CANARY}\nx", "GLM_API_KEY": ""})
     assert done.returncode == AUTH and "from env ZAI_API_KEY" in done.stderr
     assert_clean(done, CANARY)
     assert not out.exists() or CANARY not in out.read_text()
@@ -64,9 +64,8 @@ def test_batch_with_a_bad_key_stores_nothing_of_it(srv, environ, tmp_path):
 @pytest.mark.parametrize(
     ("config", "environ", "where"),
     [
-        (f"api_key: \"{CANARY}\\n2\"\n", {}, "api_key (config {path})"),
-        (f"default_profile: w\nprofiles:\n  w:\n    api_key: \"{CANARY}\\t2\"\n", {},
-         "api_key (profile w ({path}))"),
+        (f'api_key: "{CANARY}\\n2"\n', {}, "api_key (config {path})"),
+        (f'default_profile: w\nprofiles:\n  w:\n    api_key: "{CANARY}\\t2"\n', {}, "api_key (profile w ({path}))"),
         ("api_key_env: MY_KEY\n", {"MY_KEY": f"{CANARY}\u00e9"}, "env MY_KEY (api_key_env)"),
         ("api_key_cmd: [printf, '" + CANARY + " x']\n", {}, "api_key_cmd (config {path})"),
     ],
@@ -110,8 +109,10 @@ def test_verbose_and_errors_redact_url_credentials(srv, environ):
     done = run(["ask", "-v", "--no-log", "hi"], {**environ, "GLM_BASE_URL": url})
     assert "> POST http://***@127.0.0.1:" in done.stderr
     assert_clean(done, URL_SECRET, "fake-user")
-    done = run(["ask", "--no-log", "hi"], {**environ, "GLM_BASE_URL": f"http://u:{URL_SECRET}@127.0.0.1:9/v4",
-                                          "GLM_CONFIG": write_retries(environ, 0)})
+    done = run(
+        ["ask", "--no-log", "hi"],
+        {**environ, "GLM_BASE_URL": f"http://u:{URL_SECRET}@127.0.0.1:9/v4", "GLM_CONFIG": write_retries(environ, 0)},
+    )
     assert done.returncode == 6 and "cannot reach http://***@127.0.0.1:9/v4" in done.stderr
     assert_clean(done, URL_SECRET)
 
@@ -124,8 +125,9 @@ def write_retries(environ: dict[str, str], n: int) -> str:
 
 
 def test_config_show_and_dry_run_redact_url_credentials(env):
-    write_config(env, f"base_url: https://me:{URL_SECRET}@example.invalid/v4\n"
-                      f"proxy: http://p:{URL_SECRET}@127.0.0.1:3128\n").chmod(0o600)
+    write_config(
+        env, f"base_url: https://me:{URL_SECRET}@example.invalid/v4\nproxy: http://p:{URL_SECRET}@127.0.0.1:3128\n"
+    ).chmod(0o600)
     show = run(["config", "show"], env)
     assert show.returncode == 0
     assert "https://***@example.invalid/v4" in show.stdout and "http://***@127.0.0.1:3128" in show.stdout
@@ -144,8 +146,9 @@ def test_a_key_file_others_can_read_is_warned_about_once(env):
     for args in (["config", "show"], ["ask", "--dry-run", "hi"]):
         done = run(args, environ)
         assert done.returncode == 0
-        assert done.stderr.splitlines() == [f"glm: warning: {path} holds an API key and other users can access it "
-                                            f"(mode 0644); run: chmod 600 {path}"]
+        assert done.stderr.splitlines() == [
+            f"glm: warning: {path} holds an API key and other users can access it (mode 0644); run: chmod 600 {path}"
+        ]
         assert_clean(done, CANARY)
     path.chmod(0o640)
     assert "chmod 600" in run(["config", "show"], environ).stderr
