@@ -80,6 +80,8 @@ class App:
         )
 
     def warn(self, text: str) -> None:
-        """Write one `glm: warning:` line to stderr."""
-        self.ios.stderr.write(f"glm: warning: {text}\n")
+        """Write one `glm: warning:` line to stderr (with no secret in it)."""
+        from glm_cli.redact import scrub
+
+        self.ios.stderr.write(f"glm: warning: {scrub(text)}\n")
         self.ios.stderr.flush()

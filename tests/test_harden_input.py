@@ -179,3 +179,16 @@ def test_every_command_takes_undecodable_arguments(env, tmp_path, args, code, sh
         assert done.returncode == code, text
     if shown is not None:
         assert shown in text
+
+
+def test_a_tool_file_alias_bomb_is_a_usage_error(env, tmp_path):
+    tool = tmp_path / "tool.yaml"
+    tool.write_text(
+        "name: t\ndescription: d\ncommand: [echo]\nparameters:\n  type: object\n  x-"
+        + BOMB.replace("\n  ", "\n    ").replace("temperature: *i", "  z: *i")
+    )
+    done = run(["ask", "--dry-run", "--tool", str(tool), "hi"], env)
+    assert done.returncode == USAGE
+    assert one_line_error(done) == (
+        f"glm: tool file {tool}: too many values once YAML aliases are expanded (more than 100,000)"
+    )
