@@ -162,3 +162,35 @@ def test_a_readable_config_without_a_key_is_not_warned_about(env):
     assert run(["config", "show"], env).stderr == ""
     path.write_text(f"profiles:\n  p:\n    api_key: {CANARY}\n")
     assert "holds an API key" in run(["config", "show"], env).stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://user:pw@host:8443/v4", "https://***@host:8443/v4"),
+        ("https://token@host/v4", "https://***@host/v4"),
+        ("https://us:p@ss@host/v4", "https://***@host/v4"),  # an unescaped @ in the password: the last one ends it
+        ("https://host/v4/a@b", "https://host/v4/a@b"),  # an @ in the path is not a password
+        ("https://host/v4?to=a@b", "https://host/v4?to=a@b"),
+        (
+            "cannot reach socks5://u:p@127.0.0.1:1080 and http://x:y@h",
+            "cannot reach socks5://***@127.0.0.1:1080 and http://***@h",
+        ),
+    ],
+)
+def test_redact_url(url, shown):
+    from glm_cli.redact import redact_url
+
+    assert redact_url(url) == shown
+
+
+def test_a_resolved_key_is_masked_in_every_error_message(env):
+    from glm_cli.errors import APIError
+
+    key, _ = resolve_api_key(load_settings({**env, "GLM_API_KEY": "fake-canary-key-0001"}))
+    err = APIError(f"HTTP 400: the server says {key} is odd", f"not {key}")
+    assert (err.message, err.hint, str(err)) == (
+        "HTTP 400: the server says *** is odd",
+        "not ***",
+        "HTTP 400: the server says *** is odd",
+    )
