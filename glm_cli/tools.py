@@ -134,6 +134,9 @@ def parse_json_or_yaml(text: str, what: str, *, json_only: bool = False) -> Any:
     """Parse JSON (or YAML, a superset) text; raise UsageError naming `what` when it is neither."""
     try:
         return json.loads(text)
+    except RecursionError:  # JSON is YAML: the YAML parser below refuses it with its line and column
+        if json_only:
+            raise UsageError(f"{what}: JSON nested too deep") from None
     except ValueError as exc:
         if json_only:
             raise UsageError(f"{what}: invalid JSON: {exc}") from None

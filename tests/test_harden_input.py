@@ -192,3 +192,19 @@ def test_a_tool_file_alias_bomb_is_a_usage_error(env, tmp_path):
     assert one_line_error(done) == (
         f"glm: tool file {tool}: too many values once YAML aliases are expanded (more than 100,000)"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "flag", "message"),
+    [
+        ("deep.json", "--tool", "JSON nested too deep"),
+        ("deep.yaml", "--tool", "line 1, column 101: nested deeper than 100 levels"),
+        ("deep.json", "--schema", "JSON nested too deep"),
+    ],
+)
+def test_a_deeply_nested_tool_or_schema_file_is_a_usage_error(env, tmp_path, name, flag, message):
+    path = tmp_path / name
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    done = run(["ask", "--dry-run", flag, str(path), "hi"], env)
+    assert done.returncode == USAGE
+    assert one_line_error(done).endswith(f"{path}: {message}")
