@@ -25,6 +25,7 @@ class App:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     _catalogues: dict[int, Catalogue] = field(default_factory=dict, repr=False)
+    _warned: set[str] = field(default_factory=set, repr=False)
 
     @classmethod
     def system(cls) -> App:
@@ -37,7 +38,12 @@ class App:
                  preset: str | None = None) -> Settings:
         from glm_cli.config import load_settings
 
-        return load_settings(self.environ, flags, profile=profile, preset=preset)
+        settings = load_settings(self.environ, flags, profile=profile, preset=preset)
+        for text in settings.warnings:  # once per run, however often the settings are resolved
+            if text not in self._warned:
+                self._warned.add(text)
+                self.warn(text)
+        return settings
 
     def catalogue(self, settings: Settings) -> Catalogue:
         from glm_cli.catalogue import load_catalogue
@@ -51,13 +57,14 @@ class App:
     def make_client(self, settings: Settings, *, verbose: bool = False) -> GlmClient:
         from glm_cli.client import GlmClient
         from glm_cli.config import resolve_api_key
+        from glm_cli.redact import scrub
 
         key, _ = resolve_api_key(settings)
         v = settings.values
         log = None
         if verbose:
             def log(text: str) -> None:
-                self.ios.stderr.write(f"glm: {text}\n")
+                self.ios.stderr.write(f"glm: {scrub(text)}\n")  # the URLs it shows may hold credentials
                 self.ios.stderr.flush()
         return GlmClient(
             base_url=settings.base_url,
@@ -73,6 +80,8 @@ class App:
         )
 
     def warn(self, text: str) -> None:
-        """Write one `glm: warning:` line to stderr."""
-        self.ios.stderr.write(f"glm: warning: {text}\n")
+        """Write one `glm: warning:` line to stderr (with no secret in it)."""
+        from glm_cli.redact import scrub
+
+        self.ios.stderr.write(f"glm: warning: {scrub(text)}\n")
         self.ios.stderr.flush()

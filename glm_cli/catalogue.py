@@ -335,6 +335,12 @@ def check_max_tokens(info: ModelInfo | None, model: str, max_tokens: int | None,
 # A token is at most ~6 characters of English text (fewer for code, ~1 for Chinese), so characters / 6 is a
 # lower bound of the input's tokens: a request over the context window by that count can only fail.
 CHARS_PER_TOKEN_MAX = 6
+UNKNOWN_CONTEXT = 1_048_576  # tokens assumed, for bounding input only, for a model with no known context window
+
+
+def input_limit(info: ModelInfo | None) -> int:
+    """Return the most characters of one input (stdin, one file) worth reading: check_context refuses more."""
+    return CHARS_PER_TOKEN_MAX * ((info.context if info is not None and info.context else UNKNOWN_CONTEXT) + 1)
 
 
 def check_context(info: ModelInfo | None, model: str, messages: list[dict[str, Any]]) -> None:

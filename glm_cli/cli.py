@@ -64,11 +64,19 @@ def build_command():  # noqa: ANN201 - the click command behind the Typer app
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     try:
-        _main(sys.argv[1:] if argv is None else argv)
+        _main(decoded_args(sys.argv[1:]) if argv is None else argv)
     except OSError as exc:  # `glm --version | true`, `glm --help > /dev/full`
         from glm_cli.commands.common import os_error_exit
 
         sys.exit(os_error_exit(exc, sys.stderr))
+
+
+def decoded_args(args: list[str]) -> list[str]:
+    """Return ARGS with undecodable bytes as U+FFFD (Python leaves them as lone surrogates, which no stream,
+    JSON body or SQLite row accepts): once, here, so every argument of every command is text."""
+    import os
+
+    return [os.fsencode(a).decode("utf-8", "replace") for a in args]
 
 
 def _main(args: list[str]) -> None:

@@ -85,6 +85,7 @@ class Settings:
     presets: dict[str, Preset] = field(default_factory=dict)
     catalogue_overrides: dict[str, Any] = field(default_factory=dict)
     environ: dict[str, str] = field(default_factory=dict, repr=False)
+    warnings: tuple[str, ...] = ()  # for stderr, once (App.settings): e.g. a key file others can read
 
     def __getattr__(self, name: str) -> Any:
         values = self.__dict__.get("values", {})
@@ -114,6 +115,9 @@ def config_path(environ: dict[str, str]) -> tuple[Path, bool]:
     return Path(base).expanduser() / "glm" / "config.yaml", False
 
 
+MAX_CONFIG_BYTES = 1 << 20  # a config is a few KB; a bigger file (or /dev/zero) is the wrong file
+
+
 def _read_yaml(path: Path, explicit: bool) -> dict[str, Any]:
     if not path.exists():
         if explicit:
@@ -121,16 +125,16 @@ def _read_yaml(path: Path, explicit: bool) -> dict[str, Any]:
                 f"config file {path} does not exist", "unset GLM_CONFIG or create it with `glm config init`"
             )
         return {}
-    import yaml
+    from glm_cli.safe_yaml import YamlError, load_yaml
 
     try:
-        text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}:{where} invalid YAML: {problem}") from None
+        with open(path, "rb") as fh:  # read with a bound: the path may be a device or a pipe
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"config file {path} is larger than 1 MiB; is it the right file?")
+        data = load_yaml(raw.decode("utf-8"))
+    except YamlError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
     if data is None:
@@ -280,7 +284,23 @@ def load_settings(
         presets=presets,
         catalogue_overrides={k: data[k] for k in ("models", "aliases") if data.get(k)},
         environ=dict(environ),
+        warnings=_key_file_warnings(path, data),
     )
+
+
+def _key_file_warnings(path: Path, data: dict[str, Any]) -> tuple[str, ...]:
+    """Warn, as ssh does, when a config file that holds an API key is open to other users."""
+    profiles = data.get("profiles") or {}
+    if os.name != "posix" or not (data.get("api_key") or any(
+            isinstance(body, dict) and body.get("api_key") for body in profiles.values())):
+        return ()
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return ()
+    if not mode & 0o077:
+        return ()
+    return (f"{path} holds an API key and other users can access it (mode {mode:04o}); run: chmod 600 {path}",)
 
 
 def _chosen_profile(path: Path, data: dict[str, Any], environ: dict[str, str],
@@ -346,6 +366,12 @@ def _rank(source: str) -> int:
 
 
 def resolve_api_key(settings: Settings) -> tuple[str, str]:
+    """Return (key, where it came from), checked once before anything is sent; raise AuthError."""
+    key, where = _find_api_key(settings)
+    return _usable_key(key, where), where
+
+
+def _find_api_key(settings: Settings) -> tuple[str, str]:
     """Return (key, where it came from); raise AuthError naming every way to set one."""
     from glm_cli.errors import AuthError
 
@@ -370,6 +396,22 @@ def resolve_api_key(settings: Settings) -> tuple[str, str]:
         "set one of: export GLM_API_KEY=... (or ZAI_API_KEY / ZHIPUAI_API_KEY); "
         f"or in {settings.config_path}: api_key_env: VAR, api_key_cmd: 'pass show glm', or api_key: ...",
     )
+
+
+def _usable_key(key: str, where: str) -> str:
+    """Return KEY if it can go in an HTTP header as is; else an AuthError naming WHERE and never the key."""
+    from glm_cli.errors import AuthError
+    from glm_cli.redact import hide
+
+    # httpx would refuse it only when sending (after every retry, quoting the header with the key in it)
+    bad = next((ch for ch in key if not "!" <= ch <= "~"), None)
+    if bad is not None:
+        what = ("a line break" if bad in "\r\n" else "a space" if bad == " " else
+                "a non-ASCII character" if ord(bad) > 0x7E else "a control character")
+        raise AuthError(f"the API key from {where} is not usable: it contains {what}",
+                        "a key is one line of printable ASCII without spaces: check how it is set")
+    hide(key)  # defence in depth: should a server or a library quote it, it is masked (glm_cli/redact.py)
+    return key
 
 
 def _run_key_cmd(cmd: str | list[str], environ: dict[str, str]) -> str:

@@ -1,6 +1,8 @@
-"""Typed errors, each carrying its exit code; stdlib only."""
+"""Typed errors, each carrying its exit code (and a message with no secret in it); stdlib only."""
 
 from __future__ import annotations
+
+from glm_cli.redact import scrub
 
 # Exit codes, one per class of failure (documented in README and `glm --help`).
 OK = 0
@@ -29,9 +31,12 @@ class GlmError(Exception):
     exit_code = API_ERROR
 
     def __init__(self, message: str, hint: str | None = None, *, exit_code: int | None = None):
+        # Every message passes here on its way to stderr or a batch record: whatever it quotes (a URL, a
+        # server's error text, an exception's), the key and URL credentials never get through.
+        message = scrub(message)
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = scrub(hint) if hint else hint
         if exit_code is not None:
             self.exit_code = exit_code
 

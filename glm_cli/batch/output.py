@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 from glm_cli.errors import UsageError
+from glm_cli.redact import scrub
 
 if TYPE_CHECKING:
     from glm_cli.events import Reply, Usage
@@ -38,7 +39,7 @@ def error_record(item_id: str, line: int | None, code: str, message: str, *, sta
                  attempts: int | None = 0, latency_ms: int | None = None,
                  request_id: str | None = None) -> dict[str, Any]:
     """Return the output record of a line that got no answer."""
-    error: dict[str, Any] = {"code": code, "message": message}
+    error: dict[str, Any] = {"code": code, "message": scrub(message)}  # an exception's text may quote a secret
     if status is not None:
         error["status"] = status
     return {

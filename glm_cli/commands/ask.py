@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -54,8 +53,35 @@ class AskOptions:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def read_stdin(opts: AskOptions, app: App) -> str | None:
-    """Read piped stdin to EOF; never touch a terminal stdin."""
+@dataclass(frozen=True)
+class InputBound:
+    """The most characters read from one input (stdin, each --file), and why that many."""
+
+    chars: int
+    why: str
+
+    def check(self, what: str, text: str) -> str:
+        """Return TEXT (read with at most chars + 1 characters), or refuse it as more than the bound."""
+        if len(text) > self.chars:
+            raise UsageError(f"{what} is more than {self.chars:,} characters: {self.why}",
+                             "send less (split the input, or use glm batch for many pieces)")
+        return text
+
+
+def input_bound(app: App, settings: Settings) -> InputBound:
+    """Bound the input by the model's context window (catalogue.input_limit): what is cut off could not be sent."""
+    from glm_cli.catalogue import input_limit
+
+    catalogue = app.catalogue(settings)
+    model = catalogue.resolve(settings.values["model"])
+    info = catalogue.get(model)
+    if info is not None and info.context:
+        return InputBound(input_limit(info), f"more than {model}'s context window of {info.context:,} tokens")
+    return InputBound(input_limit(None), f"the most glm reads for {model}, whose context window it does not know")
+
+
+def read_stdin(opts: AskOptions, app: App, bound: InputBound) -> str | None:
+    """Read piped stdin to EOF or past BOUND; never touch a terminal stdin."""
     ios = app.ios
     if opts.no_stdin or ios.stdin_tty:
         return None
@@ -71,30 +97,30 @@ def read_stdin(opts: AskOptions, app: App) -> str | None:
         timer.daemon = True
         timer.start()
     try:
-        data = ios.stdin.read()
+        data = ios.stdin.read(bound.chars + 1)
     finally:
         if timer:
             timer.cancel()
-    return data
+    return bound.check("stdin", data)
 
 
-def attach_file(path: str) -> str:
+def attach_file(path: str, bound: InputBound) -> str:
     """Return a file's text fenced and named, for the prompt."""
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
+    try:  # text, newlines as they are, undecodable bytes as U+FFFD; at most one character past the bound
+        with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+            text = fh.read(bound.chars + 1)
     except OSError as exc:
         raise UsageError(f"cannot read --file {path}: {exc.strerror or exc}") from None
-    if b"\0" in raw[:8192]:
+    if "\0" in text[:8192]:
         raise UsageError(f"--file {path} looks binary; only text files can be attached")
-    text = raw.decode("utf-8", errors="replace")
+    bound.check(f"--file {path}", text)
     fence = "```"
     while fence in text:
         fence += "`"
     return f"File: {path}\n{fence}\n{text.rstrip(chr(10))}\n{fence}"
 
 
-def compose_prompt(opts: AskOptions, stdin: str | None, template: str | None) -> str:
+def compose_prompt(opts: AskOptions, stdin: str | None, template: str | None, bound: InputBound) -> str:
     """Join prompt, stdin and files by the one documented rule.
 
     input = PROMPT, a blank line, STDIN (either may be absent); then each --file, fenced,
@@ -102,7 +128,7 @@ def compose_prompt(opts: AskOptions, stdin: str | None, template: str | None) ->
     """
     prompt = " ".join(opts.prompt).strip()
     parts = [p for p in (prompt, (stdin or "").strip("\n")) if p.strip()]
-    parts += [attach_file(f) for f in opts.files]
+    parts += [attach_file(f, bound) for f in opts.files]
     text = "\n\n".join(parts)
     if template:
         text = template.replace("{input}", text) if "{input}" in template else f"{template}\n\n{text}"
@@ -127,7 +153,8 @@ def run_ask(opts: AskOptions, app: App) -> int:
     if opts.dry_run not in (None, "json", "curl"):
         raise UsageError(f"--dry-run takes json or curl, got {opts.dry_run!r}")
 
-    text = compose_prompt(opts, read_stdin(opts, app), preset.get("template"))
+    bound = input_bound(app, settings)
+    text = compose_prompt(opts, read_stdin(opts, app, bound), preset.get("template"), bound)
     with t.tool_session(opts.tools, settings, app, verbose=opts.verbose) as tools:
         return _ask(opts, app, settings, prior, text, json_mode, output, tools)
 
@@ -259,12 +286,14 @@ def _finish_check(reply: Reply) -> int:
 
 
 def dry_run_text(settings: Settings, body: dict[str, Any], kind: str) -> str:
-    """Return the request as JSON, or as a runnable curl line with the key as $GLM_API_KEY."""
+    """Return the request as JSON, or as a curl line with the key as $GLM_API_KEY (and no URL password)."""
     if kind == "json":
         return json.dumps(body, ensure_ascii=False, indent=2)
     import shlex
 
-    url = f"{settings.base_url}/chat/completions"
+    from glm_cli.redact import redact_url
+
+    url = redact_url(f"{settings.base_url}/chat/completions")
     return (
         f"curl -sS {'-N ' if body.get('stream') else ''}{shlex.quote(url)} "
         '-H "Authorization: Bearer $GLM_API_KEY" -H "Content-Type: application/json" '

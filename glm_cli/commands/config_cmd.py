@@ -107,18 +107,19 @@ def run_config(opts: ConfigOptions, app: App) -> int:
 def effective_rows(settings: Any) -> list[tuple[str, Any, str]]:
     """Return (name, value, source) for every setting; the key itself is never included."""
     from glm_cli.config import KEY_ENV_VARS
+    from glm_cli.redact import redact_url
 
     rows: list[tuple[str, Any, str]] = [
         ("config", str(settings.config_path), "GLM_CONFIG" if "GLM_CONFIG" in settings.environ else "default"),
         ("profile", settings.profile, settings.profile_source),
-        ("base_url", settings.base_url, settings.source("base_url") if settings.values.get("base_url")
+        ("base_url", redact_url(settings.base_url), settings.source("base_url") if settings.values.get("base_url")
          else settings.source("endpoint")),
     ]
     secret = {"api_key", "api_key_env", "api_key_cmd"}
     for key, value in settings.values.items():
         if key in secret or key == "base_url":
             continue
-        rows.append((key, value, settings.source(key)))
+        rows.append((key, redact_url(value) if key == "proxy" and value else value, settings.source(key)))
     rows.append(("api_key", _key_state(settings, KEY_ENV_VARS), "never shown"))
     rows.append(("presets", sorted(settings.presets), f"config {settings.config_path}" if settings.presets else "none"))
     return rows

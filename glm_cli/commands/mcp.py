@@ -11,6 +11,7 @@ import typer
 from glm_cli.commands import options as o
 from glm_cli.commands.common import run_command
 from glm_cli.errors import UsageError
+from glm_cli.redact import redact_url
 
 if TYPE_CHECKING:
     from glm_cli.app import App
@@ -102,7 +103,8 @@ def run_tools(opts: McpOptions, app: App) -> int:
 
 
 def _server_json(server: McpServer) -> dict[str, Any]:
-    return {"name": server.name, "command": server.command, "args": list(server.args), "url": server.url,
+    return {"name": server.name, "command": server.command, "args": list(server.args),
+            "url": server.url and redact_url(server.url),
             "env": sorted(server.env), "tools": list(server.tools) if server.tools is not None else None,
             "timeout": server.timeout, "description": server.description or None}
 

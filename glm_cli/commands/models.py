@@ -11,6 +11,7 @@ import typer
 from glm_cli.commands import options as o
 from glm_cli.commands.common import run_command
 from glm_cli.errors import GlmError, UsageError
+from glm_cli.redact import redact_url
 
 if TYPE_CHECKING:
     from glm_cli.app import App
@@ -62,7 +63,7 @@ def with_remote(app: App, settings: Settings, catalogue: Catalogue, timeout: flo
 
     from glm_cli.catalogue import merge_remote
 
-    url = f"{settings.base_url}/models"
+    url = redact_url(f"{settings.base_url}/models")
     quick = replace(settings, values={**settings.values, "timeout": timeout, "max_retries": 0,
                                       "connect_timeout": min(timeout, float(settings.values["connect_timeout"]))})
     try:

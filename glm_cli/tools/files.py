@@ -134,15 +134,18 @@ def parse_json_or_yaml(text: str, what: str, *, json_only: bool = False) -> Any:
     """Parse JSON (or YAML, a superset) text; raise UsageError naming `what` when it is neither."""
     try:
         return json.loads(text)
+    except RecursionError:  # JSON is YAML: the YAML parser below refuses it with its line and column
+        if json_only:
+            raise UsageError(f"{what}: JSON nested too deep") from None
     except ValueError as exc:
         if json_only:
             raise UsageError(f"{what}: invalid JSON: {exc}") from None
-    import yaml
+    from glm_cli.safe_yaml import YamlError, load_yaml
 
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise UsageError(f"{what}: invalid YAML: {str(exc).splitlines()[0]}") from None
+        return load_yaml(text)  # bounded: an alias bomb or deep nesting is an error, not a hang
+    except YamlError as exc:
+        raise UsageError(f"{what}: {exc}") from None
 
 
 def load_tool_file(path: str | Path) -> list[ToolSpec]:

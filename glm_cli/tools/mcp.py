@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from glm_cli.errors import ConfigError, GlmError, UsageError
+from glm_cli.redact import redact_url
 from glm_cli.tools.files import DEFAULT_MAX_OUTPUT, TOOL_NAME, ToolResult, ToolSpec, check_parameters
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class McpServer:
 
     def display(self) -> str:
         """Return the command line (or URL) that starts it."""
-        return self.url or shlex.join([self.command or "", *self.args])
+        return redact_url(self.url) if self.url else shlex.join([self.command or "", *self.args])
 
 
 def server_from_flag(spec: str, index: int) -> McpServer:
