@@ -14,6 +14,7 @@ from glm_cli.commands import tooling as t
 from glm_cli.commands.common import run_command
 from glm_cli.commands.tooling import ToolOptions
 from glm_cli.errors import InvalidOutputError, UsageError, finish_problem
+from glm_cli.response import parse_json
 
 if TYPE_CHECKING:
     from glm_cli.app import App
@@ -230,10 +231,10 @@ def check_json(content: str) -> str:
         text = text.split("\n", 1)[1] if "\n" in text else ""
         text = text.rsplit("```", 1)[0].strip()
     try:
-        json.loads(text)
-    except json.JSONDecodeError as exc:
+        parse_json(text)
+    except ValueError as exc:
         raise InvalidOutputError(
-            f"the answer is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})",
+            f"the answer is not valid JSON ({exc})",
             "use --output json to see the raw answer, or ask again",
         ) from None
     return text
