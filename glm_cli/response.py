@@ -98,8 +98,9 @@ def error_of(doc: dict[str, Any]) -> APIError | None:
     if doc.get("error") is None:
         return None
     code, message = error_detail(doc["error"])
-    return APIError(f"the server answered with an error{f' (GLM {code})' if code else ''}: {message or 'no details'}",
-                    code=code)
+    return APIError(
+        f"the server answered with an error{f' (GLM {code})' if code else ''}: {message or 'no details'}", code=code
+    )
 
 
 def chunk_to_deltas(chunk: Any, *, whole: bool = False) -> list[Delta]:

@@ -12,8 +12,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def shape_error(path: str, value: Any, expected: str) -> ProtocolError:
     """Return the error for a field of the wrong type: `choices[0].delta is a list, not an object`."""
-    return ProtocolError(f"the server's answer was not in the expected shape: {path} is {kind_of(value)}, "
-                         f"not {expected}")
+    return ProtocolError(
+        f"the server's answer was not in the expected shape: {path} is {kind_of(value)}, not {expected}"
+    )
 
 
 def kind_of(value: Any) -> str:
