@@ -85,11 +85,13 @@ def error_body_detail(body: bytes) -> tuple[str | None, str | None]:
         data = parse_json(body)
     except ValueError:
         data = None
-    if isinstance(data, dict) and data.get("error") is not None and "path" not in data:
+    if not isinstance(data, dict):
+        data = {}
+    if "status" in data and isinstance(data.get("path"), str) and not isinstance(data.get("error"), dict):
+        return None, f"{error_detail(data.get('error') or 'Not Found')[1]} {_shown(data['path'])}"  # Spring's 404
+    if data.get("error") is not None:
         code, message = error_detail(data["error"])
         return code, message or None
-    if isinstance(data, dict) and "status" in data and isinstance(data.get("path"), str):  # Spring: 404 /path
-        return None, f"{error_detail(data.get('error') or 'Not Found')[1]} {data['path'][:SHOWN]}"
     return None, _shown(body[: 4 * SHOWN].decode("utf-8", "replace")) or None
 
 
@@ -113,17 +115,15 @@ def chunk_to_deltas(chunk: Any, *, whole: bool = False) -> list[Delta]:
     err = error_of(doc)
     if err is not None:
         raise err
-    if whole and "choices" not in doc:
-        raise ProtocolError("the server's answer was not in the expected shape: it has no choices")
     choices = want_list(doc.get("choices"), "choices")
     if whole and not choices:
-        raise ProtocolError("the server's answer was not in the expected shape: choices is an empty list")
+        raise ProtocolError("the server's answer was not in the expected shape: it has no choices")
     deltas: list[Delta] = []
     finish_reason = None
     for n, choice in enumerate(choices):
         where = f"choices[{n}]"
         choice = want_object(choice, where)
-        key = "delta" if choice.get("delta") is not None or not (whole or choice.get("message")) else "message"
+        key = "delta" if choice.get("delta") is not None else "message"
         body = choice.get(key)
         if body is None:
             if whole:
