@@ -29,7 +29,8 @@ def parse_json(text: str | bytes) -> Any:
         raise ValueError(f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except ValueError as exc:  # a number over 4300 digits, bytes that are not UTF-8
         raise ValueError(str(exc).split(";")[0]) from None
-    if not _within_depth(value):
+    opened = text.count("[") + text.count("{") if isinstance(text, str) else text.count(b"[") + text.count(b"{")
+    if opened > MAX_DEPTH and not _within_depth(value):  # fewer brackets cannot nest deeper: no walk needed
         raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
     return value
 

@@ -50,10 +50,11 @@ def want_text(value: Any, path: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise shape_error(path, value, "a string")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        value = _SURROGATE.sub("\ufffd", value)
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = _SURROGATE.sub("\ufffd", value)
     return value
 
 

@@ -102,6 +102,7 @@ def iter_deltas(events: Iterable[SSEEvent]) -> Iterator[Delta]:
 
     A stream that ends before ``[DONE]`` and before any finish_reason was cut:
     that raises StreamCutError so the caller never mistakes a partial answer for a whole one.
+    A ``[DONE]`` before any content, tool call or finish_reason is an empty answer: ProtocolError.
     """
     finished = answered = False
     for ev in events:
