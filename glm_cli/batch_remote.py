@@ -147,18 +147,17 @@ def result_record(obj: Any, validate: Callable[[str], str] | None = None) -> dic
         return None
     response = obj.get("response") if isinstance(obj.get("response"), dict) else {}
     status = response.get("status_code") if type(response.get("status_code")) is int else None
+    body = response.get("body")
     if status == 200:
         try:
-            reply = collect(chunk_to_deltas(response.get("body"), whole=True))
+            reply = collect(chunk_to_deltas(body, whole=True))  # an object, if it got past this
         except GlmError as exc:
             return error_record(str(custom_id), None, error_code(exc), exc.message, status=status, attempts=None)
-        body = response["body"]
         err = finish_error(reply, validate is not None, validate)
         error = {"code": error_code(err), "message": err.message} if err else None
         request_id = body.get("request_id") if isinstance(body.get("request_id"), str) else None
         return ok_record(str(custom_id), None, reply, attempts=None, request_id=request_id, error=error)
-    body = response.get("body") if isinstance(response.get("body"), dict) else {}
-    code, message = error_detail(body.get("error"))
+    code, message = error_detail(body.get("error") if isinstance(body, dict) else None)
     if not message:
         code, message = error_detail(obj.get("error"))
     return error_record(str(custom_id), None, code or str(status or "error"),

@@ -134,7 +134,7 @@ def chunk_to_deltas(chunk: Any, *, whole: bool = False) -> list[Delta]:
         finish_reason = want_text(choice.get("finish_reason"), f"{where}.finish_reason") or finish_reason
     usage = Usage.from_api(doc.get("usage"))
     # web_search results may ride on an early chunk, not the last one: pass them on wherever they are.
-    extras = {k: doc[k] for k in ("web_search", "content_filter") if k in doc}
+    extras: dict[str, Any] = {k: doc[k] for k in ("web_search", "content_filter") if k in doc}
     want_list(extras.get("web_search"), "web_search")
     ident, model = want_text(doc.get("id"), "id"), want_text(doc.get("model"), "model")
     if finish_reason or usage or extras:
