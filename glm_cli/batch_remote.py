@@ -150,12 +150,13 @@ def result_record(obj: Any, validate: Callable[[str], str] | None = None) -> dic
     body = response.get("body")
     if status == 200:
         try:
-            reply = collect(chunk_to_deltas(body, whole=True))  # an object, if it got past this
+            reply = collect(chunk_to_deltas(body, whole=True))
         except GlmError as exc:
             return error_record(str(custom_id), None, error_code(exc), exc.message, status=status, attempts=None)
         err = finish_error(reply, validate is not None, validate)
         error = {"code": error_code(err), "message": err.message} if err else None
-        request_id = body.get("request_id") if isinstance(body.get("request_id"), str) else None
+        request_id = body.get("request_id") if isinstance(body, dict) else None
+        request_id = request_id if isinstance(request_id, str) else None
         return ok_record(str(custom_id), None, reply, attempts=None, request_id=request_id, error=error)
     code, message = error_detail(body.get("error") if isinstance(body, dict) else None)
     if not message:
