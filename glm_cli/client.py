@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +19,8 @@ from glm_cli.errors import (
     RateLimitError,
 )
 from glm_cli.events import Delta
-from glm_cli.sse import chunk_to_deltas, iter_deltas, iter_sse
+from glm_cli.response import chunk_to_deltas, error_body_detail, loads
+from glm_cli.sse import iter_deltas, iter_sse
 
 if TYPE_CHECKING:
     import httpx
@@ -76,17 +76,7 @@ MAX_RETRY_AFTER = 60.0
 
 def error_from_response(status: int, body: bytes, headers: dict[str, str] | None = None) -> APIError:
     """Map an HTTP error answer to a typed error whose message names the GLM code."""
-    code = message = None
-    try:
-        data = json.loads(body.decode("utf-8", "replace"))
-        err = data.get("error") if isinstance(data, dict) else None
-        if isinstance(err, dict):
-            code = str(err.get("code")) if err.get("code") is not None else None
-            message = err.get("message")
-        elif isinstance(data, dict) and "status" in data and "path" in data:
-            message = f"{data.get('error', 'Not Found')} {data.get('path')}"
-    except (ValueError, AttributeError):
-        message = body.decode("utf-8", "replace").strip()[:200] or None
+    code, message = error_body_detail(body)
     meaning, hint, cls = CODES.get(code or "", (None, None, APIError))
     if code is None:
         if status == 401:
@@ -237,11 +227,7 @@ class GlmClient:
             yield from self._stream(body)
             return
         resp = self._send("POST", "/chat/completions", stream=False, json=body)
-        try:
-            data = resp.json()
-        except ValueError:
-            raise APIError(f"the server answered HTTP {resp.status_code} with non-JSON") from None
-        yield from chunk_to_deltas(data)
+        yield from chunk_to_deltas(loads(resp.content, f"the server's answer (HTTP {resp.status_code})"), whole=True)
 
     def _stream(self, body: dict[str, Any]) -> Iterator[Delta]:
         httpx = _import_httpx()
@@ -261,10 +247,7 @@ class GlmClient:
     def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send a non-chat request (models, files, batches) and return its JSON."""
         resp = self._send(method, path, stream=False, **kwargs)
-        try:
-            return resp.json()
-        except ValueError:
-            raise APIError(f"{method} {path}: the server answered with non-JSON") from None
+        return loads(resp.content, f"the server's answer to {method} {path}")
 
     def request_bytes(self, method: str, path: str, **kwargs: Any) -> bytes:
         """Send a request and return the raw body (file downloads)."""

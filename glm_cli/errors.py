@@ -90,6 +90,15 @@ class APIError(GlmError):
         self.retry_after = retry_after
 
 
+class ProtocolError(APIError):
+    """The server's answer cannot be read, or is not in the shape the API documents; never retried."""
+
+    HINT = "check base_url / --endpoint: the server (or a proxy on the way) does not answer like the GLM API"
+
+    def __init__(self, message: str, hint: str | None = HINT) -> None:
+        super().__init__(message, hint, code="protocol_error")  # the code batch records show
+
+
 class InvalidOutputError(GlmError):
     exit_code = INVALID_OUTPUT
 

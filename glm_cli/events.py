@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from glm_cli.errors import ProtocolError
+from glm_cli.shape import want_count, want_object
+
 
 @dataclass(frozen=True)
 class Usage:
@@ -17,18 +20,23 @@ class Usage:
     reasoning_tokens: int = 0
 
     @classmethod
-    def from_api(cls, data: dict[str, Any] | None) -> Usage | None:
-        """Build from the API's usage object (details are optional)."""
-        if not isinstance(data, dict):
+    def from_api(cls, data: Any) -> Usage | None:
+        """Build from the API's usage object (null: None; each count and detail optional).
+
+        Raises ProtocolError when it is not an object, or a count is not a whole number ≥ 0.
+        """
+        if data is None:
             return None
-        prompt_details = data.get("prompt_tokens_details") or {}
-        completion_details = data.get("completion_tokens_details") or {}
+        data = want_object(data, "usage")
+        prompt = want_object(data.get("prompt_tokens_details") or {}, "usage.prompt_tokens_details")
+        completion = want_object(data.get("completion_tokens_details") or {}, "usage.completion_tokens_details")
         return cls(
-            prompt_tokens=int(data.get("prompt_tokens") or 0),
-            completion_tokens=int(data.get("completion_tokens") or 0),
-            total_tokens=int(data.get("total_tokens") or 0),
-            cached_tokens=int(prompt_details.get("cached_tokens") or 0),
-            reasoning_tokens=int(completion_details.get("reasoning_tokens") or 0),
+            prompt_tokens=want_count(data.get("prompt_tokens"), "usage.prompt_tokens"),
+            completion_tokens=want_count(data.get("completion_tokens"), "usage.completion_tokens"),
+            total_tokens=want_count(data.get("total_tokens"), "usage.total_tokens"),
+            cached_tokens=want_count(prompt.get("cached_tokens"), "usage.prompt_tokens_details.cached_tokens"),
+            reasoning_tokens=want_count(completion.get("reasoning_tokens"),
+                                        "usage.completion_tokens_details.reasoning_tokens"),
         )
 
     def __add__(self, other: Usage) -> Usage:
@@ -157,11 +165,14 @@ class ReplyBuilder:
                 self.finish = delta
 
     def build(self, interrupted: bool = False) -> Reply:
+        """Return the reply; unless interrupted, raise ProtocolError for a function call with no name or id."""
         fin = self.finish
         calls = tuple(
             ToolCall(id=c["id"], name=c["name"], arguments=c["arguments"], type=c["type"])
             for _, c in sorted(self.calls.items())
         )
+        if not interrupted:
+            _check_calls(calls)
         return Reply(
             content="".join(self.content),
             reasoning="".join(self.reasoning),
@@ -173,3 +184,11 @@ class ReplyBuilder:
             interrupted=interrupted,
             extras=dict(self.extras),
         )
+
+
+def _check_calls(calls: tuple[ToolCall, ...]) -> None:
+    """Refuse a function call that can be neither run nor answered: one without a name or an id."""
+    for n, call in enumerate(calls):
+        if call.type == "function" and not (call.name and call.id):
+            missing = "function name" if not call.name else "id"
+            raise ProtocolError(f"the server's answer was not in the expected shape: tool call {n} has no {missing}")

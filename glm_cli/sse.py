@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import codecs
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from glm_cli.errors import APIError, NetworkError
-from glm_cli.events import (
-    ContentDelta,
-    Delta,
-    Finish,
-    ReasoningDelta,
-    ToolCallDelta,
-    Usage,
-)
+from glm_cli.errors import APIError, NetworkError, ProtocolError
+from glm_cli.events import Delta, Finish
+from glm_cli.response import EMPTY, chunk_to_deltas, loads, says_something
 
 
 class StreamCutError(NetworkError):
@@ -105,72 +97,29 @@ def iter_sse(chunks: Iterable[bytes]) -> Iterator[SSEEvent]:
     yield from dec.close()
 
 
-def chunk_to_deltas(chunk: dict[str, Any]) -> Iterator[Delta]:
-    """Turn one chat.completion.chunk (or a whole non-stream response) into deltas."""
-    if "error" in chunk and isinstance(chunk["error"], dict):
-        err = chunk["error"]
-        raise APIError(
-            f"stream error {err.get('code', '')}: {err.get('message', '')}".strip(),
-            code=str(err.get("code")) if err.get("code") is not None else None,
-        )
-    choices = chunk.get("choices") or []
-    finish_reason = None
-    for choice in choices:
-        delta = choice.get("delta")
-        if delta is None:
-            delta = choice.get("message") or {}
-        if delta.get("reasoning_content"):
-            yield ReasoningDelta(delta["reasoning_content"])
-        if delta.get("content"):
-            yield ContentDelta(delta["content"])
-        for pos, call in enumerate(delta.get("tool_calls") or []):
-            fn = call.get("function") or {}
-            args = fn.get("arguments")
-            if args is not None and not isinstance(args, str):
-                args = json.dumps(args, ensure_ascii=False)
-            yield ToolCallDelta(
-                index=int(call.get("index", pos)),
-                id=call.get("id") or None,
-                type=call.get("type") or None,
-                name=fn.get("name") or None,
-                arguments=args or "",
-            )
-        finish_reason = choice.get("finish_reason") or finish_reason
-    usage = Usage.from_api(chunk.get("usage"))
-    # web_search results may ride on an early chunk, not the last one: pass them on wherever they are.
-    extras = {k: chunk[k] for k in ("web_search", "content_filter") if k in chunk}
-    if finish_reason or usage or extras:
-        yield Finish(
-            finish_reason=finish_reason,
-            usage=usage,
-            id=chunk.get("id"),
-            model=chunk.get("model"),
-            extras=extras,
-        )
-
-
 def iter_deltas(events: Iterable[SSEEvent]) -> Iterator[Delta]:
     """Decode GLM chat-completion SSE events into typed deltas; stop at [DONE].
 
     A stream that ends before ``[DONE]`` and before any finish_reason was cut:
     that raises StreamCutError so the caller never mistakes a partial answer for a whole one.
+    A ``[DONE]`` before any content, tool call or finish_reason is an empty answer: ProtocolError.
     """
-    finished = False
+    finished = answered = False
     for ev in events:
         data = ev.data.strip()
         if not data:
             continue
         if data == "[DONE]":
+            if not answered:
+                raise ProtocolError(EMPTY)
             return
-        try:
-            obj = json.loads(data)
-        except json.JSONDecodeError as exc:
-            raise APIError(f"malformed stream event from the server: {data[:120]!r}") from exc
         if ev.event == "error":
             raise APIError(f"stream error: {data[:200]}")
+        obj = loads(data, "a stream event from the server")
         for delta in chunk_to_deltas(obj):
             if isinstance(delta, Finish) and delta.finish_reason:
                 finished = True
+            answered = answered or says_something(delta)
             yield delta
     if not finished:
         raise StreamCutError("the stream ended before the answer was complete (no [DONE])")

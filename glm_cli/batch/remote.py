@@ -13,6 +13,8 @@ from typing import IO, TYPE_CHECKING, Any
 from glm_cli.batch.input import CHAT_URL, Item, build_body
 from glm_cli.batch.output import error_record, ok_record
 from glm_cli.errors import GlmError
+from glm_cli.response import chunk_to_deltas, error_detail, parse_json
+from glm_cli.shape import shape_error, want_count, want_list, want_object, want_text
 
 if TYPE_CHECKING:
     from glm_cli.catalogue import Catalogue
@@ -78,60 +80,89 @@ def split_parts(lines: Iterable[tuple[Item, dict[str, Any]]], *, max_lines: int 
 def upload(client: GlmClient, part: Part, filename: str) -> dict[str, Any]:
     """Upload a request file (`POST /files`, purpose batch); return the file object."""
     part.fh.seek(0)
-    return client.request_json("POST", "/files", data={"purpose": "batch"},
-                               files={"file": (filename, part.fh, "application/jsonl")})
+    return _with_id(client.request_json("POST", "/files", data={"purpose": "batch"},
+                                        files={"file": (filename, part.fh, "application/jsonl")}), "file")
 
 
 def create_batch(client: GlmClient, file_id: str, metadata: dict[str, str]) -> dict[str, Any]:
     """Create a batch over an uploaded file (`POST /batches`)."""
-    return client.request_json("POST", "/batches", json={
+    return batch_object(client.request_json("POST", "/batches", json={
         "input_file_id": file_id, "endpoint": CHAT_URL, "completion_window": "24h",
-        "auto_delete_input_file": True, "metadata": metadata})
+        "auto_delete_input_file": True, "metadata": metadata}))
 
 
 def get_batch(client: GlmClient, batch_id: str) -> dict[str, Any]:
     """Return a batch object (`GET /batches/{id}`)."""
-    return client.request_json("GET", f"/batches/{batch_id}")
+    return batch_object(client.request_json("GET", f"/batches/{batch_id}"))
 
 
 def cancel_batch(client: GlmClient, batch_id: str) -> dict[str, Any]:
     """Ask for a batch to be cancelled; return it (status `cancelling`)."""
-    return client.request_json("POST", f"/batches/{batch_id}/cancel")
+    return batch_object(client.request_json("POST", f"/batches/{batch_id}/cancel"))
 
 
 def list_batches(client: GlmClient, limit: int = 20, after: str | None = None) -> dict[str, Any]:
-    """Return a page of batches (`GET /batches`)."""
+    """Return a page of batches (`GET /batches`): `data` (checked batch objects), `has_more`, `last_id`."""
     params: dict[str, Any] = {"limit": limit}
     if after:
         params["after"] = after
-    return client.request_json("GET", "/batches", params=params)
+    page = want_object(client.request_json("GET", "/batches", params=params), "the answer")
+    for n, batch in enumerate(want_list(page.get("data"), "data")):
+        batch_object(batch, f"data[{n}]")
+    want_text(page.get("last_id"), "last_id")
+    return page
 
 
-def result_record(obj: dict[str, Any], validate: Callable[[str], str] | None = None) -> dict[str, Any] | None:
-    """Convert one line of a batch output or error file to a local output record.
+def batch_object(value: Any, what: str = "batch") -> dict[str, Any]:
+    """Return a batch object, checked for every field glm reads; raise ProtocolError naming the first bad one."""
+    batch = _with_id(value, what)
+    for key in ("status", "output_file_id", "error_file_id"):
+        want_text(batch.get(key), f"{what}.{key}")
+    counts = want_object(batch.get("request_counts") or {}, f"{what}.request_counts")
+    for key in ("total", "completed", "failed"):
+        want_count(counts.get(key), f"{what}.request_counts.{key}")
+    meta = want_object(batch.get("metadata") or {}, f"{what}.metadata")
+    want_text(meta.get("description"), f"{what}.metadata.description")
+    return batch
+
+
+def _with_id(value: Any, what: str) -> dict[str, Any]:
+    obj = want_object(value, what)
+    if not isinstance(obj.get("id"), str) or not obj["id"]:
+        raise shape_error(f"{what}.id", obj.get("id"), "a non-empty string")
+    return obj
+
+
+def result_record(obj: Any, validate: Callable[[str], str] | None = None) -> dict[str, Any] | None:
+    """Convert one line of a batch output or error file to a local output record (None: not a result line).
 
     With `validate` (fetch --schema), an answer that fails it becomes an error record (content kept): a
-    finished batch cannot be asked to correct it.
+    finished batch cannot be asked to correct it. An answer that cannot be read is an error record too.
     """
     from glm_cli.batch.policy import error_code, finish_error
     from glm_cli.batch.runner import collect
-    from glm_cli.sse import chunk_to_deltas
 
-    custom_id = obj.get("custom_id")
-    response = obj.get("response") if isinstance(obj.get("response"), dict) else {}
-    if custom_id is None:
+    custom_id = obj.get("custom_id") if isinstance(obj, dict) else None
+    if not isinstance(custom_id, (str, int)) or isinstance(custom_id, bool):
         return None
-    status = response.get("status_code")
-    body = response.get("body") if isinstance(response.get("body"), dict) else {}
-    if status == 200 and "choices" in body:
-        reply = collect(chunk_to_deltas(body))
+    response = obj.get("response") if isinstance(obj.get("response"), dict) else {}
+    status = response.get("status_code") if type(response.get("status_code")) is int else None
+    body = response.get("body")
+    if status == 200:
+        try:
+            reply = collect(chunk_to_deltas(body, whole=True))
+        except GlmError as exc:
+            return error_record(str(custom_id), None, error_code(exc), exc.message, status=status, attempts=None)
         err = finish_error(reply, validate is not None, validate)
         error = {"code": error_code(err), "message": err.message} if err else None
-        return ok_record(str(custom_id), None, reply, attempts=None, request_id=body.get("request_id"), error=error)
-    err = body.get("error") if isinstance(body.get("error"), dict) else {}
-    code = str(err.get("code") or status or "error")
-    message = str(err.get("message") or obj.get("error") or f"HTTP {status}")
-    return error_record(str(custom_id), None, code, message, status=status, attempts=None)
+        request_id = body.get("request_id") if isinstance(body, dict) else None
+        request_id = request_id if isinstance(request_id, str) else None
+        return ok_record(str(custom_id), None, reply, attempts=None, request_id=request_id, error=error)
+    code, message = error_detail(body.get("error") if isinstance(body, dict) else None)
+    if not message:
+        code, message = error_detail(obj.get("error"))
+    return error_record(str(custom_id), None, code or str(status or "error"),
+                        message or (f"HTTP {status}" if status else "no answer"), status=status, attempts=None)
 
 
 def iter_results(client: GlmClient, batch: dict[str, Any],
@@ -144,7 +175,7 @@ def iter_results(client: GlmClient, batch: dict[str, Any],
         data = client.request_bytes("GET", f"/files/{file_id}/content", headers={"Accept": "application/binary"})
         for raw in data.splitlines():
             try:
-                record = result_record(json.loads(raw), validate)
+                record = result_record(parse_json(raw), validate)
             except ValueError:
                 record = None
             if record is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -10,8 +11,9 @@ import typer
 
 from glm_cli.commands import options as o
 from glm_cli.commands.common import run_command
-from glm_cli.errors import GlmError, UsageError
+from glm_cli.errors import GlmError, ProtocolError, UsageError
 from glm_cli.redact import redact_url
+from glm_cli.shape import shape_error, want_list, want_object
 
 if TYPE_CHECKING:
     from glm_cli.app import App
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
 
 REMOTE_TIMEOUT = 5.0
 FAMILY_NAMES = {"zai": "Z.ai", "bigmodel": "BigModel"}
+MODEL_ID = re.compile(r"[^\s\x00-\x1f\x7f-\x9f]{1,200}")  # what GET /models may list: no spaces or control codes
 
 
 @dataclass(frozen=True)
@@ -72,12 +75,9 @@ def with_remote(app: App, settings: Settings, catalogue: Catalogue, timeout: flo
             data = client.request_json("GET", "/models")
         finally:
             client.close()
-        ids = [str(item["id"]) for item in data["data"]]
+        ids = model_ids(data)
     except GlmError as err:
         app.warn(f"could not list models from {url}: {err.message}; showing the shipped catalogue only")
-        return catalogue
-    except (KeyError, TypeError):
-        app.warn(f"{url} answered without a model list; showing the shipped catalogue only")
         return catalogue
     except Exception as exc:  # noqa: BLE001 - --remote must never turn a listing into a failure
         app.warn(f"could not list models from {url}: {exc.__class__.__name__}: {exc}; "
@@ -89,6 +89,18 @@ def with_remote(app: App, settings: Settings, catalogue: Catalogue, timeout: flo
     app.ios.stderr.write(f"glm: {url} lists {len(set(ids))} models: {unknown} not in the catalogue, "
                          f"{unlisted} current catalogue models not listed\n")
     return merged
+
+
+def model_ids(data: Any) -> list[str]:
+    """Return the ids of a GET /models answer (`{"data": [{"id": …}, …]}`); ProtocolError if it is not one."""
+    items = want_list(want_object(data, "the answer").get("data"), "data")
+    if not items:
+        raise ProtocolError("the server answered without a model list (`data` is missing or empty)")
+    for n, item in enumerate(items):
+        model_id = want_object(item, f"data[{n}]").get("id")
+        if not isinstance(model_id, str) or not MODEL_ID.fullmatch(model_id):
+            raise shape_error(f"data[{n}].id", model_id, "a model id")
+    return [item["id"] for item in items]
 
 
 def _yes_no(value: bool | None) -> str:

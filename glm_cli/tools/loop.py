@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from glm_cli.errors import GlmError, UsageError
 from glm_cli.events import Reply, ToolCall, Usage
 from glm_cli.render import write_diagnostic
+from glm_cli.response import parse_json
 from glm_cli.tools.files import ToolResult, ToolSpec, check_tools, load_tool_file, run_command_tool
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ class Toolbox:
     def run(self, tool: ToolSpec, arguments: str) -> ToolResult:
         """Run a tool with the model's arguments (a JSON object text); never raise for a tool's failure."""
         try:
-            args = json.loads(arguments or "{}")
+            args = parse_json(arguments or "{}")
         except ValueError as exc:
             return ToolResult(f"error: the arguments are not valid JSON ({exc}); nothing was run",
                               ok=False, error="the model sent arguments that are not JSON")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from glm_cli.errors import InvalidOutputError, UsageError
+from glm_cli.response import parse_json
 
 MAX_ERRORS = 5
 INSTRUCTION = (
@@ -23,10 +24,10 @@ def check_json(content: str) -> str:
         text = text.split("\n", 1)[1] if "\n" in text else ""
         text = text.rsplit("```", 1)[0].strip()
     try:
-        json.loads(text)
-    except json.JSONDecodeError as exc:
+        parse_json(text)
+    except ValueError as exc:
         raise InvalidOutputError(
-            f"the answer is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})",
+            f"the answer is not valid JSON ({exc})",
             "use --output json to see the raw answer, or ask again",
         ) from None
     return text

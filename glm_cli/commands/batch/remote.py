@@ -83,8 +83,8 @@ def status_line(batch: dict[str, Any]) -> str:
     """Return one human line about a batch: id, status, counts, creation time, description."""
     counts = batch.get("request_counts") or {}
     desc = (batch.get("metadata") or {}).get("description") or ""
-    return (f"{batch.get('id')}  {batch.get('status', '?'):<11} {counts.get('completed', 0):,}/"
-            f"{counts.get('total', 0):,} done, {counts.get('failed', 0):,} failed  "
+    return (f"{batch.get('id')}  {batch.get('status') or '?':<11} {counts.get('completed') or 0:,}/"
+            f"{counts.get('total') or 0:,} done, {counts.get('failed') or 0:,} failed  "
             f"created {_when(batch.get('created_at'))}" + (f"  {desc}" if desc else ""))
 
 
