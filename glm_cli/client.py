@@ -399,7 +399,8 @@ class GlmClient:
             delay = backoff(err, attempt + 1, 0.5, 8.0)
             remaining = deadline.remaining()
             if remaining is not None and delay >= remaining:
-                err.message += f" — gave up after {attempt + 1} attempts: the {deadline.seconds:g} s deadline is near"
+                tries = "1 attempt" if attempt == 0 else f"{attempt + 1} attempts"
+                err.message += f" — gave up after {tries} within the {deadline.seconds:g} s deadline"
                 raise err
             self._log(f"! {err.message}; retrying in {delay:.2f}s")
             self.sleep(delay)
