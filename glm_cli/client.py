@@ -1,4 +1,4 @@
-"""THE client: the only httpx import; retries, timeouts and GLM error mapping."""
+"""THE client: the only httpx import; retries, timeouts, the deadline and size bounds, GLM error mapping."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from glm_cli.errors import (
     RateLimitError,
 )
 from glm_cli.events import Delta
-from glm_cli.sse import StreamCutError, chunk_to_deltas, iter_deltas, iter_sse
+from glm_cli.sse import MiB, StreamCutError, chunk_to_deltas, iter_deltas, iter_sse
 
 if TYPE_CHECKING:
     import httpx
@@ -145,7 +145,6 @@ def backoff(err: GlmError, attempt: int, base: float, cap: float) -> float:
     return min(base * 2 ** (attempt - 1), cap) * (1 - random.random() * 0.25)
 
 
-MiB = 1 << 20
 DEFAULT_DEADLINE = 600.0  # seconds for one request: every try, backoff and byte of the answer
 DEFAULT_MAX_RESPONSE_MB = 64  # a streamed 128K-token answer is ~30 MiB of events; a whole JSON one ~1 MiB
 ERROR_BODY_BYTES = 64 * 1024  # of an error answer, only the start is read: enough for its message
