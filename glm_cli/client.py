@@ -227,14 +227,12 @@ def decoded(raw: Iterable[bytes], encoding: str, limit: int | None) -> Iterator[
         if unzip is None:
             yield piece
             continue
-        while piece:
+        while piece and not unzip.eof:  # what follows the end of the gzip data is ignored, as httpx does
             try:
                 out = unzip.decompress(piece, PIECE)  # bounded: a bomb unpacks 64 KiB at a time
             except zlib.error:
                 raise APIError("the server's gzip-compressed answer is corrupt") from None
-            piece = unzip.unconsumed_tail or (unzip.unused_data if unzip.eof else b"")
-            if unzip.eof:  # a gzip member ended; another may follow
-                unzip = zlib.decompressobj(47)
+            piece = unzip.unconsumed_tail
             unpacked += len(out)
             if limit is not None and unpacked > limit:
                 raise too_big(limit)

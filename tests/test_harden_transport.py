@@ -133,10 +133,10 @@ class FakeClock:
         self.now += seconds
 
 
-def reply(status: int, body: bytes | str, **headers: str) -> httpx.Response:
-    """A response whose body streams, as on a real connection (a bytes body would be read and unpacked at once)."""
-    data = body.encode() if isinstance(body, str) else body
-    return httpx.Response(status, headers={k.replace("_", "-"): v for k, v in headers.items()}, content=iter([data]))
+def reply(status: int, *body: bytes | str, **headers: str) -> httpx.Response:
+    """A response whose body streams in pieces, as on a real connection (bytes would be read and unpacked at once)."""
+    pieces = [b.encode() if isinstance(b, str) else b for b in body]
+    return httpx.Response(status, headers={k.replace("_", "-"): v for k, v in headers.items()}, content=iter(pieces))
 
 
 def client_for(handler, clock: FakeClock | None = None, **kw) -> GlmClient:
@@ -234,7 +234,8 @@ def test_gzip_streamed_and_whole_answers_are_unpacked():
         assert request.headers["accept-encoding"] == "gzip"
         stream = b'"stream":true' in request.content
         body, ctype = (ANSWER, "text/event-stream") if stream else (WHOLE, "application/json")
-        return reply(200, gzip.compress(body), content_type=ctype, content_encoding="gzip")
+        packed = gzip.compress(body) + b"\0\0"  # padding after the gzip data is ignored
+        return reply(200, packed[:9], packed[9:], content_type=ctype, content_encoding="gzip")
 
     client = client_for(handler)
     assert answer(client).content == "Hello world"
@@ -272,6 +273,16 @@ def test_a_huge_plain_answer_stops_at_the_size_bound():
     with pytest.raises(APIError, match="larger than 2 MiB"):
         answer(client_for(lambda r: httpx.Response(200, content=huge()), max_response_bytes=2 * MiB), stream=False)
     assert sum(map(len, pieces)) <= 2 * MiB + 64 * 1024
+
+
+def test_a_corrupt_gzip_body_is_a_clear_error():
+    def handler(request):
+        return reply(
+            200, b"\x1f\x8b\x08\x00garbage-not-deflate", content_type="application/json", content_encoding="gzip"
+        )
+
+    with pytest.raises(APIError, match="the server's gzip-compressed answer is corrupt"):
+        answer(client_for(handler), stream=False)
 
 
 def test_an_encoding_glm_did_not_ask_for_is_refused():
