@@ -1,10 +1,10 @@
-"""THE client: the only httpx import; retries, timeouts and GLM error mapping."""
+"""THE client: the only httpx import; retries, timeouts, the deadline and size bounds, GLM error mapping."""
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -20,7 +20,7 @@ from glm_cli.errors import (
 )
 from glm_cli.events import Delta
 from glm_cli.response import chunk_to_deltas, error_body_detail, loads
-from glm_cli.sse import iter_deltas, iter_sse
+from glm_cli.sse import MiB, StreamCutError, iter_deltas, iter_sse
 
 if TYPE_CHECKING:
     import httpx
@@ -118,7 +118,7 @@ def is_retryable(err: GlmError) -> bool:
         if err.code is not None:
             return err.code in RETRY_CODES
         return err.status in RETRY_STATUS or err.status == 429
-    return isinstance(err, NetworkError)
+    return isinstance(err, NetworkError) and not isinstance(err, DeadlineError)
 
 
 def retry_after(err: GlmError) -> float | None:
@@ -135,9 +135,163 @@ def backoff(err: GlmError, attempt: int, base: float, cap: float) -> float:
     return min(base * 2 ** (attempt - 1), cap) * (1 - random.random() * 0.25)
 
 
+DEFAULT_DEADLINE = 600.0  # seconds for one request: every try, backoff and byte of the answer
+DEFAULT_MAX_RESPONSE_MB = 64  # a streamed 128K-token answer is ~30 MiB of events; a whole JSON one ~1 MiB
+ERROR_BODY_BYTES = 1024 * 1024  # of an error answer, only the first MiB is read: far more than any message
+HEAD_BYTES = 4096  # the start of a body kept to show what came back when it is not what was asked for
+PIECE = 64 * 1024  # most bytes unpacked at a time
+
+
+class DeadlineError(NetworkError):
+    """The request's total deadline passed (tries, waits and the answer included); never retried."""
+
+
+class Deadline:
+    """The end of one request's time, on an injectable clock (None: no deadline)."""
+
+    def __init__(self, seconds: float | None, clock: Callable[[], float]) -> None:
+        self.seconds, self.clock = seconds, clock
+        self.end = None if seconds is None else clock() + seconds
+
+    def remaining(self) -> float | None:
+        return None if self.end is None else self.end - self.clock()
+
+    def expired(self) -> bool:
+        return self.end is not None and self.clock() >= self.end
+
+    def error(self, attempts: int = 1) -> DeadlineError:
+        tries = f" ({attempts} attempts)" if attempts > 1 else ""
+        return DeadlineError(f"timed out: no complete answer within the {self.seconds:g} s deadline{tries}",
+                             "raise `deadline` in the config (seconds per request, retries included) "
+                             "if answers really take this long")
+
+
+class _Watchdog:
+    """At the deadline, shut the response's socket: a read blocked on a silent server returns then."""
+
+    def __init__(self, resp: httpx.Response, seconds: float | None) -> None:
+        import threading
+
+        self.fired = False
+        stream = resp.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        self._timer = None
+        if sock is not None and seconds is not None:
+            self._timer = threading.Timer(max(0.0, seconds), self._fire, (sock,))
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self, sock: Any) -> None:
+        import socket
+
+        self.fired = True
+        try:  # the plain socket's shutdown, under any TLS layer: the reader sees end-of-file
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+def too_big(limit: int) -> APIError:
+    return APIError(f"the answer is larger than {limit / MiB:g} MiB; glm stopped reading it",
+                    "if it really is that large, raise `max_response_mb` in the config")
+
+
+def decoded(raw: Iterable[bytes], encoding: str, limit: int | None) -> Iterator[bytes]:
+    """Undo the Content-Encoding (none or gzip) piece by piece; stop past LIMIT bytes read or unpacked."""
+    import zlib
+
+    encoding = encoding.strip().lower()
+    if encoding not in ("", "identity", "gzip", "x-gzip"):
+        raise APIError(f"the server sent Content-Encoding {sanitise(encoding.encode(), 40)!r}, "
+                       "which glm did not ask for")
+    unzip = zlib.decompressobj(47) if encoding.endswith("gzip") else None  # 47: a gzip or zlib header
+    read = unpacked = 0
+    for piece in raw:
+        read += len(piece)
+        if limit is not None and read > limit:
+            raise too_big(limit)
+        if unzip is None:
+            yield piece
+            continue
+        while piece and not unzip.eof:  # what follows the end of the gzip data is ignored, as httpx does
+            try:
+                out = unzip.decompress(piece, PIECE)  # bounded: a bomb unpacks 64 KiB at a time
+            except zlib.error:
+                raise APIError("the server's gzip-compressed answer is corrupt") from None
+            piece = unzip.unconsumed_tail
+            unpacked += len(out)
+            if limit is not None and unpacked > limit:
+                raise too_big(limit)
+            if out:
+                yield out
+
+
+def sanitise(data: bytes, size: int = 160, secret: str = "") -> str:
+    """The start of DATA as one printable line of at most SIZE characters, SECRET replaced by ***."""
+    text = data.decode("utf-8", "replace")
+    text = "".join(c if c.isprintable() else " " for c in text)
+    if secret:
+        text = text.replace(secret, "***")  # before cutting, so no part of it is left at the cut
+    short = " ".join(text[:size].split())
+    return short + ("…" if len(text) > size else "")
+
+
+def media_type(resp: httpx.Response) -> str:
+    return resp.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+class Body:
+    """A response body read in bounded pieces: size (read and unpacked) and time (the deadline).
+
+    ``head`` keeps its first bytes, to show what came back when it is not what was asked for.
+    """
+
+    def __init__(self, resp: httpx.Response, deadline: Deadline, limit: int | None) -> None:
+        self.resp, self.deadline, self.limit = resp, deadline, limit
+        self.head = bytearray()
+
+    def __iter__(self) -> Iterator[bytes]:
+        httpx = _import_httpx()
+
+        if self.resp.is_stream_consumed:  # built whole (httpx.MockTransport in tests) and so unpacked by httpx
+            raw, encoding = iter([self.resp.content]), ""
+        else:
+            raw, encoding = self.resp.iter_raw(), self.resp.headers.get("content-encoding", "")
+        watchdog = _Watchdog(self.resp, self.deadline.remaining())
+        try:
+            for piece in decoded(raw, encoding, self.limit):
+                if self.deadline.expired():
+                    raise self.deadline.error()
+                if len(self.head) < HEAD_BYTES:
+                    self.head += piece[: HEAD_BYTES - len(self.head)]
+                yield piece
+        except httpx.HTTPError as exc:
+            if watchdog.fired or self.deadline.expired():
+                raise self.deadline.error() from None
+            if isinstance(exc, httpx.TimeoutException):
+                raise NetworkError("the answer stalled: no data within the read timeout",
+                                   "raise `timeout` in the config") from None
+            raise NetworkError(f"the connection broke mid-answer: {exc.__class__.__name__}") from None
+        finally:
+            watchdog.cancel()
+        if watchdog.fired:
+            raise self.deadline.error()
+
+    def read(self) -> bytes:
+        return b"".join(self)
+
+
 @dataclass
 class GlmClient:
-    """Send requests to the GLM API; stream or not, with retries before the first byte."""
+    """Send requests to the GLM API; stream or not, with retries before the first byte.
+
+    Every request has a total ``deadline`` (seconds: tries, waits and the answer, on ``clock``) and a
+    size bound, ``max_response_bytes``, on what is read and on what that unpacks to.
+    """
 
     base_url: str
     api_key: str
@@ -150,6 +304,9 @@ class GlmClient:
     log: Callable[[str], None] | None = None
     accept_language: str | None = "en-US,en"
     pool_size: int | None = None  # connections kept open; batch sets it to its concurrency
+    deadline: float | None = DEFAULT_DEADLINE
+    max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_MB * MiB
+    clock: Callable[[], float] = time.monotonic
 
     def __post_init__(self) -> None:
         self._http: httpx.Client | None = None
@@ -162,6 +319,7 @@ class GlmClient:
             headers = {
                 "Authorization": f"Bearer {self.api_key}",
                 "User-Agent": f"glm-cli/{__version__}",
+                "Accept-Encoding": "gzip",  # what Body can unpack, bounded
             }
             if self.accept_language:
                 headers["Accept-Language"] = self.accept_language
@@ -187,68 +345,131 @@ class GlmClient:
         if self.log:
             self.log(text)
 
-    def _send(self, method: str, path: str, *, stream: bool, **kwargs: Any) -> httpx.Response:
-        """Send with retries; return a response whose status is 2xx (body unread if stream)."""
+    def _timeouts(self, remaining: float | None) -> httpx.Timeout:
+        """This try's timeouts: the configured ones, none beyond the deadline."""
+        httpx = _import_httpx()
+
+        def cap(t: float) -> float:
+            return t if remaining is None else max(0.001, min(t, remaining))
+
+        return httpx.Timeout(cap(self.timeout), connect=cap(self.connect_timeout))
+
+    def _send(self, method: str, path: str, deadline: Deadline, **kwargs: Any) -> httpx.Response:
+        """Send with retries; return a 2xx response, its body unread (the caller closes it)."""
         httpx = _import_httpx()
 
         attempt = 0
         while True:
-            started = time.monotonic()
+            started = self.clock()
             try:
-                req = self.http.build_request(method, path, **kwargs)
+                req = self.http.build_request(method, path, timeout=self._timeouts(deadline.remaining()), **kwargs)
                 self._log(f"> {method} {req.url}")
-                resp = self.http.send(req, stream=stream)
+                resp = self.http.send(req, stream=True)
             except httpx.TimeoutException as exc:
+                if deadline.expired():
+                    raise deadline.error(attempt + 1) from None
                 err: GlmError = NetworkError(f"timed out talking to {self.base_url} ({exc.__class__.__name__})",
                                              "raise `timeout` / `connect_timeout` or check the network")
             except httpx.HTTPError as exc:
                 err = NetworkError(f"cannot reach {self.base_url}: {exc.__class__.__name__}: {exc}",
                                    "check the network, proxy settings and --endpoint / base_url")
             else:
-                self._log(f"< HTTP {resp.status_code} in {time.monotonic() - started:.3f}s "
+                self._log(f"< HTTP {resp.status_code} in {self.clock() - started:.3f}s "
                           f"x-request-id={resp.headers.get('x-request-id', '-')}")
-                if resp.status_code < 400:
+                if resp.status_code < 300:
                     return resp
-                body = resp.read()
-                resp.close()
-                err = error_from_response(resp.status_code, body, dict(resp.headers))
+                err = self._refusal(resp, deadline)
             if attempt >= self.max_retries or not is_retryable(err):
                 if attempt and is_retryable(err):
                     err.message += f" — gave up after {attempt + 1} attempts"
                 raise err
             delay = backoff(err, attempt + 1, 0.5, 8.0)
+            remaining = deadline.remaining()
+            if remaining is not None and delay >= remaining:
+                tries = "1 attempt" if attempt == 0 else f"{attempt + 1} attempts"
+                err.message += f" — gave up after {tries} within the {deadline.seconds:g} s deadline"
+                raise err
             self._log(f"! {err.message}; retrying in {delay:.2f}s")
             self.sleep(delay)
             attempt += 1
+
+    def _refusal(self, resp: httpx.Response, deadline: Deadline) -> GlmError:
+        """The error a 3xx, 4xx or 5xx answer stands for (its body read up to ERROR_BODY_BYTES)."""
+        httpx = _import_httpx()
+
+        try:
+            if 300 <= resp.status_code < 400:
+                where = sanitise(resp.headers.get("location", "").encode(), 120, self.api_key) or "nowhere"
+                return APIError(f"HTTP {resp.status_code}: the server redirects to {where}; "
+                                "glm does not follow redirects", "check base_url / --endpoint")
+            body = bytearray()
+            try:
+                for piece in Body(resp, deadline, None):
+                    body += piece
+                    if len(body) >= ERROR_BODY_BYTES:
+                        break
+            except (GlmError, httpx.HTTPError):
+                pass  # what arrived is enough to name the error
+            return error_from_response(resp.status_code, bytes(body[:ERROR_BODY_BYTES]), dict(resp.headers))
+        finally:
+            resp.close()
+
+    def _unexpected(self, resp: httpx.Response, head: bytes, wanted: str) -> APIError:
+        """Say what came back instead of WANTED: status, content type and its first bytes."""
+        ctype = resp.headers.get("content-type") or "no content type"
+        shown = sanitise(head, 160, self.api_key)
+        return APIError(f"the server answered HTTP {resp.status_code} with {sanitise(ctype.encode(), 60)}, "
+                        f"not {wanted}: " + (f'"{shown}"' if shown else "an empty body"),
+                        "check base_url / --endpoint: is it the GLM API?")
 
     def chat(self, body: dict[str, Any]) -> Iterator[Delta]:
         """Send a chat request and yield typed deltas, streamed or whole."""
         if body.get("stream"):
             yield from self._stream(body)
             return
-        resp = self._send("POST", "/chat/completions", stream=False, json=body)
-        yield from chunk_to_deltas(loads(resp.content, f"the server's answer (HTTP {resp.status_code})"), whole=True)
+        yield from chunk_to_deltas(self.request_json("POST", "/chat/completions", json=body), whole=True)
 
     def _stream(self, body: dict[str, Any]) -> Iterator[Delta]:
-        httpx = _import_httpx()
-
-        resp = self._send("POST", "/chat/completions", stream=True, json=body,
+        deadline = Deadline(self.deadline, self.clock)
+        resp = self._send("POST", "/chat/completions", deadline, json=body,
                           headers={"Accept": "text/event-stream"})
         try:
-            yield from iter_deltas(iter_sse(resp.iter_raw()))
-        except httpx.TimeoutException:
-            raise NetworkError("the stream stalled: no data within the read timeout",
-                               "raise `timeout` in the config") from None
-        except httpx.HTTPError as exc:
-            raise NetworkError(f"the connection broke mid-answer: {exc.__class__.__name__}") from None
+            reader = Body(resp, deadline, self.max_response_bytes)
+            if media_type(resp) not in ("", "text/event-stream"):
+                for _ in reader:
+                    if len(reader.head) >= HEAD_BYTES:
+                        break
+                raise self._unexpected(resp, bytes(reader.head), "an event stream")
+            started = False
+            try:
+                for delta in iter_deltas(iter_sse(reader)):
+                    started = True
+                    yield delta
+            except StreamCutError as exc:
+                if not started:  # nothing usable came: say what did
+                    shown = sanitise(bytes(reader.head), 160, self.api_key)
+                    exc.message += f"; it held no answer, only: \"{shown}\"" if shown else "; it was empty"
+                raise
         finally:
             resp.close()
 
     def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Send a non-chat request (models, files, batches) and return its JSON."""
-        resp = self._send(method, path, stream=False, **kwargs)
-        return loads(resp.content, f"the server's answer to {method} {path}")
+        """Send a request (whole chat answers, models, files, batches) and return its JSON."""
+        deadline = Deadline(self.deadline, self.clock)
+        resp = self._send(method, path, deadline, **kwargs)
+        try:
+            data = Body(resp, deadline, self.max_response_bytes).read()
+        finally:
+            resp.close()
+        if "json" not in resp.headers.get("content-type", "").lower() and data.lstrip()[:1] not in (b"{", b"["):
+            raise self._unexpected(resp, data[:HEAD_BYTES], "JSON")
+        return loads(data, f"the server's answer (HTTP {resp.status_code})")
 
     def request_bytes(self, method: str, path: str, **kwargs: Any) -> bytes:
-        """Send a request and return the raw body (file downloads)."""
-        return self._send(method, path, stream=False, **kwargs).content
+        """Send a request and return the raw body (file downloads: no size bound or deadline, only `timeout`)."""
+        unbounded = Deadline(None, self.clock)
+        resp = self._send(method, path, unbounded, **kwargs)
+        try:
+            return Body(resp, unbounded, None).read()
+        finally:
+            resp.close()

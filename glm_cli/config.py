@@ -36,6 +36,8 @@ PROFILE_FIELDS: dict[str, tuple[tuple[type, ...], Any, str]] = {
     "system": ((str,), None, "system prompt"),
     "timeout": (_NUM, 300.0, "read timeout in seconds"),
     "connect_timeout": (_NUM, 10.0, "connect timeout in seconds"),
+    "deadline": (_NUM, 600.0, "seconds one request may take in all: every try, wait and byte of the answer"),
+    "max_response_mb": (_NUM, 64, "MiB one answer may take, as read and as unpacked"),
     "max_retries": ((int,), 3, "retries on rate limits, 5xx and network errors"),
     "proxy": ((str,), None, "proxy URL (HTTP(S)_PROXY are honoured too)"),
     "log": ((bool,), True, "log conversations to the history store"),
@@ -343,6 +345,8 @@ def _apply_flags(values: dict[str, Any], sources: dict[str, str], flags: dict[st
 _VALUE_CHECKS: dict[str, tuple[Any, str]] = {
     "timeout": (lambda v: v > 0, "more than 0 seconds"),
     "connect_timeout": (lambda v: v > 0, "more than 0 seconds"),
+    "deadline": (lambda v: v > 0, "more than 0 seconds"),
+    "max_response_mb": (lambda v: v > 0, "more than 0 (MiB)"),
     "max_retries": (lambda v: v >= 0, "0 or more"),
     "base_url": (lambda v: str(v).startswith(("http://", "https://")), "an http:// or https:// URL"),
     "proxy": (lambda v: str(v).startswith(("http://", "https://", "socks5://", "socks5h://")),

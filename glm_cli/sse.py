@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -21,71 +20,86 @@ class SSEEvent:
     event: str = "message"
 
 
-class SSEDecoder:
-    """Incremental SSE decoder: feed bytes in any split, get complete events."""
+MiB = 1 << 20
+# One SSE line or event at most (bytes). A GLM stream event is ~200 bytes; a whole tool call in one event
+# (arguments of a 128K-token answer, JSON-escaped) stays well under this.
+MAX_EVENT_BYTES = 8 * MiB
 
-    def __init__(self) -> None:
-        self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._buf = ""
-        self._data: list[str] = []
-        self._event = ""
+
+class SSEDecoder:
+    """Incremental SSE decoder: feed bytes in any split, get complete events.
+
+    Linear in its input: each chunk is scanned once and each byte copied a bounded number of times,
+    whatever the lines' lengths. A line or an event over ``max_event`` bytes is an APIError.
+    """
+
+    def __init__(self, max_event: int = MAX_EVENT_BYTES) -> None:
+        self.max_event = max_event
+        self._partial: list[bytes] = []  # the unfinished line, in pieces
+        self._partial_len = 0
+        self._after_cr = False  # the last line ended in \r: a \n that starts the next chunk is part of that end
+        self._data: list[bytes] = []
+        self._data_len = 0
+        self._event = b""
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
-        self._buf += self._utf8.decode(chunk)
-        return self._drain(final=False)
-
-    def close(self) -> list[SSEEvent]:
-        self._buf += self._utf8.decode(b"", final=True)
-        events = self._drain(final=True)
-        if self._data:
-            # A stream cut without the closing blank line still yields its last event.
-            events.append(self._dispatch())
-        return [e for e in events if e is not None]
-
-    def _drain(self, final: bool) -> list[SSEEvent]:
+        if self._after_cr and chunk:
+            self._after_cr = False
+            if chunk[:1] == b"\n":
+                chunk = chunk[1:]
+        if b"\r" in chunk:  # lines end in \n, \r\n or \r
+            self._after_cr = chunk[-1:] == b"\r"
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lines = chunk.split(b"\n")
+        rest = lines.pop()  # the unfinished end (b"" when the chunk ends a line)
         events: list[SSEEvent] = []
-        while True:
-            # Lines end in \n, \r\n or \r; a lone trailing \r may be half of \r\n.
-            i_n = self._buf.find("\n")
-            i_r = self._buf.find("\r")
-            if i_n < 0 and i_r < 0:
-                if final and self._buf:
-                    line, self._buf = self._buf, ""
-                    ev = self._line(line)
-                    if ev:
-                        events.append(ev)
-                break
-            if i_r >= 0 and (i_n < 0 or i_r < i_n):
-                if i_r == len(self._buf) - 1 and not final:
-                    break
-                line = self._buf[:i_r]
-                skip = 2 if self._buf[i_r + 1 : i_r + 2] == "\n" else 1
-                self._buf = self._buf[i_r + skip :]
+        if lines and self._partial:
+            lines[0] = b"".join([*self._partial, lines[0]])
+            self._partial, self._partial_len = [], 0
+        for line in lines:
+            if not line:
+                if self._data:
+                    events.append(self._dispatch())
             else:
-                line = self._buf[:i_n]
-                self._buf = self._buf[i_n + 1 :]
-            ev = self._line(line)
-            if ev:
-                events.append(ev)
+                self._line(line)
+        if rest:
+            self._partial.append(rest)
+            self._partial_len += len(rest)
+            if self._partial_len > self.max_event:
+                raise self._too_big("line")
         return events
 
-    def _line(self, line: str) -> SSEEvent | None:
-        if not line:
-            return self._dispatch() if self._data else None
-        if line.startswith(":"):
-            return None
-        name, _, value = line.partition(":")
-        if value.startswith(" "):
+    def close(self) -> list[SSEEvent]:
+        if self._partial:  # a last line without its line end
+            self._line(b"".join(self._partial))
+            self._partial, self._partial_len = [], 0
+        # A stream cut without the closing blank line still yields its last event.
+        return [self._dispatch()] if self._data else []
+
+    def _too_big(self, what: str) -> APIError:
+        return APIError(f"the server sent a stream {what} longer than {self.max_event / MiB:g} MiB, "
+                        "glm's limit for one event: this is not a GLM answer stream")
+
+    def _line(self, line: bytes) -> None:
+        """Take one non-empty line: a field, or a comment (a line that starts with a colon)."""
+        if len(line) > self.max_event:
+            raise self._too_big("line")
+        name, _, value = line.partition(b":")
+        if value[:1] == b" ":
             value = value[1:]
-        if name == "data":
+        if name == b"data":
+            self._data_len += len(value) + 1
+            if self._data_len > self.max_event:
+                raise self._too_big("event")
             self._data.append(value)
-        elif name == "event":
+        elif name == b"event":
             self._event = value
-        return None
 
     def _dispatch(self) -> SSEEvent:
-        ev = SSEEvent(data="\n".join(self._data), event=self._event or "message")
-        self._data, self._event = [], ""
+        # Decoded per event: a line end never falls inside a UTF-8 sequence, so this equals decoding the stream.
+        ev = SSEEvent(data=b"\n".join(self._data).decode("utf-8", "replace"),
+                      event=self._event.decode("utf-8", "replace") or "message")
+        self._data, self._data_len, self._event = [], 0, b""
         return ev
 
 

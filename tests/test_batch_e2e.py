@@ -151,8 +151,9 @@ def test_ordered(srv, environ, tmp_path):
     out2 = tmp_path / "out2.jsonl"
     res = glm(environ, "batch", str(src), "-o", str(out2), "-j", "8")
     held = srv.chat_requests()[0]["request_id"]
-    recs = records(out2)  # without --ordered: completion order, the held line last
-    assert res.returncode == 0 and recs[-1]["request_id"] == held and len(recs) == 60
+    ids = [r["request_id"] for r in records(out2)]  # without --ordered: completion order
+    # the held line is answered once all 60 requests arrived: by then at least 60 - 8 records were written
+    assert res.returncode == 0 and len(ids) == 60 and ids.index(held) >= 52
 
 
 def test_remote_flow_end_to_end(srv, environ, tmp_path):

@@ -186,7 +186,11 @@ def respond(status: int, body: bytes, ctype: str = "application/json") -> httpx.
     return httpx.Response(status, stream=httpx.ByteStream(body), headers={"content-type": ctype})
 
 
-def serve(body: bytes, status: int = 200, ctype: str = "application/json") -> httpx.MockTransport:
+def serve(body: bytes, status: int = 200, ctype: str | None = None) -> httpx.MockTransport:
+    """Serve BODY, labelled as an event stream when it is one (glm refuses a stream labelled as JSON)."""
+    if ctype is None:
+        sse = body.lstrip().startswith((b"data:", b"event:", b":"))
+        ctype = "text/event-stream" if sse else "application/json"
     return httpx.MockTransport(lambda request: respond(status, body, ctype))
 
 

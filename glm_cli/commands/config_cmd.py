@@ -30,6 +30,8 @@ model: glm-4.7              # or an alias: fast, free, air, vision
 # temperature: 1.0
 # max_tokens: 8192
 # timeout: 300              # read timeout, seconds
+# deadline: 600             # seconds one request may take in all, retries included
+# max_response_mb: 64       # the largest answer read (and unpacked), MiB
 # max_retries: 3
 
 # default_profile: work
