@@ -21,9 +21,6 @@ _lock = threading.Lock()
 def track(pid: int) -> None:
     """Remember PID's process group (its own: it was started with start_new_session) until `kill`."""
     with _lock:
-        if not _groups:
-            atexit.unregister(kill_all)  # registered once at a time
-            atexit.register(kill_all)
         _groups.add(pid)
 
 
@@ -42,6 +39,7 @@ def kill(pid: int) -> None:
         pass
 
 
+@atexit.register
 def kill_all() -> None:
     for pid in tracked():
         kill(pid)

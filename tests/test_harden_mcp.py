@@ -326,3 +326,24 @@ def test_a_signal_during_a_command_tool_stops_it_and_its_children(srv, environ, 
     assert glm.returncode == 128 + signum, err
     assert "Traceback" not in err
     assert still_alive(pids) == []
+
+
+def test_closing_the_terminal_of_a_chat_stops_its_mcp_server(srv, environ, state):
+    """SIGHUP (the terminal went away) at the chat prompt: glm ends, and so does the server it started."""
+    pexpect = pytest.importorskip("pexpect")
+    exe, *pre = glm_executable()
+    child = pexpect.spawn(
+        exe,
+        [*pre, "chat", "--mcp", rogue("hang-call+child", state)],
+        encoding="utf-8",
+        timeout=BOUND,
+        env={**environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"},
+    )
+    child.expect("glm>")
+    pids = state.pids()
+    assert len(pids) == 2
+    child.kill(signal.SIGHUP)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 129 and "glm: stopped by SIGHUP" in child.before
+    assert still_alive(pids) == []
