@@ -49,6 +49,7 @@ def stop_on_signals() -> None:
     """Turn SIGTERM and SIGHUP into a clean exit (exit code 128 + signal): `finally` blocks stop the children.
 
     A second one while that clean-up runs (each of its steps is bounded) kills the children and exits at once.
+    A signal glm was started ignoring stays ignored (`nohup glm batch …`).
     """
 
     def stop(signum: int, frame: Any) -> None:
@@ -60,4 +61,5 @@ def stop_on_signals() -> None:
 
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, stop)
+        if signal.getsignal(signum) == signal.SIG_DFL:
+            signal.signal(signum, stop)

@@ -291,15 +291,16 @@ def test_mcp_tools_command_leaves_no_process(environ, state):
     assert still_alive(state.pids()) == []
 
 
+# A command tool that starts a grandchild, writes `pid`, `child` and `started` to the state file, then:
+# exit (at once), hang (for ever), or wait (until STATE.go exists).
 GRANDCHILD_TOOL = (
-    "import json, subprocess, sys, time\n"
+    "import json, os, subprocess, sys, time\n"
     "state = json.load(sys.stdin)['state']\n"
     "child = subprocess.Popen([sys.executable, '-c', 'import time\\nwhile True: time.sleep(3600)'],"
     " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
-    "import os\n"
     "open(state, 'a').write(f'pid {os.getpid()}\\nchild {child.pid}\\nstarted\\n')\n"
-    "if sys.argv[1] == 'hang':\n"
-    "    while True: time.sleep(3600)\n"
+    "while sys.argv[1] == 'hang' or sys.argv[1] == 'wait' and not os.path.exists(state + '.go'):\n"
+    "    time.sleep(0.01)\n"
     "print('done')\n"
 )
 
@@ -347,3 +348,27 @@ def test_closing_the_terminal_of_a_chat_stops_its_mcp_server(srv, environ, state
     child.close()
     assert child.exitstatus == 129 and "glm: stopped by SIGHUP" in child.before
     assert still_alive(pids) == []
+
+
+def test_nohup_keeps_glm_running_on_sighup(srv, environ, state, tmp_path):
+    """A SIGHUP glm was started ignoring (nohup) stays ignored: the run goes on to its answer."""
+    tool = tmp_path / "t.yaml"
+    tool.write_text(json.dumps({"name": "t", "command": [PY, "-c", GRANDCHILD_TOOL, "wait"], "timeout": 600}))
+    srv.reply(content="", tool_calls=[{"name": "t", "arguments": {"state": str(state.path)}}])
+    srv.reply(content="finished")
+    glm = subprocess.Popen(
+        [*glm_executable(), "ask", "--tool", str(tool), "--yes", "--no-log", "q"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environ,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+    )
+    state.wait_for("started", glm)
+    glm.send_signal(signal.SIGHUP)  # handled, it would end glm before the tool could finish
+    Path(f"{state.path}.go").touch()
+    out, err = glm.communicate(timeout=BOUND)
+    assert glm.returncode == 0, err
+    assert out == "finished\n" and srv.chat_requests()[1]["messages"][-1]["content"] == "done"
+    assert still_alive(state.pids()) == []
