@@ -7,6 +7,7 @@ exits, however it exits: a normal end, an error, Ctrl-C, or SIGTERM/SIGHUP (see 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import signal
 import threading
@@ -33,10 +34,9 @@ def kill(pid: int) -> None:
     """SIGKILL the whole process group led by PID (whatever of it still runs) and forget it."""
     with _lock:
         _groups.discard(pid)
-    try:
+    # ProcessLookupError: all gone already; AttributeError: no process groups (Windows: the caller kills PID)
+    with contextlib.suppress(ProcessLookupError, PermissionError, AttributeError):
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):  # all gone already
-        pass
 
 
 @atexit.register
@@ -60,6 +60,7 @@ def stop_on_signals() -> None:
         raise Terminated(signum)
 
     stopping = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        if signal.getsignal(signum) == signal.SIG_DFL:
+    for name in ("SIGTERM", "SIGHUP"):  # Windows has no SIGHUP
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) == signal.SIG_DFL:
             signal.signal(signum, stop)

@@ -213,6 +213,8 @@ def run_command_tool(tool: ToolSpec, arguments: str, environ: dict[str, str]) ->
             code = None
     finally:  # a timeout, Ctrl-C, SIGTERM, or a grandchild still running after the tool exited
         children.kill(proc.pid)
+        if proc.poll() is None:  # no process groups (Windows)
+            proc.kill()
         proc.wait()
     out.join(), err.join()
     if code is None:
