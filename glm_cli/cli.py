@@ -92,6 +92,9 @@ def _main(args: list[str]) -> None:
 
         complete(args[1:])
         return
+    from glm_cli.children import stop_on_signals
+
+    stop_on_signals()  # SIGTERM/SIGHUP end glm like an error would: MCP servers and tools are stopped
     build_app()(args=with_flag_defaults(args), prog_name="glm")
 
 

@@ -21,7 +21,7 @@ EXIT_CODES_HELP = (
     "Exit codes: 0 ok · 1 API or other error · 2 usage · 3 config · 4 auth (no key, 401) · "
     "5 rate limit / quota / balance after retries · 6 network or timeout · "
     "7 content filtered · 8 output truncated (length / context window) · "
-    "9 answer is not the JSON asked for · 130 interrupted"
+    "9 answer is not the JSON asked for · 130 interrupted (143 on SIGTERM, 129 on SIGHUP)"
 )
 
 
@@ -105,6 +105,14 @@ class InvalidOutputError(GlmError):
 
 class Interrupted(GlmError):
     exit_code = INTERRUPTED
+
+
+class Terminated(SystemExit):
+    """SIGTERM or SIGHUP: unwinds like an exit (every `finally` runs, child processes are stopped)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(128 + signum)
+        self.signum = signum
 
 
 # finish_reason values that mean the answer is not whole: (error class, what happened, hint).

@@ -6,6 +6,7 @@ import contextlib
 import re
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -86,6 +87,26 @@ def write_diagnostic(ios: IOStreams, text: str, style: str | None = None) -> Non
         line = f"\x1b[{codes}m{line}\x1b[0m"
     ios.stderr.write(line + "\n")
     ios.stderr.flush()
+
+
+def visible(text: str) -> str:
+    """Return TEXT with each character that acts on a terminal or hides text written as an escape (`\\u001b`):
+    controls but newline, format characters (bidi overrides, zero-width), line separators, lone surrogates.
+
+    What a model wrote (tool-call arguments) can then neither move the cursor, erase nor reorder what is shown.
+    """
+    return _MAYBE_HIDDEN.sub(_escape_hidden, text)
+
+
+_MAYBE_HIDDEN = re.compile(r"[^\n\x20-\x7e]")
+_HIDDEN = frozenset(("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"))
+
+
+def _escape_hidden(match: re.Match[str]) -> str:
+    char = match.group()
+    if unicodedata.category(char) not in _HIDDEN:
+        return char
+    return f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}"
 
 
 def stdout_console(ios: IOStreams) -> Console:
@@ -185,7 +206,7 @@ class _View:
                 self.call = [delta.name, ""]
             self.call[1] = (self.call[1] + delta.arguments)[-400:]  # only the tail is ever shown
             room = max(10, self.ios.width - len(self.call[0]) - 6)
-            self.spinner.label = f"{self.call[0]} {' '.join(self.call[1].split())[-room:]}"
+            self.spinner.label = f"{self.call[0]} {visible(' '.join(self.call[1].split()))[-room:]}"
 
     def close(self) -> None:
         self._quiet()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# A bound for waiting on a child process: only reached when a test is failing (or the machine is very busy).
+SLOW = 120.0
+
+# A shell starts background jobs with SIGINT ignored, and children inherit that: Ctrl-C tests would then test
+# nothing. A Python handler here is reset to the default in every child at exec, so glm gets a normal SIGINT.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 RECORDINGS = Path(__file__).resolve().parent / "recordings" / "zai-glm-4.7-flash"  # Apache-2.0, see its README
 FAKE_KEY = "fake-key-id.fake-secret-0000"
 

@@ -9,11 +9,11 @@ import subprocess
 
 import pytest
 
-from tests.conftest import FAKE_KEY, glm_executable, scratch_data_home
+from tests.conftest import FAKE_KEY, SLOW, glm_executable, scratch_data_home
 from tests.fake_server import Fault
 
 
-def glm(srv, *args, stdin: str | None = None, env: dict | None = None, timeout: float = 20):
+def glm(srv, *args, stdin: str | None = None, env: dict | None = None, timeout: float = SLOW):
     environ = {"PATH": os.environ["PATH"], "HOME": "/nonexistent-home", "XDG_CONFIG_HOME": "/nonexistent-cfg",
                "XDG_DATA_HOME": scratch_data_home(),
                "GLM_API_KEY": srv.api_key, "GLM_BASE_URL": srv.base_url, **(env or {})}
@@ -108,7 +108,7 @@ def test_broken_pipe_exits_0_quietly(srv):
            "GLM_API_KEY": srv.api_key,
            "GLM_BASE_URL": srv.base_url}
     cmd = " ".join(glm_executable()) + " ask x | head -c 10"
-    out = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, env=env, timeout=20)
+    out = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, env=env, timeout=SLOW)
     assert out.returncode == 0, out.stderr
     assert "Traceback" not in out.stderr and "Broken pipe" not in out.stderr
 
@@ -124,7 +124,7 @@ def test_sigint_mid_stream_exits_130_and_keeps_output(srv):
                             env=env, text=True)
     first = proc.stdout.read(8)  # the answer is streaming: interrupt it now
     proc.send_signal(signal.SIGINT)
-    rest, err = proc.communicate(timeout=10)
+    rest, err = proc.communicate(timeout=SLOW)
     assert proc.returncode == 130
     assert first and "Traceback" not in err and "interrupted" in err
 

@@ -9,14 +9,14 @@ import subprocess
 
 import pytest
 
-from tests.conftest import glm_executable, scratch_data_home
+from tests.conftest import SLOW, glm_executable, scratch_data_home
 from tests.fake_server import FakeGLM
 from tests.ptyio import read_pty
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
 
 
-def run_on_pty(args: list[str], env: dict[str, str], timeout: float = 15) -> tuple[str, str, int]:
+def run_on_pty(args: list[str], env: dict[str, str], timeout: float = SLOW) -> tuple[str, str, int]:
     """Run with stdout on a pty and stderr on a pipe; return (pty text, stderr, exit code)."""
     master, slave = pty.openpty()
     proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE, env=env)

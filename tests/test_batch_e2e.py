@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import glm_executable, wait_until
+from tests.conftest import SLOW, glm_executable, wait_until
 from tests.fake_server import Fault
 
 
-def glm(environ, *args, stdin: str | None = None, timeout: float = 30):
+def glm(environ, *args, stdin: str | None = None, timeout: float = SLOW):
     return subprocess.run([*glm_executable(), *args], input=stdin, capture_output=True, text=True,
                           env=environ, timeout=timeout)
 
@@ -130,7 +130,7 @@ def test_sigint_prints_the_summary_exits_130_and_resumes(srv, environ, tmp_path)
     proc = start(environ, "batch", str(src), "-o", str(out), "-j", "4")
     wait_until(lambda: lines(out) >= 10, "10 records")
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=20)
+    _, err = proc.communicate(timeout=SLOW)
     assert proc.returncode == 130, err
     assert " ok, 0 failed" in err and "interrupted; run the same command again" in err
     first = len(records(out))

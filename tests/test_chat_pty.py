@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from glm_cli.store import Store, default_path
-from tests.conftest import glm_executable
+from tests.conftest import SLOW, glm_executable
 
 pexpect = pytest.importorskip("pexpect")
 PROMPT = "glm>"
@@ -25,7 +25,7 @@ class Chat:
 
     def __init__(self, environ: dict[str, str], *args: str) -> None:
         exe, *pre = glm_executable()
-        self.child = pexpect.spawn(exe, [*pre, "chat", *args], env=environ, encoding="utf-8", timeout=15,
+        self.child = pexpect.spawn(exe, [*pre, "chat", *args], env=environ, encoding="utf-8", timeout=SLOW,
                                    dimensions=(40, 100))
         self.child.delaybeforesend = None
         self.child.expect(PROMPT)
@@ -125,6 +125,6 @@ def test_retry_undo_save_then_resume_by_name_and_continue(srv, environ):
 
 def test_stdin_not_a_terminal_is_a_usage_error(environ):
     out = subprocess.run([*glm_executable(), "chat"], input="hello\n", capture_output=True, text=True,
-                         env=environ, timeout=20)
+                         env=environ, timeout=SLOW)
     assert out.returncode == 2 and out.stdout == ""
     assert "glm chat needs a terminal on stdin" in out.stderr and 'glm ask -c "…"' in out.stderr

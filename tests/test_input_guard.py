@@ -10,7 +10,7 @@ from glm_cli.catalogue import load_catalogue
 from glm_cli.config import load_settings
 from glm_cli.errors import UsageError
 from glm_cli.request import build_chat_request, build_messages
-from tests.conftest import glm_executable
+from tests.conftest import SLOW, glm_executable
 
 
 def body_for(prompt: str, model: str = "glm-4.7") -> dict:
@@ -38,7 +38,7 @@ def test_the_limit_is_the_models_own():
 def test_piping_a_huge_file_exits_2_without_sending(env):
     done = subprocess.run([*glm_executable(), "ask", "--no-log", "summarise"], input="word " * 300_000,
                           env={**env, "GLM_BASE_URL": "http://127.0.0.1:9/api/paas/v4"},
-                          capture_output=True, text=True, timeout=30)
+                          capture_output=True, text=True, timeout=SLOW)
     assert done.returncode == 2 and done.stdout == ""
     assert "context window" in done.stderr and "cannot reach" not in done.stderr
 

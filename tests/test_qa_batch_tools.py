@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from glm_cli.tools.files import load_tool_file
-from tests.conftest import glm_executable
+from tests.conftest import SLOW, glm_executable
 from tests.fake_server import Fault
 from tests.test_batch_run import answer, fail, fake, run  # noqa: F401 - fake and run are fixtures
 
 
-def glm(environ, *args, stdin: str | None = None, timeout: float = 30):
+def glm(environ, *args, stdin: str | None = None, timeout: float = SLOW):
     return subprocess.run([*glm_executable(), *args], input=stdin, capture_output=True, text=True,
                           env=environ, timeout=timeout)
 
@@ -27,7 +27,7 @@ def test_output_to_dev_stdout_is_written_not_read_back(environ, tmp_path):
     """`-o /dev/stdout | …` used to hang for ever: the output was read back as resume state (a pipe never ends)."""
     src = tmp_path / "in.jsonl"
     src.write_text('"a"\n"b"\n', encoding="utf-8")
-    p = glm(environ, "batch", str(src), "-o", "/dev/stdout", "--retry-failed", timeout=20)
+    p = glm(environ, "batch", str(src), "-o", "/dev/stdout", "--retry-failed")
     assert p.returncode == 0, p.stderr
     assert sorted(json.loads(line)["content"] for line in p.stdout.splitlines()) == ["Echo: a", "Echo: b"]
 
@@ -35,7 +35,7 @@ def test_output_to_dev_stdout_is_written_not_read_back(environ, tmp_path):
 def test_output_to_dev_null_is_fine(environ, tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text('"a"\n', encoding="utf-8")
-    p = glm(environ, "batch", str(src), "-o", "/dev/null", timeout=20)
+    p = glm(environ, "batch", str(src), "-o", "/dev/null")
     assert p.returncode == 0 and "1 ok" in p.stderr
 
 
@@ -165,7 +165,7 @@ def test_the_same_tool_file_twice_is_loaded_once(environ, tmp_path):
     (tmp_path / "cfg" / "glm").mkdir(parents=True)
     (tmp_path / "cfg" / "glm" / "config.yaml").write_text(f"tools: [{tool}]\n", encoding="utf-8")
     p = subprocess.run([*glm_executable(), "ask", "--tool", "t.yaml", "--tool", str(tool), "--no-log", "--dry-run",
-                        "hi"], capture_output=True, text=True, env=environ, cwd=tmp_path, timeout=30)
+                        "hi"], capture_output=True, text=True, env=environ, cwd=tmp_path, timeout=SLOW)
     assert p.returncode == 0, p.stderr
     assert [t["function"]["name"] for t in json.loads(p.stdout)["tools"]] == ["weather"]
 

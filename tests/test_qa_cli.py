@@ -7,13 +7,13 @@ import subprocess
 
 import pytest
 
-from tests.conftest import glm_executable
+from tests.conftest import SLOW, glm_executable
 
 
 def glm(environ: dict[str, str], *args: str, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
         input: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([*glm_executable(), *args], env=environ, stdout=stdout, stderr=subprocess.PIPE,
-                          stdin=None if input is not None else stdin, input=input, text=True, timeout=30)
+                          stdin=None if input is not None else stdin, input=input, text=True, timeout=SLOW)
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_version_into_a_closed_pipe_is_quiet_success(offline):
     os.close(read)  # the reader (`glm --version | true`) has already gone
     try:
         p = subprocess.run([*glm_executable(), "--version"], env=offline, stdout=write, stderr=subprocess.PIPE,
-                           text=True, timeout=30)
+                           text=True, timeout=SLOW)
     finally:
         os.close(write)
     assert (p.returncode, p.stderr) == (0, "")
@@ -159,7 +159,7 @@ def test_a_max_tokens_from_the_config_names_the_config_not_a_flag(env):
 def closed(environ: dict[str, str], redirect: str, *args: str) -> subprocess.CompletedProcess:
     """Run glm under bash with a standard stream closed by REDIRECT (e.g. `<&-`)."""
     return subprocess.run(["bash", "-c", f'exec "$@" {redirect}', "_", *glm_executable(), *args], env=environ,
-                          capture_output=True, text=True, timeout=30)
+                          capture_output=True, text=True, timeout=SLOW)
 
 
 def test_a_closed_stdin_reads_as_empty(srv, environ):

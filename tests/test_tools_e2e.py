@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FAKE_KEY, ROOT, glm_executable
+from tests.conftest import FAKE_KEY, ROOT, SLOW, glm_executable
 from tests.ptyio import read_pty
 
 pytestmark = pytest.mark.slow
@@ -23,7 +23,7 @@ SCHEMA = {"type": "object", "properties": {"name": {"type": "string"}, "age": {"
           "required": ["name", "age"]}
 
 
-def glm(environ, *args, stdin: str = "", timeout: float = 30):
+def glm(environ, *args, stdin: str = "", timeout: float = SLOW):
     return subprocess.run([*glm_executable(), *args], input=stdin, capture_output=True, text=True,
                           env=environ, timeout=timeout)
 
@@ -257,7 +257,7 @@ def test_chat_with_an_mcp_server_from_the_config(srv, environ):
     srv.reply(content="", tool_calls=[{"name": "add", "arguments": {"a": 1, "b": 1}}])
     srv.reply(content="1 + 1 = 2")
     exe, *pre = glm_executable()
-    child = pexpect.spawn(exe, [*pre, "chat", "--mcp-server", "calc"], encoding="utf-8", timeout=20,
+    child = pexpect.spawn(exe, [*pre, "chat", "--mcp-server", "calc"], encoding="utf-8", timeout=SLOW,
                           dimensions=(40, 100), env={**environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"})
     child.delaybeforesend = None
     child.expect("glm>")

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from glm_cli.errors import INTERRUPTED, GlmError
+from glm_cli.errors import INTERRUPTED, GlmError, Terminated
 
 if TYPE_CHECKING:
     from glm_cli.app import App
@@ -30,6 +30,11 @@ def run_command(run: Callable[[T, App], int | None], opts: T, app: App | None = 
     except KeyboardInterrupt:
         _safe_write(app.ios.stderr, "\nglm: interrupted\n")
         code = INTERRUPTED
+    except Terminated as stop:
+        import signal
+
+        _safe_write(app.ios.stderr, f"\nglm: stopped by {signal.Signals(stop.signum).name}\n")
+        code = 128 + stop.signum
     except OSError as exc:
         code = os_error_exit(exc, app.ios.stderr)
     raise typer.Exit(code)

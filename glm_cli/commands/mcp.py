@@ -106,7 +106,7 @@ def _server_json(server: McpServer) -> dict[str, Any]:
     return {"name": server.name, "command": server.command, "args": list(server.args),
             "url": server.url and redact_url(server.url),
             "env": sorted(server.env), "tools": list(server.tools) if server.tools is not None else None,
-            "timeout": server.timeout, "description": server.description or None}
+            "timeout": server.timeout, "start_timeout": server.start_bound, "description": server.description or None}
 
 
 def register(app: Any) -> None:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import subprocess
 import threading
 from collections.abc import Iterable
@@ -13,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from glm_cli import children
 from glm_cli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -191,7 +190,11 @@ def tool_environ(environ: dict[str, str], settings: Settings | None = None) -> d
 
 
 def run_command_tool(tool: ToolSpec, arguments: str, environ: dict[str, str]) -> ToolResult:
-    """Run a command tool: argv without a shell, arguments JSON on stdin, stdout is the result."""
+    """Run a command tool: argv without a shell, arguments JSON on stdin, stdout is the result.
+
+    The tool runs in a process group of its own, killed when the call ends: whatever it started ends with it
+    (Ctrl-C at the terminal reaches only glm, which then kills the group).
+    """
     try:
         proc = subprocess.Popen(
             list(tool.command), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -200,20 +203,26 @@ def run_command_tool(tool: ToolSpec, arguments: str, environ: dict[str, str]) ->
     except OSError as exc:
         msg = f"cannot run {tool.command[0]}: {exc.strerror or exc}"
         return ToolResult(f"error: {msg}", ok=False, error=msg)
-    out, err = _Capped(proc.stdout, tool.max_output), _Capped(proc.stderr, 4096)
-    # Written from a thread: a tool that never reads stdin must still meet its timeout.
-    threading.Thread(target=_feed, args=(proc.stdin, arguments.encode("utf-8")), daemon=True).start()
+    children.track(proc.pid)
     try:
-        code = proc.wait(timeout=tool.timeout)
-    except KeyboardInterrupt:  # the tool runs in its own session: Ctrl-C reached only us
-        _kill(proc)
-        raise
-    except subprocess.TimeoutExpired:
-        _kill(proc)
-        out.join(), err.join()
+        out, err = _Capped(proc.stdout, tool.max_output), _Capped(proc.stderr, 4096)
+        # Written from a thread: a tool that never reads stdin must still meet its timeout. A lone surrogate
+        # (inside a JSON string: the model sent "\ud800") goes as that same JSON escape.
+        data = arguments.encode("utf-8", errors="backslashreplace")
+        threading.Thread(target=_feed, args=(proc.stdin, data), daemon=True).start()
+        try:
+            code = proc.wait(timeout=tool.timeout)
+        except subprocess.TimeoutExpired:
+            code = None
+    finally:  # a timeout, Ctrl-C, SIGTERM, or a grandchild still running after the tool exited
+        children.kill(proc.pid)
+        if proc.poll() is None:  # no process groups (Windows)
+            proc.kill()
+        proc.wait()
+    out.join(), err.join()
+    if code is None:
         msg = f"timed out after {tool.timeout:g}s"
         return ToolResult(f"error: the tool {msg}", ok=False, error=msg)
-    out.join(), err.join()
     text = out.text().rstrip("\n")
     if code != 0:
         detail = err.text().strip().splitlines()
@@ -228,15 +237,6 @@ def _feed(pipe: Any, data: bytes) -> None:
         pipe.close()
     except OSError:  # the tool exited without reading its arguments: fine
         pass
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    """Kill the tool and everything it started (its own session)."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (OSError, AttributeError):
-        proc.kill()
-    proc.wait()
 
 
 class _Capped:

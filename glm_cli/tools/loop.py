@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from glm_cli.errors import GlmError, UsageError
 from glm_cli.events import Reply, ToolCall, Usage
-from glm_cli.render import write_diagnostic
+from glm_cli.render import visible, write_diagnostic
 from glm_cli.response import parse_json
 from glm_cli.tools.files import ToolResult, ToolSpec, check_tools, load_tool_file, run_command_tool
 
@@ -19,7 +20,8 @@ if TYPE_CHECKING:
     from glm_cli.tools.mcp import McpHub, McpServer
 
 DEFAULT_MAX_STEPS = 8
-SHOWN_ARGS = 300  # characters of a call's arguments shown on stderr
+SHOWN_ARGS = 300  # characters of a call's arguments on its one-line summary
+PAGE_LINES, PAGE_CHARS = 40, 4000  # arguments shown before asking for approval; `v` shows the rest
 
 
 @dataclass(frozen=True)
@@ -59,17 +61,25 @@ class Toolbox:
 
     def run(self, tool: ToolSpec, arguments: str) -> ToolResult:
         """Run a tool with the model's arguments (a JSON object text); never raise for a tool's failure."""
-        try:
-            args = parse_json(arguments or "{}")
-        except ValueError as exc:
-            return ToolResult(f"error: the arguments are not valid JSON ({exc}); nothing was run",
-                              ok=False, error="the model sent arguments that are not JSON")
-        if not isinstance(args, dict):
-            return ToolResult("error: the arguments must be a JSON object; nothing was run",
-                              ok=False, error="the model sent arguments that are not a JSON object")
+        args = parse_arguments(arguments)
+        if isinstance(args, ToolResult):
+            return args
         if tool.server is not None and self.hub is not None:
             return self.hub.call(tool, args)
         return run_command_tool(tool, arguments or "{}", self.environ)
+
+
+def parse_arguments(arguments: str) -> dict[str, Any] | ToolResult:
+    """Return the model's arguments as a JSON object, or the failed result that goes back to the model."""
+    try:
+        args = parse_json(arguments or "{}")
+    except ValueError as exc:
+        return ToolResult(f"error: the arguments are not valid JSON ({exc}); nothing was run",
+                          ok=False, error="the model sent arguments that are not JSON")
+    if not isinstance(args, dict):
+        return ToolResult("error: the arguments must be a JSON object; nothing was run",
+                          ok=False, error="the model sent arguments that are not a JSON object")
+    return args
 
 
 @contextmanager
@@ -116,13 +126,22 @@ class Approver:
                 f"(tools: {', '.join(toolbox.names)})",
             )
 
-    def approve(self, call: ToolCall) -> bool:
+    def asks(self, call: ToolCall) -> bool:
+        """Whether approving CALL takes a question on the terminal."""
+        return not (self.yes or call.name in self.allowed) and self.interactive
+
+    def approve(self, call: ToolCall, args: dict[str, Any]) -> bool:
+        """Approve a call; a question shows every argument first (a page of them, and `v` for all)."""
         if self.yes or call.name in self.allowed:
             return True
         if not self.interactive:
             return False
+        lines = argument_lines(args, call.arguments)
+        page = _page(lines)
+        self._show(call, page)
+        more = " / [v]iew all" if page != lines else ""
         while True:
-            self.ios.stderr.write(f"run tool {call.name}? [y]es / [n]o / [a]lways for {call.name}: ")
+            self.ios.stderr.write(f"run tool {call.name}? [y]es / [n]o / [a]lways for {call.name}{more}: ")
             self.ios.stderr.flush()
             answer = self.ios.stdin.readline()
             if not answer:  # EOF: no
@@ -136,6 +155,46 @@ class Approver:
             if answer in ("a", "always"):
                 self.allowed.add(call.name)
                 return True
+            if more and answer in ("v", "view"):
+                self._show(call, lines)
+
+    def _show(self, call: ToolCall, lines: list[str]) -> None:
+        if len(lines) == 1:
+            write_diagnostic(self.ios, f"tool: {call.name} {lines[0]}", "cyan")
+            return
+        write_diagnostic(self.ios, f"tool: {call.name}", "cyan")
+        for line in lines:
+            write_diagnostic(self.ios, f"  {line}")
+
+
+def argument_lines(args: dict[str, Any], raw: str) -> list[str]:
+    """Return a call's arguments as the user must see them before approving: whole, nothing hidden.
+
+    One line when short, else pretty-printed JSON (the RAW text the model sent when nested too deeply
+    for that); each character that could act on the terminal is shown as an escape.
+    """
+    try:
+        text = json.dumps(args, ensure_ascii=False)
+        if len(text) > SHOWN_ARGS:
+            text = json.dumps(args, ensure_ascii=False, indent=2)
+    except RecursionError:
+        text = raw
+    return visible(text).splitlines() or [""]
+
+
+def _page(lines: list[str]) -> list[str]:
+    """LINES, or as many as fit PAGE_LINES and PAGE_CHARS (the last one cut) and a line saying what is left."""
+    shown: list[str] = []
+    room = PAGE_CHARS
+    for line in lines[:PAGE_LINES]:
+        if room <= 0:
+            break
+        shown.append(line if len(line) <= room else line[:room] + "…")
+        room -= len(line)
+    if shown == lines:
+        return lines
+    left = len(lines) - sum(a == b for a, b in zip(shown, lines, strict=False))
+    return [*shown, f"… {left:,} more line{'s' if left != 1 else ''} not shown: v shows them all"]
 
 
 @dataclass
@@ -199,15 +258,20 @@ def run_tool_loop(
 
 
 def _run_call(call: ToolCall, toolbox: Toolbox, approver: Approver | None, ios: IOStreams) -> ToolRun:
-    show_call(ios, call)
     tool = toolbox.get(call.name)
+    args = parse_arguments(call.arguments) if tool is not None else None
+    if not (isinstance(args, dict) and approver is not None and approver.asks(call)):
+        show_call(ios, call)  # else the question shows the arguments whole
     if tool is None:
         known = ", ".join(toolbox.names) or "none"
         res = ToolResult(f"error: there is no tool named {call.name!r} (tools: {known})", ok=False,
                          error="the model called a tool that does not exist")
         _show_failure(ios, call, res)
         return ToolRun(call, res, approved=False)
-    if approver is not None and not approver.approve(call):
+    if isinstance(args, ToolResult):  # not a JSON object: nothing would run, nothing to approve
+        _show_failure(ios, call, args)
+        return ToolRun(call, args, approved=False)
+    if approver is not None and not approver.approve(call, args):
         res = ToolResult("error: the user did not allow this tool call; it was not run", ok=False,
                          error="not approved" + ("" if approver.interactive else
                                                  f" (no terminal: use --yes or --allow {call.name})"))
@@ -222,7 +286,8 @@ def _run_call(call: ToolCall, toolbox: Toolbox, approver: Approver | None, ios: 
 
 
 def show_call(ios: IOStreams, call: ToolCall) -> None:
-    args = re.sub(r"\s+", " ", call.arguments or "{}")
+    """One line: the call and the start of its arguments, every character visible."""
+    args = visible(re.sub(r"[ \t\n]+", " ", call.arguments or "{}"))
     if len(args) > SHOWN_ARGS:
         args = args[:SHOWN_ARGS] + "…"
     write_diagnostic(ios, f"tool: {call.name} {args}", "cyan")
@@ -231,12 +296,12 @@ def show_call(ios: IOStreams, call: ToolCall) -> None:
 def show_result(ios: IOStreams, res: ToolResult) -> None:
     if not ios.stderr_tty:
         return
-    first = res.content.strip().splitlines()[0] if res.content.strip() else "(no output)"
+    first = visible(res.content.strip().splitlines()[0]) if res.content.strip() else "(no output)"
     write_diagnostic(ios, f"  ↳ {first[:100]}{'…' if len(first) > 100 else ''} ({len(res.content):,} chars)", "dim")
 
 
 def _show_failure(ios: IOStreams, call: ToolCall, res: ToolResult) -> None:
-    write_diagnostic(ios, f"glm: tool {call.name} failed: {res.error}", "yellow")
+    write_diagnostic(ios, f"glm: tool {call.name} failed: {visible(res.error or '')}", "yellow")
 
 
 def supports_tool_stream(model: str) -> bool:

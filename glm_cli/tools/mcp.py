@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from glm_cli import children
 from glm_cli.errors import ConfigError, GlmError, UsageError
 from glm_cli.redact import redact_url
 from glm_cli.tools.files import DEFAULT_MAX_OUTPUT, TOOL_NAME, ToolResult, ToolSpec, check_parameters
@@ -25,10 +26,12 @@ SERVER_KEYS = {
     "url": "a streamable-HTTP server URL instead of a command",
     "tools": "the only tools of this server offered to the model (a list; default all)",
     "timeout": "seconds a tool call may take (default 60)",
+    "start_timeout": "seconds it may take to start: the handshake, then listing its tools (default 30)",
     "description": "one line shown by `glm mcp list`",
 }
 DEFAULT_CALL_TIMEOUT = 60.0
-START_TIMEOUT = 30.0
+START_TIMEOUT = 30.0  # for `initialize`, then again for tools/list (all pages); `start_timeout:` per server
+SHUTDOWN_TIMEOUT = 5.0  # for closing a session; then its process group is killed
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,12 @@ class McpServer:
     url: str | None = None
     tools: tuple[str, ...] | None = None
     timeout: float = DEFAULT_CALL_TIMEOUT
+    start_timeout: float | None = None  # None: START_TIMEOUT
     description: str = ""
+
+    @property
+    def start_bound(self) -> float:
+        return START_TIMEOUT if self.start_timeout is None else self.start_timeout
 
     def display(self) -> str:
         """Return the command line (or URL) that starts it."""
@@ -97,12 +105,16 @@ def _server(name: str, body: Any, path: str, key: str) -> McpServer:
     tools = body.get("tools")
     if tools is not None and (not isinstance(tools, list) or not all(isinstance(t, str) for t in tools)):
         raise bad("tools", "must be a list of tool names")
-    timeout = body.get("timeout", DEFAULT_CALL_TIMEOUT)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise bad("timeout", "must be a positive number of seconds")
+    bounds = {}
+    for field_name in ("timeout", "start_timeout"):
+        value = body.get(field_name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+            raise bad(field_name, "must be a positive number of seconds")
+        bounds[field_name] = None if value is None else float(value)
     return McpServer(name=name, command=command, args=tuple(str(a) for a in args),
                      env={str(k): str(v) for k, v in env.items()}, url=url,
-                     tools=tuple(tools) if tools is not None else None, timeout=float(timeout),
+                     tools=tuple(tools) if tools is not None else None,
+                     timeout=bounds["timeout"] or DEFAULT_CALL_TIMEOUT, start_timeout=bounds["start_timeout"],
                      description=str(body.get("description") or ""))
 
 
@@ -160,6 +172,7 @@ class McpHub:
         self._stack = ExitStack()
         self._sessions: dict[str, Any] = {}
         self._portal: Any = None
+        self._groups: set[int] = set()  # the process groups of its stdio servers
 
     def __enter__(self) -> McpHub:
         require_mcp()
@@ -170,8 +183,11 @@ class McpHub:
             logging.getLogger("mcp").propagate = False
         from anyio.from_thread import start_blocking_portal
 
+        _track_stdio_servers()
         try:
             self._portal = self._stack.enter_context(start_blocking_portal())
+            # Closed sessions first (LIFO), then calls still running (a tool call Ctrl-C left behind) cancelled.
+            self._stack.callback(self._portal.call, self._portal.stop, True)
             for server in self.servers:
                 self._connect(server)
         except BaseException:
@@ -183,10 +199,14 @@ class McpHub:
         self.close()
 
     def close(self) -> None:
+        """Close every session (each within SHUTDOWN_TIMEOUT), then kill what is left of the servers."""
         try:
             self._stack.close()
         except Exception:  # noqa: BLE001 - a server that dies on shutdown must not mask the answer
             pass
+        finally:
+            for pid in self._groups:
+                children.kill(pid)
 
     def _connect(self, server: McpServer) -> None:
         import sys
@@ -195,18 +215,33 @@ class McpHub:
         # The server's stderr: shown with --verbose, else kept aside and quoted only if it fails to start.
         errlog = sys.stderr if self.verbose else self._stack.enter_context(
             tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace"))
+
+        def failed(exc: BaseException, timeout: str) -> GlmError:
+            exc, tail = _unwrap(exc), None if self.verbose else _stderr_tail(errlog)
+            if isinstance(exc, TimeoutError):
+                hint = "\n".join(filter(None, [
+                    f"if it is only slow, give it longer: `start_timeout:` (seconds, now {bound:g}) in its entry "
+                    "under `mcp_servers:` in the config", tail]))
+            else:
+                hint = tail or ("check that the URL serves MCP over streamable HTTP" if server.url
+                                else "run the command by hand to see why")
+            return GlmError(f"MCP server {server.name} ({server.display()}) failed to start: "
+                            + _describe(exc, timeout), hint)
+
+        bound = server.start_bound
+        before = children.tracked()
         try:
             session = self._stack.enter_context(self._portal.wrap_async_context_manager(_session(server, errlog)))
-            listed = self._portal.call(_list_tools, session)
         except GlmError:
             raise
         except Exception as exc:  # noqa: BLE001 - every way a server can fail to start reads the same
-            raise GlmError(f"MCP server {server.name} ({server.display()}) failed to start: "
-                           + _describe(exc, f"no answer to the MCP handshake within {START_TIMEOUT:g}s"
-                                            " (is it an MCP server?)"),
-                           (None if self.verbose else _stderr_tail(errlog))
-                           or ("check that the URL serves MCP over streamable HTTP" if server.url
-                               else "run the command by hand to see why")) from None
+            raise failed(exc, f"no answer to the MCP handshake within {bound:g}s (is it an MCP server?)") from None
+        finally:
+            self._groups |= children.tracked() - before
+        try:
+            listed = self._portal.call(_list_tools, session, bound)
+        except Exception as exc:  # noqa: BLE001
+            raise failed(exc, f"no answer to tools/list within {bound:g}s") from None
         self._sessions[server.name] = session
         names = {t["name"] for t in listed}
         for missing in sorted(set(server.tools or ()) - names):
@@ -231,8 +266,8 @@ class McpHub:
         try:
             result = self._portal.call(_call_tool, session, tool.remote_name or tool.name, arguments, tool.timeout)
         except TimeoutError:
-            msg = f"timed out after {tool.timeout:g}s"
-            return ToolResult(f"error: the tool {msg}", ok=False, error=msg)
+            msg = f"MCP server {tool.server} did not answer tools/call within {tool.timeout:g}s (timeout)"
+            return ToolResult(f"error: {msg}", ok=False, error=msg)
         except Exception as exc:  # noqa: BLE001 - protocol errors go back to the model, not a crash
             msg = _describe(exc)
             return ToolResult(f"error: {msg}", ok=False, error=msg)
@@ -248,11 +283,15 @@ async def _session(server: McpServer, errlog: Any) -> AsyncIterator[Any]:
     import anyio
     from mcp import ClientSession
 
-    async with _transport(server, errlog) as streams:
-        async with ClientSession(streams[0], streams[1]) as session:
-            with anyio.fail_after(START_TIMEOUT):
-                await session.initialize()
-            yield session
+    with anyio.CancelScope() as scope:
+        async with _transport(server, errlog) as streams:
+            async with ClientSession(streams[0], streams[1]) as session:
+                with anyio.fail_after(server.start_bound):
+                    await session.initialize()
+                try:
+                    yield session
+                finally:  # closing (the HTTP DELETE, the stdio server's exit) gets a bound too
+                    scope.deadline = anyio.current_time() + SHUTDOWN_TIMEOUT
 
 
 def _transport(server: McpServer, errlog: Any) -> Any:
@@ -270,16 +309,19 @@ def _transport(server: McpServer, errlog: Any) -> Any:
     return stdio_client(params, errlog=errlog)
 
 
-async def _list_tools(session: Any) -> list[dict[str, Any]]:
-    """Return every tool of a server, following `nextCursor` through all pages."""
+async def _list_tools(session: Any, timeout: float = START_TIMEOUT) -> list[dict[str, Any]]:
+    """Return every tool of a server, following `nextCursor` through all pages, all within TIMEOUT."""
+    import anyio
+
     tools: list[dict[str, Any]] = []
     cursor: str | None = None
-    for _ in range(1000):  # a server that keeps sending cursors must not loop forever
-        page = await _list_page(session, cursor)
-        tools += [_wire(t) for t in page.tools]
-        cursor = getattr(page, "next_cursor", None) or getattr(page, "nextCursor", None)
-        if not cursor:
-            break
+    with anyio.fail_after(timeout):
+        for _ in range(1000):  # a server that keeps sending cursors must not loop forever
+            page = await _list_page(session, cursor)
+            tools += [_wire(t) for t in page.tools]
+            cursor = getattr(page, "next_cursor", None) or getattr(page, "nextCursor", None)
+            if not cursor:
+                break
     return tools
 
 
@@ -301,10 +343,40 @@ async def _call_tool(session: Any, name: str, arguments: dict[str, Any], timeout
         return _wire(await session.call_tool(name, arguments))
 
 
+def _track_stdio_servers() -> None:
+    """Have each stdio server the SDK starts tracked by `children`: its process group dies with glm.
+
+    The SDK (1.x since mid-2025, and 2.x) starts it in a session of its own, but kills that group only when
+    the server outlives its stdin; what the server started, and any server when glm is killed, would be left.
+    """
+    import os
+
+    from mcp.client import stdio
+
+    spawn = getattr(stdio, "_create_platform_compatible_process", None)
+    if spawn is None or getattr(spawn, "glm_tracked", False) or os.name != "posix":
+        return
+
+    async def tracked(*args: Any, **kwargs: Any) -> Any:
+        process = await spawn(*args, **kwargs)
+        if os.getpgid(process.pid) == process.pid:  # its own group (older SDKs: glm's own; left alone)
+            children.track(process.pid)
+        return process
+
+    tracked.glm_tracked = True  # type: ignore[attr-defined]
+    stdio._create_platform_compatible_process = tracked
+
+
+def _unwrap(exc: BaseException) -> BaseException:
+    """Return the first exception of an exception group (a backport on 3.10), or EXC itself."""
+    while getattr(exc, "exceptions", None):
+        exc = exc.exceptions[0]  # type: ignore[attr-defined]
+    return exc
+
+
 def _describe(exc: BaseException, timeout: str = "") -> str:
     """Return one readable line for an exception (exception groups unwrapped); `timeout` for a bare timeout."""
-    while getattr(exc, "exceptions", None):  # an ExceptionGroup (a backport on 3.10)
-        exc = exc.exceptions[0]  # type: ignore[attr-defined]
+    exc = _unwrap(exc)
     if timeout and isinstance(exc, TimeoutError) and not str(exc).strip():
         return timeout
     if isinstance(exc, FileNotFoundError):
