@@ -91,22 +91,22 @@ def test_a_negative_timeout_in_the_config_is_exit_3_not_a_traceback(offline):
     assert p.stderr == f"glm: `timeout` must be more than 0 seconds, got -1 (from config {cfg})\n"
 
 
-# --- --json: what the error's hint promises, and the real reason when the answer was cut ------------------
+# --- --json-object: what the error's hint promises, and the real reason when the answer was cut ------------------
 
 def test_json_mode_with_output_json_shows_the_raw_answer_it_rejects(srv, environ):
     import json
 
     srv.reply(content="Sure! Here it is: {oops")
-    p = glm(environ, "ask", "--no-log", "--json", "--output", "json", "x")
+    p = glm(environ, "ask", "--no-log", "--json-object", "--json", "x")
     assert p.returncode == 9
-    assert "use --output json to see the raw answer" in p.stderr
+    assert "use --json to see the raw answer" in p.stderr
     record = json.loads(p.stdout)  # the hint says so: the answer that failed, in the record
     assert record["content"] == "Sure! Here it is: {oops" and record["finish_reason"] == "stop"
 
 
 def test_json_mode_alone_still_prints_nothing_but_valid_json(srv, environ):
     srv.reply(content="not json")
-    p = glm(environ, "ask", "--no-log", "--json", "x")
+    p = glm(environ, "ask", "--no-log", "--json-object", "x")
     assert (p.returncode, p.stdout) == (9, "")
 
 
@@ -115,7 +115,7 @@ def test_json_cut_at_max_tokens_says_so_exit_8_not_invalid_json(srv, environ):
 
     srv.reply(content='{"primes": [2, 3,')
     srv.fault(Fault(kind="finish", finish_reason="length"))
-    p = glm(environ, "ask", "--no-log", "--json", "--max-tokens", "10", "x")
+    p = glm(environ, "ask", "--no-log", "--json-object", "--max-tokens", "10", "x")
     assert p.returncode == 8
     assert "cut at max_tokens (finish_reason: length)" in p.stderr and "not valid JSON" not in p.stderr
     assert p.stdout == ""

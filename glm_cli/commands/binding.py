@@ -1,0 +1,312 @@
+"""From an Options dataclass to a click command, and help a person can read.
+
+Each flag is declared once, on the Options field it fills: a field typed `Annotated[T, typer.Option(...)]`
+(or `typer.Argument`) is a command-line parameter, a field whose type is another Options dataclass is a
+group of them (flattened into the same command), and any other field keeps its default. `command()`
+builds the Typer command from that, so a command is its Options type, its run function and one call.
+
+Help is click's plain formatter (no rich at --help time): options grouped under the panel each flag
+declares (`rich_help_panel`, gh's headings), metavars as declared, as wide as the terminal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+from collections.abc import Callable, Iterator
+from copy import copy
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_args, get_origin, get_type_hints
+
+import typer
+import typer.main
+from typer.core import TyperCommand, TyperGroup
+from typer.models import ParameterInfo
+
+from glm_cli.commands.common import run_command
+from glm_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from glm_cli.app import App
+
+T = TypeVar("T")
+
+HELP_MAX_WIDTH = 160  # help follows the terminal (COLUMNS, else its size) up to this width
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": HELP_MAX_WIDTH}
+# Headings in the order help shows them; options without a panel come last, under "Options".
+PANELS = ("Input", "Model", "Thinking", "Tools", "Web search", "Output", "History", "Batch", "Connection")
+OTHER = "Options"
+TERM_MAX = 34  # wider option names (or wider than a third of the screen) get a line of their own
+
+
+@dataclass(frozen=True)
+class Help:
+    """This command's help text for a flag declared elsewhere: `Annotated[o.Output, Help("...")]`."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Check:
+    """A check of a value given on the command line: fn(value, options_type) raises UsageError."""
+
+    fn: Callable[[Any, type], None]
+
+
+@dataclass(frozen=True)
+class Retired:
+    """A spelling whose meaning changed: giving it is a usage error that names the new one (never reinterpreted)."""
+
+    names: tuple[str, ...]
+    message: str
+    hint: str
+    takes_value: bool = False
+
+
+@dataclass(frozen=True)
+class _Param:
+    name: str  # the Typer parameter and the Options field
+    annotation: Any  # what Typer sees: Annotated[click-facing type, OptionInfo | ArgumentInfo]
+    default: Any
+    convert: Callable[[Any], Any]
+    checks: tuple[Check, ...]
+
+
+def _split(hint: Any) -> tuple[Any, ParameterInfo | None, list[Any]]:
+    """Return (type, its Typer declaration or None, the other Annotated metadata)."""
+    if get_origin(hint) is not Annotated:
+        return hint, None, []
+    base, *meta = get_args(hint)
+    infos = [m for m in meta if isinstance(m, ParameterInfo)]
+    return base, (infos[-1] if infos else None), [m for m in meta if not isinstance(m, ParameterInfo)]
+
+
+def _repeated(base: Any) -> Any:
+    """X for `tuple[X, ...]` (a repeatable option or a variadic argument), else None."""
+    args = get_args(base)
+    return args[0] if get_origin(base) is tuple and len(args) == 2 and args[1] is Ellipsis else None
+
+
+def _to_tuple(value: Any) -> tuple[Any, ...]:
+    return tuple(value or ())
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def params_of(options: type) -> Iterator[_Param]:
+    """Yield the command-line parameters of an Options dataclass, nested groups flattened."""
+    hints = get_type_hints(options, include_extras=True)
+    for f in dataclasses.fields(options):
+        base, info, meta = _split(hints[f.name])
+        if info is None:
+            if dataclasses.is_dataclass(base):
+                yield from params_of(base)  # type: ignore[arg-type]
+            continue
+        for m in meta:
+            if isinstance(m, Help):  # Typer copies the declaration anyway; this copy only changes its help
+                info = copy(info)
+                info.help = m.text
+        default = f.default if f.default is not dataclasses.MISSING else (
+            f.default_factory() if f.default_factory is not dataclasses.MISSING else inspect.Parameter.empty)
+        item = _repeated(base)
+        if item is not None:  # Typer takes lists; the Options hold tuples
+            typer_type: Any = list[item] if default is inspect.Parameter.empty else list[item] | None
+            default = inspect.Parameter.empty if default is inspect.Parameter.empty else None
+            yield _Param(f.name, Annotated[typer_type, info], default, _to_tuple,
+                         tuple(m for m in meta if isinstance(m, Check)))
+        else:
+            yield _Param(f.name, Annotated[base, info], default, _same, tuple(m for m in meta if isinstance(m, Check)))
+
+
+def build_options(options: type[T], values: dict[str, Any]) -> T:
+    """Return OPTIONS filled from parameter values by field name (nested groups too)."""
+    hints = get_type_hints(options, include_extras=True)
+    kw: dict[str, Any] = {}
+    for f in dataclasses.fields(options):  # type: ignore[arg-type]
+        base, info, _ = _split(hints[f.name])
+        if info is not None or f.name in values:  # a flag, or a field the command's context fills
+            kw[f.name] = values[f.name]
+        elif dataclasses.is_dataclass(base):
+            kw[f.name] = build_options(base, values)  # type: ignore[arg-type]
+    return options(**kw)
+
+
+def command(options: type[T], run: Callable[[T, App], int | None], *, name: str, help: str,
+            retired: tuple[Retired, ...] = (), context: Callable[[Any], dict[str, Any]] | None = None,
+            cls: type[TyperCommand] | None = None, group_callback: bool = False) -> Any:
+    """Build the click command NAME whose parameters are the flags of OPTIONS and which runs RUN(OPTIONS(...)).
+
+    RETIRED spellings are hidden parameters that fail with their hint; CONTEXT(ctx) fills fields that are
+    not flags; GROUP_CALLBACK: this is a group's own callback, run only when no subcommand is given.
+    """
+    params = list(params_of(options))
+    names = [p.name for p in params]
+    if len(set(names)) != len(names):
+        raise TypeError(f"{options.__name__}: a parameter name is used twice in {names}")
+    convert = {p.name: p.convert for p in params}
+
+    def entry(ctx: typer.Context, **values: Any) -> None:
+        if group_callback and ctx.invoked_subcommand is not None:
+            return
+        given = [r for i, r in enumerate(retired) if values.pop(f"retired_{i}", None)]
+        values = {k: convert[k](v) for k, v in values.items()}
+
+        def go(_: None, app: App) -> int | None:
+            for old in given:
+                raise UsageError(old.message, old.hint)
+            for p in params:
+                for check in p.checks:
+                    check.fn(values[p.name], options)
+            opts = build_options(options, {**values, **(context(ctx) if context else {})})
+            return run(opts, app)
+
+        run_command(go, None)
+
+    hidden = [inspect.Parameter(
+        f"retired_{i}", inspect.Parameter.KEYWORD_ONLY, default=None if r.takes_value else False,
+        annotation=Annotated[str | None if r.takes_value else bool, typer.Option(*r.names, hidden=True)])
+        for i, r in enumerate(retired)]
+    signature = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context)]
+    signature += [inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=p.default,
+                                    annotation=p.annotation) for p in params]
+    signature += hidden
+    entry.__signature__ = inspect.Signature(signature)  # type: ignore[attr-defined]
+    entry.__annotations__ = {p.name: p.annotation for p in signature}
+    entry.__name__ = entry.__qualname__ = name.replace("-", "_")
+    app = typer.Typer(rich_markup_mode=None, add_completion=False)
+    app.command(name, cls=cls or GlmCommand, help=help, context_settings=CONTEXT)(entry)
+    return typer.main.get_command(app)
+
+
+def group(name: str, help: str, commands: list[Any], *, cls: type[TyperGroup] | None = None,
+          options: Any = None) -> Any:
+    """Build the group NAME of COMMANDS; OPTIONS (a command() with group_callback) runs when none is given."""
+    kind = cls or GlmGroup
+    if options is None:
+        return kind(name=name, help=help, commands=commands, no_args_is_help=True, rich_markup_mode=None,
+                    context_settings=CONTEXT)
+    return kind(name=name, help=help, commands=commands, params=options.params, callback=options.callback,
+                invoke_without_command=True, rich_markup_mode=None, context_settings=CONTEXT)
+
+
+def root(help: str, lazy: dict[str, str], version: str) -> Any:
+    """Build the root group: LAZY names each command's module; -V/--version prints VERSION."""
+
+    def show_version(value: bool) -> None:
+        if value:
+            print(version)
+            raise typer.Exit()
+
+    def glm(version: bool = False) -> None:  # noqa: ARG001 - handled by its callback
+        """The root callback: nothing to do."""
+
+    glm.__annotations__ = {"version": Annotated[bool, typer.Option(
+        "--version", "-V", callback=show_version, is_eager=True, help="Print the version and exit.")], "return": None}
+    app = typer.Typer(name="glm", cls=LazyGroup, help=help, no_args_is_help=True, add_completion=False,
+                      rich_markup_mode=None, context_settings=CONTEXT)
+    app.callback()(glm)
+    group = typer.main.get_command(app)
+    group.lazy = lazy  # type: ignore[attr-defined]
+    return group
+
+
+# ---- help
+
+
+def _usage_piece(param: Any) -> str:
+    metavar = param.metavar or param.name.upper()
+    return metavar if param.required else f"[{metavar}]"
+
+
+def _record(param: Any, ctx: Any) -> tuple[str, str] | None:
+    record = param.get_help_record(ctx)
+    if record is None:
+        return None
+    term, text = record
+    if param.param_type_name == "argument":
+        text = text.replace("  [required]", "")  # the usage line says it: [PROMPT...] is optional, ID... is not
+    return term.replace(" [=", "[="), text  # --dry-run[=curl]: an optional value sticks to its option
+
+
+def panels(params: list[Any], ctx: Any) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Return (heading, rows) for the arguments, then each panel of options in PANELS order."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for param in params:
+        record = _record(param, ctx)
+        if record is None:
+            continue
+        heading = "Arguments" if param.param_type_name == "argument" else getattr(param, "rich_help_panel", None)
+        found.setdefault(heading or OTHER, []).append(record)
+    order = ["Arguments", *PANELS, *(h for h in found if h not in PANELS and h not in ("Arguments", OTHER)), OTHER]
+    return [(h, found[h]) for h in order if h in found]
+
+
+def write_panels(formatter: Any, sections: list[tuple[str, list[tuple[str, str]]]]) -> None:
+    """Write each section as a definition list, the help column aligned across all of them."""
+    terms = [term for _, rows in sections for term, _ in rows]
+    width = min(max((len(t) for t in terms), default=0), TERM_MAX, formatter.width // 3)
+    for heading, rows in sections:
+        with formatter.section(heading):
+            # write_dl sizes the first column per call: pad one term so every section uses the same width
+            first, text = rows[0]
+            formatter.write_dl([(first.ljust(width), text), *rows[1:]], col_max=width)
+
+
+class GlmCommand(TyperCommand):
+    """A command whose help groups options under headings and names arguments by their metavar."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        args = [p for p in self.get_params(ctx) if p.param_type_name == "argument"]
+        return [self.options_metavar or "", *(_usage_piece(p) for p in args)]
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        write_panels(formatter, panels(self.get_params(ctx), ctx))
+
+
+class GlmGroup(TyperGroup):
+    """A group with the same help: its own options under headings, then its commands."""
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        write_panels(formatter, panels(self.get_params(ctx), ctx))
+        self.format_commands(ctx, formatter)
+
+
+class LazyGroup(GlmGroup):
+    """The root: a command's module is imported when that command runs (all of them only for `glm --help`)."""
+
+    lazy: dict[str, str] = {}  # command name -> module with command() (set by cli.build_command)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.lazy)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            self.commands[cmd_name] = importlib.import_module(self.lazy[cmd_name]).command()
+        return self.commands.get(cmd_name)
+
+
+class DefaultGroup(GlmGroup):
+    """A group whose first argument, when not a subcommand, means its default subcommand (glm batch FILE)."""
+
+    default_subcommand = "run"  # read by the shell-completion generator (glm_cli/completion/gen.py)
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = [self.default_subcommand, *args]
+        return super().parse_args(ctx, args)
+
+    def format_usage(self, ctx: Any, formatter: Any) -> None:
+        sub = self.commands[self.default_subcommand]
+        pieces = sub.collect_usage_pieces(ctx)
+        formatter.write_usage(ctx.command_path, " ".join([f"[{self.default_subcommand}]", *pieces]))
+        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="   or: ")
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        """The commands, then the default subcommand's arguments and options: `glm batch FILE` takes them."""
+        self.format_commands(ctx, formatter)
+        sub = self.commands[self.default_subcommand]
+        sub_ctx = sub.context_class(sub, parent=ctx, info_name=self.default_subcommand)
+        write_panels(formatter, panels([*sub.params, *self.get_params(ctx)], sub_ctx))
