@@ -187,10 +187,10 @@ def test_an_empty_stop_sequence_is_refused_before_sending(offline):
     assert (p.returncode, p.stdout, p.stderr) == (2, "", "glm: a --stop sequence must not be empty\n")
 
 
-# --- completion: options that take one of a few words offer those words, not file names --------------------
+# --- completion: --format offers its words, -o offers files --------------------
 
 @pytest.mark.slow
-def test_bash_completes_ask_output_and_export_format_words(tmp_path):
+def test_bash_completes_format_words_and_output_files(tmp_path):
     import shutil
 
     from tests.test_completion_shells import BASH, BIN, COMPLETIONS, parse
@@ -201,13 +201,16 @@ def test_bash_completes_ask_output_and_export_format_words(tmp_path):
     (tmp_path / "some-file.txt").write_text("")
     env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "TERM": "dumb", "LANG": "C.UTF-8",
            "PATH": f"{BIN}:/usr/local/bin:/usr/bin:/bin"}
-    lines = ["glm ask --output ", "glm ask -o j", "glm history export 3 --format "]
+    lines = ["glm ask --format ", "glm ask --format j", "glm ask -o so", "glm history export 3 --format ",
+             "glm batch in.jsonl --format "]
     out = subprocess.run([bash, "--norc", "--noprofile", "-c", BASH, "bash", str(COMPLETIONS / "glm.bash"), *lines],
                          capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path)
     got = parse(out.stdout)
-    assert got["glm ask --output "] == {"text", "json"}
-    assert got["glm ask -o j"] == {"json"}
-    assert got["glm history export 3 --format "] == {"json", "markdown"}
+    assert got["glm ask --format "] == {"text", "json"}
+    assert got["glm ask --format j"] == {"json"}
+    assert got["glm ask -o so"] == {"some-file.txt"}  # -o is a file in every command
+    assert got["glm history export 3 --format "] == {"json", "markdown", "md"}
+    assert got["glm batch in.jsonl --format "] == {"record", "batch-api"}
 
 
 def test_config_show_says_how_the_profile_was_chosen(offline, tmp_path):

@@ -127,10 +127,12 @@ def build_options(options: type[T], values: dict[str, Any]) -> T:
     kw: dict[str, Any] = {}
     for f in dataclasses.fields(options):  # type: ignore[arg-type]
         base, info, _ = _split(hints[f.name])
-        if info is not None or f.name in values:  # a flag, or a field the command's context fills
+        if info is not None:
             kw[f.name] = values[f.name]
         elif dataclasses.is_dataclass(base):
             kw[f.name] = build_options(base, values)  # type: ignore[arg-type]
+        elif f.name in values:  # a field the command's context fills
+            kw[f.name] = values[f.name]
     return options(**kw)
 
 

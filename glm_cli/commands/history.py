@@ -59,7 +59,7 @@ class SearchOptions:
 @dataclass(frozen=True)
 class ExportOptions:
     ref: Ref
-    format: Annotated[Literal["markdown", "md", "json"], o.format_flag("markdown or json.")] = "markdown"
+    format: Annotated[Literal["markdown", "md", "json"] | None, o.format_flag("markdown (default) or json.")] = None
     as_json: Annotated[o.AsJson, Help("Export JSON (same as --format json).")] = False
     output: Annotated[o.Output, Help("Write the export to FILE instead of stdout (-).")] = None
 
