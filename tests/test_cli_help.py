@@ -37,8 +37,18 @@ def help_text(monkeypatch, capsys, *args: str, columns: int = 100) -> str:
 
 
 def test_every_command_is_reached():
-    assert {"ask", "chat", "batch", "batch run", "batch fetch", "history export", "models show", "mcp tools",
-            "config show", "completion"} <= set(COMMANDS)
+    assert {
+        "ask",
+        "chat",
+        "batch",
+        "batch run",
+        "batch fetch",
+        "history export",
+        "models show",
+        "mcp tools",
+        "config show",
+        "completion",
+    } <= set(COMMANDS)
 
 
 @pytest.mark.parametrize("path", sorted(COMMANDS))
@@ -69,8 +79,18 @@ def test_every_help_is_complete_and_readable(monkeypatch, capsys, path):
 def test_ask_help_groups_options_under_headings(monkeypatch, capsys):
     text = help_text(monkeypatch, capsys, "ask")
     headings = [line[:-1] for line in text.splitlines() if re.fullmatch(r"[A-Z][a-z ]+:", line)]
-    assert headings == ["Arguments", "Input", "Model", "Thinking", "Tools", "Web search", "Output", "History",
-                        "Connection", "Options"]
+    assert headings == [
+        "Arguments",
+        "Input",
+        "Model",
+        "Thinking",
+        "Tools",
+        "Web search",
+        "Output",
+        "History",
+        "Connection",
+        "Options",
+    ]
     assert text.startswith("Usage: glm ask [OPTIONS] [PROMPT...]\n")
     section = text.split("\nTools:\n")[1].split("\n\n")[0]
     assert "--tool FILE" in section and "--mcp-server NAME" in section and "--model" not in section
@@ -119,6 +139,7 @@ print("HEAVY", *sorted({m.split(".")[0] for m in sys.modules} & {"rich", "httpx"
 
 @pytest.mark.parametrize("args", [["--help"], ["ask", "--help"], ["batch", "--help"]])
 def test_help_imports_no_rich(args):
-    out = subprocess.run([sys.executable, "-c", HELP_IMPORTS, *args], capture_output=True, text=True, cwd=ROOT,
-                         timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", HELP_IMPORTS, *args], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
     assert out.stdout.splitlines()[-1] == "HEAVY", out.stdout[-300:]

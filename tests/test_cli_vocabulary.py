@@ -62,7 +62,8 @@ def test_a_format_name_as_output_file_is_refused_everywhere(glm, jsonl, tmp_path
     assert code == 2 and out == ""
     message, hint = err.splitlines()
     if word in shapes:
-        assert message == f"glm: -o is the output file; use --format {word}" + (" (or --json)" if word == "json" else "")
+        also = " (or --json)" if word == "json" else ""
+        assert message == f"glm: -o is the output file; use --format {word}{also}"
     else:
         assert message == f"glm: -o is the output file, not a format; --format takes {' or '.join(shapes)}"
     assert hint == f"hint: to write a file of that name, say -o ./{word}"
@@ -95,8 +96,11 @@ RETIRED = [
     (["ask", "--no-stdin", "--no-json", "hi"], "--no-json was renamed --no-json-object", "hint: use --no-json-object"),
     (["batch", "fetch", "batch_1", "-i", "IN"], "-i/--input is now -f/--file", "hint: glm batch fetch ID… -f FILE"),
     (["batch", "fetch", "--input", "IN", "batch_1"], "-i/--input is now -f/--file", "hint: glm batch fetch ID… -f"),
-    (["history", "export", "1", "-f", "json"], "the export's shape is --format", "hint: glm history export ID|NAME "
-                                                                                 "--format json (or --json)"),
+    (
+        ["history", "export", "1", "-f", "json"],
+        "the export's shape is --format",
+        "hint: glm history export ID|NAME --format json (or --json)",
+    ),
 ]
 
 
@@ -124,6 +128,7 @@ def test_retired_flags_are_not_offered_in_help_or_completion(glm):
 
 # ---- --json is machine-readable output; --format and --json must agree
 
+
 def test_json_and_a_different_format_disagree(glm):
     code, _, err = glm("ask", "--no-stdin", "--json", "--format", "text", "hi")
     assert code == 2 and "glm: --json and --format text disagree" in err
@@ -138,14 +143,16 @@ def test_format_takes_only_the_command_s_shapes(glm, jsonl):
 
 # ---- -n, --limit N is a count in every command that has one
 
+
 def test_n_is_the_limit_of_batch_run(glm, jsonl):
     code, _, err = glm("batch", jsonl, "-n", "0")
     assert code == 2 and "--limit must be positive, got 0" in err
 
 
 def glm_exe(environ, *args):
-    return subprocess.run([*glm_executable(), *args], capture_output=True, text=True, env=environ, timeout=30,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [*glm_executable(), *args], capture_output=True, text=True, env=environ, timeout=30, stdin=subprocess.DEVNULL
+    )
 
 
 def test_n_is_the_limit_of_batch_list(srv, environ):
@@ -156,6 +163,7 @@ def test_n_is_the_limit_of_batch_list(srv, environ):
 
 
 # ---- ask: --json prints glm's record, -o FILE gets the answer, --json-object asks the model for JSON
+
 
 def test_ask_json_prints_the_record(srv, environ):
     srv.reply(content="Hello!", reasoning="hm")
@@ -204,17 +212,24 @@ def test_chat_json_object_and_the_json_slash_command(make_app):
     from tests.test_chat import URL, bodies, script
 
     with respx.mock() as mock:
-        route = mock.post(URL).mock(side_effect=lambda request: httpx.Response(
-            200, content=sse_body(chunk(content='{"a": 1}'), chunk(content="", finish="stop"))))
+        route = mock.post(URL).mock(
+            side_effect=lambda request: httpx.Response(
+                200, content=sse_body(chunk(content='{"a": 1}'), chunk(content="", finish="stop"))
+            )
+        )
         app = make_app()
-        assert run_chat(ChatOptions(json_object=True, no_log=True), app,
-                        script("one", "/json off", "two", "/json on", "three")) == 0
-    assert [b.get("response_format") for b in bodies(route)] == [{"type": "json_object"}, None,
-                                                                 {"type": "json_object"}]
+        assert (
+            run_chat(
+                ChatOptions(json_object=True, no_log=True), app, script("one", "/json off", "two", "/json on", "three")
+            )
+            == 0
+        )
+    assert [b.get("response_format") for b in bodies(route)] == [{"type": "json_object"}, None, {"type": "json_object"}]
     assert "JSON object answers off" in app.ios.stderr.getvalue()
 
 
 # ---- mcp and history: -o FILE, --format, --json
+
 
 def test_mcp_list_json_to_a_file(glm, env, tmp_path):
     from tests.conftest import write_config

@@ -109,14 +109,18 @@ def params_of(options: type) -> Iterator[_Param]:
             if isinstance(m, Help):  # Typer copies the declaration anyway; this copy only changes its help
                 info = copy(info)
                 info.help = m.text
-        default = f.default if f.default is not dataclasses.MISSING else (
-            f.default_factory() if f.default_factory is not dataclasses.MISSING else inspect.Parameter.empty)
+        default = (
+            f.default
+            if f.default is not dataclasses.MISSING
+            else (f.default_factory() if f.default_factory is not dataclasses.MISSING else inspect.Parameter.empty)
+        )
         item = _repeated(base)
         if item is not None:  # Typer takes lists; the Options hold tuples
             typer_type: Any = list[item] if default is inspect.Parameter.empty else list[item] | None
             default = inspect.Parameter.empty if default is inspect.Parameter.empty else None
-            yield _Param(f.name, Annotated[typer_type, info], default, _to_tuple,
-                         tuple(m for m in meta if isinstance(m, Check)))
+            yield _Param(
+                f.name, Annotated[typer_type, info], default, _to_tuple, tuple(m for m in meta if isinstance(m, Check))
+            )
         else:
             yield _Param(f.name, Annotated[base, info], default, _same, tuple(m for m in meta if isinstance(m, Check)))
 
@@ -136,9 +140,17 @@ def build_options(options: type[T], values: dict[str, Any]) -> T:
     return options(**kw)
 
 
-def command(options: type[T], run: Callable[[T, App], int | None], *, name: str, help: str,
-            retired: tuple[Retired, ...] = (), context: Callable[[Any], dict[str, Any]] | None = None,
-            cls: type[TyperCommand] | None = None, group_callback: bool = False) -> Any:
+def command(
+    options: type[T],
+    run: Callable[[T, App], int | None],
+    *,
+    name: str,
+    help: str,
+    retired: tuple[Retired, ...] = (),
+    context: Callable[[Any], dict[str, Any]] | None = None,
+    cls: type[TyperCommand] | None = None,
+    group_callback: bool = False,
+) -> Any:
     """Build the click command NAME whose parameters are the flags of OPTIONS and which runs RUN(OPTIONS(...)).
 
     RETIRED spellings are hidden parameters that fail with their hint; CONTEXT(ctx) fills fields that are
@@ -167,13 +179,20 @@ def command(options: type[T], run: Callable[[T, App], int | None], *, name: str,
 
         run_command(go, None)
 
-    hidden = [inspect.Parameter(
-        f"retired_{i}", inspect.Parameter.KEYWORD_ONLY, default=None if r.takes_value else False,
-        annotation=Annotated[str | None if r.takes_value else bool, typer.Option(*r.names, hidden=True)])
-        for i, r in enumerate(retired)]
+    hidden = [
+        inspect.Parameter(
+            f"retired_{i}",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None if r.takes_value else False,
+            annotation=Annotated[str | None if r.takes_value else bool, typer.Option(*r.names, hidden=True)],
+        )
+        for i, r in enumerate(retired)
+    ]
     signature = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context)]
-    signature += [inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=p.default,
-                                    annotation=p.annotation) for p in params]
+    signature += [
+        inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=p.default, annotation=p.annotation)
+        for p in params
+    ]
     signature += hidden
     entry.__signature__ = inspect.Signature(signature)  # type: ignore[attr-defined]
     entry.__annotations__ = {p.name: p.annotation for p in signature}
@@ -183,15 +202,30 @@ def command(options: type[T], run: Callable[[T, App], int | None], *, name: str,
     return typer.main.get_command(app)
 
 
-def group(name: str, help: str, commands: list[Any], *, cls: type[TyperGroup] | None = None,
-          options: Any = None) -> Any:
+def group(
+    name: str, help: str, commands: list[Any], *, cls: type[TyperGroup] | None = None, options: Any = None
+) -> Any:
     """Build the group NAME of COMMANDS; OPTIONS (a command() with group_callback) runs when none is given."""
     kind = cls or GlmGroup
     if options is None:
-        return kind(name=name, help=help, commands=commands, no_args_is_help=True, rich_markup_mode=None,
-                    context_settings=CONTEXT)
-    return kind(name=name, help=help, commands=commands, params=options.params, callback=options.callback,
-                invoke_without_command=True, rich_markup_mode=None, context_settings=CONTEXT)
+        return kind(
+            name=name,
+            help=help,
+            commands=commands,
+            no_args_is_help=True,
+            rich_markup_mode=None,
+            context_settings=CONTEXT,
+        )
+    return kind(
+        name=name,
+        help=help,
+        commands=commands,
+        params=options.params,
+        callback=options.callback,
+        invoke_without_command=True,
+        rich_markup_mode=None,
+        context_settings=CONTEXT,
+    )
 
 
 def root(help: str, lazy: dict[str, str], version: str) -> Any:
@@ -205,10 +239,22 @@ def root(help: str, lazy: dict[str, str], version: str) -> Any:
     def glm(version: bool = False) -> None:  # noqa: ARG001 - handled by its callback
         """The root callback: nothing to do."""
 
-    glm.__annotations__ = {"version": Annotated[bool, typer.Option(
-        "--version", "-V", callback=show_version, is_eager=True, help="Print the version and exit.")], "return": None}
-    app = typer.Typer(name="glm", cls=LazyGroup, help=help, no_args_is_help=True, add_completion=False,
-                      rich_markup_mode=None, context_settings=CONTEXT)
+    glm.__annotations__ = {
+        "version": Annotated[
+            bool,
+            typer.Option("--version", "-V", callback=show_version, is_eager=True, help="Print the version and exit."),
+        ],
+        "return": None,
+    }
+    app = typer.Typer(
+        name="glm",
+        cls=LazyGroup,
+        help=help,
+        no_args_is_help=True,
+        add_completion=False,
+        rich_markup_mode=None,
+        context_settings=CONTEXT,
+    )
     app.callback()(glm)
     group = typer.main.get_command(app)
     group.lazy = lazy  # type: ignore[attr-defined]

@@ -18,56 +18,113 @@ from glm_cli.commands.binding import Check, Retired
 from glm_cli.errors import UsageError
 
 INPUT, MODEL, THINKING, TOOLS, SEARCH, OUTPUT, HISTORY, BATCH, CONNECTION = (
-    "Input", "Model", "Thinking", "Tools", "Web search", "Output", "History", "Batch", "Connection")
+    "Input",
+    "Model",
+    "Thinking",
+    "Tools",
+    "Web search",
+    "Output",
+    "History",
+    "Batch",
+    "Connection",
+)
 
 # ---- model and request
 
-Model = Annotated[str | None, typer.Option(
-    "--model", "-m", metavar="MODEL", help="Model id or alias (default glm-4.7).", rich_help_panel=MODEL)]
-System = Annotated[str | None, typer.Option(
-    "--system", "-s", metavar="TEXT", help="System prompt.", rich_help_panel=INPUT)]
-Preset = Annotated[str | None, typer.Option(
-    "--preset", "-p", metavar="NAME", help="Use a named preset from the config.", rich_help_panel=INPUT)]
-Temperature = Annotated[float | None, typer.Option(
-    "--temperature", "-t", metavar="NUMBER", help="Sampling temperature, 0..1.", rich_help_panel=MODEL)]
-TopP = Annotated[float | None, typer.Option(
-    "--top-p", metavar="NUMBER", help="Nucleus sampling, 0.01..1.", rich_help_panel=MODEL)]
-MaxTokens = Annotated[int | None, typer.Option(
-    "--max-tokens", metavar="N", help="Maximum output tokens.", rich_help_panel=MODEL)]
-Stop = Annotated[tuple[str, ...], typer.Option(
-    "--stop", metavar="TEXT", help="Stop sequence (repeatable).", rich_help_panel=MODEL)]
-JsonObject = Annotated[bool | None, typer.Option(
-    "--json-object/--no-json-object", rich_help_panel=MODEL,
-    help="Ask the model for a JSON object (response_format json_object); an answer that does not parse "
-         "is an error.")]
-Schema = Annotated[str | None, typer.Option(
-    "--schema", metavar="SCHEMA", rich_help_panel=MODEL,
-    help="A JSON Schema (a file, or inline JSON) the answer must match; implies --json-object.")]
+Model = Annotated[
+    str | None,
+    typer.Option("--model", "-m", metavar="MODEL", help="Model id or alias (default glm-4.7).", rich_help_panel=MODEL),
+]
+System = Annotated[
+    str | None, typer.Option("--system", "-s", metavar="TEXT", help="System prompt.", rich_help_panel=INPUT)
+]
+Preset = Annotated[
+    str | None,
+    typer.Option("--preset", "-p", metavar="NAME", help="Use a named preset from the config.", rich_help_panel=INPUT),
+]
+Temperature = Annotated[
+    float | None,
+    typer.Option("--temperature", "-t", metavar="NUMBER", help="Sampling temperature, 0..1.", rich_help_panel=MODEL),
+]
+TopP = Annotated[
+    float | None, typer.Option("--top-p", metavar="NUMBER", help="Nucleus sampling, 0.01..1.", rich_help_panel=MODEL)
+]
+MaxTokens = Annotated[
+    int | None, typer.Option("--max-tokens", metavar="N", help="Maximum output tokens.", rich_help_panel=MODEL)
+]
+Stop = Annotated[
+    tuple[str, ...], typer.Option("--stop", metavar="TEXT", help="Stop sequence (repeatable).", rich_help_panel=MODEL)
+]
+JsonObject = Annotated[
+    bool | None,
+    typer.Option(
+        "--json-object/--no-json-object",
+        rich_help_panel=MODEL,
+        help="Ask the model for a JSON object (response_format json_object); an answer that does not parse "
+        "is an error.",
+    ),
+]
+Schema = Annotated[
+    str | None,
+    typer.Option(
+        "--schema",
+        metavar="SCHEMA",
+        rich_help_panel=MODEL,
+        help="A JSON Schema (a file, or inline JSON) the answer must match; implies --json-object.",
+    ),
+]
 
 # ---- thinking
 
-Think = Annotated[bool | None, typer.Option(
-    "--think/--no-think", help="Turn GLM thinking on or off (sends thinking.type).", rich_help_panel=THINKING)]
-ShowThinking = Annotated[bool | None, typer.Option(
-    "--show-thinking/--hide-thinking", rich_help_panel=THINKING,
-    help="Show reasoning on stderr (default: when stderr is a terminal).")]
+Think = Annotated[
+    bool | None,
+    typer.Option(
+        "--think/--no-think", help="Turn GLM thinking on or off (sends thinking.type).", rich_help_panel=THINKING
+    ),
+]
+ShowThinking = Annotated[
+    bool | None,
+    typer.Option(
+        "--show-thinking/--hide-thinking",
+        rich_help_panel=THINKING,
+        help="Show reasoning on stderr (default: when stderr is a terminal).",
+    ),
+]
 
 # ---- connection
 
-Profile = Annotated[str | None, typer.Option(
-    "--profile", "-P", metavar="NAME", help="Use a named profile from the config.", rich_help_panel=CONNECTION)]
-Endpoint = Annotated[str | None, typer.Option(
-    "--endpoint", "-e", metavar="NAME", help="zai, bigmodel, zai-coding or bigmodel-coding.",
-    rich_help_panel=CONNECTION)]
-Verbose = Annotated[bool, typer.Option(
-    "--verbose", "-v", help="Request/response metadata and timings on stderr.", rich_help_panel=CONNECTION)]
+Profile = Annotated[
+    str | None,
+    typer.Option(
+        "--profile", "-P", metavar="NAME", help="Use a named profile from the config.", rich_help_panel=CONNECTION
+    ),
+]
+Endpoint = Annotated[
+    str | None,
+    typer.Option(
+        "--endpoint",
+        "-e",
+        metavar="NAME",
+        help="zai, bigmodel, zai-coding or bigmodel-coding.",
+        rich_help_panel=CONNECTION,
+    ),
+]
+Verbose = Annotated[
+    bool,
+    typer.Option(
+        "--verbose", "-v", help="Request/response metadata and timings on stderr.", rich_help_panel=CONNECTION
+    ),
+]
 
 # ---- history
 
-Continue = Annotated[bool, typer.Option(
-    "--continue", "-c", help="Continue the last conversation (of ask or chat).", rich_help_panel=HISTORY)]
-NoLog = Annotated[bool, typer.Option(
-    "--no-log", help="Do not save this conversation to the history.", rich_help_panel=HISTORY)]
+Continue = Annotated[
+    bool,
+    typer.Option("--continue", "-c", help="Continue the last conversation (of ask or chat).", rich_help_panel=HISTORY),
+]
+NoLog = Annotated[
+    bool, typer.Option("--no-log", help="Do not save this conversation to the history.", rich_help_panel=HISTORY)
+]
 
 # ---- input and output: the one vocabulary
 
@@ -97,13 +154,22 @@ def choices(options: type, name: str) -> tuple[str, ...]:
     return ()
 
 
-Output = Annotated[str | None, typer.Option(
-    "--output", "-o", metavar="FILE", help="Write the result to FILE (- is stdout, the default).",
-    rich_help_panel=OUTPUT), Check(output_file)]
+Output = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write the result to FILE (- is stdout, the default).",
+        rich_help_panel=OUTPUT,
+    ),
+    Check(output_file),
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON (machine-readable).", rich_help_panel=OUTPUT)]
 Limit = Annotated[int | None, typer.Option("--limit", "-n", metavar="N", help="How many.", rich_help_panel=OUTPUT)]
-InputFile = Annotated[str | None, typer.Option(
-    "--file", "-f", metavar="FILE", help="An input file.", rich_help_panel=INPUT)]
+InputFile = Annotated[
+    str | None, typer.Option("--file", "-f", metavar="FILE", help="An input file.", rich_help_panel=INPUT)
+]
 
 
 def format_flag(help: str) -> Any:
@@ -121,8 +187,10 @@ def output_format(fmt: str | None, as_json: bool, default: str) -> str:
 # ---- spellings that changed meaning (each fails with its hint; see README, "One vocabulary")
 
 JSON_MODE_RENAMED = Retired(
-    ("--json",), "--json no longer asks the model for JSON: that is --json-object now",
-    "use --json-object (in every glm command, --json means machine-readable output)")
+    ("--json",),
+    "--json no longer asks the model for JSON: that is --json-object now",
+    "use --json-object (in every glm command, --json means machine-readable output)",
+)
 NO_JSON_RENAMED = Retired(("--no-json",), "--no-json was renamed --no-json-object", "use --no-json-object")
 
 

@@ -263,7 +263,8 @@ def _missing(opts: FetchOptions, app: App, batches: list[dict[str, Any]], seen: 
         expected = sum((b.get("request_counts") or {}).get("total", 0) for b in batches)
         gap = max(0, expected - len(seen))
         if gap:
-            app.warn(f"{gap:,} request(s) have no result (expected {expected:,}); pass -f FILE (the input) to name them")
+            app.warn(f"{gap:,} request(s) have no result (expected {expected:,}); "
+                     "pass -f FILE (the submitted input) to name them")
         return gap
 
     def done(item_id: str) -> bool:
@@ -314,8 +315,10 @@ def commands() -> list[Any]:
     """The Batch-API subcommands of `glm batch`."""
     return [
         binding.command(SubmitOptions, run_submit, name="submit", retired=RETIRED,
-                        help="Upload the input to Zhipu's Batch API (split at 50,000 lines / 100 MB); print batch ids."),
-        binding.command(StatusOptions, run_status, name="status", help="Show batches: status, done/total, failed, created."),
+                        help="Upload the input to Zhipu's Batch API (split at 50,000 lines / 100 MB); "
+                             "print batch ids."),
+        binding.command(StatusOptions, run_status, name="status",
+                        help="Show batches: status, done/total, failed, created."),
         binding.command(ListOptions, run_list, name="list", help="List recent batches."),
         binding.command(CancelOptions, run_cancel, name="cancel",
                         help="Cancel batches (they go to `cancelling`, then `cancelled`)."),

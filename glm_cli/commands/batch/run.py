@@ -57,7 +57,8 @@ class BatchOptions:
         "--stream", help="Stream each answer (default: whole answers).", rich_help_panel=o.BATCH)] = False
     limit: Annotated[o.Limit, Help("Only the first N lines (try a prompt out).")] = None
     dry_run: Annotated[bool, typer.Option(
-        "--dry-run", help="Print each line's request (Batch-API shape); send nothing.", rich_help_panel=o.OUTPUT)] = False
+        "--dry-run", help="Print each line's request (Batch-API shape); send nothing.",
+        rich_help_panel=o.OUTPUT)] = False
     progress: Annotated[bool | None, typer.Option(
         "--progress/--no-progress", help="Progress bar on stderr (default: when stderr is a terminal).",
         rich_help_panel=o.OUTPUT)] = None
