@@ -17,6 +17,7 @@ import inspect
 from collections.abc import Callable, Iterator
 from copy import copy
 from dataclasses import dataclass
+from types import GenericAlias
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_args, get_origin, get_type_hints
 
 import typer
@@ -133,7 +134,8 @@ def params_of(options: type) -> Iterator[_Param]:
         )
         item = _repeated(base)
         if item is not None:  # Typer takes lists; the Options hold tuples
-            typer_type: Any = list[item] if default is inspect.Parameter.empty else list[item] | None
+            typer_type: Any = GenericAlias(list, item)
+            typer_type = typer_type if default is inspect.Parameter.empty else typer_type | None
             default = inspect.Parameter.empty if default is inspect.Parameter.empty else None
             yield _Param(
                 f.name, Annotated[typer_type, info], default, _to_tuple, tuple(m for m in meta if isinstance(m, Check))
@@ -213,7 +215,8 @@ def command(
     app = typer.Typer(rich_markup_mode=None, add_completion=False)
     app.command(name, cls=cls or GlmCommand, help=help, context_settings=CONTEXT)(entry)
     click_command = typer.main.get_command(app)
-    click_command.refusals = refusals  # what the command refuses before it runs (tests check README lines with it)
+    # What it refuses before it runs: tests check the README's command lines with it.
+    click_command.refusals = refusals  # type: ignore[attr-defined]
     return click_command
 
 

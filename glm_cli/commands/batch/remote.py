@@ -293,7 +293,7 @@ def run_list(opts: ListOptions, app: App) -> int:
     """List recent batches, newest first (as the API orders them)."""
     from glm_cli.batch.remote import list_batches
 
-    page = list_batches(_client(opts, app), limit=opts.limit, after=opts.after)
+    page = list_batches(_client(opts, app), limit=20 if opts.limit is None else opts.limit, after=opts.after)
     for batch in page.get("data") or []:
         app.ios.stdout.write((json.dumps(batch, ensure_ascii=False) if opts.as_json else status_line(batch)) + "\n")
     if page.get("has_more") and not opts.as_json:
