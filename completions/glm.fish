@@ -367,7 +367,7 @@ function __glm_opts
         case 'history export'
             printf '%s\t%s\n' '-h' 'Show help and exit.'
             printf '%s\t%s\n' '--help' 'Show help and exit.'
-            printf '%s\t%s\n' '--format' 'markdown or json.'
+            printf '%s\t%s\n' '--format' 'markdown (default) or json.'
             printf '%s\t%s\n' '--json' 'Export JSON (same as --format json).'
             printf '%s\t%s\n' '--output' 'Write the export to FILE instead of stdout (-).'
             printf '%s\t%s\n' '-o' 'Write the export to FILE instead of stdout (-).'

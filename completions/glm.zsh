@@ -35,7 +35,7 @@ _glm_opts() {
     ('history list') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--limit:How many (0: all).' '-n:How many (0: all).' '--json:Print JSON.') ;;
     ('history show') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--thinking:Include reasoning.' '--json:Print JSON.') ;;
     ('history search') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--limit:Most hits (0: all).' '-n:Most hits (0: all).' '--json:Print JSON.') ;;
-    ('history export') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--format:markdown or json.' '--json:Export JSON (same as --format json).' '--output:Write the export to FILE instead of stdout (-).' '-o:Write the export to FILE instead of stdout (-).') ;;
+    ('history export') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--format:markdown (default) or json.' '--json:Export JSON (same as --format json).' '--output:Write the export to FILE instead of stdout (-).' '-o:Write the export to FILE instead of stdout (-).') ;;
     ('history rm') reply=('-h:Show help and exit.' '--help:Show help and exit.') ;;
     ('config') reply=('-h:Show help and exit.' '--help:Show help and exit.') ;;
     ('config show') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--profile:Use a named profile from the config.' '-P:Use a named profile from the config.' '--json:Print JSON: each setting'\''s value and source.') ;;
