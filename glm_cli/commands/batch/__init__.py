@@ -6,6 +6,7 @@ from typing import Any
 
 from glm_cli.commands import binding
 from glm_cli.commands.batch import remote, run
+from glm_cli.commands.clicks import DefaultGroup
 
 HELP = """Run many prompts: locally (concurrent, resumable) or on Zhipu's Batch API.
 
@@ -18,4 +19,4 @@ balance/quota (the rest was not sent) · 130 interrupted. Rerun the same command
 
 def command() -> Any:
     """The `glm batch` group: run (the default), submit, status, list, cancel, fetch."""
-    return binding.group("batch", HELP, [run.command(), *remote.commands()], cls=binding.DefaultGroup)
+    return binding.group("batch", HELP, [run.command(), *remote.commands()], cls=DefaultGroup)
