@@ -15,19 +15,11 @@ from typing import Annotated, Any, Literal, get_args, get_type_hints
 import typer
 
 from glm_cli.commands.binding import Check, Retired
+from glm_cli.commands.clicks import PANELS
 from glm_cli.errors import UsageError
 
-INPUT, MODEL, THINKING, TOOLS, SEARCH, OUTPUT, HISTORY, BATCH, CONNECTION = (
-    "Input",
-    "Model",
-    "Thinking",
-    "Tools",
-    "Web search",
-    "Output",
-    "History",
-    "Batch",
-    "Connection",
-)
+# The help headings a flag is listed under (rich_help_panel), in the order help shows them.
+INPUT, MODEL, THINKING, TOOLS, SEARCH, OUTPUT, HISTORY, BATCH, CONNECTION = PANELS
 
 # ---- model and request
 
