@@ -86,6 +86,11 @@ def test_output_into_a_missing_directory_is_a_usage_error_before_anything_runs(g
     assert code == 2 and "glm: cannot write -o nowhere/answer.txt: no such directory" in err
 
 
+def test_submit_output_without_wait_is_refused_not_ignored(glm, jsonl):
+    code, _, err = glm("batch", "submit", jsonl, "-o", "answers.jsonl")
+    assert code == 2 and "glm: submit -o FILE writes the records of the finished batches: it needs --wait" in err
+
+
 # ---- spellings whose meaning changed fail with a hint to the new one
 
 RETIRED = [

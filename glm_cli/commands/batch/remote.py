@@ -147,6 +147,9 @@ def run_submit(opts: SubmitOptions, app: App) -> int:
     """Convert, split, upload and create batches; print their ids on stdout."""
     from glm_cli.batch.remote import create_batch, request_lines, split_parts, upload
 
+    if opts.output is not None and not opts.wait:  # was ignored: the records only exist once the batch is done
+        raise UsageError("submit -o FILE writes the records of the finished batches: it needs --wait",
+                         f"add --wait, or fetch them later: glm batch fetch ID… -o {opts.output}")
     prep = prepare(opts.request, app)
     stream, _ = open_checked(opts.file, opts.request, app)
     bad: list[str] = []
