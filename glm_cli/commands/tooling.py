@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from glm_cli.tools.loop import Approver, Toolbox, TurnResult
     from glm_cli.tools.schema import Schema
 
+
 @dataclass(frozen=True)
 class ToolOptions:
     """The tool flags of ask and chat (one field each: its declaration is the flag)."""

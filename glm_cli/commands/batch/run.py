@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from glm_cli.batch.runner import BatchRunner
     from glm_cli.client import GlmClient
 
+
 @dataclass(frozen=True)
 class BatchOptions:
     file: Annotated[str, typer.Argument(metavar="FILE", help="JSONL input (or text with --text); - reads stdin.")]
@@ -197,8 +198,6 @@ def dry_run(opts: BatchOptions, prep: Prepared, app: App) -> int:
             else:
                 app.ios.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
     return API_ERROR if bad else 0
-
-
 
 
 def command() -> Any:
