@@ -6,12 +6,12 @@
 # The command tree: subcommands, options, what each value is.
 _glm_subs() {
     case "$1" in
-        '') _glm_r='ask chat completion config batch history mcp models' ;;
-        'config') _glm_r='show path init' ;;
+        '') _glm_r='ask chat batch models history config mcp completion' ;;
         'batch') _glm_r='run submit status list cancel fetch' ;;
-        'history') _glm_r='list show search export rm' ;;
-        'mcp') _glm_r='list tools' ;;
         'models') _glm_r='show' ;;
+        'history') _glm_r='list show search export rm' ;;
+        'config') _glm_r='show path init' ;;
+        'mcp') _glm_r='list tools' ;;
         *) _glm_r='' ;;
     esac
 }
@@ -19,31 +19,31 @@ _glm_subs() {
 _glm_opts() {
     case "$1" in
         '') _glm_r='-h --help --version -V' ;;
-        'ask') _glm_r='-h --help --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --temperature -t --top-p --max-tokens --stop --json --no-json --no-stream --output -o --usage -u --dry-run --file -f --request-id --verbose -v --no-stdin --raw --continue -c --no-log --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema' ;;
-        'chat') _glm_r='-h --help --model -m --system -s --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --preserve-thinking --no-preserve-thinking --temperature -t --top-p --max-tokens --continue -c --resume -r --no-log --verbose -v --raw --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema' ;;
-        'completion') _glm_r='-h --help' ;;
-        'config') _glm_r='-h --help' ;;
-        'config show') _glm_r='-h --help --profile -P --json' ;;
-        'config path') _glm_r='-h --help' ;;
-        'config init') _glm_r='-h --help --force' ;;
-        'batch') _glm_r='-h --help --output -o --concurrency -j --rpm --tpm --retry-failed --ordered --format --text --template -T --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --temperature -t --top-p --max-tokens --stop --json --no-json --schema --max-retries --keep-reasoning --drop-reasoning --stream --limit --dry-run --progress --no-progress --verbose -v' ;;
-        'batch run') _glm_r='-h --help --output -o --concurrency -j --rpm --tpm --retry-failed --ordered --format --text --template -T --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --temperature -t --top-p --max-tokens --stop --json --no-json --schema --max-retries --keep-reasoning --drop-reasoning --stream --limit --dry-run --progress --no-progress --verbose -v' ;;
-        'batch submit') _glm_r='-h --help --description -d --wait --poll --output -o --format --text --template -T --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --temperature -t --top-p --max-tokens --stop --json --no-json --schema --verbose -v' ;;
+        'ask') _glm_r='-h --help --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --temperature -t --top-p --max-tokens --stop --json-object --no-json-object --no-stream --output -o --format --json --usage -u --dry-run --file -f --request-id --verbose -v --no-stdin --raw --continue -c --no-log --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema' ;;
+        'chat') _glm_r='-h --help --model -m --system -s --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --preserve-thinking --no-preserve-thinking --temperature -t --top-p --max-tokens --json-object --no-json-object --continue -c --resume -r --no-log --verbose -v --raw --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema' ;;
+        'batch') _glm_r='-h --help --text --template -T --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --temperature -t --top-p --max-tokens --stop --json-object --no-json-object --schema --output -o --concurrency -j --rpm --tpm --ordered --retry-failed --format --max-retries --keep-reasoning --drop-reasoning --stream --limit -n --dry-run --progress --no-progress --verbose -v' ;;
+        'batch run') _glm_r='-h --help --text --template -T --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --temperature -t --top-p --max-tokens --stop --json-object --no-json-object --schema --output -o --concurrency -j --rpm --tpm --ordered --retry-failed --format --max-retries --keep-reasoning --drop-reasoning --stream --limit -n --dry-run --progress --no-progress --verbose -v' ;;
+        'batch submit') _glm_r='-h --help --text --template -T --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --temperature -t --top-p --max-tokens --stop --json-object --no-json-object --schema --description -d --wait --poll --output -o --format --verbose -v' ;;
         'batch status') _glm_r='-h --help --json --profile -P --endpoint -e --verbose -v' ;;
-        'batch list') _glm_r='-h --help --limit --after --json --profile -P --endpoint -e --verbose -v' ;;
+        'batch list') _glm_r='-h --help --limit -n --after --json --profile -P --endpoint -e --verbose -v' ;;
         'batch cancel') _glm_r='-h --help --profile -P --endpoint -e --verbose -v' ;;
-        'batch fetch') _glm_r='-h --help --output -o --format --wait --poll --input -i --text --schema --profile -P --endpoint -e --verbose -v' ;;
+        'batch fetch') _glm_r='-h --help --output -o --format --wait --poll --file -f --text --schema --profile -P --endpoint -e --verbose -v' ;;
+        'models') _glm_r='-h --help --json --remote --all -a --timeout --endpoint -e --profile -P' ;;
+        'models show') _glm_r='-h --help --json --remote --timeout --endpoint -e --profile -P' ;;
         'history') _glm_r='-h --help' ;;
         'history list') _glm_r='-h --help --limit -n --json' ;;
         'history show') _glm_r='-h --help --thinking --json' ;;
         'history search') _glm_r='-h --help --limit -n --json' ;;
-        'history export') _glm_r='-h --help --format -f --output -o' ;;
+        'history export') _glm_r='-h --help --format --json --output -o' ;;
         'history rm') _glm_r='-h --help' ;;
+        'config') _glm_r='-h --help' ;;
+        'config show') _glm_r='-h --help --profile -P --json' ;;
+        'config path') _glm_r='-h --help' ;;
+        'config init') _glm_r='-h --help --force' ;;
         'mcp') _glm_r='-h --help' ;;
-        'mcp list') _glm_r='-h --help --profile -P --output -o' ;;
-        'mcp tools') _glm_r='-h --help --profile -P --output -o --verbose -v' ;;
-        'models') _glm_r='-h --help --json --remote --all -a --timeout --endpoint -e --profile -P' ;;
-        'models show') _glm_r='-h --help --json --remote --timeout --endpoint -e --profile -P' ;;
+        'mcp list') _glm_r='-h --help --profile -P --output -o --format --json' ;;
+        'mcp tools') _glm_r='-h --help --profile -P --output -o --format --json --verbose -v' ;;
+        'completion') _glm_r='-h --help' ;;
         *) _glm_r='' ;;
     esac
 }
@@ -59,7 +59,8 @@ _glm_kind() {
         'ask|--top-p') _glm_r='none' ;;
         'ask|--max-tokens') _glm_r='none' ;;
         'ask|--stop') _glm_r='files' ;;
-        'ask|--output'|'ask|-o') _glm_r='choice:text,json' ;;
+        'ask|--output'|'ask|-o') _glm_r='files' ;;
+        'ask|--format') _glm_r='choice:text,json' ;;
         'ask|--dry-run') _glm_r='files' ;;
         'ask|--file'|'ask|-f') _glm_r='files' ;;
         'ask|--request-id') _glm_r='files' ;;
@@ -91,12 +92,6 @@ _glm_kind() {
         'chat|--search-recency') _glm_r='files' ;;
         'chat|--search-domain') _glm_r='files' ;;
         'chat|--schema') _glm_r='files' ;;
-        'config show|--profile'|'config show|-P') _glm_r='profiles' ;;
-        'batch|--output'|'batch|-o') _glm_r='files' ;;
-        'batch|--concurrency'|'batch|-j') _glm_r='none' ;;
-        'batch|--rpm') _glm_r='none' ;;
-        'batch|--tpm') _glm_r='none' ;;
-        'batch|--format') _glm_r='files' ;;
         'batch|--template'|'batch|-T') _glm_r='files' ;;
         'batch|--model'|'batch|-m') _glm_r='models' ;;
         'batch|--system'|'batch|-s') _glm_r='files' ;;
@@ -108,13 +103,13 @@ _glm_kind() {
         'batch|--max-tokens') _glm_r='none' ;;
         'batch|--stop') _glm_r='files' ;;
         'batch|--schema') _glm_r='files' ;;
+        'batch|--output'|'batch|-o') _glm_r='files' ;;
+        'batch|--concurrency'|'batch|-j') _glm_r='none' ;;
+        'batch|--rpm') _glm_r='none' ;;
+        'batch|--tpm') _glm_r='none' ;;
+        'batch|--format') _glm_r='choice:record,batch-api' ;;
         'batch|--max-retries') _glm_r='none' ;;
-        'batch|--limit') _glm_r='none' ;;
-        'batch run|--output'|'batch run|-o') _glm_r='files' ;;
-        'batch run|--concurrency'|'batch run|-j') _glm_r='none' ;;
-        'batch run|--rpm') _glm_r='none' ;;
-        'batch run|--tpm') _glm_r='none' ;;
-        'batch run|--format') _glm_r='files' ;;
+        'batch|--limit'|'batch|-n') _glm_r='none' ;;
         'batch run|--template'|'batch run|-T') _glm_r='files' ;;
         'batch run|--model'|'batch run|-m') _glm_r='models' ;;
         'batch run|--system'|'batch run|-s') _glm_r='files' ;;
@@ -126,12 +121,13 @@ _glm_kind() {
         'batch run|--max-tokens') _glm_r='none' ;;
         'batch run|--stop') _glm_r='files' ;;
         'batch run|--schema') _glm_r='files' ;;
+        'batch run|--output'|'batch run|-o') _glm_r='files' ;;
+        'batch run|--concurrency'|'batch run|-j') _glm_r='none' ;;
+        'batch run|--rpm') _glm_r='none' ;;
+        'batch run|--tpm') _glm_r='none' ;;
+        'batch run|--format') _glm_r='choice:record,batch-api' ;;
         'batch run|--max-retries') _glm_r='none' ;;
-        'batch run|--limit') _glm_r='none' ;;
-        'batch submit|--description'|'batch submit|-d') _glm_r='files' ;;
-        'batch submit|--poll') _glm_r='none' ;;
-        'batch submit|--output'|'batch submit|-o') _glm_r='files' ;;
-        'batch submit|--format') _glm_r='files' ;;
+        'batch run|--limit'|'batch run|-n') _glm_r='none' ;;
         'batch submit|--template'|'batch submit|-T') _glm_r='files' ;;
         'batch submit|--model'|'batch submit|-m') _glm_r='models' ;;
         'batch submit|--system'|'batch submit|-s') _glm_r='files' ;;
@@ -143,35 +139,42 @@ _glm_kind() {
         'batch submit|--max-tokens') _glm_r='none' ;;
         'batch submit|--stop') _glm_r='files' ;;
         'batch submit|--schema') _glm_r='files' ;;
+        'batch submit|--description'|'batch submit|-d') _glm_r='files' ;;
+        'batch submit|--poll') _glm_r='none' ;;
+        'batch submit|--output'|'batch submit|-o') _glm_r='files' ;;
+        'batch submit|--format') _glm_r='choice:record,batch-api' ;;
         'batch status|--profile'|'batch status|-P') _glm_r='profiles' ;;
         'batch status|--endpoint'|'batch status|-e') _glm_r='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
-        'batch list|--limit') _glm_r='none' ;;
+        'batch list|--limit'|'batch list|-n') _glm_r='none' ;;
         'batch list|--after') _glm_r='files' ;;
         'batch list|--profile'|'batch list|-P') _glm_r='profiles' ;;
         'batch list|--endpoint'|'batch list|-e') _glm_r='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
         'batch cancel|--profile'|'batch cancel|-P') _glm_r='profiles' ;;
         'batch cancel|--endpoint'|'batch cancel|-e') _glm_r='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
         'batch fetch|--output'|'batch fetch|-o') _glm_r='files' ;;
-        'batch fetch|--format') _glm_r='files' ;;
+        'batch fetch|--format') _glm_r='choice:record,batch-api' ;;
         'batch fetch|--poll') _glm_r='none' ;;
-        'batch fetch|--input'|'batch fetch|-i') _glm_r='files' ;;
+        'batch fetch|--file'|'batch fetch|-f') _glm_r='files' ;;
         'batch fetch|--schema') _glm_r='files' ;;
         'batch fetch|--profile'|'batch fetch|-P') _glm_r='profiles' ;;
         'batch fetch|--endpoint'|'batch fetch|-e') _glm_r='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
-        'history list|--limit'|'history list|-n') _glm_r='none' ;;
-        'history search|--limit'|'history search|-n') _glm_r='none' ;;
-        'history export|--format'|'history export|-f') _glm_r='choice:json,markdown' ;;
-        'history export|--output'|'history export|-o') _glm_r='files' ;;
-        'mcp list|--profile'|'mcp list|-P') _glm_r='profiles' ;;
-        'mcp list|--output'|'mcp list|-o') _glm_r='files' ;;
-        'mcp tools|--profile'|'mcp tools|-P') _glm_r='profiles' ;;
-        'mcp tools|--output'|'mcp tools|-o') _glm_r='files' ;;
         'models|--timeout') _glm_r='none' ;;
         'models|--endpoint'|'models|-e') _glm_r='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
         'models|--profile'|'models|-P') _glm_r='profiles' ;;
         'models show|--timeout') _glm_r='none' ;;
         'models show|--endpoint'|'models show|-e') _glm_r='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
         'models show|--profile'|'models show|-P') _glm_r='profiles' ;;
+        'history list|--limit'|'history list|-n') _glm_r='none' ;;
+        'history search|--limit'|'history search|-n') _glm_r='none' ;;
+        'history export|--format') _glm_r='choice:markdown,md,json' ;;
+        'history export|--output'|'history export|-o') _glm_r='files' ;;
+        'config show|--profile'|'config show|-P') _glm_r='profiles' ;;
+        'mcp list|--profile'|'mcp list|-P') _glm_r='profiles' ;;
+        'mcp list|--output'|'mcp list|-o') _glm_r='files' ;;
+        'mcp list|--format') _glm_r='choice:text,json' ;;
+        'mcp tools|--profile'|'mcp tools|-P') _glm_r='profiles' ;;
+        'mcp tools|--output'|'mcp tools|-o') _glm_r='files' ;;
+        'mcp tools|--format') _glm_r='choice:text,json' ;;
         *) _glm_r=flag ;;
     esac
 }
@@ -179,18 +182,18 @@ _glm_kind() {
 _glm_args() {
     case "$1" in
         'ask') _glm_r='files*' ;;
-        'completion') _glm_r='choice:bash,zsh,fish' ;;
         'batch run') _glm_r='files' ;;
         'batch submit') _glm_r='files' ;;
         'batch status') _glm_r='files*' ;;
         'batch cancel') _glm_r='files*' ;;
         'batch fetch') _glm_r='files*' ;;
+        'models show') _glm_r='models' ;;
         'history show') _glm_r='files' ;;
         'history search') _glm_r='files*' ;;
         'history export') _glm_r='files' ;;
         'history rm') _glm_r='files*' ;;
         'mcp tools') _glm_r='files' ;;
-        'models show') _glm_r='models' ;;
+        'completion') _glm_r='choice:bash,zsh,fish' ;;
         *) _glm_r='' ;;
     esac
 }

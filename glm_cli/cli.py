@@ -13,52 +13,25 @@ Answers go to stdout, everything else to stderr. {EXIT_CODES_HELP}.
 """
 
 
-def build_app():  # noqa: ANN201 - typer is imported lazily on purpose
-    """Build the Typer app with every command registered."""
-    import typer
-
-    from glm_cli.commands import ask, chat, completion, config_cmd, history, mcp, models
-    from glm_cli.commands.batch import run as batch
-
-    app = typer.Typer(
-        name="glm",
-        help=HELP,
-        no_args_is_help=True,
-        add_completion=False,
-        rich_markup_mode=None,
-        pretty_exceptions_enable=False,
-        context_settings={"help_option_names": ["-h", "--help"]},
-    )
-
-    def version_callback(value: bool) -> None:
-        if value:
-            print(f"glm {__version__}")
-            raise typer.Exit()
-
-    @app.callback()
-    def root(
-        version: bool = typer.Option(
-            False, "--version", "-V", callback=version_callback, is_eager=True,
-            help="Print the version and exit."),
-    ) -> None:
-        """glm — the command line for Zhipu GLM-4.7."""
-
-    ask.register(app)
-    config_cmd.register(app)
-    batch.register(app)
-    chat.register(app)
-    history.register(app)
-    mcp.register(app)
-    models.register(app)
-    completion.register(app)
-    return app
+# Each command's module (with a command() function), in the order `glm --help` lists them. A module is
+# imported only when its command runs: `glm ask` never imports batch, history or mcp.
+COMMANDS = {
+    "ask": "glm_cli.commands.ask",
+    "chat": "glm_cli.commands.chat",
+    "batch": "glm_cli.commands.batch",
+    "models": "glm_cli.commands.models",
+    "history": "glm_cli.commands.history",
+    "config": "glm_cli.commands.config_cmd",
+    "mcp": "glm_cli.commands.mcp",
+    "completion": "glm_cli.commands.completion",
+}
 
 
-def build_command():  # noqa: ANN201 - the click command behind the Typer app
-    """Return the click command tree of the whole app (for the completion generator)."""
-    import typer.main
+def build_command():  # noqa: ANN201 - typer is imported lazily on purpose
+    """Return the root click command (its subcommands load when used)."""
+    from glm_cli.commands.binding import root
 
-    return typer.main.get_command(build_app())
+    return root(HELP, COMMANDS, f"glm {__version__}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -95,7 +68,7 @@ def _main(args: list[str]) -> None:
     from glm_cli.children import stop_on_signals
 
     stop_on_signals()  # SIGTERM/SIGHUP end glm like an error would: MCP servers and tools are stopped
-    build_app()(args=with_flag_defaults(args), prog_name="glm")
+    build_command().main(args=with_flag_defaults(args), prog_name="glm")
 
 
 # Options that work as a bare flag and also take `=VALUE`: the value a bare flag means, by command.

@@ -248,6 +248,7 @@ class Fault:
     finish_reason: str = "sensitive"
     seconds: float = 5.0
     until_requests: int | None = None
+    held: dict | None = None  # set by the server: the body of the request this "hang" held back
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -996,6 +997,7 @@ class _Handler(BaseHTTPRequestHandler):
         kind = fault.kind if fault else None
         reply = fake._next_reply() if kind in (None, "cut", "finish", "error_frame", "hang") else None
         if kind == "hang" and fault.until_requests is not None:
+            fault.held = body
             if fake._hold_until(fault.until_requests, fault.seconds):
                 raise _Abort
         elif fake._sleep(fake.first_byte_delay + (fault.seconds if kind == "hang" else 0)):

@@ -89,7 +89,7 @@ def test_missing_file_is_usage_error(make_app, glm):
 
 def test_output_json_record(make_app, glm):
     app = make_app()
-    run_ask(AskOptions(prompt=("q",), output="json"), app)
+    run_ask(AskOptions(prompt=("q",), format="json"), app)
     rec = json.loads(app.ios.stdout.getvalue())
     assert rec["content"] == "Hello world" and rec["reasoning"] == "hmm"
     assert rec["finish_reason"] == "stop" and rec["usage"]["prompt_tokens_details"]["cached_tokens"] == 40
@@ -108,7 +108,7 @@ def test_json_mode_checks_and_strips_fences(make_app):
         route = respx.post(URL).mock(return_value=httpx.Response(200, content=sse_body(
             chunk(content='```json\n{"a": 1}\n```'), chunk(content="", finish="stop"))))
         app = make_app()
-        assert run_ask(AskOptions(prompt=("q",), json_mode=True), app) == 0
+        assert run_ask(AskOptions(prompt=("q",), json_object=True), app) == 0
     assert sent(route)["response_format"] == {"type": "json_object"}
     assert app.ios.stdout.getvalue() == '{"a": 1}\n'
 
@@ -118,7 +118,7 @@ def test_json_mode_invalid_answer_exit_9(make_app):
         respx.post(URL).mock(return_value=httpx.Response(200, content=sse_body(
             chunk(content="not json"), chunk(content="", finish="stop"))))
         with pytest.raises(GlmError) as exc:
-            run_ask(AskOptions(prompt=("q",), json_mode=True), make_app())
+            run_ask(AskOptions(prompt=("q",), json_object=True), make_app())
     assert exc.value.exit_code == 9 and "not valid JSON" in exc.value.message
 
 

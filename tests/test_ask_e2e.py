@@ -91,7 +91,7 @@ def test_slow_first_byte_then_answer(srv):
 
 def test_output_json_usage_and_cached_tokens(srv):
     srv.cached_tokens = 3
-    out = glm(srv, "ask", "-o", "json", "-u", "x")
+    out = glm(srv, "ask", "--format", "json", "-u", "x")
     rec = json.loads(out.stdout)
     assert rec["usage"]["prompt_tokens_details"]["cached_tokens"] == 3
     assert "cached 3" in out.stderr

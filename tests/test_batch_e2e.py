@@ -147,13 +147,13 @@ def test_ordered(srv, environ, tmp_path):
     assert res.returncode == 0, res.stderr
     assert [r["id"] for r in records(out)] == [f"q{i:04d}" for i in range(60)]
     srv.clear()
-    srv.fault(Fault(kind="hang", until_requests=60, seconds=30))
+    hold = Fault(kind="hang", until_requests=60, seconds=30)
+    srv.fault(hold)
     out2 = tmp_path / "out2.jsonl"
     res = glm(environ, "batch", str(src), "-o", str(out2), "-j", "8")
-    held = srv.chat_requests()[0]["request_id"]
     ids = [r["request_id"] for r in records(out2)]  # without --ordered: completion order
     # the held line is answered once all 60 requests arrived: by then at least 60 - 8 records were written
-    assert res.returncode == 0 and len(ids) == 60 and ids.index(held) >= 52
+    assert res.returncode == 0 and len(ids) == 60 and hold.held and ids.index(hold.held["request_id"]) >= 52
 
 
 def test_remote_flow_end_to_end(srv, environ, tmp_path):

@@ -13,7 +13,10 @@ from glm_cli.batch.input import iter_items
 from glm_cli.batch.remote import parse_time, request_lines, result_record, split_parts
 from glm_cli.commands.batch.common import RequestOptions
 from glm_cli.commands.batch.remote import (
-    RemoteOptions,
+    CancelOptions,
+    FetchOptions,
+    ListOptions,
+    StatusOptions,
     SubmitOptions,
     run_cancel,
     run_fetch,
@@ -200,8 +203,7 @@ def test_submit_splits_into_several_batches(app, api, tmp_path):
 def test_submit_wait_and_fetch_end_to_end(app, api, tmp_path):
     src = write(tmp_path, [{"id": "a", "prompt": "one"}, {"id": "b", "prompt": "fail"}, {"id": "c", "prompt": "drop"}])
     out = tmp_path / "answers.jsonl"
-    remote = RemoteOptions(output=str(out), wait=True, poll=0)
-    code = run_submit(SubmitOptions(file=src, remote=remote), app)
+    code = run_submit(SubmitOptions(file=src, output=str(out), wait=True, poll=0), app)
     records = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
     assert code == 1
     assert records["a"]["content"] == "answer to one" and records["a"]["status"] == "ok"
@@ -216,9 +218,9 @@ def test_fetch_refuses_unfinished_and_skips_done(app, api, tmp_path):
     src = write(tmp_path, ["x", "y"])
     run_submit(SubmitOptions(file=src), app)
     with pytest.raises(GlmError, match="batch_0 is in_progress"):
-        run_fetch(RemoteOptions(("batch_0",)), app)
+        run_fetch(FetchOptions(("batch_0",)), app)
     out = tmp_path / "o.jsonl"
-    opts = RemoteOptions(("batch_0",), output=str(out), wait=True, poll=0)
+    opts = FetchOptions(("batch_0",), output=str(out), wait=True, poll=0)
     assert run_fetch(opts, app) == 0
     assert run_fetch(opts, app) == 0  # a second fetch adds nothing
     assert len(out.read_text().splitlines()) == 2 and "skipped 2 already ok" in app.ios.stderr.getvalue()
@@ -228,7 +230,7 @@ def test_fetch_without_input_compares_counts(app, api, tmp_path, env):
     src = write(tmp_path, ["x", "drop"])
     run_submit(SubmitOptions(file=src), app)
     (tmp_path / "data" / "glm" / "batches" / "batch_0.json").unlink()
-    code = run_fetch(RemoteOptions(("batch_0",), wait=True, poll=0, format="batch-api"), app)
+    code = run_fetch(FetchOptions(("batch_0",), wait=True, poll=0, format="batch-api"), app)
     assert code == 1 and "1 request(s) have no result (expected 2)" in app.ios.stderr.getvalue()
     (line,) = [json.loads(x) for x in app.ios.stdout.getvalue().splitlines()[1:]]
     assert line["custom_id"] == "line-1" and line["response"]["status_code"] == 200
@@ -248,7 +250,7 @@ def test_submit_schema_and_fetch_checks_answers(app, api, tmp_path):
     assert uploaded["b"]["messages"][0]["content"].startswith("Be brief.\n\nAnswer with one JSON value")
     assert '"required": [' in uploaded["b"]["messages"][0]["content"]
     out = tmp_path / "answers.jsonl"
-    code = run_fetch(RemoteOptions(("batch_0",), output=str(out), wait=True, poll=0, schema=PERSON), app)
+    code = run_fetch(FetchOptions(("batch_0",), output=str(out), wait=True, poll=0, schema=PERSON), app)
     records = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
     assert code == 1
     assert (records["a"]["status"], records["a"]["content"]) == ("ok", '{"age": 7}')
@@ -267,9 +269,9 @@ def test_fetch_without_schema_keeps_answers_and_bad_schema_is_refused(app, api, 
     run_submit(SubmitOptions(file=src), app)
     out = tmp_path / "o.jsonl"
     with pytest.raises(UsageError, match="not a valid JSON Schema"):
-        run_fetch(RemoteOptions(("batch_0",), output=str(out), wait=True, poll=0, schema='{"type": 5}'), app)
+        run_fetch(FetchOptions(("batch_0",), output=str(out), wait=True, poll=0, schema='{"type": 5}'), app)
     assert not out.exists()
-    assert run_fetch(RemoteOptions(("batch_0",), output=str(out), wait=True, poll=0), app) == 0
+    assert run_fetch(FetchOptions(("batch_0",), output=str(out), wait=True, poll=0), app) == 0
     assert json.loads(out.read_text())["status"] == "ok"
 
 
@@ -277,8 +279,8 @@ def test_submit_wait_fetch_uses_the_submitted_schema(app, api, tmp_path):
     src = write(tmp_path, [{"id": "a", "prompt": "prose"}])
     api.answers["prose"] = "not JSON"
     out = tmp_path / "o.jsonl"
-    code = run_submit(SubmitOptions(file=src, request=RequestOptions(schema=PERSON),
-                                    remote=RemoteOptions(output=str(out), wait=True, poll=0)), app)
+    code = run_submit(SubmitOptions(file=src, request=RequestOptions(schema=PERSON), output=str(out), wait=True,
+                                    poll=0), app)
     assert code == 1 and json.loads(out.read_text())["error"]["code"] == "invalid_json"
 
 
@@ -286,11 +288,11 @@ def test_status_list_cancel(app, api, tmp_path):
     run_submit(SubmitOptions(file=write(tmp_path, ["x"]), description="nightly eval"), app)
     app.ios.stdout.truncate(0)
     app.ios.stdout.seek(0)
-    run_status(RemoteOptions(("batch_0",)), app)
+    run_status(StatusOptions(("batch_0",)), app)
     assert re.match(r"batch_0  in_progress +0/0 done, 0 failed  created 2026-\d\d-\d\d \d\d:\d\d  nightly eval\n",
                     app.ios.stdout.getvalue())
-    run_list(RemoteOptions(as_json=True, limit=5), app)
+    run_list(ListOptions(as_json=True, limit=5), app)
     assert json.loads(app.ios.stdout.getvalue().splitlines()[-1])["id"] == "batch_0"
-    run_cancel(RemoteOptions(("batch_0",)), app)
+    run_cancel(CancelOptions(("batch_0",)), app)
     assert "cancelling" in app.ios.stdout.getvalue().splitlines()[-1]
     assert ("POST", "/batches/batch_0/cancel") in api.calls

@@ -163,22 +163,22 @@ def test_missing_key_lists_every_way(env):
 
 
 def test_config_init_show_path(make_app, env):
-    from glm_cli.commands.config_cmd import ConfigOptions, run_config
+    from glm_cli.commands.config_cmd import InitOptions, PathOptions, ShowOptions, run_init, run_path, run_show
 
     app = make_app()
-    assert run_config(ConfigOptions("init"), app) == 0
+    assert run_init(InitOptions(), app) == 0
     path = os.path.join(env["XDG_CONFIG_HOME"], "glm", "config.yaml")
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     # the starter file is valid and loads
     s = load_settings(env, preset="commit")
     assert s.thinking is False
     with pytest.raises(ConfigError, match="already exists"):
-        run_config(ConfigOptions("init"), make_app())
+        run_init(InitOptions(), make_app())
     app = make_app()
-    run_config(ConfigOptions("path"), app)
+    run_path(PathOptions(), app)
     assert app.ios.stdout.getvalue() == path + "\n"
     app = make_app()
-    run_config(ConfigOptions("show"), app)
+    run_show(ShowOptions(), app)
     out = app.ios.stdout.getvalue()
     assert "model" in out and "glm-4.7" in out and f"config {path}" in out
     assert "set (env GLM_API_KEY)" in out

@@ -126,7 +126,7 @@ def test_a_server_that_never_lists_its_tools_is_a_clear_error_within_start_timeo
 
 
 def test_start_timeout_is_checked_in_the_config_and_listed(make_app, env):
-    from glm_cli.commands.mcp import McpOptions, run_list
+    from glm_cli.commands.mcp import ListOptions, run_list
     from glm_cli.errors import ConfigError
     from tests.conftest import write_config
 
@@ -135,7 +135,7 @@ def test_start_timeout_is_checked_in_the_config_and_listed(make_app, env):
         make_app().settings()
     write_config(env, "mcp_servers:\n  s:\n    command: x\n    start_timeout: 90\n  t:\n    command: y\n")
     app = make_app()
-    assert run_list(McpOptions(output="json"), app) == 0
+    assert run_list(ListOptions(format="json"), app) == 0
     listed = json.loads(app.ios.stdout.getvalue())
     assert [(s["name"], s["start_timeout"], s["timeout"]) for s in listed] == [("s", 90.0, 60.0), ("t", 30.0, 60.0)]
 

@@ -25,7 +25,16 @@ from glm_cli.batch.remote import result_record
 from glm_cli.batch.runner import collect
 from glm_cli.client import GlmClient, error_from_response
 from glm_cli.commands.ask import AskOptions, run_ask
-from glm_cli.commands.batch.remote import RemoteOptions, run_cancel, run_fetch, run_list, run_status
+from glm_cli.commands.batch.remote import (
+    CancelOptions,
+    FetchOptions,
+    ListOptions,
+    StatusOptions,
+    run_cancel,
+    run_fetch,
+    run_list,
+    run_status,
+)
 from glm_cli.commands.batch.run import BatchOptions, run_batch
 from glm_cli.commands.common import run_command
 from glm_cli.commands.models import ModelsOptions, run_models
@@ -269,7 +278,7 @@ def test_lone_surrogate_escape_becomes_a_replacement_character(make_app, env):
     body = stream_bytes(doc(choice({"content": "LONE"})).replace("DELTA", "delta").replace("LONE", "a\\ud800b"))
     app = make_app(transport=serve(body))
     with pytest.raises(typer.Exit) as exc:
-        run_command(run_ask, AskOptions(prompt=("hi",), output="json"), app)  # logged to the history too
+        run_command(run_ask, AskOptions(prompt=("hi",), format="json"), app)  # logged to the history too
     assert exc.value.exit_code == 0
     assert json.loads(app.ios.stdout.getvalue())["content"] == "a\ufffdb"
 
@@ -277,7 +286,7 @@ def test_lone_surrogate_escape_becomes_a_replacement_character(make_app, env):
 def test_output_json_keeps_web_search_results_that_are_lists(make_app):
     results = [{"title": "t", "link": "https://example.invalid/x"}, "odd item", {"deep": [[[1]]]}]
     body = doc(choice(), web_search=results).replace("DELTA", "message").encode()
-    code, out, err = ask(make_app, serve(body), stream=False, output="json")
+    code, out, err = ask(make_app, serve(body), stream=False, format="json")
     assert code == 0 and json.loads(out)["web_search"] == results
 
 
@@ -424,7 +433,11 @@ GOOD_BATCH = {
 def test_odd_batch_objects_are_one_clear_error(make_app, env, tmp_path, batch, expected, command):
     app = batch_app(make_app, env, OddBatchAPI(batch))
     run = {"status": run_status, "cancel": run_cancel, "fetch": run_fetch}[command]
-    opts = RemoteOptions(batch_ids=("batch_1",), output=str(tmp_path / "out.jsonl"))
+    opts = {
+        "status": StatusOptions(batch_ids=("batch_1",)),
+        "cancel": CancelOptions(batch_ids=("batch_1",)),
+        "fetch": FetchOptions(batch_ids=("batch_1",), output=str(tmp_path / "out.jsonl")),
+    }[command]
     with pytest.raises(typer.Exit) as exc:
         run_command(run, opts, app)
     err = app.ios.stderr.getvalue()
@@ -443,7 +456,7 @@ def test_odd_batch_objects_are_one_clear_error(make_app, env, tmp_path, batch, e
 def test_odd_batch_list_is_one_clear_error(make_app, env, page, expected):
     app = batch_app(make_app, env, lambda request: httpx.Response(200, json=page))
     with pytest.raises(typer.Exit) as exc:
-        run_command(run_list, RemoteOptions(), app)
+        run_command(run_list, ListOptions(), app)
     assert exc.value.exit_code == 1 and app.ios.stderr.getvalue().startswith(f"glm: {expected}")
 
 
@@ -474,7 +487,7 @@ def test_fetch_turns_odd_result_lines_into_error_records_and_goes_on(make_app, e
     app = batch_app(make_app, env, OddBatchAPI(GOOD_BATCH, lines))
     out = tmp_path / "out.jsonl"
     with pytest.raises(typer.Exit) as exc:
-        run_command(run_fetch, RemoteOptions(batch_ids=("batch_1",), output=str(out)), app)
+        run_command(run_fetch, FetchOptions(batch_ids=("batch_1",), output=str(out)), app)
     records = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
     assert exc.value.exit_code == 1 and "Traceback" not in app.ios.stderr.getvalue()
     assert {k for k, r in records.items() if r["status"] == "ok"} == {"ok-1", "ok-2"}

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from glm_cli.commands.history import HistoryOptions, run_history
+from glm_cli.commands import history as h
 from glm_cli.conversation import Conversation, Message
 from glm_cli.errors import UsageError
 from glm_cli.events import Usage
@@ -31,9 +31,20 @@ def filled(env):
     return a.id, b.id
 
 
-def run(make_app, **kw):
+# One Options type and one run function per subcommand.
+COMMANDS = {"list": (h.ListOptions, h.run_list), "show": (h.ShowOptions, h.run_show),
+            "search": (h.SearchOptions, h.run_search), "export": (h.ExportOptions, h.run_export),
+            "rm": (h.RmOptions, h.run_rm)}
+
+
+def run_history(action, app, **kw):
+    options, run = COMMANDS[action]
+    return run(options(**kw), app)
+
+
+def run(make_app, action, **kw):
     app = make_app()
-    assert run_history(HistoryOptions(**kw), app) == 0
+    assert run_history(action, app, **kw) == 0
     return app.ios.stdout.getvalue(), app.ios.stderr.getvalue()
 
 
@@ -47,7 +58,7 @@ def test_list_piped_is_tab_separated_newest_first(make_app, filled):
 
 def test_list_on_a_terminal_has_a_header_and_limit(make_app, filled):
     app = make_app(stdout_tty=True)
-    run_history(HistoryOptions(action="list", limit=1), app)
+    run_history("list", app, limit=1)
     lines = app.ios.stdout.getvalue().splitlines()
     assert lines[0].split() == ["ID", "UPDATED", "TURNS", "MODEL", "NAME", "/", "FIRST", "MESSAGE"]
     assert len(lines) == 2 and "翻译" in lines[1]
@@ -61,22 +72,22 @@ def test_list_json(make_app, filled):
 
 def test_empty_store_on_a_terminal_says_so(make_app):
     app = make_app(stdout_tty=True)
-    run_history(HistoryOptions(action="list"), app)
+    run_history("list", app)
     assert app.ios.stdout.getvalue() == "" and "no conversations yet" in app.ios.stderr.getvalue()
 
 
 def test_show_by_name_hides_reasoning_unless_asked(make_app, filled):
-    out, _ = run(make_app, action="show", refs=("go-parsing",))
+    out, _ = run(make_app, action="show", ref="go-parsing")
     assert out.startswith("# go-parsing\n") and "## System\n\nbe brief" in out
     assert "## User\n\nHow do I parse JSON in Go?" in out and "Use encoding/json." in out
     assert "The user asks about Go." not in out and "*(interrupted)*" in out
-    out, _ = run(make_app, action="show", refs=(str(filled[0]),), thinking=True)
+    out, _ = run(make_app, action="show", ref=str(filled[0]), thinking=True)
     assert "<details><summary>Thinking</summary>\n\nThe user asks about Go.\n" in out
 
 
 def test_export_json_is_complete_and_byte_exact(make_app, filled, tmp_path):
     target = tmp_path / "out.json"
-    _, err = run(make_app, action="export", refs=("go-parsing",), fmt="json", output=str(target))
+    _, err = run(make_app, action="export", ref="go-parsing", format="json", output=str(target))
     doc = json.loads(target.read_text(encoding="utf-8"))
     assert f"wrote {target}" in err
     assert doc["name"] == "go-parsing" and doc["system"] == "be brief" and doc["source"] == "chat"
@@ -88,26 +99,26 @@ def test_export_json_is_complete_and_byte_exact(make_app, filled, tmp_path):
 
 
 def test_export_markdown_to_stdout(make_app, filled):
-    out, _ = run(make_app, action="export", refs=(str(filled[1]),), fmt="markdown")
+    out, _ = run(make_app, action="export", ref=str(filled[1]), format="markdown")
     assert out.startswith("# 翻译：你好世界\n") and "## Assistant (glm-4.5-air)\n\nHello, world" in out
 
 
 def test_export_bad_format_and_unknown_ref(make_app, filled):
     with pytest.raises(UsageError, match="--format must be json or markdown"):
-        run(make_app, action="export", refs=("1",), fmt="yaml")
+        run(make_app, action="export", ref="1", format="yaml")
     with pytest.raises(StoreError, match="no conversation '99'"):
-        run(make_app, action="show", refs=("99",))
+        run(make_app, action="show", ref="99")
 
 
 def test_search_finds_substrings_and_chinese(make_app, filled):
-    out, _ = run(make_app, action="search", text="encoding/json")
+    out, _ = run(make_app, action="search", words=("encoding/json",))
     assert out == f"{filled[0]}\tassistant\tUse encoding/json.\n"
-    out, _ = run(make_app, action="search", text="你好")
+    out, _ = run(make_app, action="search", words=("你好",))
     assert out.startswith(f"{filled[1]}\tuser\t")
-    out, _ = run(make_app, action="search", text="parse go", as_json=True)
+    out, _ = run(make_app, action="search", words=("parse", "go"), as_json=True)
     assert json.loads(out)[0]["name"] == "go-parsing"
     app = make_app(stdout_tty=True)
-    run_history(HistoryOptions(action="search", text="nowhere to be found"), app)
+    run_history("search", app, words=("nowhere", "to", "be", "found"))
     assert "nothing found for 'nowhere to be found'" in app.ios.stderr.getvalue()
 
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from glm_cli.catalogue import load_catalogue
-from glm_cli.commands.models import ModelsOptions, run_models
+from glm_cli.commands.models import ModelsOptions, ShowOptions, run_models, run_show
 from glm_cli.errors import GlmError
 from tests.conftest import FAKE_KEY, glm_executable, write_config
 from tests.fake_server import FakeGLM
@@ -22,10 +22,10 @@ def no_network(request: httpx.Request) -> httpx.Response:
     raise AssertionError(f"glm models touched the network without --remote: {request.url}")
 
 
-def run(make_app, opts: ModelsOptions, width: int = 160, **app_kw):
+def run(make_app, opts: ModelsOptions | ShowOptions, width: int = 160, **app_kw):
     app = make_app(transport=httpx.MockTransport(no_network), **app_kw)
     app.ios.width = width
-    code = run_models(opts, app)
+    code = run_show(opts, app) if isinstance(opts, ShowOptions) else run_models(opts, app)
     return code, app.ios.stdout.getvalue(), app.ios.stderr.getvalue()
 
 
@@ -94,7 +94,7 @@ def test_bad_config_override_is_exit_3(make_app, env):
 
 
 def test_show_gives_every_fact_with_its_source(make_app):
-    _, out, _ = run(make_app, ModelsOptions(model="glm-4.7"))
+    _, out, _ = run(make_app, ShowOptions("glm-4.7"))
     facts, notes = out.split("\n\n")
     rows = {line.split("  ")[0]: line for line in facts.splitlines()}
     assert set(rows) >= {"id", "status", "context", "max_output", "default_max_tokens", "thinking", "tools",
@@ -107,7 +107,7 @@ def test_show_gives_every_fact_with_its_source(make_app):
 
 def test_show_an_alias_and_config_override_sources(make_app, env):
     path = write_config(env, "models:\n  glm-4.7-flashx:\n    max_output: 1000\n")
-    _, out, _ = run(make_app, ModelsOptions(model="fast"))
+    _, out, _ = run(make_app, ShowOptions("fast"))
     facts, notes = out.split("\n\n")
     assert facts.startswith("id ") and "glm-4.7-flashx" in facts.splitlines()[0]
     max_out = next(line for line in facts.splitlines() if line.startswith("max_output"))
@@ -116,7 +116,7 @@ def test_show_an_alias_and_config_override_sources(make_app, env):
 
 
 def test_show_json_has_sources(make_app):
-    _, out, _ = run(make_app, ModelsOptions(model="glm-z1-air", as_json=True))
+    _, out, _ = run(make_app, ShowOptions("glm-z1-air", as_json=True))
     data = json.loads(out)
     assert data["status"] == "retired" and data["replacement"] == "glm-4.5-air"
     assert data["sources"]["replacement"].startswith("bigmodel-docs") and "fact_sources" not in data
@@ -124,7 +124,7 @@ def test_show_json_has_sources(make_app):
 
 def test_show_unknown_model_is_a_usage_error(make_app):
     with pytest.raises(GlmError) as exc:
-        run(make_app, ModelsOptions(model="glm-4.77"))
+        run(make_app, ShowOptions("glm-4.77"))
     assert exc.value.exit_code == 2 and "glm-4.7" in exc.value.hint
 
 
@@ -171,7 +171,7 @@ def test_remote_merges_the_listing(make_app, env, server):
 def test_remote_show_says_whether_listed(make_app, env, server):
     server.models = {"glm-5-preview"}
     app = remote_app(make_app, env, server)
-    run_models(ModelsOptions(model="glm-5-preview", remote=True), app)
+    run_show(ShowOptions("glm-5-preview", remote=True), app)
     out = app.ios.stdout.getvalue()
     assert re.search(r"^listed +yes", out, re.M) and f"GET {server.base_url}/models, as of" in out
 

@@ -154,7 +154,7 @@ def test_a_silent_command_as_mcp_server_says_it_never_answered(monkeypatch):
 def test_a_throttled_repair_still_gets_its_retries(run, fake):  # noqa: F811 - fixtures
     """README: the repair is on top of --max-retries, so a 429 on the repair request is retried like any other."""
     fake.script["p"] = [answer("not json"), fail(429, "1302"), answer('{"a": 1}')]
-    code, records, _ = run([{"id": "x", "prompt": "p"}], json_mode=True, max_retries=1)
+    code, records, _ = run([{"id": "x", "prompt": "p"}], json_object=True, max_retries=1)
     assert code == 0 and (records[0]["status"], records[0]["content"], records[0]["attempts"]) == ("ok", '{"a": 1}', 3)
 
 
@@ -193,11 +193,11 @@ def test_submit_wait_prints_each_status_change_once(environ, tmp_path):
 
 
 def test_ask_schema_failure_with_output_json_shows_the_raw_answer(srv, environ):
-    """The exit-9 hint says `use --output json to see the raw answer`: with --schema it printed nothing."""
+    """The exit-9 hint says `use --json to see the raw answer`: with --schema it printed nothing."""
     srv.reply(content='{"age": "x"}')
     srv.reply(content='{"age": "y"}')
     schema = '{"type": "object", "properties": {"age": {"type": "integer"}}, "required": ["age"]}'
-    p = glm(environ, "ask", "--no-log", "--schema", schema, "-o", "json", "how old?")
+    p = glm(environ, "ask", "--no-log", "--schema", schema, "--json", "how old?")
     assert p.returncode == 9 and "$.age: 'y' is not of type 'integer'" in p.stderr
     assert json.loads(p.stdout)["content"] == '{"age": "y"}'
     assert len(srv.chat_requests()) == 2  # one repair, as before

@@ -91,22 +91,22 @@ def test_a_negative_timeout_in_the_config_is_exit_3_not_a_traceback(offline):
     assert p.stderr == f"glm: `timeout` must be more than 0 seconds, got -1 (from config {cfg})\n"
 
 
-# --- --json: what the error's hint promises, and the real reason when the answer was cut ------------------
+# --- --json-object: what the error's hint promises, and the real reason when the answer was cut ------------------
 
 def test_json_mode_with_output_json_shows_the_raw_answer_it_rejects(srv, environ):
     import json
 
     srv.reply(content="Sure! Here it is: {oops")
-    p = glm(environ, "ask", "--no-log", "--json", "--output", "json", "x")
+    p = glm(environ, "ask", "--no-log", "--json-object", "--json", "x")
     assert p.returncode == 9
-    assert "use --output json to see the raw answer" in p.stderr
+    assert "use --json to see the raw answer" in p.stderr
     record = json.loads(p.stdout)  # the hint says so: the answer that failed, in the record
     assert record["content"] == "Sure! Here it is: {oops" and record["finish_reason"] == "stop"
 
 
 def test_json_mode_alone_still_prints_nothing_but_valid_json(srv, environ):
     srv.reply(content="not json")
-    p = glm(environ, "ask", "--no-log", "--json", "x")
+    p = glm(environ, "ask", "--no-log", "--json-object", "x")
     assert (p.returncode, p.stdout) == (9, "")
 
 
@@ -115,7 +115,7 @@ def test_json_cut_at_max_tokens_says_so_exit_8_not_invalid_json(srv, environ):
 
     srv.reply(content='{"primes": [2, 3,')
     srv.fault(Fault(kind="finish", finish_reason="length"))
-    p = glm(environ, "ask", "--no-log", "--json", "--max-tokens", "10", "x")
+    p = glm(environ, "ask", "--no-log", "--json-object", "--max-tokens", "10", "x")
     assert p.returncode == 8
     assert "cut at max_tokens (finish_reason: length)" in p.stderr and "not valid JSON" not in p.stderr
     assert p.stdout == ""
@@ -187,10 +187,10 @@ def test_an_empty_stop_sequence_is_refused_before_sending(offline):
     assert (p.returncode, p.stdout, p.stderr) == (2, "", "glm: a --stop sequence must not be empty\n")
 
 
-# --- completion: options that take one of a few words offer those words, not file names --------------------
+# --- completion: --format offers its words, -o offers files --------------------
 
 @pytest.mark.slow
-def test_bash_completes_ask_output_and_export_format_words(tmp_path):
+def test_bash_completes_format_words_and_output_files(tmp_path):
     import shutil
 
     from tests.test_completion_shells import BASH, BIN, COMPLETIONS, parse
@@ -201,13 +201,16 @@ def test_bash_completes_ask_output_and_export_format_words(tmp_path):
     (tmp_path / "some-file.txt").write_text("")
     env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "TERM": "dumb", "LANG": "C.UTF-8",
            "PATH": f"{BIN}:/usr/local/bin:/usr/bin:/bin"}
-    lines = ["glm ask --output ", "glm ask -o j", "glm history export 3 --format "]
+    lines = ["glm ask --format ", "glm ask --format j", "glm ask -o so", "glm history export 3 --format ",
+             "glm batch in.jsonl --format "]
     out = subprocess.run([bash, "--norc", "--noprofile", "-c", BASH, "bash", str(COMPLETIONS / "glm.bash"), *lines],
                          capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path)
     got = parse(out.stdout)
-    assert got["glm ask --output "] == {"text", "json"}
-    assert got["glm ask -o j"] == {"json"}
-    assert got["glm history export 3 --format "] == {"json", "markdown"}
+    assert got["glm ask --format "] == {"text", "json"}
+    assert got["glm ask --format j"] == {"json"}
+    assert got["glm ask -o so"] == {"some-file.txt"}  # -o is a file in every command
+    assert got["glm history export 3 --format "] == {"json", "markdown", "md"}
+    assert got["glm batch in.jsonl --format "] == {"record", "batch-api"}
 
 
 def test_config_show_says_how_the_profile_was_chosen(offline, tmp_path):

@@ -93,7 +93,7 @@ def test_replay_through_ask_prints_exact_text(make_app, env, name):
     app = make_app(environ={**env, "GLM_BASE_URL": BASE})
     with respx.mock:
         respx.post(f"{BASE}/chat/completions").mock(return_value=httpx.Response(200, content=chunks(body, 13)))
-        run_ask(AskOptions(prompt=("q",), show_thinking=True, output=None), app)
+        run_ask(AskOptions(prompt=("q",), show_thinking=True, format=None), app)
     out = app.ios.stdout.getvalue()
     assert out == (exp["content"] + "\n" if exp["content"] and not exp["content"].endswith("\n") else exp["content"])
     assert exp["reasoning"].strip()[:40] in app.ios.stderr.getvalue() or not exp["reasoning"]

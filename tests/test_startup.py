@@ -22,9 +22,17 @@ def test_import_cli_is_light():
 
 
 def test_building_the_app_is_light():
-    # --help builds the whole Typer app: still none of the heavy modules.
-    mods = imported_after("import glm_cli.cli as c\nc.build_app()")
-    assert not [m for m in HEAVY if m in mods]
+    # `glm --help` builds every command: still none of the heavy modules.
+    mods = imported_after("import glm_cli.cli as c\nroot = c.build_command()\n"
+                          "[root.get_command(None, name) for name in root.list_commands(None)]")
+    assert "glm_cli.commands.batch.remote" in mods and not [m for m in HEAVY if m in mods]
+
+
+def test_one_command_loads_only_its_own_module():
+    # `glm ask` imports the ask command, not batch, history or mcp (cli.COMMANDS: loaded when used).
+    mods = imported_after("import glm_cli.cli as c\nc.build_command().get_command(None, 'ask')")
+    assert "glm_cli.commands.ask" in mods
+    assert not {"glm_cli.commands.batch", "glm_cli.commands.history", "glm_cli.commands.mcp"} & mods
 
 
 def test_version_and_help_via_executable():

@@ -165,7 +165,7 @@ def test_output_json_has_tool_runs_and_summed_usage(make_app, weather):
     with respx.mock:
         respx.post(URL).mock(side_effect=[answer(calls=[("c1", "weather", {"city": "Rome"})], usage=100),
                                           answer("warm", usage=200)])
-        ask(app, tools=(weather,), yes=True, output="json", usage=True)
+        ask(app, tools=(weather,), yes=True, format="json", usage=True)
     rec = json.loads(app.ios.stdout.getvalue())
     assert rec["content"] == "warm" and rec["usage"]["prompt_tokens"] == 300
     assert rec["tool_runs"] == [{"id": "c1", "name": "weather", "arguments": '{"city": "Rome"}', "approved": True,
@@ -205,7 +205,7 @@ def test_web_search_sources_on_stderr_and_in_json(make_app):
     app = make_app()
     with respx.mock:
         respx.post(URL).mock(return_value=answer("x", web_search=results))
-        ask(app, search_domain="z.ai", output="json")  # a search option implies --web-search
+        ask(app, search_domain="z.ai", format="json")  # a search option implies --web-search
     assert json.loads(app.ios.stdout.getvalue())["web_search"] == results
 
 

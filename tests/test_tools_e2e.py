@@ -116,7 +116,7 @@ def test_mcp_server_from_config_with_env_allowlist_and_errors(srv, environ):
     assert tools.returncode == 0, tools.stderr
     assert "env_value(name)\n    Return one environment variable" in tools.stdout
     assert "dotted_name(text)  (MCP name: dotted.name)" in tools.stdout and "add(" not in tools.stdout
-    as_json = json.loads(glm(environ, "mcp", "tools", MCP_SERVER, "-o", "json").stdout)
+    as_json = json.loads(glm(environ, "mcp", "tools", MCP_SERVER, "--json").stdout)
     assert {"name": "add", "mcp_name": "add"}.items() <= as_json[0].items()
     bad = glm(environ, "ask", "--mcp-server", "nope", "q")
     assert bad.returncode == 2 and "no such server" in bad.stderr and "servers: t" in bad.stderr

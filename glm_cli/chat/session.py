@@ -38,6 +38,7 @@ class ChatSession:
     show_thinking: bool = False
     log: bool = True
     markdown: bool | None = None
+    json_object: bool = False  # --json-object / `/json on`: ask for a JSON object (response_format)
     spent: dict[str, Usage] = field(default_factory=dict)  # every answer of the session, retried ones too
     tools: ToolSession | None = None  # --tool/--mcp/--web-search/--schema (glm_cli/commands/tooling.py)
     _store: Store | None = field(default=None, repr=False)
@@ -63,7 +64,9 @@ class ChatSession:
         """Send the conversation: one request, or the tool loop (and the --schema check) when tools are on."""
         from glm_cli.request import Knobs
 
-        knobs = None if self.tools is None else self.tools.knobs(Knobs(), self.catalogue.resolve(self.model))
+        knobs = Knobs(json_mode=self.json_object)
+        if self.tools is not None:
+            knobs = self.tools.knobs(knobs, self.catalogue.resolve(self.model))
 
         def step() -> Reply:
             return run_turn(self.conv, self.settings, self.app, self.client, knobs=knobs, catalogue=self.catalogue,

@@ -104,6 +104,14 @@ def _preserve(session: ChatSession, arg: str) -> None:
         session.set_preserve(on)
 
 
+def _json(session: ChatSession, arg: str) -> None:
+    if not arg:
+        session.info(f"JSON object answers: {'on' if session.json_object else 'off'}")
+    elif (on := _on_off(session, "json", arg)) is not None:
+        session.json_object = on
+        session.info(f"JSON object answers {'on' if on else 'off'} from the next message")
+
+
 def _save(session: ChatSession, arg: str) -> None:
     if not arg:
         session.info("usage: /save NAME")
@@ -160,6 +168,8 @@ def _commands() -> dict[str, Command]:
         Command("think", "on|off", "thinking on or off from the next message", _think, ("on", "off")),
         Command("show-thinking", "on|off", "show or hide the reasoning", _show_thinking, ("on", "off")),
         Command("preserve", "on|off", "send earlier reasoning back (preserved thinking)", _preserve, ("on", "off")),
+        Command("json", "on|off", "ask for a JSON object (response_format) from the next message", _json,
+                ("on", "off")),
         Command("retry", "", "regenerate the last answer", lambda s, a: s.retry() and None),
         Command("undo", "", "drop the last exchange", lambda s, a: s.undo()),
         Command("clear", "", "start a new conversation", lambda s, a: s.clear()),

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
+from glm_cli.commands import binding
 from glm_cli.commands import options as o
 from glm_cli.commands import tooling as t
-from glm_cli.commands.common import run_command
+from glm_cli.commands.binding import Help
+from glm_cli.commands.common import writing_to
 from glm_cli.commands.tooling import ToolOptions
 from glm_cli.errors import InvalidOutputError, UsageError, finish_problem
 from glm_cli.tools.schema import check_json
@@ -25,30 +27,42 @@ STDIN_HINT_AFTER = 3.0
 
 @dataclass(frozen=True)
 class AskOptions:
-    prompt: tuple[str, ...] = ()
-    model: str | None = None
-    system: str | None = None
-    preset: str | None = None
-    profile: str | None = None
-    endpoint: str | None = None
-    think: bool | None = None
-    show_thinking: bool | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    max_tokens: int | None = None
-    stop: tuple[str, ...] = ()
-    json_mode: bool | None = None
-    no_stream: bool = False
-    output: str | None = None
-    usage: bool = False
-    dry_run: str | None = None
-    files: tuple[str, ...] = ()
-    request_id: str | None = None
-    verbose: bool = False
-    no_stdin: bool = False
-    raw: bool = False
-    continue_: bool = False
-    no_log: bool = False
+    prompt: Annotated[tuple[str, ...], typer.Argument(
+        metavar="PROMPT...", help="The prompt (joined with spaces); piped stdin follows it.")] = ()
+    model: o.Model = None
+    system: o.System = None
+    preset: o.Preset = None
+    profile: o.Profile = None
+    endpoint: o.Endpoint = None
+    think: o.Think = None
+    show_thinking: o.ShowThinking = None
+    temperature: o.Temperature = None
+    top_p: o.TopP = None
+    max_tokens: o.MaxTokens = None
+    stop: o.Stop = ()
+    json_object: o.JsonObject = None
+    no_stream: Annotated[bool, typer.Option(
+        "--no-stream", help="Wait for the whole answer (one non-streamed request).", rich_help_panel=o.MODEL)] = False
+    output: Annotated[o.Output, Help("Write the answer to FILE instead of stdout (-).")] = None
+    format: Annotated[Literal["text", "json"] | None, o.format_flag(
+        "text (default): the answer; json: one object with content, reasoning, usage…")] = None
+    as_json: Annotated[o.AsJson, Help("Print glm's JSON record (same as --format json).")] = False
+    usage: Annotated[bool, typer.Option(
+        "--usage", "-u", help="Print tokens and cost on stderr.", rich_help_panel=o.OUTPUT)] = False
+    dry_run: Annotated[str | None, typer.Option(
+        "--dry-run", metavar="[=curl]", rich_help_panel=o.OUTPUT,
+        help="Print the request (JSON), or a curl line with --dry-run=curl; send nothing.")] = None
+    files: Annotated[tuple[str, ...], typer.Option(
+        "--file", "-f", metavar="FILE", help="Attach a text file, fenced and named (repeatable).",
+        rich_help_panel=o.INPUT)] = ()
+    request_id: Annotated[str | None, typer.Option(
+        "--request-id", metavar="ID", help="Send this request_id.", rich_help_panel=o.CONNECTION)] = None
+    verbose: o.Verbose = False
+    no_stdin: Annotated[bool, typer.Option("--no-stdin", help="Ignore stdin.", rich_help_panel=o.INPUT)] = False
+    raw: Annotated[bool, typer.Option(
+        "--raw", help="No markdown rendering, even on a terminal.", rich_help_panel=o.OUTPUT)] = False
+    continue_: o.Continue = False
+    no_log: o.NoLog = False
     tools: ToolOptions = field(default_factory=ToolOptions)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -146,20 +160,21 @@ def run_ask(opts: AskOptions, app: App) -> int:
     prior = load_conversation(app.environ) if opts.continue_ else None
     settings = conversation_settings(app, opts, prior, preset=opts.preset)  # -c: preserved thinking as chat left it
     preset = settings.presets[opts.preset].values if opts.preset else {}
-    json_mode = opts.json_mode if opts.json_mode is not None else bool(preset.get("json"))
-    output = opts.output or preset.get("output") or "text"
-    if output not in ("text", "json"):
-        raise UsageError(f"--output must be text or json, got {output!r}")
+    json_mode = opts.json_object if opts.json_object is not None else bool(preset.get("json"))
+    fmt = o.output_format(opts.format, opts.as_json, preset.get("output") or "text")
+    if fmt not in ("text", "json"):
+        raise UsageError(f"--format must be text or json, got {fmt!r}")
     if opts.dry_run not in (None, "json", "curl"):
         raise UsageError(f"--dry-run takes json or curl, got {opts.dry_run!r}")
 
     bound = input_bound(app, settings)
     text = compose_prompt(opts, read_stdin(opts, app, bound), preset.get("template"), bound)
-    with t.tool_session(opts.tools, settings, app, verbose=opts.verbose) as tools:
-        return _ask(opts, app, settings, prior, text, json_mode, output, tools)
+    with writing_to(app, opts.output) as app:  # the same app, its stdout the -o file
+        with t.tool_session(opts.tools, settings, app, verbose=opts.verbose) as tools:
+            return _ask(opts, app, settings, prior, text, json_mode, fmt, tools)
 
 
-def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, json_mode: bool, output: str,
+def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, json_mode: bool, fmt: str,
          tools: t.ToolSession) -> int:
     from glm_cli.commands.conversing import continue_or_start, show_reasoning
     from glm_cli.request import Knobs
@@ -186,7 +201,7 @@ def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, 
 
     def step() -> Reply:  # the first request was built above (for --dry-run); run_turn builds the later ones
         return _send(app, settings, client, conv, first.pop() if first else None, knobs, catalogue,
-                     quiet_stdout=json_mode or output == "json", show=show_reasoning(settings, app.ios), raw=opts.raw)
+                     quiet_stdout=json_mode or fmt == "json", show=show_reasoning(settings, app.ios), raw=opts.raw)
 
     try:
         result = tools.converse(step, *t.conversation_hooks(conv), check_last=False)  # checked below
@@ -205,10 +220,10 @@ def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, 
             if (problem := tools.problem(reply)) is not None:  # --schema, after its one repair
                 raise problem
         except InvalidOutputError as err:
-            if output == "json":  # what the hint promises: the raw answer, in the record (still exit 9)
+            if fmt == "json":  # what the hint promises: the raw answer, in the record (still exit 9)
                 app.ios.stdout.write(json.dumps(reply_record(reply), ensure_ascii=False) + "\n")
             raise finish_problem(reply.finish_reason) or err from None  # cut at max_tokens: why it is not JSON
-    if output == "json":
+    if fmt == "json":
         record = reply_record(reply, content)
         if result.runs:
             record["tool_runs"] = [run.to_json() for run in result.runs]
@@ -252,7 +267,7 @@ def _warn_thinking_flags(opts: AskOptions, app: App, catalogue: Any, model: str)
 
 
 def reply_record(reply: Reply, content: str | None = None) -> dict[str, Any]:
-    """Return the `--output json` object for a reply."""
+    """Return the `--format json` (`--json`) record of a reply."""
     rec: dict[str, Any] = {
         "id": reply.id,
         "model": reply.model,
@@ -301,56 +316,8 @@ def dry_run_text(settings: Settings, body: dict[str, Any], kind: str) -> str:
     )
 
 
-def register(app: Any) -> None:
-    """Add `glm ask` to the Typer app."""
-    @app.command(context_settings={"help_option_names": ["-h", "--help"]})
-    def ask(
-        prompt: Annotated[list[str] | None, typer.Argument(help="The prompt (joined with spaces).")] = None,
-        model: o.Model = None,
-        system: o.System = None,
-        preset: o.Preset = None,
-        profile: o.Profile = None,
-        endpoint: o.Endpoint = None,
-        think: o.Think = None,
-        show_thinking: o.ShowThinking = None,
-        temperature: o.Temperature = None,
-        top_p: o.TopP = None,
-        max_tokens: o.MaxTokens = None,
-        stop: Annotated[list[str] | None, typer.Option("--stop", help="Stop sequence (repeatable).")] = None,
-        json_mode: Annotated[bool | None, typer.Option(
-            "--json/--no-json", help="Ask for a JSON object; the answer is checked to parse.")] = None,
-        no_stream: Annotated[bool, typer.Option("--no-stream", help="Wait for the whole answer.")] = False,
-        output: Annotated[str | None, typer.Option(
-            "--output", "-o", help="text (default) or json: one object with content, reasoning, usage…")] = None,
-        usage: Annotated[bool, typer.Option("--usage", "-u", help="Print tokens and cost on stderr.")] = False,
-        dry_run: Annotated[str | None, typer.Option(
-            "--dry-run", metavar="[=json|=curl]",
-            help="Print the request (json) or a curl line (--dry-run=curl); send nothing.")] = None,
-        file: Annotated[list[str] | None, typer.Option(
-            "--file", "-f", help="Attach a text file, fenced and named (repeatable).")] = None,
-        request_id: Annotated[str | None, typer.Option("--request-id", help="Send this request_id.")] = None,
-        verbose: o.Verbose = False,
-        no_stdin: Annotated[bool, typer.Option("--no-stdin", help="Ignore stdin.")] = False,
-        raw: Annotated[bool, typer.Option("--raw", help="No markdown rendering, even on a terminal.")] = False,
-        continue_: Annotated[bool, typer.Option(
-            "--continue", "-c", help="Continue the last conversation (of ask or chat) with this prompt.")] = False,
-        no_log: Annotated[bool, typer.Option("--no-log", help="Do not log this exchange to the history.")] = False,
-        tool: t.Tool = None, mcp: t.Mcp = None, mcp_server: t.McpServer = None, yes: t.Yes = False,
-        allow: t.Allow = None, max_steps: t.MaxSteps = None, web_search: t.WebSearch = False,
-        search_engine: t.SearchEngine = None, search_count: t.SearchCount = None,
-        search_recency: t.SearchRecency = None, search_domain: t.SearchDomain = None, schema: t.SchemaOpt = None,
-    ) -> None:
-        """Ask one question; the answer goes to stdout. Piped stdin is appended after a blank line."""
-        opts = AskOptions(
-            prompt=tuple(prompt or ()), model=model, system=system, preset=preset, profile=profile,
-            endpoint=endpoint, think=think, show_thinking=show_thinking, temperature=temperature,
-            top_p=top_p, max_tokens=max_tokens, stop=tuple(stop or ()), json_mode=json_mode,
-            no_stream=no_stream, output=output, usage=usage, dry_run=dry_run, files=tuple(file or ()),
-            request_id=request_id, verbose=verbose, no_stdin=no_stdin, raw=raw, continue_=continue_,
-            no_log=no_log,
-            tools=t.tool_options(tools=tool, mcp=mcp, mcp_servers=mcp_server, yes=yes, allow=allow,
-                                 max_steps=max_steps, web_search=web_search, search_engine=search_engine,
-                                 search_count=search_count, search_recency=search_recency,
-                                 search_domain=search_domain, schema=schema),
-        )
-        run_command(run_ask, opts)
+def command() -> Any:
+    """The `glm ask` command."""
+    return binding.command(
+        AskOptions, run_ask, name="ask", retired=(o.NO_JSON_RENAMED,),
+        help="Ask one question; the answer goes to stdout (or -o FILE). Piped stdin is appended after a blank line.")

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from glm_cli.commands import binding
 from glm_cli.commands import options as o
 from glm_cli.commands import tooling as t
-from glm_cli.commands.common import run_command
 from glm_cli.commands.tooling import ToolOptions
 from glm_cli.errors import UsageError
 
@@ -28,21 +28,26 @@ ReadLine = Callable[[], str]  # returns a line; raises EOFError (leave) or Keybo
 
 @dataclass(frozen=True)
 class ChatOptions:
-    model: str | None = None
-    system: str | None = None
-    profile: str | None = None
-    endpoint: str | None = None
-    think: bool | None = None
-    show_thinking: bool | None = None
-    preserve_thinking: bool | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    max_tokens: int | None = None
-    continue_: bool = False
-    resume: str | None = None
-    no_log: bool = False
-    verbose: bool = False
-    raw: bool = False
+    model: o.Model = None
+    system: o.System = None
+    profile: o.Profile = None
+    endpoint: o.Endpoint = None
+    think: o.Think = None
+    show_thinking: o.ShowThinking = None
+    preserve_thinking: Annotated[bool | None, typer.Option(
+        "--preserve-thinking/--no-preserve-thinking", rich_help_panel=o.THINKING,
+        help="Send earlier reasoning back (clear_thinking: false; default on the coding endpoints).")] = None
+    temperature: o.Temperature = None
+    top_p: o.TopP = None
+    max_tokens: o.MaxTokens = None
+    json_object: o.JsonObject = None
+    continue_: o.Continue = False
+    resume: Annotated[str | None, typer.Option(
+        "--resume", "-r", metavar="ID", help="Resume a conversation by id or name (see `glm history list`).",
+        rich_help_panel=o.HISTORY)] = None
+    no_log: o.NoLog = False
+    verbose: o.Verbose = False
+    raw: Annotated[bool, typer.Option("--raw", help="No markdown rendering.", rich_help_panel=o.OUTPUT)] = False
     tools: ToolOptions = ToolOptions()
 
 
@@ -80,7 +85,7 @@ def open_session(opts: ChatOptions, app: App) -> ChatSession:
     session = ChatSession(app=app, settings=settings, conv=conv, client=app.make_client(settings, verbose=opts.verbose),
                           catalogue=catalogue, show_thinking=show_reasoning(settings, app.ios),
                           log=not opts.no_log and bool(settings.values.get("log", True)),
-                          markdown=False if opts.raw else None)
+                          markdown=False if opts.raw else None, json_object=bool(opts.json_object))
     if opts.tools != ToolOptions():
         _open_tools(session, opts)
     return session
@@ -246,41 +251,8 @@ def _input_history_path(session: ChatSession) -> Any:
     return folder / "chat-input-history"
 
 
-def register(app: Any) -> None:
-    """Add `glm chat` to the Typer app."""
-    @app.command(context_settings={"help_option_names": ["-h", "--help"]})
-    def chat(
-        model: o.Model = None,
-        system: o.System = None,
-        profile: o.Profile = None,
-        endpoint: o.Endpoint = None,
-        think: o.Think = None,
-        show_thinking: o.ShowThinking = None,
-        preserve_thinking: Annotated[bool | None, typer.Option(
-            "--preserve-thinking/--no-preserve-thinking",
-            help="Send earlier reasoning back (clear_thinking: false; default on the coding endpoints).")] = None,
-        temperature: o.Temperature = None,
-        top_p: o.TopP = None,
-        max_tokens: o.MaxTokens = None,
-        continue_: Annotated[bool, typer.Option("--continue", "-c", help="Continue the last conversation.")] = False,
-        resume: Annotated[str | None, typer.Option(
-            "--resume", "-r", help="Resume a conversation by id or name (see `glm history list`).")] = None,
-        no_log: Annotated[bool, typer.Option("--no-log", help="Do not save this conversation.")] = False,
-        verbose: o.Verbose = False,
-        raw: Annotated[bool, typer.Option("--raw", help="No markdown rendering.")] = False,
-        tool: t.Tool = None, mcp: t.Mcp = None, mcp_server: t.McpServer = None, yes: t.Yes = False,
-        allow: t.Allow = None, max_steps: t.MaxSteps = None, web_search: t.WebSearch = False,
-        search_engine: t.SearchEngine = None, search_count: t.SearchCount = None,
-        search_recency: t.SearchRecency = None, search_domain: t.SearchDomain = None, schema: t.SchemaOpt = None,
-    ) -> None:
-        """Chat interactively; every turn is saved to the history unless --no-log. /help lists the commands."""
-        opts = ChatOptions(model=model, system=system, profile=profile, endpoint=endpoint, think=think,
-                           show_thinking=show_thinking, preserve_thinking=preserve_thinking,
-                           temperature=temperature, top_p=top_p, max_tokens=max_tokens, continue_=continue_,
-                           resume=resume, no_log=no_log, verbose=verbose, raw=raw,
-                           tools=t.tool_options(tools=tool, mcp=mcp, mcp_servers=mcp_server, yes=yes, allow=allow,
-                                                max_steps=max_steps, web_search=web_search,
-                                                search_engine=search_engine, search_count=search_count,
-                                                search_recency=search_recency, search_domain=search_domain,
-                                                schema=schema))
-        run_command(run_chat, opts)
+def command() -> Any:
+    """The `glm chat` command."""
+    return binding.command(
+        ChatOptions, run_chat, name="chat",
+        help="Chat interactively; every turn is saved to the history unless --no-log. /help lists the commands.")

@@ -1,13 +1,15 @@
-"""Shared pieces of every command: option types and the one error-to-exit-code wrapper."""
+"""Shared pieces of every command: the one error-to-exit-code wrapper and `-o FILE`."""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
-from glm_cli.errors import INTERRUPTED, GlmError, Terminated
+from glm_cli.errors import INTERRUPTED, GlmError, Terminated, UsageError
 
 if TYPE_CHECKING:
     from glm_cli.app import App
@@ -74,3 +76,51 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):
         pass
+
+
+@contextmanager
+def writing_to(app: App, path: str | None) -> Iterator[App]:
+    """Yield APP with its stdout going to PATH (`-o FILE`; None or `-` is stdout itself).
+
+    The file is created at the first write: a command that fails before it has a result leaves an
+    existing file as it was. A directory that does not exist is a usage error before anything is sent.
+    """
+    if path in (None, "-"):
+        yield app
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path) or not os.path.isdir(folder):
+        what = "it is a directory" if os.path.isdir(path) else f"no such directory {folder}"
+        raise UsageError(f"cannot write -o {path}: {what}")
+    sink = _FileOnFirstWrite(path)
+    try:
+        yield replace(app, ios=replace(app.ios, stdout=sink, stdout_tty=False))  # type: ignore[arg-type]
+    except BaseException:
+        sink.close()
+        raise
+    sink.write("")  # it succeeded with nothing to write: the file still exists (empty), as with `> FILE`
+    sink.close()
+
+
+class _FileOnFirstWrite:
+    """A text stream that opens (truncates) its file at the first write."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fh: IO[str] | None = None
+
+    def write(self, text: str) -> int:
+        if self._fh is None:
+            self._fh = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - closed by close()
+        return self._fh.write(text)
+
+    def flush(self) -> None:
+        if self._fh is not None:
+            self._fh.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from glm_cli.commands.common import run_command
+from glm_cli.commands import binding
 from glm_cli.completion.gen import SHELLS
 
 if TYPE_CHECKING:
@@ -23,8 +22,8 @@ INSTALL = {
 
 @dataclass(frozen=True)
 class CompletionOptions:
-    shell: str
-    root: Any  # the click command tree to describe (the running app's)
+    shell: Annotated[Literal["bash", "zsh", "fish"], typer.Argument(metavar="SHELL", help="bash, zsh or fish.")]
+    root: Any = None  # the click command tree to describe (the running app's)
 
 
 def run_completion(opts: CompletionOptions, app: App) -> int:
@@ -41,12 +40,8 @@ def run_completion(opts: CompletionOptions, app: App) -> int:
     return 0
 
 
-Shell = Enum("Shell", {name: name for name in SHELLS}, type=str)  # a Choice for Typer and for the completions
-
-
-def register(app: Any) -> None:
-    """Add `glm completion` to the Typer app."""
-    @app.command(context_settings={"help_option_names": ["-h", "--help"]})
-    def completion(ctx: typer.Context, shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish.")]) -> None:
-        """Print the shell completion script (install: see README, "Shell completion")."""
-        run_command(run_completion, CompletionOptions(shell.value, ctx.find_root().command))
+def command() -> Any:
+    """The `glm completion` command."""
+    return binding.command(CompletionOptions, run_completion, name="completion",
+                           context=lambda ctx: {"root": ctx.find_root().command},
+                           help='Print the shell completion script (install: see README, "Shell completion").')

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from glm_cli.commands import binding
 from glm_cli.commands import options as o
-from glm_cli.commands.common import run_command
+from glm_cli.commands.binding import Help
 from glm_cli.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -63,37 +64,54 @@ presets:
 
 
 @dataclass(frozen=True)
-class ConfigOptions:
-    action: str
-    profile: str | None = None
-    as_json: bool = False
-    force: bool = False
+class ShowOptions:
+    profile: o.Profile = None
+    as_json: Annotated[o.AsJson, Help("Print JSON: each setting's value and source.")] = False
 
 
-def run_config(opts: ConfigOptions, app: App) -> int:
-    """Show the effective settings, print the config path, or write a starter file."""
+@dataclass(frozen=True)
+class PathOptions:
+    pass
+
+
+@dataclass(frozen=True)
+class InitOptions:
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False
+
+
+def run_path(opts: PathOptions, app: App) -> int:
+    """Print the config file's path."""
     from glm_cli.config import config_path
 
     path, _ = config_path(app.environ)
+    app.ios.stdout.write(f"{path}\n")
+    return 0
+
+
+def run_init(opts: InitOptions, app: App) -> int:
+    """Write the commented starter config (mode 0600); refuse to overwrite one unless --force."""
+    from glm_cli.config import config_path
+
+    path, _ = config_path(app.environ)
+    if path.exists() and not opts.force:
+        raise ConfigError(f"{path} already exists; not overwriting it",
+                          "edit it, or move it away and run `glm config init` again")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(STARTER)
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}",
+                          "set GLM_CONFIG or XDG_CONFIG_HOME to a writable place") from None
+    app.ios.stdout.write(f"wrote {path}\n")
+    return 0
+
+
+def run_show(opts: ShowOptions, app: App) -> int:
+    """Print the effective settings and where each comes from."""
     out = app.ios.stdout
-    if opts.action == "path":
-        out.write(f"{path}\n")
-        return 0
-    if opts.action == "init":
-        if path.exists() and not opts.force:
-            raise ConfigError(f"{path} already exists; not overwriting it",
-                              "edit it, or move it away and run `glm config init` again")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(STARTER)
-            os.chmod(path, 0o600)
-        except OSError as exc:
-            raise ConfigError(f"cannot write {path}: {exc.strerror or exc}",
-                              "set GLM_CONFIG or XDG_CONFIG_HOME to a writable place") from None
-        out.write(f"wrote {path}\n")
-        return 0
     settings = app.settings(profile=opts.profile)
     rows = effective_rows(settings)
     if opts.as_json:
@@ -142,25 +160,12 @@ def _key_state(settings: Any, env_vars: tuple[str, ...]) -> str:
     return "missing"
 
 
-def register(app: Any) -> None:
-    """Add `glm config` to the Typer app."""
-    sub = typer.Typer(help="Show, locate or create the YAML config.", no_args_is_help=True,
-                      rich_markup_mode=None)
-
-    @sub.command("show")
-    def show(profile: o.Profile = None,
-             as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False) -> None:
-        """Print the effective settings and where each comes from (the key is never shown)."""
-        run_command(run_config, ConfigOptions("show", profile=profile, as_json=as_json))
-
-    @sub.command("path")
-    def path() -> None:
-        """Print the config file's path."""
-        run_command(run_config, ConfigOptions("path"))
-
-    @sub.command("init")
-    def init(force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False) -> None:
-        """Write a commented starter config (mode 0600); refuses to overwrite."""
-        run_command(run_config, ConfigOptions("init", force=force))
-
-    app.add_typer(sub, name="config")
+def command() -> Any:
+    """The `glm config` group."""
+    return binding.group("config", "Show, locate or create the YAML config.", [
+        binding.command(ShowOptions, run_show, name="show",
+                        help="Print the effective settings and where each comes from (the key is never shown)."),
+        binding.command(PathOptions, run_path, name="path", help="Print the config file's path."),
+        binding.command(InitOptions, run_init, name="init",
+                        help="Write a commented starter config (mode 0600); refuses to overwrite."),
+    ])

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from glm_cli.commands.common import run_command
+from glm_cli.commands import binding
+from glm_cli.commands import options as o
+from glm_cli.commands.binding import Help, Retired
+from glm_cli.commands.common import writing_to
 from glm_cli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -23,54 +25,113 @@ HELP = """The saved conversations: every `glm chat` turn and every `glm ask` (un
 A conversation is named by its id or by a name given with /save in chat."""
 
 
-Limit = Annotated[int, typer.Option("--limit", "-n", help="How many (0: all).")]
-Json = Annotated[bool, typer.Option("--json", help="JSON output.")]
-Ref = Annotated[str, typer.Argument(help="Conversation id or name.")]
+Ref = Annotated[str, typer.Argument(metavar="ID|NAME", help="Conversation id or name.")]
+Json = Annotated[o.AsJson, Help("Print JSON.")]
+FORMAT_IS_NOT_F = Retired(
+    ("-f",), "-f is an input file in every glm command; the export's shape is --format",
+    "glm history export ID|NAME --format json (or --json)", takes_value=True)
 
 
 @dataclass(frozen=True)
-class HistoryOptions:
-    action: str
-    refs: tuple[str, ...] = ()
-    text: str = ""
-    limit: int = 20
-    as_json: bool = False
-    thinking: bool = False
-    fmt: str = "markdown"
-    output: str | None = None
+class ListOptions:
+    limit: Annotated[o.Limit, Help("How many (0: all).")] = 20
+    as_json: Json = False
 
 
-def run_history(opts: HistoryOptions, app: App) -> int:
-    """Run one history subcommand."""
+@dataclass(frozen=True)
+class ShowOptions:
+    ref: Ref
+    thinking: Annotated[bool, typer.Option("--thinking", help="Include reasoning.", rich_help_panel=o.OUTPUT)] = False
+    as_json: Json = False
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    words: Annotated[tuple[str, ...], typer.Argument(metavar="WORD...", help="Words that must all appear.")]
+    limit: Annotated[o.Limit, Help("Most hits (0: all).")] = 50
+    as_json: Json = False
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.words)
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    ref: Ref
+    format: Annotated[Literal["markdown", "md", "json"] | None, o.format_flag("markdown (default) or json.")] = None
+    as_json: Annotated[o.AsJson, Help("Export JSON (same as --format json).")] = False
+    output: Annotated[o.Output, Help("Write the export to FILE instead of stdout (-).")] = None
+
+
+@dataclass(frozen=True)
+class RmOptions:
+    refs: Annotated[tuple[str, ...], typer.Argument(metavar="ID|NAME...", help="Conversation ids or names.")]
+
+
+def _check_limit(limit: int | None) -> None:
+    if limit is not None and limit < 0:
+        raise UsageError(f"--limit must be 0 (all) or more, got {limit}")
+
+
+def run_list(opts: ListOptions, app: App) -> int:
+    """List conversations, newest first."""
     from glm_cli.store import Store, default_path
 
-    if opts.limit < 0:
-        raise UsageError(f"--limit must be 0 (all) or more, got {opts.limit}")
-    if opts.action == "export" and opts.fmt not in ("json", "markdown", "md"):
-        raise UsageError(f"--format must be json or markdown, got {opts.fmt!r}")
-    if opts.action == "search" and not opts.text.strip():
-        raise UsageError("nothing to search for", "glm history search WORDS…")
+    _check_limit(opts.limit)
     with Store.open(default_path(app.environ)) as store:
-        if opts.action == "list":
-            _list(store, opts, app)
-        elif opts.action == "search":
-            _search(store, opts, app)
-        elif opts.action == "rm":
-            ids = [store.resolve(ref) for ref in opts.refs]  # all or nothing: check every ref first
-            for conv_id, ref in dict(zip(ids, opts.refs, strict=True)).items():  # `rm 3 3`, `rm 3 name-of-3`: once
-                store.delete(conv_id)
-                app.ios.stderr.write(f"deleted conversation {conv_id}{'' if ref == str(conv_id) else f' ({ref})'}\n")
-        else:
-            conv = store.load(store.resolve(opts.refs[0]))
-            if opts.action == "show":
-                text = to_json(conv) if opts.as_json else to_markdown(conv, thinking=opts.thinking)
-            else:
-                text = to_json(conv) if opts.fmt == "json" else to_markdown(conv, thinking=True)
-            _emit(app, text, opts.output)
+        _list(store, opts, app)
     return 0
 
 
-def _list(store: Store, opts: HistoryOptions, app: App) -> None:
+def run_search(opts: SearchOptions, app: App) -> int:
+    """Print the messages that contain every word."""
+    from glm_cli.store import Store, default_path
+
+    _check_limit(opts.limit)
+    if not opts.text.strip():
+        raise UsageError("nothing to search for", "glm history search WORDS…")
+    with Store.open(default_path(app.environ)) as store:
+        _search(store, opts, app)
+    return 0
+
+
+def run_show(opts: ShowOptions, app: App) -> int:
+    """Print one conversation as markdown (or JSON)."""
+    from glm_cli.store import Store, default_path
+
+    with Store.open(default_path(app.environ)) as store:
+        conv = store.load(store.resolve(opts.ref))
+    app.ios.stdout.write(to_json(conv) if opts.as_json else to_markdown(conv, thinking=opts.thinking))
+    return 0
+
+
+def run_export(opts: ExportOptions, app: App) -> int:
+    """Write one whole conversation, reasoning included, as markdown or JSON."""
+    from glm_cli.store import Store, default_path
+
+    fmt = o.output_format(opts.format, opts.as_json, "markdown")
+    if fmt not in ("json", "markdown", "md"):
+        raise UsageError(f"--format must be json or markdown, got {fmt!r}")
+    with Store.open(default_path(app.environ)) as store:
+        conv = store.load(store.resolve(opts.ref))
+    _emit(app, to_json(conv) if fmt == "json" else to_markdown(conv, thinking=True), opts.output)
+    return 0
+
+
+def run_rm(opts: RmOptions, app: App) -> int:
+    """Delete conversations: every ref is checked before any is deleted."""
+    from glm_cli.store import Store, default_path
+
+    with Store.open(default_path(app.environ)) as store:
+        ids = [store.resolve(ref) for ref in opts.refs]  # all or nothing: check every ref first
+        for conv_id, ref in dict(zip(ids, opts.refs, strict=True)).items():  # `rm 3 3`, `rm 3 name-of-3`: once
+            store.delete(conv_id)
+            app.ios.stderr.write(f"deleted conversation {conv_id}{'' if ref == str(conv_id) else f' ({ref})'}\n")
+    return 0
+
+
+def _list(store: Store, opts: ListOptions, app: App) -> None:
     rows = store.list(limit=opts.limit or None)
     out = app.ios.stdout
     if opts.as_json:
@@ -91,7 +152,7 @@ def _list(store: Store, opts: HistoryOptions, app: App) -> None:
     out.write("".join(line + "\n" for line in lines))
 
 
-def _search(store: Store, opts: HistoryOptions, app: App) -> None:
+def _search(store: Store, opts: SearchOptions, app: App) -> None:
     hits = store.search(opts.text, limit=opts.limit or 1_000_000)
     out = app.ios.stdout
     if opts.as_json:
@@ -119,14 +180,10 @@ def _snippet(text: str, terms: list[str], before: int = 40, width: int = 120) ->
 
 
 def _emit(app: App, text: str, output: str | None) -> None:
-    if output and output != "-":
-        try:
-            Path(output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+    with writing_to(app, output) as out:
+        out.ios.stdout.write(text)
+    if output not in (None, "-"):
         app.ios.stderr.write(f"wrote {output}\n")
-    else:
-        app.ios.stdout.write(text)
 
 
 def _iso(ts: float | None) -> str:
@@ -179,38 +236,15 @@ def to_markdown(conv: Conversation, *, thinking: bool) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def register(app: Any) -> None:
-    """Add `glm history …` to the Typer app."""
-    sub = typer.Typer(name="history", help=HELP, no_args_is_help=True, add_completion=False, rich_markup_mode=None,
-                      context_settings={"help_option_names": ["-h", "--help"]})
-    @sub.command("list")
-    def list_(limit: Limit = 20, as_json: Json = False) -> None:
-        """List conversations, most recent first (tab-separated when piped)."""
-        run_command(run_history, HistoryOptions("list", limit=limit, as_json=as_json))
-
-    @sub.command()
-    def show(ref: Ref, thinking: Annotated[bool, typer.Option("--thinking", help="Include reasoning.")] = False,
-             as_json: Json = False) -> None:
-        """Print a conversation as markdown (or JSON)."""
-        run_command(run_history, HistoryOptions("show", refs=(ref,), thinking=thinking, as_json=as_json))
-
-    @sub.command()
-    def search(text: Annotated[list[str], typer.Argument(help="Words that must all appear.")],
-               limit: Annotated[int, typer.Option("--limit", "-n", help="Most hits (0: all).")] = 50,
-               as_json: Json = False) -> None:
-        """Find messages containing every word (case-insensitive substrings; FTS5 when available)."""
-        run_command(run_history, HistoryOptions("search", text=" ".join(text), limit=limit, as_json=as_json))
-
-    @sub.command()
-    def export(ref: Ref,
-               fmt: Annotated[str, typer.Option("--format", "-f", help="json or markdown.")] = "markdown",
-               output: Annotated[str | None, typer.Option("--output", "-o", help="Write to FILE.")] = None) -> None:
-        """Export a whole conversation, reasoning included, as JSON or markdown."""
-        run_command(run_history, HistoryOptions("export", refs=(ref,), fmt=fmt, output=output))
-
-    @sub.command()
-    def rm(refs: Annotated[list[str], typer.Argument(help="Conversation ids or names.")]) -> None:
-        """Delete conversations."""
-        run_command(run_history, HistoryOptions("rm", refs=tuple(refs)))
-
-    app.add_typer(sub)
+def command() -> Any:
+    """The `glm history` group."""
+    return binding.group("history", HELP, [
+        binding.command(ListOptions, run_list, name="list",
+                        help="List conversations, most recent first (tab-separated when piped)."),
+        binding.command(ShowOptions, run_show, name="show", help="Print a conversation as markdown (or JSON)."),
+        binding.command(SearchOptions, run_search, name="search",
+                        help="Find messages containing every word (case-insensitive substrings; FTS5 when available)."),
+        binding.command(ExportOptions, run_export, name="export", retired=(FORMAT_IS_NOT_F,),
+                        help="Export a whole conversation, reasoning included, as markdown or JSON."),
+        binding.command(RmOptions, run_rm, name="rm", help="Delete conversations."),
+    ])

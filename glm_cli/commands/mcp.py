@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
+from glm_cli.commands import binding
 from glm_cli.commands import options as o
-from glm_cli.commands.common import run_command
+from glm_cli.commands.binding import Help
+from glm_cli.commands.common import writing_to
 from glm_cli.errors import UsageError
 from glm_cli.redact import redact_url
 
@@ -17,31 +19,50 @@ if TYPE_CHECKING:
     from glm_cli.app import App
     from glm_cli.tools.mcp import McpServer
 
-Output = Annotated[str, typer.Option("--output", "-o", help="text (default) or json.")]
+Format = Annotated[Literal["text", "json"] | None, o.format_flag("text (default) or json.")]
+Json = Annotated[o.AsJson, Help("Print JSON (same as --format json).")]
+Output = Annotated[o.Output, Help("Write the listing to FILE instead of stdout (-).")]
 
 
 @dataclass(frozen=True)
-class McpOptions:
-    server: str | None = None
-    profile: str | None = None
-    output: str = "text"
-    verbose: bool = False
+class ListOptions:
+    profile: o.Profile = None
+    output: Output = None
+    format: Format = None
+    as_json: Json = False
 
 
-def _check_output(output: str) -> None:
-    if output not in ("text", "json"):
-        raise UsageError(f"--output must be text or json, got {output!r}")
+@dataclass(frozen=True)
+class ToolsOptions:
+    server: Annotated[str, typer.Argument(metavar="SERVER", help="A server name from the config, or a command line.")]
+    profile: o.Profile = None
+    output: Output = None
+    format: Format = None
+    as_json: Json = False
+    verbose: o.Verbose = False
 
 
-def run_list(opts: McpOptions, app: App) -> int:
+def _format(opts: ListOptions | ToolsOptions) -> str:
+    fmt = o.output_format(opts.format, opts.as_json, "text")
+    if fmt not in ("text", "json"):
+        raise UsageError(f"--format must be text or json, got {fmt!r}")
+    return fmt
+
+
+def run_list(opts: ListOptions, app: App) -> int:
     """Print the servers named in the config."""
+    fmt = _format(opts)
+    with writing_to(app, opts.output) as app:
+        return _list(app, opts, fmt)
+
+
+def _list(app: App, opts: ListOptions, fmt: str) -> int:
     from glm_cli.tools.mcp import config_servers
 
-    _check_output(opts.output)
     settings = app.settings(profile=opts.profile)
     servers = config_servers(settings)
     out = app.ios.stdout
-    if opts.output == "json":
+    if fmt == "json":
         out.write(json.dumps([_server_json(s) for s in servers.values()], ensure_ascii=False, indent=2) + "\n")
         return 0
     if not servers:
@@ -71,11 +92,16 @@ def resolve_server(spec: str, settings: Any) -> McpServer:
                      f"servers: {known}; or give a command line: glm mcp tools \"npx -y SERVER ARGS\"")
 
 
-def run_tools(opts: McpOptions, app: App) -> int:
+def run_tools(opts: ToolsOptions, app: App) -> int:
     """Start one server and print the tools it offers (as the model would see them)."""
+    fmt = _format(opts)
+    with writing_to(app, opts.output) as app:
+        return _tools(app, opts, fmt)
+
+
+def _tools(app: App, opts: ToolsOptions, fmt: str) -> int:
     from glm_cli.tools.mcp import McpHub
 
-    _check_output(opts.output)
     settings = app.settings(profile=opts.profile)
     server = resolve_server(opts.server or "", settings)
     with McpHub([server], verbose=opts.verbose) as hub:
@@ -83,7 +109,7 @@ def run_tools(opts: McpOptions, app: App) -> int:
             app.warn(text)
         tools = list(hub.tools)
     out = app.ios.stdout
-    if opts.output == "json":
+    if fmt == "json":
         rows = [{"name": t.name, "mcp_name": t.remote_name, "description": t.description,
                  "parameters": t.parameters} for t in tools]
         out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
@@ -109,22 +135,10 @@ def _server_json(server: McpServer) -> dict[str, Any]:
             "timeout": server.timeout, "start_timeout": server.start_bound, "description": server.description or None}
 
 
-def register(app: Any) -> None:
-    """Add `glm mcp` (list, tools) to the Typer app."""
-    group = typer.Typer(help="Inspect MCP servers (tools for `glm ask --mcp/--mcp-server`).", no_args_is_help=True,
-                        rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]})
-
-    @group.command("list")
-    def list_(profile: o.Profile = None, output: Output = "text") -> None:
-        """List the MCP servers named under `mcp_servers:` in the config."""
-        run_command(run_list, McpOptions(profile=profile, output=output))
-
-    @group.command("tools")
-    def tools(
-        server: Annotated[str, typer.Argument(help="A server name from the config, or a command line.")],
-        profile: o.Profile = None, output: Output = "text", verbose: o.Verbose = False,
-    ) -> None:
-        """Start a server and list its tools."""
-        run_command(run_tools, McpOptions(server=server, profile=profile, output=output, verbose=verbose))
-
-    app.add_typer(group, name="mcp")
+def command() -> Any:
+    """The `glm mcp` group."""
+    return binding.group("mcp", "Inspect MCP servers (tools for `glm ask --mcp/--mcp-server`).", [
+        binding.command(ListOptions, run_list, name="list",
+                        help="List the MCP servers named under `mcp_servers:` in the config."),
+        binding.command(ToolsOptions, run_tools, name="tools", help="Start a server and list its tools."),
+    ])

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from glm_cli.commands import binding
 from glm_cli.commands import options as o
-from glm_cli.commands.common import run_command
+from glm_cli.commands.binding import Help
 from glm_cli.errors import GlmError, ProtocolError, UsageError
 from glm_cli.redact import redact_url
 from glm_cli.shape import shape_error, want_list, want_object
@@ -25,19 +26,35 @@ FAMILY_NAMES = {"zai": "Z.ai", "bigmodel": "BigModel"}
 MODEL_ID = re.compile(r"[^\s\x00-\x1f\x7f-\x9f]{1,200}")  # what GET /models may list: no spaces or control codes
 
 
+Remote = Annotated[bool, typer.Option(
+    "--remote", help="Also ask the endpoint's GET /models (a warning if it fails).", rich_help_panel=o.CONNECTION)]
+Timeout = Annotated[float, typer.Option(
+    "--timeout", metavar="SECONDS", help="Seconds to wait for --remote.", rich_help_panel=o.CONNECTION)]
+
+
 @dataclass(frozen=True)
 class ModelsOptions:
-    model: str | None = None  # None lists every model; an id or alias shows that one
-    as_json: bool = False
-    remote: bool = False
-    include_retired: bool = False
-    timeout: float = REMOTE_TIMEOUT
-    endpoint: str | None = None
-    profile: str | None = None
+    as_json: Annotated[o.AsJson, Help("Print the whole catalogue as JSON (retired models and aliases too).")] = False
+    remote: Remote = False
+    include_retired: Annotated[bool, typer.Option(
+        "--all", "-a", help="Include retired models.", rich_help_panel=o.OUTPUT)] = False
+    timeout: Timeout = REMOTE_TIMEOUT
+    endpoint: o.Endpoint = None
+    profile: o.Profile = None
 
 
-def run_models(opts: ModelsOptions, app: App) -> int:
-    """List the catalogue (table, ids or JSON) or show one model; only --remote touches the network."""
+@dataclass(frozen=True)
+class ShowOptions:
+    model: Annotated[str, typer.Argument(metavar="MODEL", help="Model id or alias.")]
+    as_json: Annotated[o.AsJson, Help("Print this model as JSON, with the source of each fact.")] = False
+    remote: Remote = False
+    timeout: Timeout = REMOTE_TIMEOUT
+    endpoint: o.Endpoint = None
+    profile: o.Profile = None
+
+
+def _catalogue(opts: ModelsOptions | ShowOptions, app: App) -> tuple[Settings, Catalogue]:
+    """The settings and the catalogue (merged with GET /models with --remote: only then is the network used)."""
     from glm_cli.commands.options import setting_flags
 
     if opts.timeout <= 0:
@@ -46,8 +63,12 @@ def run_models(opts: ModelsOptions, app: App) -> int:
     catalogue = app.catalogue(settings)
     if opts.remote:
         catalogue = with_remote(app, settings, catalogue, opts.timeout)
-    if opts.model is not None:
-        return show_model(app, settings, catalogue, opts)
+    return settings, catalogue
+
+
+def run_models(opts: ModelsOptions, app: App) -> int:
+    """List the catalogue: a table on a terminal, ids when piped, or JSON."""
+    settings, catalogue = _catalogue(opts, app)
     out = app.ios.stdout
     models = [catalogue.models[mid] for mid in catalogue.ids(include_retired=opts.include_retired)]
     if opts.as_json:
@@ -58,6 +79,12 @@ def run_models(opts: ModelsOptions, app: App) -> int:
         out.write("".join(f"{m.id}\n" for m in models))
     out.flush()
     return 0
+
+
+def run_show(opts: ShowOptions, app: App) -> int:
+    """Print everything known about one model."""
+    settings, catalogue = _catalogue(opts, app)
+    return show_model(app, settings, catalogue, opts)
 
 
 def with_remote(app: App, settings: Settings, catalogue: Catalogue, timeout: float) -> Catalogue:
@@ -139,7 +166,7 @@ def _table(app: App, settings: Settings, catalogue: Catalogue, models: list[Mode
                  caption=caption, wrap=(7,))
 
 
-def show_model(app: App, settings: Settings, catalogue: Catalogue, opts: ModelsOptions) -> int:
+def show_model(app: App, settings: Settings, catalogue: Catalogue, opts: ShowOptions) -> int:
     """Print everything known about one model, each fact with its source and date."""
     import difflib
 
@@ -209,42 +236,10 @@ def _tier_text(tier: dict[str, Any]) -> str:
     return f"{', '.join(cond) or 'otherwise'}: {tier['input']:g}/{cached}/{tier['output']:g}"
 
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="As JSON (the whole catalogue, or one model with sources).")]
-Remote = Annotated[bool, typer.Option("--remote", help="Also ask the endpoint's GET /models (a warning if it fails).")]
-Timeout = Annotated[float, typer.Option("--timeout", help="Seconds to wait for --remote.")]
-
-
-def register(app: Any) -> None:
-    """Add `glm models` and `glm models show` to the Typer app."""
-    group = typer.Typer(invoke_without_command=True, no_args_is_help=False, rich_markup_mode=None,
-                        context_settings={"help_option_names": ["-h", "--help"]})
-
-    @group.callback()
-    def models(
-        ctx: typer.Context,
-        as_json: JsonFlag = False,
-        remote: Remote = False,
-        include_retired: Annotated[bool, typer.Option("--all", "-a", help="Include retired models.")] = False,
-        timeout: Timeout = REMOTE_TIMEOUT,
-        endpoint: o.Endpoint = None,
-        profile: o.Profile = None,
-    ) -> None:
-        """List the models glm knows: a table on a terminal, one id per line when piped."""
-        if ctx.invoked_subcommand is None:
-            run_command(run_models, ModelsOptions(as_json=as_json, remote=remote, include_retired=include_retired,
-                                                  timeout=timeout, endpoint=endpoint, profile=profile))
-
-    @group.command("show")
-    def show(
-        model: Annotated[str, typer.Argument(help="Model id or alias.")],
-        as_json: JsonFlag = False,
-        remote: Remote = False,
-        timeout: Timeout = REMOTE_TIMEOUT,
-        endpoint: o.Endpoint = None,
-        profile: o.Profile = None,
-    ) -> None:
-        """Everything known about one model, with the source and date of each fact."""
-        run_command(run_models, ModelsOptions(model=model, as_json=as_json, remote=remote, timeout=timeout,
-                                              endpoint=endpoint, profile=profile))
-
-    app.add_typer(group, name="models")
+def command() -> Any:
+    """The `glm models` group: the listing is its own callback, `show` its one subcommand."""
+    show = binding.command(ShowOptions, run_show, name="show",
+                           help="Everything known about one model, with the source and date of each fact.")
+    listing = binding.command(ModelsOptions, run_models, name="models", group_callback=True, help="")
+    return binding.group("models", "List the models glm knows: a table on a terminal, one id per line when piped.",
+                         [show], options=listing)

@@ -1,40 +1,189 @@
-"""Typer option types shared by ask, chat and batch (imported only when the app is built)."""
+"""Every flag shared by more than one command, declared once: names, metavar, help and help heading.
+
+An Options dataclass lists the flags it takes as fields (`model: o.Model = None`); binding.command()
+turns the fields into the command's parameters. The vocabulary is the same in every command:
+`-o, --output FILE` is where glm writes its result (`-` = stdout), `--format FORMAT` its shape, `--json`
+the shorthand for JSON output, `--json-object` asks the model for a JSON object, `-f, --file FILE` is
+an input file, `-n, --limit N` a count. Spellings whose meaning changed are `Retired`: they fail with a
+hint, they are never reinterpreted.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal, get_args, get_type_hints
 
 import typer
 
+from glm_cli.commands.binding import Check, Retired
+from glm_cli.commands.clicks import PANELS
+from glm_cli.errors import UsageError
+
+# The help headings a flag is listed under (rich_help_panel), in the order help shows them.
+INPUT, MODEL, THINKING, TOOLS, SEARCH, OUTPUT, HISTORY, BATCH, CONNECTION = PANELS
+
+# ---- model and request
+
 Model = Annotated[
-    str | None, typer.Option("--model", "-m", metavar="MODEL", help="Model id or alias (default glm-4.7).")
-]
-System = Annotated[str | None, typer.Option("--system", "-s", metavar="TEXT", help="System prompt.")]
-Preset = Annotated[
-    str | None, typer.Option("--preset", "-p", metavar="NAME", help="Use a named preset from the config.")
-]
-Profile = Annotated[
-    str | None, typer.Option("--profile", "-P", metavar="NAME", help="Use a named profile from the config.")
-]
-Endpoint = Annotated[
     str | None,
-    typer.Option("--endpoint", "-e", metavar="NAME", help="zai, bigmodel, zai-coding or bigmodel-coding."),
+    typer.Option("--model", "-m", metavar="MODEL", help="Model id or alias (default glm-4.7).", rich_help_panel=MODEL),
 ]
+System = Annotated[
+    str | None, typer.Option("--system", "-s", metavar="TEXT", help="System prompt.", rich_help_panel=INPUT)
+]
+Preset = Annotated[
+    str | None,
+    typer.Option("--preset", "-p", metavar="NAME", help="Use a named preset from the config.", rich_help_panel=INPUT),
+]
+Temperature = Annotated[
+    float | None,
+    typer.Option("--temperature", "-t", metavar="NUMBER", help="Sampling temperature, 0..1.", rich_help_panel=MODEL),
+]
+TopP = Annotated[
+    float | None, typer.Option("--top-p", metavar="NUMBER", help="Nucleus sampling, 0.01..1.", rich_help_panel=MODEL)
+]
+MaxTokens = Annotated[
+    int | None, typer.Option("--max-tokens", metavar="N", help="Maximum output tokens.", rich_help_panel=MODEL)
+]
+Stop = Annotated[
+    tuple[str, ...], typer.Option("--stop", metavar="TEXT", help="Stop sequence (repeatable).", rich_help_panel=MODEL)
+]
+JsonObject = Annotated[
+    bool | None,
+    typer.Option(
+        "--json-object/--no-json-object",
+        rich_help_panel=MODEL,
+        help="Ask the model for a JSON object (response_format json_object); an answer that does not parse "
+        "is an error.",
+    ),
+]
+Schema = Annotated[
+    str | None,
+    typer.Option(
+        "--schema",
+        metavar="SCHEMA",
+        rich_help_panel=MODEL,
+        help="A JSON Schema (a file, or inline JSON) the answer must match; implies --json-object.",
+    ),
+]
+
+# ---- thinking
+
 Think = Annotated[
     bool | None,
-    typer.Option("--think/--no-think", help="Turn GLM thinking on or off (sends thinking.type)."),
+    typer.Option(
+        "--think/--no-think", help="Turn GLM thinking on or off (sends thinking.type).", rich_help_panel=THINKING
+    ),
 ]
 ShowThinking = Annotated[
     bool | None,
-    typer.Option("--show-thinking/--hide-thinking",
-                 help="Show reasoning on stderr (default: when stderr is a terminal)."),
+    typer.Option(
+        "--show-thinking/--hide-thinking",
+        rich_help_panel=THINKING,
+        help="Show reasoning on stderr (default: when stderr is a terminal).",
+    ),
 ]
-Temperature = Annotated[float | None, typer.Option("--temperature", "-t", metavar="T", help="0..1")]
-TopP = Annotated[float | None, typer.Option("--top-p", metavar="P", help="0.01..1")]
-MaxTokens = Annotated[int | None, typer.Option("--max-tokens", metavar="N", help="Maximum output tokens.")]
+
+# ---- connection
+
+Profile = Annotated[
+    str | None,
+    typer.Option(
+        "--profile", "-P", metavar="NAME", help="Use a named profile from the config.", rich_help_panel=CONNECTION
+    ),
+]
+Endpoint = Annotated[
+    str | None,
+    typer.Option(
+        "--endpoint",
+        "-e",
+        metavar="NAME",
+        help="zai, bigmodel, zai-coding or bigmodel-coding.",
+        rich_help_panel=CONNECTION,
+    ),
+]
 Verbose = Annotated[
-    bool, typer.Option("--verbose", "-v", help="Request/response metadata and timings on stderr.")
+    bool,
+    typer.Option(
+        "--verbose", "-v", help="Request/response metadata and timings on stderr.", rich_help_panel=CONNECTION
+    ),
 ]
+
+# ---- history
+
+Continue = Annotated[
+    bool,
+    typer.Option("--continue", "-c", help="Continue the last conversation (of ask or chat).", rich_help_panel=HISTORY),
+]
+NoLog = Annotated[
+    bool, typer.Option("--no-log", help="Do not save this conversation to the history.", rich_help_panel=HISTORY)
+]
+
+# ---- input and output: the one vocabulary
+
+FORMAT_WORDS = ("text", "json", "markdown", "md")  # shapes; `-o json` is refused, never a file named json
+
+
+def output_file(value: Any, options: type) -> None:
+    """Refuse `-o json` and the like: -o is the output file, a bare format name is a mistake."""
+    if value not in FORMAT_WORDS:
+        return
+    shapes = choices(options, "format")
+    if value in shapes:
+        message = f"-o is the output file; use --format {value}" + (" (or --json)" if value == "json" else "")
+    elif shapes:
+        message = f"-o is the output file, not a format; --format takes {' or '.join(shapes)}"
+    else:
+        message = "-o is the output file, not a format"
+    raise UsageError(message, f"to write a file of that name, say -o ./{value}")
+
+
+def choices(options: type, name: str) -> tuple[str, ...]:
+    """The values a Literal-typed field NAME of OPTIONS takes (empty when it has none)."""
+    hint = get_type_hints(options).get(name)
+    for arg in (hint, *get_args(hint)):
+        if getattr(arg, "__origin__", None) is Literal:
+            return tuple(get_args(arg))
+    return ()
+
+
+Output = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write the result to FILE (- is stdout, the default).",
+        rich_help_panel=OUTPUT,
+    ),
+    Check(output_file),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON (machine-readable).", rich_help_panel=OUTPUT)]
+Limit = Annotated[int | None, typer.Option("--limit", "-n", metavar="N", help="How many.", rich_help_panel=OUTPUT)]
+InputFile = Annotated[
+    str | None, typer.Option("--file", "-f", metavar="FILE", help="An input file.", rich_help_panel=INPUT)
+]
+
+
+def format_flag(help: str) -> Any:
+    """The --format declaration; the field's Literal type says which shapes the command has."""
+    return typer.Option("--format", metavar="FORMAT", help=help, rich_help_panel=OUTPUT)
+
+
+def output_format(fmt: str | None, as_json: bool, default: str) -> str:
+    """Return the shape asked for: --format, with --json as its shorthand for json."""
+    if as_json and fmt not in (None, "json"):
+        raise UsageError(f"--json and --format {fmt} disagree", "give one of them")
+    return "json" if as_json else fmt or default
+
+
+# ---- spellings that changed meaning (each fails with its hint; see README, "One vocabulary")
+
+JSON_MODE_RENAMED = Retired(
+    ("--json",),
+    "--json no longer asks the model for JSON: that is --json-object now",
+    "use --json-object (in every glm command, --json means machine-readable output)",
+)
+NO_JSON_RENAMED = Retired(("--no-json",), "--no-json was renamed --no-json-object", "use --no-json-object")
 
 
 def setting_flags(**flags: object) -> dict[str, object]:

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from glm_cli.commands import options as o
+from glm_cli.commands.options import SEARCH, TOOLS
 from glm_cli.errors import GlmError, UsageError
 
 if TYPE_CHECKING:
@@ -22,57 +24,48 @@ if TYPE_CHECKING:
     from glm_cli.tools.loop import Approver, Toolbox, TurnResult
     from glm_cli.tools.schema import Schema
 
-Tool = Annotated[list[str] | None, typer.Option(
-    "--tool", help="A tool file (YAML/JSON: name, description, parameters, command); repeatable.")]
-Mcp = Annotated[list[str] | None, typer.Option(
-    "--mcp", help='Start an MCP server and offer its tools: --mcp "CMD ARGS" (repeatable).')]
-McpServer = Annotated[list[str] | None, typer.Option(
-    "--mcp-server", help="Use an MCP server named under mcp_servers: in the config (repeatable).")]
-Yes = Annotated[bool, typer.Option("--yes", "-y", help="Run every tool call without asking.")]
-Allow = Annotated[list[str] | None, typer.Option(
-    "--allow", help="Run this tool without asking (repeatable); others are asked on a terminal, else refused.")]
-MaxSteps = Annotated[int | None, typer.Option(
-    "--max-steps", help="Rounds of tool calls before glm gives up (default 8).")]
-WebSearch = Annotated[bool, typer.Option(
-    "--web-search", help="Let GLM search the web (built-in web_search tool, billed per search).")]
-SearchEngine = Annotated[str | None, typer.Option(
-    "--search-engine", help="web_search engine (default search-prime on z.ai, search_std on bigmodel).")]
-SearchCount = Annotated[int | None, typer.Option("--search-count", help="web_search results, 1-50.")]
-SearchRecency = Annotated[str | None, typer.Option(
-    "--search-recency", help="oneDay, oneWeek, oneMonth, oneYear or noLimit.")]
-SearchDomain = Annotated[str | None, typer.Option("--search-domain", help="Only search this domain.")]
-SchemaOpt = Annotated[str | None, typer.Option(
-    "--schema", help="JSON Schema (file or inline JSON) the answer must match; exit 9 when it does not.")]
-
 
 @dataclass(frozen=True)
 class ToolOptions:
-    """The tool-related flags of a command."""
+    """The tool flags of ask and chat (one field each: its declaration is the flag)."""
 
-    tools: tuple[str, ...] = ()
-    mcp: tuple[str, ...] = ()
-    mcp_servers: tuple[str, ...] = ()
-    yes: bool = False
-    allow: tuple[str, ...] = ()
-    max_steps: int | None = None
-    web_search: bool = False
-    search_engine: str | None = None
-    search_count: int | None = None
-    search_recency: str | None = None
-    search_domain: str | None = None
-    schema: str | None = None
+    tools: Annotated[tuple[str, ...], typer.Option(
+        "--tool", metavar="FILE", rich_help_panel=TOOLS,
+        help="A tool file (YAML/JSON: name, description, parameters, command); repeatable.")] = ()
+    mcp: Annotated[tuple[str, ...], typer.Option(
+        "--mcp", metavar="COMMAND", rich_help_panel=TOOLS,
+        help='Start an MCP server and offer its tools: --mcp "CMD ARGS" (repeatable).')] = ()
+    mcp_servers: Annotated[tuple[str, ...], typer.Option(
+        "--mcp-server", metavar="NAME", rich_help_panel=TOOLS,
+        help="Use an MCP server named under mcp_servers: in the config (repeatable).")] = ()
+    yes: Annotated[bool, typer.Option(
+        "--yes", "-y", help="Run every tool call without asking.", rich_help_panel=TOOLS)] = False
+    allow: Annotated[tuple[str, ...], typer.Option(
+        "--allow", metavar="TOOL", rich_help_panel=TOOLS,
+        help="Run this tool without asking (repeatable); others are asked on a terminal, else refused.")] = ()
+    max_steps: Annotated[int | None, typer.Option(
+        "--max-steps", metavar="N", help="Rounds of tool calls before glm gives up (default 8).",
+        rich_help_panel=TOOLS)] = None
+    web_search: Annotated[bool, typer.Option(
+        "--web-search", help="Let GLM search the web (built-in web_search tool, billed per search).",
+        rich_help_panel=SEARCH)] = False
+    search_engine: Annotated[str | None, typer.Option(
+        "--search-engine", metavar="NAME", rich_help_panel=SEARCH,
+        help="web_search engine (default search-prime on z.ai, search_std on bigmodel).")] = None
+    search_count: Annotated[int | None, typer.Option(
+        "--search-count", metavar="N", help="web_search results, 1-50.", rich_help_panel=SEARCH)] = None
+    search_recency: Annotated[str | None, typer.Option(
+        "--search-recency", metavar="WHEN", help="oneDay, oneWeek, oneMonth, oneYear or noLimit.",
+        rich_help_panel=SEARCH)] = None
+    search_domain: Annotated[str | None, typer.Option(
+        "--search-domain", metavar="DOMAIN", help="Only search this domain.", rich_help_panel=SEARCH)] = None
+    schema: o.Schema = None
 
     @property
     def searching(self) -> bool:
         """--web-search, or any of its options (they imply it)."""
         return self.web_search or any(v is not None for v in (
             self.search_engine, self.search_count, self.search_recency, self.search_domain))
-
-
-def tool_options(**kw: Any) -> ToolOptions:
-    """Build ToolOptions from Typer parameters of the same names (lists become tuples)."""
-    return ToolOptions(**{k: tuple(v or ()) if k in ("tools", "mcp", "mcp_servers", "allow") else v
-                          for k, v in kw.items()})
 
 
 @dataclass
@@ -108,7 +101,7 @@ class ToolSession:
         """Run the turn (tool calls included); with --schema, check the answer and ask once to repair it.
 
         check_last=False returns a repaired answer that still fails unchecked: the caller checks it
-        (`problem`) after showing it (ask --output json prints the raw answer, then exits 9).
+        (`problem`) after showing it (ask --json prints the raw answer, then exits 9).
         """
         from glm_cli.tools.loop import run_tool_loop
 

@@ -18,8 +18,6 @@ REGENERATE = "python -m glm_cli.completion"
 OUT_DIR = Path(__file__).resolve().parents[2] / "completions"
 # Parameter names whose values come from `glm __complete KIND`, and fixed choices by parameter name.
 DYNAMIC = {"model": "models", "preset": "presets", "profile": "profiles"}
-# Plain-text options that take one of a few words, by (command path, parameter name): not files.
-WORDS = {("ask", "output"): "choice:text,json", ("history export", "fmt"): "choice:json,markdown"}
 FLAG = "flag"  # the kind of an option that takes no value
 
 
@@ -65,8 +63,8 @@ def _kind(param: Any) -> str:
     return "files"  # text and paths: the shells' own default
 
 
-def _opt(param: Any, path: str = "") -> Opt:
-    kind = FLAG if param.is_flag or param.count else WORDS.get((path, param.name)) or _kind(param)
+def _opt(param: Any) -> Opt:
+    kind = FLAG if param.is_flag or param.count else _kind(param)
     return Opt(tuple(param.opts) + tuple(param.secondary_opts), _help(param.help), kind)
 
 
@@ -93,7 +91,7 @@ def _walk(cmd: Any, path: str, parent: Any, out: list[Cmd]) -> None:
         if sub is not None and not sub.hidden:
             subs.append((name, sub))
     params = [p for p in cmd.params if not getattr(p, "hidden", False)]
-    opts = (HELP, *(_opt(p, path) for p in params if p.param_type_name == "option"))
+    opts = (HELP, *(_opt(p) for p in params if p.param_type_name == "option"))
     args = tuple(_kind(p) + ("*" if p.nargs == -1 else "") for p in params if p.param_type_name == "argument")
     default = getattr(cmd, "default_subcommand", None)
     out.append(Cmd(path, tuple((n, _help(s.get_short_help_str(80))) for n, s in subs), opts, args,

@@ -28,7 +28,7 @@ def check_json(content: str) -> str:
     except ValueError as exc:
         raise InvalidOutputError(
             f"the answer is not valid JSON ({exc})",
-            "use --output json to see the raw answer, or ask again",
+            "use --json to see the raw answer, or ask again",
         ) from None
     return text
 
@@ -70,7 +70,7 @@ class SchemaMismatch(InvalidOutputError):
         shown = "; ".join(errors[:MAX_ERRORS]) + (f"; and {len(errors) - MAX_ERRORS} more" if len(errors) > MAX_ERRORS
                                                   else "")
         super().__init__(f"the answer does not match the schema: {shown}",
-                         "use --output json to see the raw answer, or make the prompt more precise")
+                         "use --json to see the raw answer, or make the prompt more precise")
         self.errors = errors
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Literal
 
 import typer
 
+from glm_cli.commands import options as o
+from glm_cli.commands.binding import Help
 from glm_cli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -18,24 +20,34 @@ if TYPE_CHECKING:
     from glm_cli.tools.schema import Schema
 
 
+Text = Annotated[bool, typer.Option("--text", help="Plain text input: one prompt per line.", rich_help_panel=o.INPUT)]
+Format = Annotated[Literal["record", "batch-api"], o.format_flag(
+    "record: glm's records; batch-api: Zhipu's output-file shape.")]
+RETIRED = (o.JSON_MODE_RENAMED, o.NO_JSON_RENAMED)  # run and submit: --json asked the model for JSON
+
+
 @dataclass(frozen=True)
 class RequestOptions:
     """What every line's request is built from (shared by `run` and `submit`)."""
 
-    text: bool = False
-    template: str | None = None
-    model: str | None = None
-    system: str | None = None
-    preset: str | None = None
-    profile: str | None = None
-    endpoint: str | None = None
-    think: bool | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    max_tokens: int | None = None
-    stop: tuple[str, ...] = ()
-    json_mode: bool | None = None
-    schema: str | None = None
+    text: Text = False
+    template: Annotated[str | None, typer.Option(
+        "--template", "-T", metavar="TEMPLATE", rich_help_panel=o.INPUT,
+        help="Prompt template: {input} is the line's prompt, {field} any field of a JSON line.")] = None
+    model: o.Model = None
+    system: o.System = None
+    preset: o.Preset = None
+    profile: o.Profile = None
+    endpoint: o.Endpoint = None
+    think: o.Think = None
+    temperature: o.Temperature = None
+    top_p: o.TopP = None
+    max_tokens: o.MaxTokens = None
+    stop: o.Stop = ()
+    json_object: Annotated[o.JsonObject, Help(
+        "Ask for JSON objects (response_format json_object); an answer that does not parse is an error record.")] = None
+    schema: Annotated[o.Schema, Help(
+        "A JSON Schema (a file, or inline JSON) every answer must match; a mismatch is an error record.")] = None
 
 
 @dataclass(frozen=True)
@@ -56,7 +68,7 @@ def prepare(ro: RequestOptions, app: App) -> Prepared:
                           temperature=ro.temperature, top_p=ro.top_p, max_tokens=ro.max_tokens)
     settings = app.settings(flags, profile=ro.profile, preset=ro.preset)
     preset = settings.presets[ro.preset].values if ro.preset else {}
-    json_mode = ro.json_mode if ro.json_mode is not None else bool(preset.get("json"))
+    json_mode = ro.json_object if ro.json_object is not None else bool(preset.get("json"))
     schema = None
     if ro.schema:  # GLM has no json_schema format: each line's system prompt gets the schema (build_body)
         from glm_cli.tools.schema import load_schema
@@ -106,20 +118,3 @@ def answer_check(schema: Schema | None) -> Callable[[str], str]:
         return schema.check(check_json(content))
 
     return check
-
-
-Text = Annotated[bool, typer.Option("--text", help="Plain text input: one prompt per line.")]
-Template = Annotated[str | None, typer.Option(
-    "--template", "-T", help="Prompt template: {input} is the line's prompt, {field} any field of a JSON line.")]
-Stop = Annotated[list[str] | None, typer.Option("--stop", help="Stop sequence (repeatable).")]
-JsonMode = Annotated[bool | None, typer.Option(
-    "--json/--no-json", help="Ask for JSON objects; an answer that does not parse is an error record.")]
-SchemaOpt = Annotated[str | None, typer.Option(
-    "--schema", help="JSON Schema (file or inline JSON) every answer must match; a mismatch is an error record.")]
-
-
-def request_options(**kw: Any) -> RequestOptions:
-    """Build RequestOptions from the Typer parameters of the same names."""
-    kw["stop"] = tuple(kw.get("stop") or ())
-    return RequestOptions(**kw)
-Format = Annotated[str, typer.Option("--format", help="record (default) or batch-api (Zhipu's output-file shape).")]

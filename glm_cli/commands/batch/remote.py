@@ -11,22 +11,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from glm_cli.commands import binding
 from glm_cli.commands import options as o
 from glm_cli.commands.batch.common import (
+    RETIRED,
     Format,
-    JsonMode,
     RequestOptions,
-    SchemaOpt,
-    Stop,
-    Template,
     Text,
     answer_check,
     items_of,
     open_checked,
     prepare,
-    request_options,
 )
-from glm_cli.commands.common import run_command
+from glm_cli.commands.binding import Help, Retired
 from glm_cli.errors import API_ERROR, GlmError, UsageError
 
 if TYPE_CHECKING:
@@ -37,37 +34,77 @@ BATCH_PRICE = 0.5  # the Batch API costs half the standard price (zhipu-api.md �
 SHOW_MISSING = 10
 
 
-@dataclass(frozen=True)
-class RemoteOptions:
-    """Options of the subcommands that only talk to the API (status, list, cancel, fetch)."""
-
-    batch_ids: tuple[str, ...] = ()
-    profile: str | None = None
-    endpoint: str | None = None
-    as_json: bool = False
-    limit: int = 20
-    after: str | None = None
-    output: str | None = None
-    input: str | None = None
-    text: bool = False
-    format: str = "record"
-    wait: bool = False
-    poll: float = 30.0
-    verbose: bool = False
-    schema: str | None = None  # fetch: answers that do not match are error records
+Ids = Annotated[tuple[str, ...], typer.Argument(metavar="ID...", help="Batch id(s).")]
+Wait = Annotated[bool, typer.Option("--wait", help="Poll until the batches finish.", rich_help_panel=o.BATCH)]
+Poll = Annotated[float, typer.Option(
+    "--poll", metavar="SECONDS", help="Seconds between polls with --wait.", rich_help_panel=o.BATCH)]
+ApiJson = Annotated[o.AsJson, Help("Print the API's JSON objects.")]
+FETCH_INPUT_RENAMED = Retired(
+    ("--input", "-i"), "-i/--input is now -f/--file: an input file is -f, --file in every glm command",
+    "glm batch fetch ID… -f FILE", takes_value=True)
 
 
 @dataclass(frozen=True)
 class SubmitOptions:
-    file: str
+    file: Annotated[str, typer.Argument(metavar="FILE", help="JSONL input (or text with --text); - reads stdin.")]
     request: RequestOptions = field(default_factory=RequestOptions)
-    description: str | None = None
-    remote: RemoteOptions = field(default_factory=RemoteOptions)
-    max_lines: int = 50_000
+    description: Annotated[str | None, typer.Option(
+        "--description", "-d", metavar="TEXT", help="Stored in the batch metadata.", rich_help_panel=o.BATCH)] = None
+    wait: Wait = False
+    poll: Poll = 30.0
+    output: Annotated[o.Output, Help("With --wait: then fetch the records into FILE.")] = None
+    format: Format = "record"
+    verbose: o.Verbose = False
+    max_lines: Annotated[int, typer.Option("--max-lines", hidden=True)] = 50_000
     max_bytes: int = 100 * 1024 * 1024
 
 
-def _client(opts: RemoteOptions, app: App) -> GlmClient:
+@dataclass(frozen=True)
+class StatusOptions:
+    batch_ids: Ids
+    as_json: ApiJson = False
+    profile: o.Profile = None
+    endpoint: o.Endpoint = None
+    verbose: o.Verbose = False
+
+
+@dataclass(frozen=True)
+class ListOptions:
+    limit: Annotated[o.Limit, Help("How many (1-100).")] = 20
+    after: Annotated[str | None, typer.Option(
+        "--after", metavar="ID", help="Start after this batch id.", rich_help_panel=o.OUTPUT)] = None
+    as_json: ApiJson = False
+    profile: o.Profile = None
+    endpoint: o.Endpoint = None
+    verbose: o.Verbose = False
+
+
+@dataclass(frozen=True)
+class CancelOptions:
+    batch_ids: Ids
+    profile: o.Profile = None
+    endpoint: o.Endpoint = None
+    verbose: o.Verbose = False
+
+
+@dataclass(frozen=True)
+class FetchOptions:
+    batch_ids: Ids
+    output: Annotated[o.Output, Help(
+        "Write the records to FILE (default stdout); appended, ids already ok are skipped.")] = None
+    format: Format = "record"
+    wait: Wait = False
+    poll: Poll = 30.0
+    file: Annotated[o.InputFile, Help("The submitted input, to name the lines without a result.")] = None
+    text: Text = False
+    schema: Annotated[o.Schema, Help(
+        "A JSON Schema (a file, or inline JSON) to check each answer; a mismatch is an error record.")] = None
+    profile: o.Profile = None
+    endpoint: o.Endpoint = None
+    verbose: o.Verbose = False
+
+
+def _client(opts: StatusOptions | ListOptions | CancelOptions | FetchOptions, app: App) -> GlmClient:
     settings = app.settings({"endpoint": opts.endpoint} if opts.endpoint else None, profile=opts.profile)
     return app.make_client(settings, verbose=opts.verbose)
 
@@ -110,6 +147,9 @@ def run_submit(opts: SubmitOptions, app: App) -> int:
     """Convert, split, upload and create batches; print their ids on stdout."""
     from glm_cli.batch.remote import create_batch, request_lines, split_parts, upload
 
+    if opts.output is not None and not opts.wait:  # was ignored: the records only exist once the batch is done
+        raise UsageError("submit -o FILE writes the records of the finished batches: it needs --wait",
+                         f"add --wait, or fetch them later: glm batch fetch ID… -o {opts.output}")
     prep = prepare(opts.request, app)
     stream, _ = open_checked(opts.file, opts.request, app)
     bad: list[str] = []
@@ -121,7 +161,7 @@ def run_submit(opts: SubmitOptions, app: App) -> int:
         app.warn(f"{text} (not submitted)")
     if not parts:
         raise UsageError(f"nothing to submit: none of the lines of {opts.file} could be converted")
-    client = app.make_client(prep.settings, verbose=opts.remote.verbose)
+    client = app.make_client(prep.settings, verbose=opts.verbose)
     stem = Path(opts.file).stem if opts.file != "-" else "stdin"
     ids: list[str] = []
     try:
@@ -140,15 +180,17 @@ def run_submit(opts: SubmitOptions, app: App) -> int:
     _remember(app, opts, ids)
     if bad:
         app.warn(f"{len(bad):,} line(s) not submitted; `glm batch fetch` reports them as missing")
-    if not opts.remote.wait:
+    if not opts.wait:
         app.ios.stderr.write(f"next: glm batch status {' '.join(ids)}   ·   "
                              f"glm batch fetch {' '.join(ids)} -o answers.jsonl\n")
         return API_ERROR if bad else 0
-    wait_for(client, tuple(ids), app, opts.remote.poll)
-    if opts.remote.output is None:
+    wait_for(client, tuple(ids), app, opts.poll)
+    if opts.output is None:
         return API_ERROR if bad else 0
-    fetch = RemoteOptions(**{**opts.remote.__dict__, "wait": False, "batch_ids": tuple(ids), "input": opts.file
-                             if opts.file != "-" else None, "text": opts.request.text, "schema": opts.request.schema})
+    ro = opts.request
+    fetch = FetchOptions(tuple(ids), output=opts.output, format=opts.format, poll=opts.poll,
+                         file=opts.file if opts.file != "-" else None, text=ro.text, schema=ro.schema,
+                         profile=ro.profile, endpoint=ro.endpoint, verbose=opts.verbose)
     return run_fetch(fetch, app, client=client)
 
 
@@ -170,7 +212,7 @@ def _remember(app: App, opts: SubmitOptions, ids: list[str]) -> None:
                                               "submitted_at": time.time()})
 
 
-def run_fetch(opts: RemoteOptions, app: App, client: GlmClient | None = None) -> int:
+def run_fetch(opts: FetchOptions, app: App, client: GlmClient | None = None) -> int:
     """Download finished batches' results into the local record format; name the lines still missing."""
     from glm_cli.batch.output import IdSet, Stats
     from glm_cli.batch.progress import summary_lines
@@ -215,16 +257,17 @@ def run_fetch(opts: RemoteOptions, app: App, client: GlmClient | None = None) ->
     return API_ERROR if stats.failed or missing else 0
 
 
-def _missing(opts: RemoteOptions, app: App, batches: list[dict[str, Any]], seen: Any, state: Any) -> int:
+def _missing(opts: FetchOptions, app: App, batches: list[dict[str, Any]], seen: Any, state: Any) -> int:
     """Report input lines with no result; without the input, compare the counts the API reports."""
     from glm_cli.batch.remote import missing_ids, submitted_input
 
-    source = (opts.input, opts.text) if opts.input else submitted_input(app.environ, [b["id"] for b in batches])
+    source = (opts.file, opts.text) if opts.file else submitted_input(app.environ, [b["id"] for b in batches])
     if source is None:
         expected = sum((b.get("request_counts") or {}).get("total", 0) for b in batches)
         gap = max(0, expected - len(seen))
         if gap:
-            app.warn(f"{gap:,} request(s) have no result (expected {expected:,}); pass --input FILE to name them")
+            app.warn(f"{gap:,} request(s) have no result (expected {expected:,}); "
+                     "pass -f FILE (the submitted input) to name them")
         return gap
 
     def done(item_id: str) -> bool:
@@ -238,7 +281,7 @@ def _missing(opts: RemoteOptions, app: App, batches: list[dict[str, Any]], seen:
     return count
 
 
-def run_status(opts: RemoteOptions, app: App) -> int:
+def run_status(opts: StatusOptions, app: App) -> int:
     """Print one line (or the JSON object) per batch."""
     from glm_cli.batch.remote import get_batch
 
@@ -249,11 +292,11 @@ def run_status(opts: RemoteOptions, app: App) -> int:
     return 0
 
 
-def run_list(opts: RemoteOptions, app: App) -> int:
+def run_list(opts: ListOptions, app: App) -> int:
     """List recent batches, newest first (as the API orders them)."""
     from glm_cli.batch.remote import list_batches
 
-    page = list_batches(_client(opts, app), limit=opts.limit, after=opts.after)
+    page = list_batches(_client(opts, app), limit=20 if opts.limit is None else opts.limit, after=opts.after)
     for batch in page.get("data") or []:
         app.ios.stdout.write((json.dumps(batch, ensure_ascii=False) if opts.as_json else status_line(batch)) + "\n")
     if page.get("has_more") and not opts.as_json:
@@ -261,7 +304,7 @@ def run_list(opts: RemoteOptions, app: App) -> int:
     return 0
 
 
-def run_cancel(opts: RemoteOptions, app: App) -> int:
+def run_cancel(opts: CancelOptions, app: App) -> int:
     """Ask the API to cancel batches; print their new status."""
     from glm_cli.batch.remote import cancel_batch
 
@@ -271,70 +314,17 @@ def run_cancel(opts: RemoteOptions, app: App) -> int:
     return 0
 
 
-Ids = Annotated[list[str], typer.Argument(help="Batch id(s).")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print the API's JSON objects.")]
-Wait = Annotated[bool, typer.Option("--wait", help="Poll until the batches finish.")]
-Poll = Annotated[float, typer.Option("--poll", help="Seconds between polls with --wait.")]
-Output = Annotated[str | None, typer.Option("--output", "-o", help="Output JSONL (same records as a local run).")]
-FetchSchema = Annotated[str | None, typer.Option(
-    "--schema", help="JSON Schema (file or inline JSON) to check each answer; a mismatch is an error record.")]
-Description = Annotated[str | None, typer.Option("--description", "-d", help="Stored in the batch metadata.")]
-
-
-def _register_submit(group: Any) -> None:
-    """Add `glm batch submit`."""
-
-    @group.command("submit")
-    def submit(
-        file: Annotated[str, typer.Argument(help="JSONL input (or text with --text); - reads stdin.")],
-        description: Description = None,
-        wait: Wait = False, poll: Poll = 30.0, output: Output = None, fmt: Format = "record",
-        text: Text = False, template: Template = None, model: o.Model = None, system: o.System = None,
-        preset: o.Preset = None, profile: o.Profile = None, endpoint: o.Endpoint = None, think: o.Think = None,
-        temperature: o.Temperature = None, top_p: o.TopP = None, max_tokens: o.MaxTokens = None,
-        stop: Stop = None, json_mode: JsonMode = None, schema: SchemaOpt = None, verbose: o.Verbose = False,
-        max_lines: Annotated[int, typer.Option("--max-lines", hidden=True)] = 50_000,
-    ) -> None:
-        """Upload the input to Zhipu's Batch API (split at 50,000 lines / 100 MB); print batch ids."""
-        req = request_options(text=text, template=template, model=model, system=system, preset=preset, profile=profile,
-                              endpoint=endpoint, think=think, temperature=temperature, top_p=top_p,
-                              max_tokens=max_tokens, stop=stop, json_mode=json_mode, schema=schema)
-        remote = RemoteOptions(profile=profile, endpoint=endpoint, output=output, format=fmt, wait=wait, poll=poll,
-                               verbose=verbose)
-        run_command(run_submit, SubmitOptions(file=file, request=req, description=description, remote=remote,
-                                              max_lines=max_lines))
-
-
-def register(group: Any) -> None:
-    """Add the Batch-API subcommands to the `glm batch` group."""
-    _register_submit(group)
-
-    @group.command("status")
-    def status(ids: Ids, as_json: AsJson = False, profile: o.Profile = None, endpoint: o.Endpoint = None,
-               verbose: o.Verbose = False) -> None:
-        """Show batches: status, done/total, failed, created."""
-        run_command(run_status, RemoteOptions(tuple(ids), profile, endpoint, as_json, verbose=verbose))
-
-    @group.command("list")
-    def list_(limit: Annotated[int, typer.Option("--limit", help="How many (1-100).")] = 20,
-              after: Annotated[str | None, typer.Option("--after", help="Start after this batch id.")] = None,
-              as_json: AsJson = False, profile: o.Profile = None, endpoint: o.Endpoint = None,
-              verbose: o.Verbose = False) -> None:
-        """List recent batches."""
-        run_command(run_list, RemoteOptions((), profile, endpoint, as_json, limit, after, verbose=verbose))
-
-    @group.command("cancel")
-    def cancel(ids: Ids, profile: o.Profile = None, endpoint: o.Endpoint = None, verbose: o.Verbose = False) -> None:
-        """Cancel batches (they go to `cancelling`, then `cancelled`)."""
-        run_command(run_cancel, RemoteOptions(tuple(ids), profile, endpoint, verbose=verbose))
-
-    @group.command("fetch")
-    def fetch(ids: Ids, output: Output = None, fmt: Format = "record", wait: Wait = False, poll: Poll = 30.0,
-              input_file: Annotated[str | None, typer.Option(
-                  "--input", "-i", help="The submitted input, to name lines without a result.")] = None,
-              text: Text = False, schema: FetchSchema = None, profile: o.Profile = None, endpoint: o.Endpoint = None,
-              verbose: o.Verbose = False) -> None:
-        """Download results as local records (appended to -o; ids already ok are skipped)."""
-        run_command(run_fetch, RemoteOptions(tuple(ids), profile, endpoint, output=output, input=input_file,
-                                             text=text, format=fmt, wait=wait, poll=poll, verbose=verbose,
-                                             schema=schema))
+def commands() -> list[Any]:
+    """The Batch-API subcommands of `glm batch`."""
+    return [
+        binding.command(SubmitOptions, run_submit, name="submit", retired=RETIRED,
+                        help="Upload the input to Zhipu's Batch API (split at 50,000 lines / 100 MB); "
+                             "print batch ids."),
+        binding.command(StatusOptions, run_status, name="status",
+                        help="Show batches: status, done/total, failed, created."),
+        binding.command(ListOptions, run_list, name="list", help="List recent batches."),
+        binding.command(CancelOptions, run_cancel, name="cancel",
+                        help="Cancel batches (they go to `cancelling`, then `cancelled`)."),
+        binding.command(FetchOptions, run_fetch, name="fetch", retired=(FETCH_INPUT_RENAMED,),
+                        help="Download results as local records (appended to -o; ids already ok are skipped)."),
+    ]

@@ -9,25 +9,21 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
+from glm_cli.commands import binding
 from glm_cli.commands import options as o
 from glm_cli.commands.batch.common import (
+    RETIRED,
     Format,
-    JsonMode,
     Prepared,
     RequestOptions,
-    SchemaOpt,
-    Stop,
-    Template,
-    Text,
     answer_check,
     items_of,
     open_checked,
     prepare,
-    request_options,
 )
-from glm_cli.commands.common import report_error, run_command
+from glm_cli.commands.binding import Help
+from glm_cli.commands.common import report_error
 from glm_cli.errors import API_ERROR, INTERRUPTED, GlmError, UsageError
 
 if TYPE_CHECKING:
@@ -36,45 +32,40 @@ if TYPE_CHECKING:
     from glm_cli.batch.runner import BatchRunner
     from glm_cli.client import GlmClient
 
-SUBCOMMANDS_HELP = """Run many prompts: locally (concurrent, resumable) or on Zhipu's Batch API.
-
-`glm batch FILE …` is short for `glm batch run FILE …` (a file literally named like a
-subcommand needs the long form). Exit codes: 0 every line has an ok record · 1 some line's
-record is an error · 2 usage (bad flags, duplicate ids) · 4/5 stopped early on auth or
-balance/quota (the rest was not sent) · 130 interrupted. Rerun the same command to resume.
-"""
-
-
-class DefaultRunGroup(TyperGroup):
-    """A group whose first argument, when not a subcommand, means `run` (glm batch FILE)."""
-
-    default_subcommand = "run"  # read by the shell-completion generator (glm_cli/completion/gen.py)
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
-            args = ["run", *args]
-        return super().parse_args(ctx, args)
-
 
 @dataclass(frozen=True)
 class BatchOptions:
-    file: str
+    file: Annotated[str, typer.Argument(metavar="FILE", help="JSONL input (or text with --text); - reads stdin.")]
     request: RequestOptions = field(default_factory=RequestOptions)
-    output: str | None = None
-    concurrency: int = 8
-    rpm: float | None = None
-    tpm: float | None = None
-    ordered: bool = False
-    retry_failed: bool = False
-    format: str = "record"
-    max_retries: int | None = None
-    keep_reasoning: bool = True
-    stream: bool = False
-    limit: int | None = None
-    dry_run: bool = False
-    progress: bool | None = None
-    verbose: bool = False
-    backoff: float = 0.5
+    output: Annotated[o.Output, Help(
+        "Write the records to FILE (default stdout); the file is the run's state: rerun to resume.")] = None
+    concurrency: Annotated[int, typer.Option(
+        "--concurrency", "-j", metavar="N", help="Requests in flight at most.", rich_help_panel=o.BATCH)] = 8
+    rpm: Annotated[float | None, typer.Option(
+        "--rpm", metavar="N", help="Requests per minute, shared by all workers.", rich_help_panel=o.BATCH)] = None
+    tpm: Annotated[float | None, typer.Option(
+        "--tpm", metavar="N", help="Tokens per minute, shared by all workers.", rich_help_panel=o.BATCH)] = None
+    ordered: Annotated[bool, typer.Option(
+        "--ordered", help="Write records in input order.", rich_help_panel=o.OUTPUT)] = False
+    retry_failed: Annotated[bool, typer.Option(
+        "--retry-failed", help="Run lines whose record is an error again.", rich_help_panel=o.BATCH)] = False
+    format: Format = "record"
+    max_retries: Annotated[int | None, typer.Option(
+        "--max-retries", metavar="N", help="Tries after the first (default 8).", rich_help_panel=o.BATCH)] = None
+    keep_reasoning: Annotated[bool, typer.Option(
+        "--keep-reasoning/--drop-reasoning", help="Keep the reasoning in each record.",
+        rich_help_panel=o.OUTPUT)] = True
+    stream: Annotated[bool, typer.Option(
+        "--stream", help="Stream each answer (default: whole answers).", rich_help_panel=o.BATCH)] = False
+    limit: Annotated[o.Limit, Help("Only the first N lines (try a prompt out).")] = None
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print each line's request (Batch-API shape); send nothing.",
+        rich_help_panel=o.OUTPUT)] = False
+    progress: Annotated[bool | None, typer.Option(
+        "--progress/--no-progress", help="Progress bar on stderr (default: when stderr is a terminal).",
+        rich_help_panel=o.OUTPUT)] = None
+    verbose: o.Verbose = False
+    backoff: Annotated[float, typer.Option("--backoff", hidden=True, help="First retry delay, seconds.")] = 0.5
 
 
 def open_output(path: str | None, fmt: str, app: App) -> tuple[RecordWriter, ResumeState | None]:
@@ -221,52 +212,7 @@ def dry_run(opts: BatchOptions, prep: Prepared, app: App) -> int:
     return API_ERROR if bad else 0
 
 
-
-File = Annotated[str, typer.Argument(help="JSONL input (or text with --text); - reads stdin.")]
-Output = Annotated[str | None, typer.Option(
-    "--output", "-o", help="Output JSONL; it is the run's state: rerun to resume. Default stdout.")]
-Concurrency = Annotated[int, typer.Option("--concurrency", "-j", help="Requests in flight at most.")]
-Rpm = Annotated[float | None, typer.Option("--rpm", help="Requests per minute, shared by all workers.")]
-Tpm = Annotated[float | None, typer.Option("--tpm", help="Tokens per minute, shared by all workers.")]
-RetryFailed = Annotated[bool, typer.Option("--retry-failed", help="Run lines whose record is an error again.")]
-Ordered = Annotated[bool, typer.Option("--ordered", help="Write records in input order.")]
-MaxRetries = Annotated[int | None, typer.Option("--max-retries", help="Tries after the first (default 8).")]
-KeepReasoning = Annotated[bool, typer.Option(
-    "--keep-reasoning/--drop-reasoning", help="Keep the reasoning in each record.")]
-Stream = Annotated[bool, typer.Option("--stream", help="Stream each answer (default: whole answers).")]
-Limit = Annotated[int | None, typer.Option("--limit", help="Only the first N lines (try a prompt out).")]
-DryRun = Annotated[bool, typer.Option("--dry-run", help="Print each line's request (Batch-API shape); send nothing.")]
-Progress = Annotated[bool | None, typer.Option(
-    "--progress/--no-progress", help="Progress bar on stderr (default: when stderr is a terminal).")]
-Backoff = Annotated[float, typer.Option("--backoff", hidden=True, help="First retry delay, seconds.")]
-
-
-def register(app: Any) -> None:
-    """Add `glm batch` (run, submit, status, list, cancel, fetch) to the Typer app."""
-    from glm_cli.commands.batch import remote as batch_api
-
-    group = typer.Typer(cls=DefaultRunGroup, help=SUBCOMMANDS_HELP, no_args_is_help=True, rich_markup_mode=None,
-                        context_settings={"help_option_names": ["-h", "--help"]})
-
-    @group.command("run")
-    def run(
-        file: File, output: Output = None, concurrency: Concurrency = 8, rpm: Rpm = None, tpm: Tpm = None,
-        retry_failed: RetryFailed = False, ordered: Ordered = False, fmt: Format = "record",
-        text: Text = False, template: Template = None, model: o.Model = None, system: o.System = None,
-        preset: o.Preset = None, profile: o.Profile = None, endpoint: o.Endpoint = None, think: o.Think = None,
-        temperature: o.Temperature = None, top_p: o.TopP = None, max_tokens: o.MaxTokens = None,
-        stop: Stop = None, json_mode: JsonMode = None, schema: SchemaOpt = None, max_retries: MaxRetries = None,
-        keep_reasoning: KeepReasoning = True, stream: Stream = False, limit: Limit = None, dry_run: DryRun = False,
-        progress: Progress = None, verbose: o.Verbose = False, backoff: Backoff = 0.5,
-    ) -> None:
-        """Run a JSONL file of prompts concurrently; one JSON record per line to -o (resumable)."""
-        req = request_options(text=text, template=template, model=model, system=system, preset=preset, profile=profile,
-                              endpoint=endpoint, think=think, temperature=temperature, top_p=top_p,
-                              max_tokens=max_tokens, stop=stop, json_mode=json_mode, schema=schema)
-        run_command(run_batch, BatchOptions(
-            file=file, request=req, output=output, concurrency=concurrency, rpm=rpm, tpm=tpm, ordered=ordered,
-            retry_failed=retry_failed, format=fmt, max_retries=max_retries, keep_reasoning=keep_reasoning,
-            stream=stream, limit=limit, dry_run=dry_run, progress=progress, verbose=verbose, backoff=backoff))
-
-    batch_api.register(group)
-    app.add_typer(group, name="batch")
+def command() -> Any:
+    """The `glm batch run` command (also `glm batch FILE`)."""
+    return binding.command(BatchOptions, run_batch, name="run", retired=RETIRED,
+                           help="Run a JSONL file of prompts concurrently; one JSON record per line to -o (resumable).")
