@@ -15,10 +15,13 @@ ROOT = Path(__file__).resolve().parent.parent
 # A bound for waiting on a child process: only reached when a test is failing (or the machine is very busy).
 SLOW = 120.0
 
-# A shell starts background jobs with SIGINT ignored, and children inherit that: Ctrl-C tests would then test
-# nothing. A Python handler here is reset to the default in every child at exec, so glm gets a normal SIGINT.
+# A shell starts background jobs with SIGINT ignored, and `nohup` ignores SIGHUP; children inherit both, and
+# glm rightly keeps a signal it was started ignoring ignored. The signal tests need the normal dispositions:
+# a Python handler is reset to the default in every child at exec, SIG_DFL is inherited as it is.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+if signal.getsignal(signal.SIGHUP) is signal.SIG_IGN:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 RECORDINGS = Path(__file__).resolve().parent / "recordings" / "zai-glm-4.7-flash"  # Apache-2.0, see its README
 FAKE_KEY = "fake-key-id.fake-secret-0000"
 
