@@ -79,8 +79,13 @@ def main() -> None:
     try:
         with FakeGLM() as srv:
             srv.first_byte_delay = 0.2
-            env = {**os.environ, "GLM_API_KEY": srv.api_key, "GLM_BASE_URL": srv.base_url,
-                   "XDG_CONFIG_HOME": str(tmp / "cfg"), "XDG_DATA_HOME": str(tmp / "data")}
+            env = {
+                **os.environ,
+                "GLM_API_KEY": srv.api_key,
+                "GLM_BASE_URL": srv.base_url,
+                "XDG_CONFIG_HOME": str(tmp / "cfg"),
+                "XDG_DATA_HOME": str(tmp / "data"),
+            }
             print(f"# fake server {srv.base_url}, 200 ms before the first byte; python {sys.version.split()[0]}")
             print(f"# {PEERS}")
             bench_small(tmp, env, quick=args.quick)
@@ -114,6 +119,7 @@ def bench_million(tmp: Path, env: dict[str, str]) -> None:
         show(label, wall, rss, "RSS flat, ≤ 150 MB", cmd)
         print("    RSS over time: " + ", ".join(f"{t} s {mb:.0f} MB" for t, mb in samples if mb))
         print(f"    records in the output: {sum(1 for _ in out.open('rb')):,}")
+
 
 if __name__ == "__main__":
     main()

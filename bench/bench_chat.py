@@ -92,12 +92,19 @@ def fill_store(path: Path, conversations: int) -> None:
     with Store.open(path) as store:
         db = store.db
         db.execute("BEGIN")
-        db.executemany("INSERT INTO conversations (id, title, model, source, options, created, updated)"
-                       " VALUES (?, ?, 'glm-4.7', 'ask', '{}', ?, ?)",
-                       [(i, f"question number {i}", now - i, now - i) for i in range(1, conversations + 1)])
-        db.executemany("INSERT INTO messages (conversation_id, seq, role, content, created) VALUES (?, ?, ?, ?, ?)",
-                       [(i, seq, role, f"{role} text of conversation {i} " * 20, now - i)
-                        for i in range(1, conversations + 1) for seq, role in ((1, "user"), (2, "assistant"))])
+        db.executemany(
+            "INSERT INTO conversations (id, title, model, source, options, created, updated)"
+            " VALUES (?, ?, 'glm-4.7', 'ask', '{}', ?, ?)",
+            [(i, f"question number {i}", now - i, now - i) for i in range(1, conversations + 1)],
+        )
+        db.executemany(
+            "INSERT INTO messages (conversation_id, seq, role, content, created) VALUES (?, ?, ?, ?, ?)",
+            [
+                (i, seq, role, f"{role} text of conversation {i} " * 20, now - i)
+                for i in range(1, conversations + 1)
+                for seq, role in ((1, "user"), (2, "assistant"))
+            ],
+        )
         db.execute("COMMIT")
 
 
@@ -113,8 +120,14 @@ def main() -> None:
 
 
 def run_all(tmp: Path, runs: int) -> None:
-    env = {**os.environ, "GLM_API_KEY": "fake-key-id.fake-secret-0000", "XDG_CONFIG_HOME": str(tmp / "cfg"),
-           "XDG_DATA_HOME": str(tmp / "data"), "TERM": "xterm-256color", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    env = {
+        **os.environ,
+        "GLM_API_KEY": "fake-key-id.fake-secret-0000",
+        "XDG_CONFIG_HOME": str(tmp / "cfg"),
+        "XDG_DATA_HOME": str(tmp / "data"),
+        "TERM": "xterm-256color",
+        "PROMPT_TOOLKIT_NO_CPR": "1",
+    }
     env.pop("GLM_CONFIG", None)
     print(f"# median of {runs} runs, python {sys.version.split()[0]}")
 
@@ -126,17 +139,23 @@ def run_all(tmp: Path, runs: int) -> None:
         build = request_build_times(preserve=preserve)
         mode = "preserved thinking" if preserve else "reasoning dropped"
         for turn, seconds, encode in build:
-            show(f"request build, turn {turn:>3} of 200 ({mode})", f"{seconds * 1e6:.1f} µs",
-                 "flat", f"build_turn_request(...)  (json.dumps of that body: {encode * 1e3:.2f} ms)")
-        print(f"{'':<48} turn 200 / turn 1 = {build[-1][1] / build[0][1]:.1f}x for the build, "
-              f"{build[-1][2] / build[0][2]:.0f}x for encoding the body")
+            show(
+                f"request build, turn {turn:>3} of 200 ({mode})",
+                f"{seconds * 1e6:.1f} µs",
+                "flat",
+                f"build_turn_request(...)  (json.dumps of that body: {encode * 1e3:.2f} ms)",
+            )
+        print(
+            f"{'':<48} turn 200 / turn 1 = {build[-1][1] / build[0][1]:.1f}x for the build, "
+            f"{build[-1][2] / build[0][2]:.0f}x for encoding the body"
+        )
 
     fill_store(Path(env["XDG_DATA_HOME"]) / "glm" / "history.db", 10_000)
-    for cmd, label, target in (([GLM, "history", "list"], "glm history list, 10,000 conversations", "≤ 0.3 s"),
-                               ([GLM, "history", "list", "-n", "0"], "glm history list -n 0 (all 10,000 rows)",
-                                "≤ 0.3 s"),
-                               ([GLM, "history", "search", "conversation 9999"], "glm history search (FTS5)",
-                                "-")):
+    for cmd, label, target in (
+        ([GLM, "history", "list"], "glm history list, 10,000 conversations", "≤ 0.3 s"),
+        ([GLM, "history", "list", "-n", "0"], "glm history list -n 0 (all 10,000 rows)", "≤ 0.3 s"),
+        ([GLM, "history", "search", "conversation 9999"], "glm history search (FTS5)", "-"),
+    ):
         secs = median_time(cmd, runs, env)
         show(label, f"{secs:.3f} s", target, f"XDG_DATA_HOME={env['XDG_DATA_HOME']} {' '.join(cmd)} > /dev/null")
 

@@ -13,16 +13,32 @@ Answers go to stdout, everything else to stderr. {EXIT_CODES_HELP}.
 """
 
 
-def build_app():  # noqa: ANN201 - typer is imported lazily on purpose
-    """Build the Typer app with every command registered."""
-    import typer
+# Every command: the module that registers it, and the first sentence of its help (`glm --help` lists
+# these without importing a single command module; tests/test_startup.py checks them against the commands).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "ask": ("ask", "Ask one question; the answer goes to stdout."),
+    "chat": ("chat", "Chat interactively; every turn is saved to the history unless --no-log."),
+    "completion": ("completion", 'Print the shell completion script (install: see README, "Shell completion").'),
+    "config": ("config_cmd", "Show, locate or create the YAML config."),
+    "batch": ("batch.run", "Run many prompts: locally (concurrent, resumable) or on Zhipu's Batch API."),
+    "history": (
+        "history",
+        "The saved conversations: every `glm chat` turn and every `glm ask` (unless --no-log "
+        "or `log: false`), in $XDG_DATA_HOME/glm/history.db (else ~/.local/share/glm/history.db).",
+    ),
+    "mcp": ("mcp", "Inspect MCP servers (tools for `glm ask --mcp/--mcp-server`)."),
+    "models": ("models", "List the models glm knows: a table on a terminal, one id per line when piped."),
+}
 
-    from glm_cli.commands import ask, chat, completion, config_cmd, history, mcp, models
-    from glm_cli.commands.batch import run as batch
+
+def build_app():  # noqa: ANN201 - typer is imported lazily on purpose
+    """Build the Typer app; each command's module is imported only when that command is looked up."""
+    import typer
 
     app = typer.Typer(
         name="glm",
         help=HELP,
+        cls=_lazy_group(),
         no_args_is_help=True,
         add_completion=False,
         rich_markup_mode=None,
@@ -38,20 +54,78 @@ def build_app():  # noqa: ANN201 - typer is imported lazily on purpose
     @app.callback()
     def root(
         version: bool = typer.Option(
-            False, "--version", "-V", callback=version_callback, is_eager=True,
-            help="Print the version and exit."),
+            False, "--version", "-V", callback=version_callback, is_eager=True, help="Print the version and exit."
+        ),
     ) -> None:
         """glm — the command line for Zhipu GLM-4.7."""
 
-    ask.register(app)
-    config_cmd.register(app)
-    batch.register(app)
-    chat.register(app)
-    history.register(app)
-    mcp.register(app)
-    models.register(app)
-    completion.register(app)
     return app
+
+
+def load_command(name: str):  # noqa: ANN201 - a click command; typer is imported lazily
+    """Import the module of command NAME, let it register on a Typer app of its own, return its click command."""
+    import importlib
+
+    import typer.main
+
+    module = importlib.import_module(f"glm_cli.commands.{COMMANDS[name][0]}")
+    holder = typer.Typer(add_completion=False, rich_markup_mode=None)
+    module.register(holder)
+    return typer.main.get_group(holder).commands[name]
+
+
+def _lazy_group():  # noqa: ANN202 - a TyperGroup subclass, built when typer is imported
+    from collections.abc import MutableMapping
+    from typing import Any
+
+    from typer.core import TyperCommand, TyperGroup
+
+    class Commands(MutableMapping):
+        """The root's commands: every name known up front, each command loaded on first access."""
+
+        def __init__(self) -> None:
+            self.loaded: dict[str, Any] = {}
+
+        def __getitem__(self, name: str) -> Any:
+            if name not in self.loaded:
+                if name not in COMMANDS:
+                    raise KeyError(name)
+                self.loaded[name] = load_command(name)
+            return self.loaded[name]
+
+        def __setitem__(self, name: str, command: Any) -> None:
+            self.loaded[name] = command
+
+        def __delitem__(self, name: str) -> None:
+            del self.loaded[name]
+
+        def __iter__(self):  # noqa: ANN204
+            return iter(COMMANDS)
+
+        def __len__(self) -> int:
+            return len(COMMANDS)
+
+    class LazyGroup(TyperGroup):
+        """The root group: `glm ask` imports only ask's module; `glm --help` imports none."""
+
+        def __init__(self, **kwargs: object) -> None:
+            super().__init__(**kwargs)  # type: ignore[arg-type]
+            self.commands = Commands()
+
+        def list_commands(self, ctx: Any) -> list[str]:
+            return list(COMMANDS)
+
+        def format_commands(self, ctx: Any, formatter: Any) -> None:
+            limit = formatter.width - 6 - max(map(len, COMMANDS))  # as click computes it
+            with formatter.section("Commands"):  # shortened as click shortens each command's own help
+                formatter.write_dl(
+                    [
+                        (name, TyperCommand(name, help=text).get_short_help_str(limit))
+                        for name, (_, text) in COMMANDS.items()
+                    ]
+                )
+
+    return LazyGroup
 
 
 def build_command():  # noqa: ANN201 - the click command behind the Typer app
