@@ -116,3 +116,20 @@ def test_ask_no_log_never_imports_the_store(srv, tmp_path):
     text, mods = modules_after(["ask", "hi again"], env)
     assert "Echo: hi again" in text and "glm_cli.store" in mods
     assert (tmp_path / "data" / "glm" / "history.db").exists()
+
+
+def test_tab_completion_imports_only_what_it_reads(tmp_path):
+    # TAB reads the shipped catalogue as a plain file (importlib.resources pulled in zipfile, tempfile, shutil).
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    code = RUN_AND_LIST.replace('m.startswith(("glm_cli", "sqlite3"))', "True")
+    out = subprocess.run(
+        [sys.executable, "-c", code, "__complete", "models"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
+    assert "glm-4.7\t" in out.stdout
+    mods = set(out.stderr.rpartition("\nMODULES ")[2].split())
+    assert not mods & {"importlib.resources", "zipfile", "tempfile", "typer", "httpx", "rich", "yaml"}
