@@ -151,15 +151,34 @@ def row(work: str, glm: Timing, floor: Timing, cmd: str, *, target: str = "", on
     )
 
 
+@dataclass
+class Server:
+    """A running bench/_server.py: its base URL, and what it tells about itself."""
+
+    url: str
+    proc: subprocess.Popen
+
+    def first_request(self) -> float:
+        """Wait for the first chat request; return when it arrived (time.monotonic(), this process's clock too)."""
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        return float(line.split()[1])
+
+    def cpu(self) -> float:
+        """Return the CPU seconds the server has used so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def fake_server(*args: str) -> Iterator[str]:
-    """Run bench/_server.py (tests/fake_server.py with realistic answers) in its own process; yield its base URL."""
+def fake_server(*args: str) -> Iterator[Server]:
+    """Run bench/_server.py (tests/fake_server.py with realistic answers) in its own process."""
     proc = subprocess.Popen(
         [sys.executable, str(BENCH / "_server.py"), "--port", "0", *args], stdout=subprocess.PIPE, text=True
     )
     try:
         assert proc.stdout is not None
-        yield proc.stdout.readline().strip()
+        yield Server(proc.stdout.readline().strip(), proc)
     finally:
         proc.terminate()
         proc.wait()

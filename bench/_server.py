@@ -21,11 +21,35 @@ from content import CHARS_PER_TOKEN, answer  # noqa: E402
 from tests.fake_server import FakeGLM, Reply  # noqa: E402
 
 
+class _Forget(set):
+    """A set that keeps nothing (the request ids of a million-request run would fill the server's memory)."""
+
+    def add(self, item: object) -> None:
+        pass
+
+
 class ContentGLM(FakeGLM):
-    """FakeGLM whose default answer is `content` (and `reasoning`), split into `chunk_size` characters a delta."""
+    """FakeGLM whose default answer is `content` (and `reasoning`), split into `chunk_size` characters a delta.
+
+    It keeps no record of the requests (a bench sends up to a million), only their count, and prints
+    `first-request T` (T: time.monotonic(), the same clock in every process) when the first chat request arrives.
+    """
 
     content: str | None = None
     reasoning: str = ""
+
+    def start(self) -> ContentGLM:
+        self.chat_count = 0
+        self._used_request_ids = _Forget()
+        return super().start()  # type: ignore[return-value]
+
+    def _record(self, rec) -> None:  # noqa: ANN001 - FakeGLM's own signature
+        if rec.path.endswith("/chat/completions"):
+            with self.lock:
+                self.chat_count += 1
+                first = self.chat_count == 1
+            if first:
+                print(f"first-request {time.monotonic():.6f}", flush=True)
 
     def _answer(self, body, reply, fault=None):  # noqa: ANN001, ANN202 - FakeGLM's own signature
         if reply is None and self.content is not None:

@@ -28,8 +28,8 @@ def startup(glm: str, runs: int) -> None:
 
 
 def oneshot(glm: str, runs: int) -> None:
-    with fake_server("--tokens", "20") as url:
-        env = bench_env(glm, GLM_BASE_URL=url)
+    with fake_server("--tokens", "20") as srv:
+        env = bench_env(glm, GLM_BASE_URL=srv.url)
         floor = [sys.executable, str(BENCH / "floor_client.py"), "--no-think", PROMPT]
         for extra, what in (([], "logged to the history"), (["--no-log"], "--no-log")):
             cmd = [glm, "ask", "--no-think", *extra, PROMPT]
@@ -52,10 +52,10 @@ def piped(glm: str, runs: int) -> None:
     for kind, tokens, reasoning, label in cases:
         think = [] if reasoning else ["--no-think"]
         with (
-            fake_server("--kind", kind, "--tokens", str(tokens), "--reasoning-tokens", str(reasoning)) as url,
+            fake_server("--kind", kind, "--tokens", str(tokens), "--reasoning-tokens", str(reasoning)) as srv,
             tempfile.TemporaryFile() as sink,
         ):
-            env = bench_env(glm, GLM_BASE_URL=url)
+            env = bench_env(glm, GLM_BASE_URL=srv.url)
             cmd = [glm, "ask", *think, PROMPT]
             floor = [sys.executable, str(BENCH / "floor_client.py"), *think, PROMPT]
             mine, base = versus(cmd, floor, runs, env, stdout=sink.fileno())
@@ -70,8 +70,8 @@ def piped(glm: str, runs: int) -> None:
 
 def terminal(glm: str, runs: int) -> None:
     for kind, tokens in (("markdown", 5_000), ("markdown", 10_000), ("markdown", 20_000), ("chinese", 20_000)):
-        with fake_server("--kind", kind, "--tokens", str(tokens)) as url:
-            env = bench_env(glm, GLM_BASE_URL=url)
+        with fake_server("--kind", kind, "--tokens", str(tokens)) as srv:
+            env = bench_env(glm, GLM_BASE_URL=srv.url)
             cmd = [glm, "ask", "--no-think", PROMPT]
             floor = [venv_python(glm), str(BENCH / "floor_render.py"), kind, str(tokens)]
             mine, base = versus(cmd, floor, runs, env, terminal=True)
