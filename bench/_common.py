@@ -137,16 +137,22 @@ def header(title: str, runs: int, glm: str) -> None:
     print("| --- | --- | --- | --- | --- |")
 
 
-def row(work: str, glm: Timing, floor: Timing, cmd: str, *, target: str = "", on: str = "wall") -> None:
+def row(
+    work: str, glm: Timing, floor: Timing, cmd: str, *, target: str = "", on: str = "wall", cpu_unit: str = "s CPU"
+) -> None:
     """Print one table row: work | glm | floor | ratios (the target applies to ON: wall or CPU) | command."""
 
     def ratio(a: float, b: float) -> str:
         return f"{a / b:.2f}×" if b > 0 else "∞"
 
     aim = f" (target {on} ≤ {target})" if target else ""
+    mine, base = (
+        f"{glm.wall:.3f} s wall, {glm.cpu:.3f} {cpu_unit}",
+        f"{floor.wall:.3f} s wall, {floor.cpu:.3f} {cpu_unit}",
+    )
     print(
-        f"| {work} | {glm.wall:.3f} s wall, {glm.cpu:.3f} s CPU | {floor.wall:.3f} s wall, {floor.cpu:.3f} s CPU "
-        f"| wall {ratio(glm.wall, floor.wall)}, CPU {ratio(glm.cpu, floor.cpu)}{aim} | `{cmd}` |",
+        f"| {work} | {mine} | {base} | wall {ratio(glm.wall, floor.wall)}, CPU {ratio(glm.cpu, floor.cpu)}{aim} "
+        f"| `{cmd}` |",
         flush=True,
     )
 

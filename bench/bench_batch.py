@@ -119,12 +119,13 @@ def cpu_bound(glm: str, tmp: Path, runs: int) -> None:
         per = Timing(mine.wall, mine.cpu / n * 1000)
         floor_per = Timing(base.wall, base.cpu / n * 1000)
         row(
-            f"{n:,} prompts, -j {j}, {delay * 1000:.0f} ms: wall (s), and CPU per record (ms) in the CPU column; "
-            f"the server used {server:.2f} s CPU a run",
+            f"{n:,} prompts, -j {j}, {delay * 1000:.0f} ms: wall, and CPU per record; the server used {server:.2f} s "
+            "CPU a run",
             per,
             floor_per,
             f"glm batch FILE -j {j}  vs  floor_batch.py FILE OUT {j}",
             target="1.25×",
+            cpu_unit="ms CPU/record",
         )
 
 
