@@ -72,3 +72,23 @@ def test_every_worker_has_a_request_in_flight_and_every_client_is_closed(make_ap
     assert code == 0 and len(records) == 200 and {r["status"] for r in records} == {"ok"}
     assert gate.peak == 64  # all 64 workers in flight at once, across the 8 clients
     assert gate.closed == 8  # the run's client and its 7 copies
+
+
+def test_a_64_worker_batch_stays_small(srv, environ, tmp_path):
+    # The clients' TLS contexts are built by the main thread: built by 8 workers they took 5 MB more each.
+    import os
+    import subprocess
+
+    from tests.conftest import glm_executable
+
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("".join(json.dumps({"id": f"q{i}", "prompt": f"p{i}"}) + "\n" for i in range(640)))
+    proc = subprocess.Popen(
+        [*glm_executable(), "batch", str(src), "-o", str(out), "-j", "64"],
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0 and len(out.read_text().splitlines()) == 640
+    assert usage.ru_maxrss / 1024 < 60, f"peak RSS {usage.ru_maxrss / 1024:.0f} MB"
