@@ -13,6 +13,7 @@ The fake server (bench/_server.py) runs in its own process; its CPU is reported 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -64,6 +65,7 @@ def watched(cmd: list[str], env: dict[str, str], stop_after: float | None = None
         wall=time.monotonic() - started,
         started=started,
         cpu=usage.ru_utime + usage.ru_stime,
+        sys=usage.ru_stime,
         rss=usage.ru_maxrss / 1024,
         code=os.waitstatus_to_exitcode(status),
         samples=samples,
@@ -129,8 +131,8 @@ def cpu_bound(glm: str, tmp: Path, runs: int) -> None:
         )
 
 
-def scale(glm: str, tmp: Path, _runs: int) -> None:
-    n, j, delay = 100_000, 256, 0.05
+def scale(glm: str, tmp: Path, _runs: int, n: int = 100_000) -> None:
+    j, delay = 256, 0.05
     src = tmp / "scale.jsonl"
     write_prompts(src, n)
     with fake_server("--first-byte-delay", str(delay)) as srv:
@@ -143,7 +145,7 @@ def scale(glm: str, tmp: Path, _runs: int) -> None:
         ideal = math.ceil(n / j) * delay
         row(
             f"{n:,} prompts, -j {j}, {delay * 1000:.0f} ms latency; glm peak RSS {mine['rss']:.0f} MB, "
-            f"glm CPU {mine['cpu']:.0f} s, server CPU {server:.0f} s",
+            f"glm CPU {mine['cpu']:.0f} s ({mine['sys']:.0f} s of it in the kernel), server CPU {server:.0f} s",
             Timing(mine["wall"], mine["cpu"]),
             Timing(ideal, 0.0),
             f"glm batch FILE -j {j}  vs  ceil({n:,}/{j}) × {delay} s",
@@ -195,6 +197,7 @@ def rss_curve(samples: list) -> str:
 def main() -> None:
     ap = parser(__doc__)
     ap.add_argument("--only", default="latency,cpu,scale,million")
+    ap.add_argument("--scale", type=int, default=100_000, help="prompts of the -j 256 run")
     args = ap.parse_args()
     print(
         f"# bench_batch: python {sys.version.split()[0]}; glm {args.glm}; "
@@ -202,7 +205,8 @@ def main() -> None:
     )
     print("| work | glm | floor | ratio | command |\n| --- | --- | --- | --- | --- |")
     with tempfile.TemporaryDirectory(prefix="glm-bench-batch-") as tmp:
-        for name, fn in (("latency", latency), ("cpu", cpu_bound), ("scale", scale), ("million", million)):
+        scaled = functools.partial(scale, n=args.scale)
+        for name, fn in (("latency", latency), ("cpu", cpu_bound), ("scale", scaled), ("million", million)):
             if name in args.only.split(","):
                 fn(args.glm, Path(tmp), max(1, args.runs // 4))
 
