@@ -1,17 +1,22 @@
-"""Benchmarks for `glm batch`: wall time and peak memory against the fake server with 200 ms latency.
+"""`glm batch` against its floors: latency-bound, CPU-bound, at scale, and a million-line input.
 
-Run: .venv/bin/python bench/bench_batch.py [--quick]
-Prints each figure with the command that produced it, next to the issue's targets and the peers'
-figures measured for the issue (xargs -P 16 over 200 prompts at 200 ms: llm 98 s, shell_gpt 36 s,
-curl 2.85 s). --quick runs only the 200-prompt figure.
+Run: .venv/bin/python bench/bench_batch.py [--runs N] [--glm PATH] [--only latency,cpu,scale,million]
+The fake server (bench/_server.py) runs in its own process; its CPU is reported apart from glm's.
+- latency: 10,000 prompts at -j 64, 200 ms before each answer: glm's wall time beside the latency floor
+  (ceil(N / j) × 200 ms: what 64 requests in flight at all times would take) and beside floor_batch.py.
+- cpu: 3,000 prompts at -j 64, 20 ms: glm is CPU-bound; its CPU per record and wall time beside
+  floor_batch.py (64 threads, one sync httpx.Client each, one JSON record per answer), interleaved.
+- scale: 100,000 prompts at -j 256, 50 ms: wall, peak RSS, and where the CPU went (glm, the server).
+- million: a 1,000,000-line input, stopped after 30 s: when the first request left, RSS over time
+  (the duplicate-id scan included), then a rerun that resumes over the output.
 """
 
 from __future__ import annotations
 
-import argparse
+import functools
 import json
+import math
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,10 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-GLM = str(Path(sys.executable).parent / "glm")
-PEERS = "peers (issue 4, xargs -P 16): llm 98 s · shell_gpt 36 s · curl 2.85 s"
+from _common import BENCH, Server, Timing, bench_env, fake_server, parser, row, versus
 
 
 def write_prompts(path: Path, n: int) -> None:
@@ -42,78 +44,172 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
-def run(cmd: list[str], env: dict[str, str], stop_after: float | None = None) -> tuple[float, float, int, list]:
-    """Run cmd; return (wall s, peak RSS MB, exit code, RSS samples). SIGINT it after `stop_after` s."""
-    started = time.perf_counter()
+def watched(cmd: list[str], env: dict[str, str], stop_after: float | None = None) -> dict:
+    """Run CMD; return wall, CPU, peak RSS (MB), exit code and RSS samples. SIGINT it after STOP_AFTER s."""
+    started = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    samples, next_sample, signalled = [], 1.0, False
+    samples, next_sample, signalled = [], 0.5, False
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)  # reaps it: ru_maxrss is this child's
         if pid:
             break
-        now = time.perf_counter() - started
+        now = time.monotonic() - started
         if stop_after is not None and now >= stop_after and not signalled:
             proc.send_signal(signal.SIGINT)
             signalled = True
         if now >= next_sample:
-            samples.append((round(now), rss_mb(proc.pid)))
-            next_sample += 5.0
-        time.sleep(0.05)
-    wall = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_maxrss / 1024, proc.returncode, samples
+            samples.append((now, rss_mb(proc.pid)))
+            next_sample += 0.5 if now < 5 else 5.0
+        time.sleep(0.02)
+    return dict(
+        wall=time.monotonic() - started,
+        started=started,
+        cpu=usage.ru_utime + usage.ru_stime,
+        sys=usage.ru_stime,
+        rss=usage.ru_maxrss / 1024,
+        code=os.waitstatus_to_exitcode(status),
+        samples=samples,
+    )
 
 
-def show(label: str, wall: float, rss: float, target: str, cmd: list[str]) -> None:
-    print(f"{label:<34} {wall:7.2f} s  peak RSS {rss:6.1f} MB   (target {target})")
-    print(f"    $ {' '.join(cmd)}")
+def records(path: Path) -> int:
+    with path.open("rb") as fh:
+        return sum(1 for _ in fh)
+
+
+def latency(glm: str, tmp: Path, _runs: int) -> None:
+    n, j, delay = 10_000, 64, 0.2
+    src = tmp / "latency.jsonl"
+    write_prompts(src, n)
+    with fake_server("--first-byte-delay", str(delay)) as srv:
+        env = bench_env(glm, GLM_BASE_URL=srv.url)
+        out = tmp / "latency-out.jsonl"
+        cmd = [glm, "batch", str(src), "-o", str(out), "-j", str(j)]
+        mine = watched(cmd, env)
+        assert mine["code"] == 0 and records(out) == n, mine
+        ideal = math.ceil(n / j) * delay
+        row(
+            f"{n:,} prompts, -j {j}, {delay * 1000:.0f} ms latency; glm peak RSS {mine['rss']:.0f} MB",
+            Timing(mine["wall"], mine["cpu"]),
+            Timing(ideal, 0.0),
+            f"glm batch FILE -j {j}  vs  ceil({n:,}/{j}) × {delay} s (the latency floor)",
+            target="1.1×",
+        )
+        floor_out = tmp / "latency-floor.jsonl"
+        floor = watched([sys.executable, str(BENCH / "floor_batch.py"), str(src), str(floor_out), str(j)], env)
+        row(
+            f"{n:,} prompts, -j {j}, {delay * 1000:.0f} ms latency; floor peak RSS {floor['rss']:.0f} MB",
+            Timing(mine["wall"], mine["cpu"]),
+            Timing(floor["wall"], floor["cpu"]),
+            f"glm batch FILE -j {j}  vs  floor_batch.py FILE OUT {j}",
+        )
+
+
+def cpu_bound(glm: str, tmp: Path, runs: int) -> None:
+    n, j, delay = 3_000, 64, 0.02
+    src = tmp / "cpu.jsonl"
+    write_prompts(src, n)
+    with fake_server("--first-byte-delay", str(delay)) as srv:
+        env = bench_env(glm, GLM_BASE_URL=srv.url)
+        out, floor_out = tmp / "cpu-out.jsonl", tmp / "cpu-floor.jsonl"
+        glm_cmd = ["sh", "-c", f'rm -f "{out}"; exec {glm} batch "{src}" -o "{out}" -j {j}']
+        floor_cmd = [sys.executable, str(BENCH / "floor_batch.py"), str(src), str(floor_out), str(j)]
+        server_before = srv.cpu()
+        mine, base = versus(glm_cmd, floor_cmd, runs, env)
+        server = (srv.cpu() - server_before) / (2 * runs)
+        assert records(out) == n and records(floor_out) == n
+        per = Timing(mine.wall, mine.cpu / n * 1000)
+        floor_per = Timing(base.wall, base.cpu / n * 1000)
+        row(
+            f"{n:,} prompts, -j {j}, {delay * 1000:.0f} ms: wall, and CPU per record; the server used {server:.2f} s "
+            "CPU a run",
+            per,
+            floor_per,
+            f"glm batch FILE -j {j}  vs  floor_batch.py FILE OUT {j}",
+            target="1.25×",
+            cpu_unit="ms CPU/record",
+        )
+
+
+def scale(glm: str, tmp: Path, _runs: int, n: int = 100_000) -> None:
+    j, delay = 256, 0.05
+    src = tmp / "scale.jsonl"
+    write_prompts(src, n)
+    with fake_server("--first-byte-delay", str(delay)) as srv:
+        env = bench_env(glm, GLM_BASE_URL=srv.url)
+        out = tmp / "scale-out.jsonl"
+        server_before = srv.cpu()
+        mine = watched([glm, "batch", str(src), "-o", str(out), "-j", str(j)], env)
+        server = srv.cpu() - server_before
+        assert mine["code"] == 0 and records(out) == n, mine
+        ideal = math.ceil(n / j) * delay
+        row(
+            f"{n:,} prompts, -j {j}, {delay * 1000:.0f} ms latency; glm peak RSS {mine['rss']:.0f} MB, "
+            f"glm CPU {mine['cpu']:.0f} s ({mine['sys']:.0f} s of it in the kernel), server CPU {server:.0f} s",
+            Timing(mine["wall"], mine["cpu"]),
+            Timing(ideal, 0.0),
+            f"glm batch FILE -j {j}  vs  ceil({n:,}/{j}) × {delay} s",
+        )
+        print(f"    RSS over time: {rss_curve(mine['samples'])}")
+
+
+def million(glm: str, tmp: Path, _runs: int) -> None:
+    src, out = tmp / "million.jsonl", tmp / "million-out.jsonl"
+    write_prompts(src, 1_000_000)
+    for label in ("1,000,000-line input", "  … rerun, resuming over its output"):
+        with fake_server("--first-byte-delay", "0.2") as srv:
+            env = bench_env(glm, GLM_BASE_URL=srv.url)
+            first = _first_request_in_background(srv)
+            result = watched([glm, "batch", str(src), "-o", str(out), "-j", "64"], env, stop_after=30.0)
+            print(
+                f"| {label}: first request after {first() - result['started']:.2f} s (target ≤ 2 s), peak RSS "
+                f"{result['rss']:.0f} MB (target < 100 MB), {records(out):,} records after 30 s, glm CPU "
+                f"{result['cpu']:.1f} s | | | | `glm batch FILE -o OUT -j 64` |"
+            )
+            print(f"    RSS over time: {rss_curve(result['samples'])}")
+
+
+def _first_request_in_background(srv: Server):  # noqa: ANN202
+    import threading
+
+    seen: list[float] = []
+
+    def read() -> None:
+        try:
+            seen.append(srv.first_request())
+        except (IndexError, ValueError):  # the server stopped first
+            pass
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+
+    def wait() -> float:
+        thread.join(60)
+        return seen[0] if seen else float("nan")
+
+    return wait
+
+
+def rss_curve(samples: list) -> str:
+    return ", ".join(f"{t:.1f} s {mb:.0f} MB" for t, mb in samples if mb)
 
 
 def main() -> None:
-    from tests.fake_server import FakeGLM
-
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
+    ap = parser(__doc__)
+    ap.add_argument("--only", default="latency,cpu,scale,million")
+    ap.add_argument("--scale", type=int, default=100_000, help="prompts of the -j 256 run")
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="glm-bench-"))
-    try:
-        with FakeGLM() as srv:
-            srv.first_byte_delay = 0.2
-            env = {**os.environ, "GLM_API_KEY": srv.api_key, "GLM_BASE_URL": srv.base_url,
-                   "XDG_CONFIG_HOME": str(tmp / "cfg"), "XDG_DATA_HOME": str(tmp / "data")}
-            print(f"# fake server {srv.base_url}, 200 ms before the first byte; python {sys.version.split()[0]}")
-            print(f"# {PEERS}")
-            bench_small(tmp, env, quick=args.quick)
-            if not args.quick:
-                bench_million(tmp, env)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    print(
+        f"# bench_batch: python {sys.version.split()[0]}; glm {args.glm}; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
+    print("| work | glm | floor | ratio | command |\n| --- | --- | --- | --- | --- |")
+    with tempfile.TemporaryDirectory(prefix="glm-bench-batch-") as tmp:
+        scaled = functools.partial(scale, n=args.scale)
+        for name, fn in (("latency", latency), ("cpu", cpu_bound), ("scale", scaled), ("million", million)):
+            if name in args.only.split(","):
+                fn(args.glm, Path(tmp), max(1, args.runs // 4))
 
-
-def bench_small(tmp: Path, env: dict[str, str], quick: bool) -> None:
-    """200 prompts at -j 16 and 10,000 at -j 64, to completion."""
-    cases = [(200, 16, "≤ 3.5 s (floor 2.5 s)")]
-    if not quick:
-        cases.append((10_000, 64, "≤ 40 s (floor 31 s), RSS ≤ 150 MB"))
-    for n, j, target in cases:
-        src, out = tmp / f"p{n}.jsonl", tmp / f"o{n}.jsonl"
-        write_prompts(src, n)
-        cmd = [GLM, "batch", str(src), "-o", str(out), "-j", str(j)]
-        wall, rss, code, _ = run(cmd, env)
-        assert code == 0, f"exit {code}"
-        show(f"{n:,} prompts, -j {j}", wall, rss, target, cmd)
-
-
-def bench_million(tmp: Path, env: dict[str, str]) -> None:
-    """A 1,000,000-line input: memory while it runs, and again when a rerun resumes over the output."""
-    src, out = tmp / "p1m.jsonl", tmp / "o1m.jsonl"
-    write_prompts(src, 1_000_000)
-    cmd = [GLM, "batch", str(src), "-o", str(out), "-j", "64"]
-    for label in ("1,000,000-line input, stopped at 30 s", "  … rerun: resumes over its output, 30 s"):
-        wall, rss, _, samples = run(cmd, env, stop_after=30.0)
-        show(label, wall, rss, "RSS flat, ≤ 150 MB", cmd)
-        print("    RSS over time: " + ", ".join(f"{t} s {mb:.0f} MB" for t, mb in samples if mb))
-        print(f"    records in the output: {sum(1 for _ in out.open('rb')):,}")
 
 if __name__ == "__main__":
     main()

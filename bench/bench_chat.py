@@ -1,11 +1,11 @@
-"""Benchmarks for `glm chat` and the history store.
+"""Benchmarks for `glm chat`: start-up and the cost of each next request.
 
 Run: .venv/bin/python bench/bench_chat.py [--runs N]
 Prints each figure with the command that produced it:
 - start of `glm chat` to the first prompt, on a pseudo-terminal (target ≤ 0.35 s);
 - the time to build each next request over a 200-turn conversation (must stay flat), next to the
   time json takes to encode that body (which grows with the conversation, as it must);
-- `glm history list` over 10,000 conversations (target ≤ 0.3 s).
+History at scale is bench_history.py.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import GLM, ROOT, median_time
+from _common import GLM, ROOT
 
 sys.path.insert(0, str(ROOT))
 
@@ -84,23 +84,6 @@ def request_build_times(turns: int = 200, preserve: bool = True) -> list[tuple[i
     return out
 
 
-def fill_store(path: Path, conversations: int) -> None:
-    """Write N two-message conversations with the real schema (bulk insert, for speed)."""
-    from glm_cli.store import Store
-
-    now = time.time()
-    with Store.open(path) as store:
-        db = store.db
-        db.execute("BEGIN")
-        db.executemany("INSERT INTO conversations (id, title, model, source, options, created, updated)"
-                       " VALUES (?, ?, 'glm-4.7', 'ask', '{}', ?, ?)",
-                       [(i, f"question number {i}", now - i, now - i) for i in range(1, conversations + 1)])
-        db.executemany("INSERT INTO messages (conversation_id, seq, role, content, created) VALUES (?, ?, ?, ?, ?)",
-                       [(i, seq, role, f"{role} text of conversation {i} " * 20, now - i)
-                        for i in range(1, conversations + 1) for seq, role in ((1, "user"), (2, "assistant"))])
-        db.execute("COMMIT")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=11)
@@ -113,8 +96,14 @@ def main() -> None:
 
 
 def run_all(tmp: Path, runs: int) -> None:
-    env = {**os.environ, "GLM_API_KEY": "fake-key-id.fake-secret-0000", "XDG_CONFIG_HOME": str(tmp / "cfg"),
-           "XDG_DATA_HOME": str(tmp / "data"), "TERM": "xterm-256color", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    env = {
+        **os.environ,
+        "GLM_API_KEY": "fake-key-id.fake-secret-0000",
+        "XDG_CONFIG_HOME": str(tmp / "cfg"),
+        "XDG_DATA_HOME": str(tmp / "data"),
+        "TERM": "xterm-256color",
+        "PROMPT_TOOLKIT_NO_CPR": "1",
+    }
     env.pop("GLM_CONFIG", None)
     print(f"# median of {runs} runs, python {sys.version.split()[0]}")
 
@@ -126,19 +115,16 @@ def run_all(tmp: Path, runs: int) -> None:
         build = request_build_times(preserve=preserve)
         mode = "preserved thinking" if preserve else "reasoning dropped"
         for turn, seconds, encode in build:
-            show(f"request build, turn {turn:>3} of 200 ({mode})", f"{seconds * 1e6:.1f} µs",
-                 "flat", f"build_turn_request(...)  (json.dumps of that body: {encode * 1e3:.2f} ms)")
-        print(f"{'':<48} turn 200 / turn 1 = {build[-1][1] / build[0][1]:.1f}x for the build, "
-              f"{build[-1][2] / build[0][2]:.0f}x for encoding the body")
-
-    fill_store(Path(env["XDG_DATA_HOME"]) / "glm" / "history.db", 10_000)
-    for cmd, label, target in (([GLM, "history", "list"], "glm history list, 10,000 conversations", "≤ 0.3 s"),
-                               ([GLM, "history", "list", "-n", "0"], "glm history list -n 0 (all 10,000 rows)",
-                                "≤ 0.3 s"),
-                               ([GLM, "history", "search", "conversation 9999"], "glm history search (FTS5)",
-                                "-")):
-        secs = median_time(cmd, runs, env)
-        show(label, f"{secs:.3f} s", target, f"XDG_DATA_HOME={env['XDG_DATA_HOME']} {' '.join(cmd)} > /dev/null")
+            show(
+                f"request build, turn {turn:>3} of 200 ({mode})",
+                f"{seconds * 1e6:.1f} µs",
+                "flat",
+                f"build_turn_request(...)  (json.dumps of that body: {encode * 1e3:.2f} ms)",
+            )
+        print(
+            f"{'':<48} turn 200 / turn 1 = {build[-1][1] / build[0][1]:.1f}x for the build, "
+            f"{build[-1][2] / build[0][2]:.0f}x for encoding the body"
+        )
 
 
 if __name__ == "__main__":

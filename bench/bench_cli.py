@@ -1,93 +1,107 @@
-"""Benchmarks for glm's figures: start-up, one-shot latency and streaming throughput.
+"""glm against the floor: start-up, a one-shot answer, streaming into a file, markdown on a terminal.
 
-Run: .venv/bin/python bench/bench_cli.py [--runs N]
-Prints each figure with the exact command that produced it (median of N runs, wall clock).
-Against tests/fake_server.py on 127.0.0.1, as the issue's figures are.
+Run: .venv/bin/python bench/bench_cli.py [--runs N] [--glm PATH] [--only startup,oneshot,piped,pty]
+Each row: glm and its floor run interleaved in this run, against the same fake server (bench/_server.py,
+tests/fake_server.py answering with bench/content.py's realistic answers); medians; the ratio; the command.
+Floors: `python -c pass` with glm's own venv interpreter (start-up); bench/floor_client.py, a 30-line
+stdlib client (one-shot and piped); bench/floor_render.py, rich rendering the final document once (pty).
 """
 
 from __future__ import annotations
 
-import argparse
-import atexit
 import os
-import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
-from _common import GLM, ROOT, median_time, show
+from _common import BENCH, bench_env, fake_server, header, parser, row, venv_python, versus
 
-
-def start_server(tokens: int) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fake_server.py"), "--port", "0",
-                             "--tokens", str(tokens)], stdout=subprocess.PIPE, text=True)
-    return proc, proc.stdout.readline().strip()
+PROMPT = "bench"
 
 
-def pty_run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Run CMD with stdout and stderr on a pseudo-terminal; return (wall, child CPU) seconds."""
-    import pty
+def startup(glm: str, runs: int) -> None:
+    env = bench_env(glm)
+    py = venv_python(glm)
+    floor = [py, "-c", "pass"]
+    for args, target in ((["--version"], "2×"), (["--help"], "4×")):
+        mine, base = versus([glm, *args], floor, runs, env)
+        row(f"`glm {args[0]}`", mine, base, f"glm {args[0]}  vs  {py} -c pass", target=target)
 
-    leader, follower = pty.openpty()
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env={**env, "COLUMNS": "100", "LINES": "40", "TERM": "xterm-256color"},
-                            stdin=subprocess.DEVNULL, stdout=follower, stderr=follower)
-    os.close(follower)
-    while True:  # drain the terminal so the child never blocks on a full pty buffer
-        try:
-            if not os.read(leader, 65536):
-                break
-        except OSError:
-            break
-    _, _, rusage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    os.close(leader)
-    return wall, rusage.ru_utime + rusage.ru_stime
+
+def oneshot(glm: str, runs: int) -> None:
+    with fake_server("--tokens", "20") as srv:
+        env = bench_env(glm, GLM_BASE_URL=srv.url)
+        floor = [sys.executable, str(BENCH / "floor_client.py"), "--no-think", PROMPT]
+        for extra, what in (([], "logged to the history"), (["--no-log"], "--no-log")):
+            cmd = [glm, "ask", "--no-think", *extra, PROMPT]
+            mine, base = versus(cmd, floor, runs, env)
+            row(
+                f"one-shot, 20-token answer, {what}",
+                mine,
+                base,
+                f"{' '.join(cmd[1:])}  vs  floor_client.py",
+                target="3×",
+            )
+
+
+def piped(glm: str, runs: int) -> None:
+    cases = (
+        ("markdown", 20_000, 0, "20,000 tokens of markdown"),
+        ("chinese", 20_000, 0, "20,000 tokens of Chinese"),
+        ("markdown", 2_000, 20_000, "20,000 tokens of reasoning + 2,000 of markdown"),
+    )
+    for kind, tokens, reasoning, label in cases:
+        think = [] if reasoning else ["--no-think"]
+        with (
+            fake_server("--kind", kind, "--tokens", str(tokens), "--reasoning-tokens", str(reasoning)) as srv,
+            tempfile.TemporaryFile() as sink,
+        ):
+            env = bench_env(glm, GLM_BASE_URL=srv.url)
+            cmd = [glm, "ask", *think, PROMPT]
+            floor = [sys.executable, str(BENCH / "floor_client.py"), *think, PROMPT]
+            mine, base = versus(cmd, floor, runs, env, stdout=sink.fileno())
+            row(
+                f"{label}, streamed into a file",
+                mine,
+                base,
+                f"{' '.join(cmd[1:])} > FILE  vs  floor_client.py > FILE",
+                target="1.3×",
+            )
+
+
+def terminal(glm: str, runs: int) -> None:
+    for kind, tokens in (("markdown", 5_000), ("markdown", 10_000), ("markdown", 20_000), ("chinese", 20_000)):
+        with fake_server("--kind", kind, "--tokens", str(tokens)) as srv:
+            env = bench_env(glm, GLM_BASE_URL=srv.url)
+            cmd = [glm, "ask", "--no-think", PROMPT]
+            floor = [venv_python(glm), str(BENCH / "floor_render.py"), kind, str(tokens)]
+            mine, base = versus(cmd, floor, runs, env, terminal=True)
+            row(
+                f"{tokens:,} tokens of {kind} on a 100×40 pty",
+                mine,
+                base,
+                f"{' '.join(cmd[1:])}  vs  floor_render.py {kind} {tokens} (rich, once)",
+                target="2×",
+                on="CPU",
+            )
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=11)
+    ap = parser(__doc__)
+    ap.add_argument("--only", default="startup,oneshot,piped,pty")
     args = ap.parse_args()
-    env = {**os.environ, "GLM_API_KEY": "fake-key-id.fake-secret-0000"}
-    env.pop("GLM_CONFIG", None)
-    env["XDG_CONFIG_HOME"] = "/nonexistent-glm-bench"
-    env["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="glm-bench-data-")  # ask logs its turns: not into yours
-    atexit.register(shutil.rmtree, env["XDG_DATA_HOME"], True)
-    print(f"# median of {args.runs} runs, python {sys.version.split()[0]}")
-    show("glm --version", median_time([GLM, "--version"], args.runs, env), "≤ 0.10 s", f"{GLM} --version")
-    show("glm --help", median_time([GLM, "--help"], args.runs, env), "≤ 0.15 s", f"{GLM} --help")
-
-    for tokens, target, label in ((20, "≤ 0.25 s", "ask, 20 streamed tokens, piped"),
-                                  (20_000, "≤ 0.6 s", "ask, 20,000 streamed tokens, piped to a file")):
-        proc, base = start_server(tokens)
-        try:
-            benv = {**env, "GLM_BASE_URL": base}
-            cmd = [GLM, "ask", "--no-think", "bench"]
-            with open(os.devnull, "w") as sink:
-                secs = median_time(cmd, args.runs if tokens < 1000 else max(3, args.runs // 2), benv, stdout=sink)
-            show(label, secs, target, f"GLM_BASE_URL={base} {' '.join(cmd)} > /dev/null")
-        finally:
-            proc.terminate()
-            proc.wait()
-
-    for tokens in (5_000, 10_000, 20_000):
-        proc, base = start_server(tokens)
-        try:
-            benv = {**env, "GLM_BASE_URL": base}
-            cmd = [GLM, "ask", "--no-think", "bench"]
-            runs = [pty_run(cmd, benv) for _ in range(max(3, args.runs // 3))]
-            wall = statistics.median(r[0] for r in runs)
-            cpu = statistics.median(r[1] for r in runs)
-            target = "≤ 1.5 s" if tokens == 20_000 else "linear"
-            show(f"ask, {tokens:,} tokens, markdown on a pty", wall, target,
-                 f"GLM_BASE_URL={base} {' '.join(cmd)}  (on a pty; CPU {cpu:.3f} s)")
-        finally:
-            proc.terminate()
-            proc.wait()
+    header("bench_cli", args.runs, args.glm)
+    only = args.only.split(",")
+    slow = max(3, args.runs // 2)
+    if "startup" in only:
+        startup(args.glm, args.runs)
+    if "oneshot" in only:
+        oneshot(args.glm, args.runs)
+    if "piped" in only:
+        piped(args.glm, slow)
+    if "pty" in only:
+        terminal(args.glm, slow)
 
 
 if __name__ == "__main__":
+    os.chdir(BENCH)
     main()

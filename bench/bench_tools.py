@@ -30,8 +30,9 @@ def timed(cmd: list[str], env: dict[str, str], runs: int, script) -> float:  # n
     for _ in range(runs):
         script()
         t0 = time.perf_counter()
-        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-                       check=True)
+        subprocess.run(
+            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, check=True
+        )
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
 
@@ -42,12 +43,25 @@ def main() -> None:
     runs = parser.parse_args().runs
     tmp = Path(tempfile.mkdtemp(prefix="glm-bench-tools-"))
     tool = tmp / "weather.yaml"
-    tool.write_text(json.dumps({"name": "weather", "parameters": {"type": "object", "properties": {}},
-                                "command": [sys.executable, "-c", "print('18 C')"]}))
+    tool.write_text(
+        json.dumps(
+            {
+                "name": "weather",
+                "parameters": {"type": "object", "properties": {}},
+                "command": [sys.executable, "-c", "print('18 C')"],
+            }
+        )
+    )
     mcp = f"{sys.executable} {ROOT / 'tests' / 'mcp_server.py'}"
     with FakeGLM() as srv:
-        env = {"PATH": os.environ["PATH"], "HOME": str(tmp), "XDG_CONFIG_HOME": str(tmp / "cfg"),
-               "XDG_DATA_HOME": str(tmp / "data"), "GLM_API_KEY": srv.api_key, "GLM_BASE_URL": srv.base_url}
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": str(tmp),
+            "XDG_CONFIG_HOME": str(tmp / "cfg"),
+            "XDG_DATA_HOME": str(tmp / "data"),
+            "GLM_API_KEY": srv.api_key,
+            "GLM_BASE_URL": srv.base_url,
+        }
 
         def plain() -> None:
             srv.reply(content="fine", reasoning="")
@@ -56,6 +70,7 @@ def main() -> None:
             def script() -> None:
                 srv.reply(content="", reasoning="", tool_calls=[{"name": name, "arguments": args}])
                 srv.reply(content="fine", reasoning="")
+
             return script
 
         def valid() -> None:
@@ -63,10 +78,16 @@ def main() -> None:
 
         cases = [
             ("one answer, no tools", [GLM, "ask", "q"], plain),
-            ("a command-tool round (2 requests + 1 tool process)", [GLM, "ask", "--tool", str(tool), "--yes", "q"],
-             calls("weather", {})),
-            ("an MCP server (start, list, 1 call, stop)", [GLM, "ask", "--mcp", mcp, "--yes", "q"],
-             calls("add", {"a": 1, "b": 2})),
+            (
+                "a command-tool round (2 requests + 1 tool process)",
+                [GLM, "ask", "--tool", str(tool), "--yes", "q"],
+                calls("weather", {}),
+            ),
+            (
+                "an MCP server (start, list, 1 call, stop)",
+                [GLM, "ask", "--mcp", mcp, "--yes", "q"],
+                calls("add", {"a": 1, "b": 2}),
+            ),
             ("--json", [GLM, "ask", "--json", "q"], valid),
             ("--schema (jsonschema import + validation)", [GLM, "ask", "--schema", SCHEMA, "q"], valid),
         ]

@@ -13,17 +13,21 @@ Answers go to stdout, everything else to stderr. {EXIT_CODES_HELP}.
 """
 
 
-# Each command's module (with a command() function), in the order `glm --help` lists them. A module is
-# imported only when its command runs: `glm ask` never imports batch, history or mcp.
-COMMANDS = {
-    "ask": "glm_cli.commands.ask",
-    "chat": "glm_cli.commands.chat",
-    "batch": "glm_cli.commands.batch",
-    "models": "glm_cli.commands.models",
-    "history": "glm_cli.commands.history",
-    "config": "glm_cli.commands.config_cmd",
-    "mcp": "glm_cli.commands.mcp",
-    "completion": "glm_cli.commands.completion",
+# Each command: its module (with a command() function) and its one-line help, in the order `glm --help`
+# lists them. A module is imported only when its command runs: `glm --help` imports none, `glm ask` only
+# ask's (tests/test_perf_startup.py checks each line against the command's own help).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "ask": ("glm_cli.commands.ask", "Ask one question; the answer goes to stdout (or -o FILE)."),
+    "chat": ("glm_cli.commands.chat", "Chat interactively; every turn is saved to the history unless --no-log."),
+    "batch": ("glm_cli.commands.batch", "Run many prompts: locally (concurrent, resumable) or on Zhipu's Batch API."),
+    "models": (
+        "glm_cli.commands.models",
+        "List the models glm knows: a table on a terminal, one id per line when piped.",
+    ),
+    "history": ("glm_cli.commands.history", "The saved conversations: every `glm chat` turn and every `glm ask`."),
+    "config": ("glm_cli.commands.config_cmd", "Show, locate or create the YAML config."),
+    "mcp": ("glm_cli.commands.mcp", "Inspect MCP servers (tools for `glm ask --mcp/--mcp-server`)."),
+    "completion": ("glm_cli.commands.completion", "Print the shell completion script."),
 }
 
 
@@ -31,7 +35,9 @@ def build_command():  # noqa: ANN201 - typer is imported lazily on purpose
     """Return the root click command (its subcommands load when used)."""
     from glm_cli.commands.binding import root
 
-    return root(HELP, COMMANDS, f"glm {__version__}")
+    return root(
+        HELP, {n: m for n, (m, _) in COMMANDS.items()}, {n: h for n, (_, h) in COMMANDS.items()}, f"glm {__version__}"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import threading
 import time
@@ -17,6 +18,7 @@ from glm_cli.iostreams import IOStreams
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
     from rich.live import Live
+    from rich.markdown import Markdown
 
 REDRAW_INTERVAL = 1 / 12  # the open tail is redrawn at most this often, plus once at the end
 SPINNER_INTERVAL = 0.1
@@ -124,8 +126,9 @@ def stdout_console(ios: IOStreams) -> Console:
     )
 
 
-def render_table(ios: IOStreams, headers: list[str], rows: list[list[str]], *, caption: str | None = None,
-                 wrap: tuple[int, ...] = ()) -> None:
+def render_table(
+    ios: IOStreams, headers: list[str], rows: list[list[str]], *, caption: str | None = None, wrap: tuple[int, ...] = ()
+) -> None:
     """Print a table of plain-text cells to a terminal stdout (listings such as `glm models`).
 
     Only the columns in WRAP may wrap when the terminal is narrow; the others are never cut.
@@ -133,8 +136,9 @@ def render_table(ios: IOStreams, headers: list[str], rows: list[list[str]], *, c
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(box=None, header_style="bold", caption=caption, caption_justify="left", pad_edge=False,
-                  collapse_padding=True)
+    table = Table(
+        box=None, header_style="bold", caption=caption, caption_justify="left", pad_edge=False, collapse_padding=True
+    )
     for i, header in enumerate(headers):
         table.add_column(header, no_wrap=i not in wrap, overflow="fold" if i in wrap else "ellipsis")
     for row in rows:
@@ -277,7 +281,11 @@ class _RawOut:
 
 
 class _MarkdownOut:
-    """Render markdown block by block: finished blocks printed once, the open tail redrawn (throttled)."""
+    """Render markdown block by block: finished blocks printed once, the open tail redrawn (throttled).
+
+    Finished blocks wait for the next redraw and are printed together, in one write: a fast stream finishes
+    many blocks between two redraws, and one print each was a quarter of the CPU (issue 14).
+    """
 
     def __init__(self, ios: IOStreams, pace: Pace) -> None:
         self.console: Console = stdout_console(ios)
@@ -290,7 +298,8 @@ class _MarkdownOut:
         self.kind: str | None = None  # open block: para, heading, fence, code, item-bullet, item-ordered
         self.blanks = 0  # blank lines after the open block, kept in case it continues
         self.fence: str | None = None  # closing fence marker while inside a fence
-        self.prev_kind: str | None = None  # kind of the last printed block
+        self.prev_kind: str | None = None  # kind of the last finished block
+        self.done: list[_Block] = []  # finished blocks not yet printed (printed at the next redraw)
 
     def write(self, text: str) -> None:
         first, *rest = text.split("\n")
@@ -308,6 +317,7 @@ class _MarkdownOut:
             live, self.live = self.live, None
             live.update("")
             live.stop()  # transient: erases the tail
+        self._print_done()
 
     def close(self) -> None:
         self.pause()
@@ -315,6 +325,15 @@ class _MarkdownOut:
         if line:
             self._line(line)
         self._finish()
+        self._print_done()
+
+    def _print_done(self) -> None:
+        """Print the finished blocks, once, in one write."""
+        if self.done:
+            from rich.console import Group
+
+            done, self.done = self.done, []
+            self.console.print(Group(*done))
 
     def _line(self, line: str) -> None:
         """Add one complete line, finishing the open block when this line starts another."""
@@ -360,39 +379,29 @@ class _MarkdownOut:
         return self.prev_kind is not None and not (kind.startswith("item") and kind == self.prev_kind)
 
     def _finish(self) -> None:
-        """Print the open block permanently, once."""
+        """Finish the open block: it is printed permanently, once, at the next redraw (or at the end)."""
         if self.kind is None:
             return
         kind, source = self.kind, "\n".join(self.lines)
         gap = self._gap(kind)
         self.kind, self.lines, self.blanks, self.fence, self.prev_kind = None, [], 0, None, kind
-        if self.live is not None:
-            self.live.update("")  # the print below redraws the tail; don't show the old one
-        self.console.print(_Block(source, gap))
+        self.done.append(_Block(source, gap))
+        if not self.console.is_interactive:  # no live tail (TERM=dumb): nothing to batch with
+            self._print_done()
 
     def _draw(self) -> None:
-        """Redraw the open tail (its last screenful only), at most every pace.redraw seconds."""
+        """Print the finished blocks and redraw the open tail (its last screenful), at most every pace.redraw s."""
         now = self.pace.clock()
         if now - self.last_draw < self.pace.redraw or not self.console.is_interactive:
             return
         self.last_draw = now
-        partial = "".join(self.partial)
-        self.partial = [partial] if partial else []
-        head, body = [], self.lines
-        if self.fence is not None and self.kind == "fence":
-            head, body = body[:1], body[1:]
-        rows = body[-self.height :] + ([""] * self.blanks + [partial] if partial else [])
-        text = "\n".join(rows)[-self.height * self.console.width :]
-        if not text:
-            if self.live is not None:
-                self.live.update("", refresh=True)
-            return
-        block = _Block("\n".join([*head, text]), self._gap(self.kind or "para"))
-        from rich.segment import SegmentLines
-
-        lines = self.console.render_lines(block, pad=False, new_lines=True)
-        tail = SegmentLines(lines[-self.height :])
-        if self.live is None:
+        tail = self._tail()
+        if self.done and self.live is not None:
+            self.live.update("", refresh=True)  # take the old tail down: the blocks print where it was
+        self._print_done()
+        if self.live is not None:
+            self.live.update(tail, refresh=True)
+        elif tail:
             from rich.live import Live
 
             self.live = Live(
@@ -404,8 +413,23 @@ class _MarkdownOut:
                 redirect_stderr=False,
             )
             self.live.start(refresh=True)
-        else:
-            self.live.update(tail, refresh=True)
+
+    def _tail(self) -> Any:
+        """Return the open block's last screenful, rendered (or "" when there is nothing to show)."""
+        partial = "".join(self.partial)
+        self.partial = [partial] if partial else []
+        head, body = [], self.lines
+        if self.fence is not None and self.kind == "fence":
+            head, body = body[:1], body[1:]
+        rows = body[-self.height :] + ([""] * self.blanks + [partial] if partial else [])
+        text = "\n".join(rows)[-self.height * self.console.width :]
+        if not text:
+            return ""
+        from rich.segment import SegmentLines
+
+        block = _Block("\n".join([*head, text]), self._gap(self.kind or "para"))
+        lines = self.console.render_lines(block, pad=False, new_lines=True)
+        return SegmentLines(lines[-self.height :])
 
 
 def _block_kind(line: str, indent: int, fence: bool, item: re.Match[str] | None) -> str:
@@ -419,6 +443,30 @@ def _block_kind(line: str, indent: int, fence: bool, item: re.Match[str] | None)
     return "code" if indent >= 4 else "para"
 
 
+def markdown(source: str) -> Markdown:
+    """Return rich's Markdown for SOURCE, parsed by one shared markdown-it parser.
+
+    rich's Markdown() builds a new markdown-it parser each time: for an answer rendered block by block
+    that was 29% of the CPU (issue 14).
+    """
+    from rich.markdown import Markdown
+
+    parser, defaults = _shared_parser()
+    md = Markdown.__new__(Markdown)
+    md.__dict__.update(defaults)  # rich's own defaults: code theme, hyperlinks, ...
+    md.markup, md.parsed = source, parser.parse(source)
+    return md
+
+
+@functools.cache
+def _shared_parser() -> tuple[Any, dict[str, Any]]:
+    """Return a markdown-it parser configured as rich configures its own, and a Markdown's default attributes."""
+    from markdown_it import MarkdownIt
+    from rich.markdown import Markdown
+
+    return MarkdownIt().enable("strikethrough").enable("table"), vars(Markdown(""))
+
+
 class _Block:
     """One markdown block, with rich's stray leading newline dropped and our own gap instead."""
 
@@ -426,12 +474,11 @@ class _Block:
         self.source, self.gap = source, gap
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        from rich.markdown import Markdown
         from rich.segment import Segment
 
         if self.gap:
             yield Segment.line()
-        segments: Any = iter(console.render(Markdown(self.source), options))
+        segments: Any = iter(console.render(markdown(self.source), options))
         for segment in segments:
             if segment.text != "\n":
                 yield segment

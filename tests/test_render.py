@@ -284,7 +284,7 @@ def test_tty_finished_blocks_are_printed_before_the_stream_ends():
         snapshots.append(ios.stdout.getvalue())
         yield ContentDelta("graph.")
 
-    render_stream(stream(), ios, show_reasoning=False)
+    render_stream(stream(), ios, show_reasoning=False, pace=redraws(1))  # finished blocks print at a redraw
     heading = whole_document("# Heading").splitlines()[0]
     assert heading.strip() == "Heading"
     # the heading and the first paragraph were printed permanently while the stream was still open

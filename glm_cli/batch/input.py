@@ -297,13 +297,28 @@ class InputScan:
     duplicates: dict[str, list[int]]
 
 
+_DECODER = json.JSONDecoder(parse_float=_finite, parse_constant=_no_constant)  # load_json's rules
+SCAN_BUCKETS = 16  # the scan checks its hashes a sixteenth at a time (by their low 4 bits)
+
+
+def _line_id(text: str, number: int) -> str:
+    """Return the id parse_line gives a line, without building its request.
+
+    The line is parsed exactly as json.loads parses it (its own whitespace, nothing after the value), with
+    the decoder called directly: three times faster, and the scan of a million lines is all this.
+    """
+    text = text.strip(" \t\r\n")
+    try:
+        obj, end = _DECODER.raw_decode(text)
+    except (ValueError, RecursionError):  # bad JSON, a bad number, too deep: load_json refuses it too
+        obj = end = None
+    return item_id(obj if end == len(text) else None, number)
+
+
 def _scan_ids(stream: IO[bytes], text_mode: bool) -> Iterator[tuple[int, str]]:
-    """Yield (line, id) cheaply: the same ids parse_line gives, without building requests."""
+    """Yield (line, id): the same ids parse_line gives."""
     for number, text in iter_raw_lines(stream):
-        if text_mode:
-            yield number, default_id(number)
-            continue
-        yield number, item_id(load_json(text)[0], number)
+        yield number, default_id(number) if text_mode else _line_id(text, number)
 
 
 def scan_input(stream: IO[bytes], *, text_mode: bool = False) -> InputScan:
@@ -311,16 +326,22 @@ def scan_input(stream: IO[bytes], *, text_mode: bool = False) -> InputScan:
     from array import array
     from itertools import islice
 
-    hashes = array("q")
+    if text_mode:  # numbered lines never clash
+        return InputScan(sum(1 for _ in iter_raw_lines(stream)), {})
+    # In buckets by the hash's low bits, each checked on its own: one sorted list of every hash (Python ints)
+    # was 36 MB for a million lines; a bucket's set is a sixteenth of that.
+    buckets = [array("q") for _ in range(SCAN_BUCKETS)]
     total = 0
-    for _, line_id in _scan_ids(stream, text_mode):
+    for number, text in iter_raw_lines(stream):
         total += 1
-        if not text_mode:  # numbered lines never clash
-            hashes.append(hash(line_id))
-    ordered = sorted(hashes)
-    del hashes
-    clashes = {a for a, b in zip(ordered, islice(ordered, 1, None), strict=False) if a == b}
-    del ordered
+        h = hash(_line_id(text, number))
+        buckets[h & 15].append(h)
+    clashes: set[int] = set()
+    while buckets:
+        bucket = buckets.pop()
+        if len(set(bucket)) != len(bucket):  # some hash is there twice: which
+            ordered = sorted(bucket)
+            clashes.update(a for a, b in zip(ordered, islice(ordered, 1, None), strict=False) if a == b)
     if not clashes:
         return InputScan(total, {})
     # Second pass, only when hashes clash: name the real duplicates and their lines.

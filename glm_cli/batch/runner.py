@@ -20,6 +20,12 @@ from glm_cli.batch.limits import WAIT_SLICE, AdaptiveLimiter, TokenBucket
 from glm_cli.batch.output import RecordSink, RecordWriter, ResumeState, Stats, error_record, ok_record
 from glm_cli.errors import GlmError
 
+# The workers share clients in groups: one connection pool scans every connection it holds each time a request
+# starts or ends, so 64 workers on one pool spent a third of the run's CPU there (issue 14). Each client also
+# holds a TLS context (~5 MB), so there are at most MAX_CLIENTS of them.
+WORKERS_PER_CLIENT = 8
+MAX_CLIENTS = 8
+
 if TYPE_CHECKING:
     from glm_cli.catalogue import Catalogue
     from glm_cli.client import GlmClient
@@ -110,19 +116,33 @@ class BatchRunner:
 
     def run(self, items: Iterable[Item], state: ResumeState | None = None) -> Stats:
         """Run every item not already done; return the counters. Handles SIGINT/SIGTERM meanwhile."""
-        workers = [threading.Thread(target=self._work, daemon=True, name=f"glm-batch-{i}")
-                   for i in range(self.cfg.concurrency)]
-        with self._signals():
-            for w in workers:
-                w.start()
-            self._dispatch(items, state)
-            self._end_dispatch(len(workers))
-            for w in workers:
-                while w.is_alive() and not self._overdue():
-                    w.join(WAIT_SLICE)
-        self.sink.flush()
-        self.writer.seal()  # requests still in flight (abandoned) can no longer write; the lock stays
+        clients = self._clients()
+        workers = [threading.Thread(target=self._work, args=(clients[i % len(clients)],), daemon=True,
+                                    name=f"glm-batch-{i}") for i in range(self.cfg.concurrency)]
+        try:
+            with self._signals():
+                for w in workers:
+                    w.start()
+                self._dispatch(items, state)
+                self._end_dispatch(len(workers))
+                for w in workers:
+                    while w.is_alive() and not self._overdue():
+                        w.join(WAIT_SLICE)
+            self.sink.flush()
+            self.writer.seal()  # requests still in flight (abandoned) can no longer write; the lock stays
+        finally:
+            for client in clients[1:]:  # the first is the caller's, closed by the caller
+                client.close()
         return self.stats
+
+    def _clients(self) -> list[GlmClient]:
+        """Return the clients the workers share: the run's own, and copies of it with their own connection pool."""
+        count = min(MAX_CLIENTS, -(-self.cfg.concurrency // WORKERS_PER_CLIENT))
+        pool = -(-self.cfg.concurrency // count)
+        copies = [replace(self.client, pool_size=pool) for _ in range(count - 1)]
+        for client in copies:  # built here, not by a worker: its TLS context in a worker's malloc arena was +5 MB
+            client.http  # noqa: B018
+        return [self.client, *copies]
 
     def _dispatch(self, items: Iterable[Item], state: ResumeState | None) -> None:
         seq = taken = 0
@@ -212,19 +232,19 @@ class BatchRunner:
 
     # -- worker threads ------------------------------------------------------------------------
 
-    def _work(self) -> None:
+    def _work(self, client: GlmClient) -> None:
         while (task := self._queue.get()) is not None:
             seq, item = task
             if self.stopping.is_set():
                 self.sink.emit(seq, None)
                 continue
             try:
-                record = self._process(item)
+                record = self._process(item, client)
             except Exception as exc:  # a bug must cost one record, not the run
                 record = error_record(item.id, item.line, "internal", f"{exc.__class__.__name__}: {exc}")
             self.sink.emit(seq, record)
 
-    def _process(self, item: Item) -> dict[str, Any] | None:
+    def _process(self, item: Item, client: GlmClient) -> dict[str, Any] | None:
         """Return the line's record after retries (and one repair), or None if the run stopped first."""
         attempt = 0
         repair: Repair | None = None
@@ -239,7 +259,7 @@ class BatchRunner:
                 return error_record(item.id, item.line, "invalid_request", err.message, attempts=0)
             if repair is not None:
                 body["messages"] = [*body["messages"], *repair.messages]
-            outcome = self._attempt(item, body, attempt, request_id, repair)
+            outcome = self._attempt(item, body, attempt, request_id, repair, client)
             if isinstance(outcome, Repair):
                 repair = outcome
             elif outcome is not None:
@@ -247,7 +267,7 @@ class BatchRunner:
         return None
 
     def _attempt(self, item: Item, body: dict[str, Any], attempt: int, request_id: str,
-                 repair: Repair | None) -> dict[str, Any] | Repair | None:
+                 repair: Repair | None, client: GlmClient) -> dict[str, Any] | Repair | None:
         """Send once; return the final record, a Repair to send next, or None to try again (after the backoff)."""
         from glm_cli.tools.schema import repair_message
 
@@ -257,7 +277,7 @@ class BatchRunner:
         started = self.clock()
         reply: Reply | None = None
         try:
-            reply = collect(self.client.chat(body))
+            reply = collect(client.chat(body))
             wants_json = (body.get("response_format") or {}).get("type") == "json_object"
             err = policy.finish_error(reply, wants_json, self.validate, repairable=repair is None)
         except GlmError as exc:

@@ -155,9 +155,12 @@ def compose_prompt(opts: AskOptions, stdin: str | None, template: str | None, bo
 def run_ask(opts: AskOptions, app: App) -> int:
     """Send one prompt and print the answer; return the exit code."""
     from glm_cli.commands.conversing import conversation_settings
-    from glm_cli.store import load_conversation
 
-    prior = load_conversation(app.environ) if opts.continue_ else None
+    prior = None
+    if opts.continue_:  # the store (sqlite3) is imported only when it is used: -c, or logging the turn
+        from glm_cli.store import load_conversation
+
+        prior = load_conversation(app.environ)
     settings = conversation_settings(app, opts, prior, preset=opts.preset)  # -c: preserved thinking as chat left it
     preset = settings.presets[opts.preset].values if opts.preset else {}
     json_mode = opts.json_object if opts.json_object is not None else bool(preset.get("json"))

@@ -236,8 +236,8 @@ def group(
     )
 
 
-def root(help: str, lazy: dict[str, str], version: str) -> Any:
-    """Build the root group: LAZY names each command's module; -V/--version prints VERSION."""
+def root(help: str, lazy: dict[str, str], short: dict[str, str], version: str) -> Any:
+    """Build the root group: LAZY names each command's module, SHORT its one-line help; -V prints VERSION."""
 
     def show_version(value: bool) -> None:
         if value:
@@ -266,4 +266,5 @@ def root(help: str, lazy: dict[str, str], version: str) -> Any:
     app.callback()(glm)
     group = typer.main.get_command(app)
     group.lazy = lazy  # type: ignore[attr-defined]
+    group.short = short  # type: ignore[attr-defined]
     return group

@@ -81,9 +81,34 @@ class LazyGroup(GlmGroup):
     """The root: a command's module is imported when that command runs (all of them only for `glm --help`)."""
 
     lazy: dict[str, str] = {}  # command name -> module with command() (set by cli.build_command)
+    short: dict[str, str] = {}  # command name -> its one-line help: `glm --help` imports no command
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(self.lazy)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """List every command with its one-line help, shortened as click shortens a command's own."""
+        if not self.short:
+            return super().format_commands(ctx, formatter)
+        limit = formatter.width - 6 - max(map(len, self.short))
+        with formatter.section("Commands"):
+            formatter.write_dl(
+                [(name, TyperCommand(name, help=text).get_short_help_str(limit)) for name, text in self.short.items()]
+            )
+        return None
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """A mistyped command gets a suggestion (click's own only knows the commands already loaded)."""
+        import click
+
+        name = args[0] if args else ""
+        if name in self.lazy or name.startswith("-"):
+            return super().resolve_command(ctx, args)
+        from difflib import get_close_matches
+
+        close = get_close_matches(name, list(self.lazy), n=1)
+        ctx.fail(f"No such command '{name}'." + (f" Did you mean '{close[0]}'?" if close else ""))
+        raise click.UsageError(name)  # not reached: ctx.fail raises
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in self.commands and cmd_name in self.lazy:
