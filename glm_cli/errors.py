@@ -30,15 +30,13 @@ class GlmError(Exception):
 
     exit_code = API_ERROR
 
-    def __init__(self, message: str, hint: str | None = None, *, exit_code: int | None = None):
+    def __init__(self, message: str, hint: str | None = None):
         # Every message passes here on its way to stderr or a batch record: whatever it quotes (a URL, a
         # server's error text, an exception's), the key and URL credentials never get through.
         message = scrub(message)
         super().__init__(message)
         self.message = message
         self.hint = scrub(hint) if hint else hint
-        if exit_code is not None:
-            self.exit_code = exit_code
 
 
 class UsageError(GlmError):
@@ -81,13 +79,30 @@ class APIError(GlmError):
         *,
         status: int | None = None,
         code: str | None = None,
-        exit_code: int | None = None,
         retry_after: float | None = None,
     ):
-        super().__init__(message, hint, exit_code=exit_code)
+        super().__init__(message, hint)
         self.status = status
         self.code = code
         self.retry_after = retry_after
+
+
+# An error answer of each class (client.CODES): both an APIError (status, code) and the class of failure,
+# whose exit code it takes (the class comes first: its exit_code wins).
+class APIAuthError(AuthError, APIError):
+    pass
+
+
+class APIRateLimitError(RateLimitError, APIError):
+    pass
+
+
+class APINetworkError(NetworkError, APIError):
+    pass
+
+
+class APIContentFilterError(ContentFilterError, APIError):
+    pass
 
 
 class ProtocolError(APIError):
@@ -101,10 +116,6 @@ class ProtocolError(APIError):
 
 class InvalidOutputError(GlmError):
     exit_code = INVALID_OUTPUT
-
-
-class Interrupted(GlmError):
-    exit_code = INTERRUPTED
 
 
 class Terminated(SystemExit):

@@ -7,7 +7,6 @@ not an error here: the partial reply comes back with ``interrupted=True`` and is
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from glm_cli.conversation import Conversation, Message
@@ -24,7 +23,7 @@ if TYPE_CHECKING:
 
 def preserves_thinking(settings: Settings) -> bool:
     """Whether earlier reasoning goes back to the model (clear_thinking false; the coding endpoints' default)."""
-    clear = settings.values.get("clear_thinking")
+    clear = settings.clear_thinking
     return clear is False or (clear is None and settings.coding_endpoint)
 
 
@@ -36,13 +35,7 @@ def with_preserve(settings: Settings, on: bool) -> Settings:
     is to preserve, where ``clear_thinking: true`` says so explicitly.
     """
     clear = False if on else (True if settings.coding_endpoint else None)
-    return with_value(settings, "clear_thinking", clear)
-
-
-def with_value(settings: Settings, name: str, value: Any) -> Settings:
-    """Return settings with one value changed by chat (e.g. /think off, /model NAME)."""
-    return dataclasses.replace(settings, values={**settings.values, name: value},
-                               sources={**settings.sources, name: "chat"})
+    return settings.with_values("chat", clear_thinking=clear)
 
 
 def build_turn_request(conv: Conversation, settings: Settings, knobs: Knobs | None = None,

@@ -9,7 +9,7 @@ import pytest
 import respx
 
 from glm_cli.conversation import Conversation, Message
-from glm_cli.turn import build_turn_request, preserves_thinking, run_turn, with_preserve, with_value
+from glm_cli.turn import build_turn_request, preserves_thinking, run_turn, with_preserve
 from tests.conftest import USAGE, chunk, sse_body
 
 URL = "https://api.z.ai/api/paas/v4/chat/completions"
@@ -58,7 +58,7 @@ def test_coding_endpoint_preserves_by_default_and_off_says_so(make_app):
 
 
 def test_think_off_sends_disabled_and_keeps_preserved_history(make_app):
-    settings = with_value(with_preserve(make_app().settings(), True), "thinking", False)
+    settings = with_preserve(make_app().settings(), True).with_values("chat", thinking=False)
     body = build_turn_request(convo(), settings)
     assert body["thinking"] == {"type": "disabled"}
     assert [m.get("reasoning_content") for m in body["messages"] if m["role"] == "assistant"][:3] == REASONINGS

@@ -6,7 +6,7 @@ import json
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 from glm_cli.errors import UsageError
@@ -246,9 +246,7 @@ def line_settings(item: Item, settings: Settings) -> Settings:
     """Return the run's settings with this line's overrides on top."""
     if not item.settings:
         return settings
-    values = {**settings.values, **item.settings}
-    sources = {**settings.sources, **{k: f"input line {item.line}" for k in item.settings}}
-    return replace(settings, values=values, sources=sources)
+    return settings.with_values(f"input line {item.line}", **item.settings)
 
 
 def build_body(item: Item, settings: Settings, catalogue: Catalogue | None, *, stream: bool = False,
@@ -264,7 +262,7 @@ def build_body(item: Item, settings: Settings, catalogue: Catalogue | None, *, s
     if item.error:
         raise UsageError(item.error)
     s = line_settings(item, settings)
-    system = s.values.get("system")
+    system = s.system
     if item.messages is not None:
         messages = list(item.messages)
         first = next((n for n, m in enumerate(messages) if m.get("role") == "system"), None)

@@ -67,8 +67,8 @@ def with_remote(app: App, settings: Settings, catalogue: Catalogue, timeout: flo
     from glm_cli.catalogue import merge_remote
 
     url = redact_url(f"{settings.base_url}/models")
-    quick = replace(settings, values={**settings.values, "timeout": timeout, "max_retries": 0, "deadline": timeout,
-                                      "connect_timeout": min(timeout, float(settings.values["connect_timeout"]))})
+    quick = replace(settings, timeout=timeout, max_retries=0, deadline=timeout,
+                    connect_timeout=min(timeout, settings.connect_timeout))
     try:
         client = app.make_client(quick)
         try:

@@ -184,8 +184,8 @@ def tool_environ(environ: dict[str, str], settings: Settings | None = None) -> d
     from glm_cli.config import KEY_ENV_VARS
 
     drop = set(KEY_ENV_VARS)
-    if settings is not None and settings.values.get("api_key_env"):
-        drop.add(str(settings.values["api_key_env"]))
+    if settings is not None and settings.api_key_env:
+        drop.add(settings.api_key_env)
     return {k: v for k, v in environ.items() if k not in drop}
 
 

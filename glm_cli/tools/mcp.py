@@ -1,4 +1,7 @@
-"""MCP servers as tool sources: config, and a client (the optional `mcp` SDK, imported lazily) in a side thread."""
+"""MCP servers as tool sources: a client (the optional `mcp` SDK, imported lazily) in a side thread.
+
+Their config (`mcp_servers:`, McpServer) is glm_cli/mcp_config.py.
+"""
 
 from __future__ import annotations
 
@@ -6,55 +9,19 @@ import json
 import re
 import shlex
 from contextlib import ExitStack, asynccontextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from glm_cli import children
-from glm_cli.errors import ConfigError, GlmError, UsageError
-from glm_cli.redact import redact_url
+from glm_cli.errors import GlmError, UsageError
+from glm_cli.mcp_config import START_TIMEOUT, McpServer, parse_servers
 from glm_cli.tools.files import DEFAULT_MAX_OUTPUT, TOOL_NAME, ToolResult, ToolSpec, check_parameters
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
 INSTALL_HINT = "pip install 'zhipu-glm-cli[mcp]'  (pipx: pipx inject zhipu-glm-cli mcp)"
-SERVER_KEYS = {
-    "command": "the program to start (a string; or a list: argv)",
-    "args": "its arguments (a list)",
-    "env": "extra environment variables for it (a mapping)",
-    "url": "a streamable-HTTP server URL instead of a command",
-    "tools": "the only tools of this server offered to the model (a list; default all)",
-    "timeout": "seconds a tool call may take (default 60)",
-    "start_timeout": "seconds it may take to start: the handshake, then listing its tools (default 30)",
-    "description": "one line shown by `glm mcp list`",
-}
-DEFAULT_CALL_TIMEOUT = 60.0
-START_TIMEOUT = 30.0  # for `initialize`, then again for tools/list (all pages); `start_timeout:` per server
 SHUTDOWN_TIMEOUT = 5.0  # for closing a session; then its process group is killed
-
-
-@dataclass(frozen=True)
-class McpServer:
-    """How to reach one MCP server, and which of its tools to offer."""
-
-    name: str
-    command: str | None = None
-    args: tuple[str, ...] = ()
-    env: dict[str, str] = field(default_factory=dict)
-    url: str | None = None
-    tools: tuple[str, ...] | None = None
-    timeout: float = DEFAULT_CALL_TIMEOUT
-    start_timeout: float | None = None  # None: START_TIMEOUT
-    description: str = ""
-
-    @property
-    def start_bound(self) -> float:
-        return START_TIMEOUT if self.start_timeout is None else self.start_timeout
-
-    def display(self) -> str:
-        """Return the command line (or URL) that starts it."""
-        return redact_url(self.url) if self.url else shlex.join([self.command or "", *self.args])
 
 
 def server_from_flag(spec: str, index: int) -> McpServer:
@@ -68,54 +35,6 @@ def server_from_flag(spec: str, index: int) -> McpServer:
     if re.match(r"https?://", argv[0]) and len(argv) == 1:
         return McpServer(name=f"mcp{index}", url=argv[0])
     return McpServer(name=f"mcp{index}", command=argv[0], args=tuple(argv[1:]))
-
-
-def parse_servers(raw: Any, path: str, key: str = "mcp_servers") -> dict[str, McpServer]:
-    """Check the `mcp_servers:` mapping of a config file; raise ConfigError naming the file and the bad key."""
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: `{key}` must be a mapping of server name to settings")
-    return {str(name): _server(str(name), body, path, f"{key}.{name}") for name, body in raw.items()}
-
-
-def _server(name: str, body: Any, path: str, key: str) -> McpServer:
-    def bad(field_name: str | None, what: str, hint: str | None = None) -> ConfigError:
-        return ConfigError(f"{path}: `{key}" + (f".{field_name}" if field_name else "") + f"` {what}", hint)
-
-    if not isinstance(body, dict):
-        raise bad(None, "must be a mapping with `command` (or `url`)")
-    unknown = sorted(set(map(str, body)) - set(SERVER_KEYS))
-    if unknown:
-        raise bad(unknown[0], "is not a known key", "known keys: " + ", ".join(SERVER_KEYS))
-    command, args, url = body.get("command"), body.get("args") or [], body.get("url")
-    if isinstance(command, list) and command and all(isinstance(a, str) for a in command):
-        command, args = command[0], [*command[1:], *args]
-    if (command is None) == (url is None):
-        raise bad(None, "needs exactly one of `command` or `url`")
-    if command is not None and not (isinstance(command, str) and command):
-        raise bad("command", "must be a string or a list of strings")
-    if url is not None and not (isinstance(url, str) and re.match(r"https?://", url)):
-        raise bad("url", "must be an http(s) URL")
-    if not isinstance(args, list) or not all(isinstance(a, (str, int, float)) for a in args):
-        raise bad("args", "must be a list of strings")
-    env = body.get("env") or {}
-    if not isinstance(env, dict) or not all(isinstance(v, (str, int, float)) for v in env.values()):
-        raise bad("env", "must map variable names to strings")
-    tools = body.get("tools")
-    if tools is not None and (not isinstance(tools, list) or not all(isinstance(t, str) for t in tools)):
-        raise bad("tools", "must be a list of tool names")
-    bounds = {}
-    for field_name in ("timeout", "start_timeout"):
-        value = body.get(field_name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
-            raise bad(field_name, "must be a positive number of seconds")
-        bounds[field_name] = None if value is None else float(value)
-    return McpServer(name=name, command=command, args=tuple(str(a) for a in args),
-                     env={str(k): str(v) for k, v in env.items()}, url=url,
-                     tools=tuple(tools) if tools is not None else None,
-                     timeout=bounds["timeout"] or DEFAULT_CALL_TIMEOUT, start_timeout=bounds["start_timeout"],
-                     description=str(body.get("description") or ""))
 
 
 def require_mcp() -> None:
@@ -397,4 +316,4 @@ def _stderr_tail(errlog: Any, lines: int = 5) -> str | None:
 def config_servers(settings: Any) -> dict[str, McpServer]:
     """Return the servers named in the config (already checked when the config was loaded)."""
     path = settings.config_path or Path("config")
-    return parse_servers(settings.values.get("mcp_servers"), str(path))
+    return parse_servers(settings.mcp_servers, str(path))
