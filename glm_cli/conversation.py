@@ -105,10 +105,6 @@ class Conversation:
     def unsaved(self) -> list[Message]:
         return self.messages[self.saved:]
 
-    def drop_unsaved(self) -> None:
-        """Forget the messages of a turn that failed before any answer."""
-        self.truncate(self.saved)
-
     def last_reply(self) -> Message | None:
         for m in reversed(self.messages):
             if m.role == "assistant":

@@ -124,7 +124,7 @@ def test_api_error_propagates_and_appends_nothing(make_app):
         with pytest.raises(APIError):
             run_turn(conv, settings, app, app.make_client(settings))
     assert [m.role for m in conv.messages] == ["user"]
-    conv.drop_unsaved()
+    conv.truncate(conv.saved)
     assert conv.messages == []
 
 
@@ -153,7 +153,7 @@ def test_cached_history_matches_a_rebuild_through_every_change():
     conv.messages.append(Message(role="assistant", content="appended directly", reasoning="r"))
     check()
     conv.saved = 3
-    conv.drop_unsaved()
+    conv.truncate(conv.saved)
     check()
     history = conv.history(True)
     history.append({"role": "user", "content": "a caller's change"})

@@ -62,7 +62,6 @@ class AdaptiveLimiter:
         self.clock = clock
         self.last_cut = float("-inf")
         self.pause_until = 0.0
-        self.throttled = 0
         self.cond = threading.Condition()
 
     def acquire(self, stop: threading.Event) -> bool:
@@ -96,7 +95,6 @@ class AdaptiveLimiter:
         """The server said slow down: halve the bound (once per cooldown) and pause everyone."""
         with self.cond:
             now = self.clock()
-            self.throttled += 1
             self.streak = 0
             if now - self.last_cut >= self.cooldown:
                 self.limit = max(1, self.limit // 2)

@@ -142,7 +142,6 @@ class ResumeState:
     failed: IdSet
     records: int
     unreadable: int
-    repaired_bytes: int
 
 
 def foreign_line(path: str) -> str | None:
@@ -177,7 +176,7 @@ def repair_torn_tail(fd: int) -> int:
     return size
 
 
-def load_state(path: str, repaired: int = 0) -> ResumeState:
+def load_state(path: str) -> ResumeState:
     """Read an output file: which ids are ok, which failed (and never succeeded later)."""
     ok_hashes, failed_hashes = array("q"), array("q")
     records = unreadable = 0
@@ -191,7 +190,7 @@ def load_state(path: str, repaired: int = 0) -> ResumeState:
     ok = IdSet.of_hashes(ok_hashes)
     del ok_hashes
     failed = IdSet.of_hashes(h for h in failed_hashes if not ok.has_hash(h))
-    return ResumeState(ok, failed, records, unreadable, repaired)
+    return ResumeState(ok, failed, records, unreadable)
 
 
 class RecordWriter:
@@ -364,7 +363,6 @@ class Stats:
     skipped_ok: int = 0
     skipped_failed: int = 0
     retries: int = 0
-    left: int = 0
     usage: dict[str, Usage] = field(default_factory=dict)
     requests: dict[str, int] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
@@ -411,9 +409,6 @@ class RecordSink:
 
     def emit(self, seq: int, record: dict[str, Any] | None) -> None:
         """Take line `seq`'s record; None marks a line left for a later run."""
-        if record is None:
-            with self.stats.lock:
-                self.stats.left += 1
         if self.window is None:
             self._write(record)
             return

@@ -47,7 +47,7 @@ def run_models(opts: ModelsOptions, app: App) -> int:
     if opts.remote:
         catalogue = with_remote(app, settings, catalogue, opts.timeout)
     if opts.model is not None:
-        return show_model(app, settings, catalogue, opts)
+        return show_model(app, catalogue, opts)
     out = app.ios.stdout
     models = [catalogue.models[mid] for mid in catalogue.ids(include_retired=opts.include_retired)]
     if opts.as_json:
@@ -139,7 +139,7 @@ def _table(app: App, settings: Settings, catalogue: Catalogue, models: list[Mode
                  caption=caption, wrap=(7,))
 
 
-def show_model(app: App, settings: Settings, catalogue: Catalogue, opts: ModelsOptions) -> int:
+def show_model(app: App, catalogue: Catalogue, opts: ModelsOptions) -> int:
     """Print everything known about one model, each fact with its source and date."""
     import difflib
 
