@@ -90,7 +90,7 @@ def _check_keys(data: Any, known: dict[str, tuple[type, ...]], where: str, key: 
         if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
             names = "a number" if types == _NUMBER else " or ".join(t.__name__ for t in types)
             raise ConfigError(f"{where}: `{key}.{name}` must be {names}, got {value!r}")
-        if types in (_NUMBER, (int,)) and value < 0:
+        if types in (_NUMBER, (int,)) and isinstance(value, (int, float)) and value < 0:
             raise ConfigError(f"{where}: `{key}.{name}` must not be negative, got {value!r}")
 
 
@@ -261,7 +261,9 @@ def format_cost(amount: float, currency: str) -> str:
 def price_text(info: ModelInfo | None, family: str) -> str | None:
     """Return a model's price per 1M tokens as `input/cached/output` ($0.6/0.11/2.2, ¥2–4/0.4–0.8/8–16, free)."""
     price = (info.prices or {}).get(family) if info is not None else None
-    rows = (price.get("tiers") or [price]) if price else []
+    if not price:
+        return None
+    rows = price.get("tiers") or [price]
     if not rows or any(r.get("input") is None or r.get("output") is None for r in rows):
         return None
     if all(not r.get(k) for r in rows for k in _PRICE_NUMBERS):

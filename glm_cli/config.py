@@ -430,12 +430,12 @@ def _find_api_key(settings: Settings) -> tuple[str, str]:
     cmd = settings.api_key_cmd
     if cmd:
         return _run_key_cmd(cmd, env), f"api_key_cmd ({settings.source('api_key_cmd')})"
-    var = settings.api_key_env
-    if var:
-        if env.get(var, "").strip():
-            return env[var].strip(), f"env {var} (api_key_env)"
-        raise AuthError(f"api_key_env names ${var}, but it is not set",
-                        f"export {var}=... or change api_key_env in {settings.config_path}")
+    named = settings.api_key_env
+    if named:
+        if env.get(named, "").strip():
+            return env[named].strip(), f"env {named} (api_key_env)"
+        raise AuthError(f"api_key_env names ${named}, but it is not set",
+                        f"export {named}=... or change api_key_env in {settings.config_path}")
     if settings.api_key:
         return settings.api_key.strip(), f"api_key ({settings.source('api_key')})"
     raise AuthError(

@@ -8,6 +8,7 @@ The API key is never stored: only messages and what they cost.
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import random
@@ -256,7 +257,7 @@ class Store:
     def count(self) -> int:
         return int(self._read("SELECT count(*) FROM conversations")[0][0])
 
-    def search(self, text: str, limit: int = 50) -> list[Hit]:
+    def search(self, text: str, limit: int = 50) -> builtins.list[Hit]:  # `list` here is Store.list
         """Return messages containing every word of TEXT (case-insensitive), newest conversations first."""
         terms = text.split()
         if not terms:

@@ -59,9 +59,10 @@ def stream_reply(app: App, client: GlmClient, body: dict[str, Any], *, show_reas
             deltas, ios or app.ios, show_reasoning=show_reasoning, markdown=markdown, pace=Pace(clock=app.clock)
         )
     except KeyboardInterrupt as exc:
-        reply = getattr(exc, "partial_reply", None)
-        if reply is None:
+        partial: Reply | None = getattr(exc, "partial_reply", None)
+        if partial is None:
             raise
+        reply = partial
     finally:
         close = getattr(deltas, "close", None)
         if close is not None:  # Ctrl-C may land outside the generator: hang up the stream either way

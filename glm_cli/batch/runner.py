@@ -268,7 +268,7 @@ class BatchRunner:
             self.limiter.release()
         latency = int((self.clock() - started) * 1000)
         self._charge(reply, estimate)
-        meta = dict(attempts=attempt, latency_ms=latency, request_id=request_id)
+        meta: dict[str, Any] = dict(attempts=attempt, latency_ms=latency, request_id=request_id)
         if reply is not None and isinstance(err, policy.FinishError) and err.repair:
             self.limiter.on_success()
             with self.stats.lock:

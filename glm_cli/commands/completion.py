@@ -41,7 +41,7 @@ def run_completion(opts: CompletionOptions, app: App) -> int:
     return 0
 
 
-Shell = Enum("Shell", {name: name for name in SHELLS}, type=str)  # a Choice for Typer and for the completions
+Shell = Enum("Shell", {name: name for name in SHELLS}, type=str)  # type: ignore[misc]  # a Choice for Typer and for the completions
 
 
 def register(app: Any) -> None:

@@ -36,5 +36,6 @@ SchemaOpt = Annotated[str | None, typer.Option(
 
 def tool_options(**kw: Any) -> ToolOptions:
     """Build ToolOptions from Typer parameters of the same names (lists become tuples)."""
-    return ToolOptions(**{k: tuple(v or ()) if k in ("tools", "mcp", "mcp_servers", "allow") else v
-                          for k, v in kw.items()})
+    fields: dict[str, Any] = {k: tuple(v or ()) if k in ("tools", "mcp", "mcp_servers", "allow") else v
+                              for k, v in kw.items()}
+    return ToolOptions(**fields)

@@ -55,7 +55,7 @@ def _chosen_profile(words: list[str], environ: dict[str, str], data: dict[str, A
     return environ.get("GLM_PROFILE") or data.get("default_profile")
 
 
-def _mapping(value: Any) -> dict[str, Any]:
+def _mapping(value: Any) -> dict[Any, Any]:  # YAML keys may be of any type
     return value if isinstance(value, dict) else {}
 
 

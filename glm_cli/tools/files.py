@@ -219,7 +219,8 @@ def run_command_tool(tool: ToolSpec, arguments: str, environ: dict[str, str]) ->
         if proc.poll() is None:  # no process groups (Windows)
             proc.kill()
         proc.wait()
-    out.join(), err.join()
+    out.join()
+    err.join()
     if code is None:
         msg = f"timed out after {tool.timeout:g}s"
         return ToolResult(f"error: the tool {msg}", ok=False, error=msg)

@@ -259,7 +259,7 @@ def run_tool_loop(
 
 def _run_call(call: ToolCall, toolbox: Toolbox, approver: Approver | None, ios: IOStreams) -> ToolRun:
     tool = toolbox.get(call.name)
-    args = parse_arguments(call.arguments) if tool is not None else None
+    args: dict[str, Any] | ToolResult | None = parse_arguments(call.arguments) if tool is not None else None
     if not (isinstance(args, dict) and approver is not None and approver.asks(call)):
         show_call(ios, call)  # else the question shows the arguments whole
     if tool is None:
@@ -271,6 +271,7 @@ def _run_call(call: ToolCall, toolbox: Toolbox, approver: Approver | None, ios: 
     if isinstance(args, ToolResult):  # not a JSON object: nothing would run, nothing to approve
         _show_failure(ios, call, args)
         return ToolRun(call, args, approved=False)
+    assert args is not None  # a tool was found, so its arguments were read
     if approver is not None and not approver.approve(call, args):
         res = ToolResult("error: the user did not allow this tool call; it was not run", ok=False,
                          error="not approved" + ("" if approver.interactive else

@@ -216,9 +216,11 @@ async def _session(server: McpServer, errlog: Any) -> AsyncIterator[Any]:
 def _transport(server: McpServer, errlog: Any) -> Any:
     if server.url:
         try:  # SDK v2 name first, then v1's
-            from mcp.client.streamable_http import streamable_http_client as http_client
+            from mcp.client.streamable_http import streamable_http_client as http_client  # type: ignore[attr-defined]
         except ImportError:
-            from mcp.client.streamable_http import streamablehttp_client as http_client  # type: ignore[no-redef]
+            from mcp.client.streamable_http import (  # type: ignore[no-redef, attr-defined]
+                streamablehttp_client as http_client,
+            )
         return http_client(server.url)
     from mcp import StdioServerParameters
     from mcp.client.stdio import stdio_client

@@ -195,4 +195,7 @@ def conversation_hooks(conv: Conversation) -> tuple[Callable[[str, str], None], 
     def add_result(call_id: str, content: str) -> None:
         conv.add(Message(role="tool", content=content, tool_call_id=call_id))
 
-    return add_result, conv.add_user
+    def add_user(text: str) -> None:
+        conv.add_user(text)
+
+    return add_result, add_user
