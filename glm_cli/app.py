@@ -34,8 +34,9 @@ class App:
         ios = IOStreams.system()
         return cls(ios=ios, environ=dict(os.environ))
 
-    def settings(self, flags: dict[str, Any] | None = None, *, profile: str | None = None,
-                 preset: str | None = None) -> Settings:
+    def settings(
+        self, flags: dict[str, Any] | None = None, *, profile: str | None = None, preset: str | None = None
+    ) -> Settings:
         from glm_cli.config import load_settings
 
         settings = load_settings(self.environ, flags, profile=profile, preset=preset)
@@ -55,8 +56,14 @@ class App:
             self._catalogues[key] = load_catalogue(settings.catalogue_overrides or None, where=where)
         return self._catalogues[key]
 
-    def make_client(self, settings: Settings, *, verbose: bool = False, retry: RetryPolicy | None = None,
-                    pool_size: int | None = None) -> GlmClient:
+    def make_client(
+        self,
+        settings: Settings,
+        *,
+        verbose: bool = False,
+        retry: RetryPolicy | None = None,
+        pool_size: int | None = None,
+    ) -> GlmClient:
         """The client for these settings; RETRY: its retry policy (default: max_retries from the settings)."""
         from glm_cli.client import GlmClient, RetryPolicy
         from glm_cli.config import resolve_api_key
@@ -65,9 +72,11 @@ class App:
         key, _ = resolve_api_key(settings)
         log = None
         if verbose:
+
             def log(text: str) -> None:
                 self.ios.stderr.write(f"glm: {scrub(text)}\n")  # the URLs it shows may hold credentials
                 self.ios.stderr.flush()
+
         return GlmClient(
             base_url=settings.base_url,
             api_key=key,

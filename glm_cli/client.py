@@ -48,9 +48,11 @@ CODES: dict[str, tuple[str, str | None, type[APIError]]] = {
     "1110": ("account not active", "activate the account on the platform", APIAuthError),
     "1111": ("account does not exist", "check the API key and endpoint", APIAuthError),
     "1112": ("account locked", "contact Zhipu support", APIAuthError),
-    "1113": ("insufficient balance or no resource package",
-             "recharge, or if you have a Coding Plan key use `--endpoint zai-coding` "
-             "(or bigmodel-coding)", APIRateLimitError),
+    "1113": (
+        "insufficient balance or no resource package",
+        "recharge, or if you have a Coding Plan key use `--endpoint zai-coding` (or bigmodel-coding)",
+        APIRateLimitError,
+    ),
     "1121": ("account locked for rule violations", "contact Zhipu support", APIAuthError),
     "1210": ("invalid API parameters", "check --max-tokens, --temperature and --top-p", APIError),
     "1211": ("unknown model", "see `glm models` for valid ids", APIError),
@@ -172,9 +174,10 @@ class Deadline:
 
     def error(self, attempts: int = 1) -> DeadlineError:
         tries = f" ({attempts} attempts)" if attempts > 1 else ""
-        return DeadlineError(f"timed out: no complete answer within the {self.seconds:g} s deadline{tries}",
-                             "raise `deadline` in the config (seconds per request, retries included) "
-                             "if answers really take this long")
+        return DeadlineError(
+            f"timed out: no complete answer within the {self.seconds:g} s deadline{tries}",
+            "raise `deadline` in the config (seconds per request, retries included) if answers really take this long",
+        )
 
 
 class _Watchdog:
@@ -207,8 +210,10 @@ class _Watchdog:
 
 
 def too_big(limit: int) -> APIError:
-    return APIError(f"the answer is larger than {limit / MiB:g} MiB; glm stopped reading it",
-                    "if it really is that large, raise `max_response_mb` in the config")
+    return APIError(
+        f"the answer is larger than {limit / MiB:g} MiB; glm stopped reading it",
+        "if it really is that large, raise `max_response_mb` in the config",
+    )
 
 
 def decoded(raw: Iterable[bytes], encoding: str, limit: int | None) -> Iterator[bytes]:
@@ -217,8 +222,9 @@ def decoded(raw: Iterable[bytes], encoding: str, limit: int | None) -> Iterator[
 
     encoding = encoding.strip().lower()
     if encoding not in ("", "identity", "gzip", "x-gzip"):
-        raise APIError(f"the server sent Content-Encoding {sanitise(encoding.encode(), 40)!r}, "
-                       "which glm did not ask for")
+        raise APIError(
+            f"the server sent Content-Encoding {sanitise(encoding.encode(), 40)!r}, which glm did not ask for"
+        )
     unzip = zlib.decompressobj(47) if encoding.endswith("gzip") else None  # 47: a gzip or zlib header
     read = unpacked = 0
     for piece in raw:
@@ -284,8 +290,9 @@ class Body:
             if watchdog.fired or self.deadline.expired():
                 raise self.deadline.error() from None
             if isinstance(exc, httpx.TimeoutException):
-                raise NetworkError("the answer stalled: no data within the read timeout",
-                                   "raise `timeout` in the config") from None
+                raise NetworkError(
+                    "the answer stalled: no data within the read timeout", "raise `timeout` in the config"
+                ) from None
             raise NetworkError(f"the connection broke mid-answer: {exc.__class__.__name__}") from None
         finally:
             watchdog.cancel()
@@ -365,8 +372,9 @@ class GlmClient:
 
         return httpx.Timeout(cap(self.timeout), connect=cap(self.connect_timeout))
 
-    def _send(self, method: str, path: str, deadline: Deadline, *, retries: bool = True,
-              **kwargs: Any) -> httpx.Response:
+    def _send(
+        self, method: str, path: str, deadline: Deadline, *, retries: bool = True, **kwargs: Any
+    ) -> httpx.Response:
         """Send with retries (by the policy; none if not RETRIES); return a 2xx response, its body unread."""
         httpx = _import_httpx()
 
@@ -381,14 +389,20 @@ class GlmClient:
             except httpx.TimeoutException as exc:
                 if deadline.expired():
                     raise deadline.error(attempt + 1) from None
-                err: GlmError = NetworkError(f"timed out talking to {self.base_url} ({exc.__class__.__name__})",
-                                             "raise `timeout` / `connect_timeout` or check the network")
+                err: GlmError = NetworkError(
+                    f"timed out talking to {self.base_url} ({exc.__class__.__name__})",
+                    "raise `timeout` / `connect_timeout` or check the network",
+                )
             except httpx.HTTPError as exc:
-                err = NetworkError(f"cannot reach {self.base_url}: {exc.__class__.__name__}: {exc}",
-                                   "check the network, proxy settings and --endpoint / base_url")
+                err = NetworkError(
+                    f"cannot reach {self.base_url}: {exc.__class__.__name__}: {exc}",
+                    "check the network, proxy settings and --endpoint / base_url",
+                )
             else:
-                self._log(f"< HTTP {resp.status_code} in {self.clock() - started:.3f}s "
-                          f"x-request-id={resp.headers.get('x-request-id', '-')}")
+                self._log(
+                    f"< HTTP {resp.status_code} in {self.clock() - started:.3f}s "
+                    f"x-request-id={resp.headers.get('x-request-id', '-')}"
+                )
                 if resp.status_code < 300:
                     return resp
                 err = self._refusal(resp, deadline)
@@ -413,8 +427,10 @@ class GlmClient:
         try:
             if 300 <= resp.status_code < 400:
                 where = sanitise(resp.headers.get("location", "").encode(), 120, self.api_key) or "nowhere"
-                return APIError(f"HTTP {resp.status_code}: the server redirects to {where}; "
-                                "glm does not follow redirects", "check base_url / --endpoint")
+                return APIError(
+                    f"HTTP {resp.status_code}: the server redirects to {where}; glm does not follow redirects",
+                    "check base_url / --endpoint",
+                )
             body = bytearray()
             try:
                 for piece in Body(resp, deadline, None):
@@ -431,9 +447,11 @@ class GlmClient:
         """Say what came back instead of WANTED: status, content type and its first bytes."""
         ctype = resp.headers.get("content-type") or "no content type"
         shown = sanitise(head, 160, self.api_key)
-        return APIError(f"the server answered HTTP {resp.status_code} with {sanitise(ctype.encode(), 60)}, "
-                        f"not {wanted}: " + (f'"{shown}"' if shown else "an empty body"),
-                        "check base_url / --endpoint: is it the GLM API?")
+        return APIError(
+            f"the server answered HTTP {resp.status_code} with {sanitise(ctype.encode(), 60)}, "
+            f"not {wanted}: " + (f'"{shown}"' if shown else "an empty body"),
+            "check base_url / --endpoint: is it the GLM API?",
+        )
 
     def chat(self, body: dict[str, Any], *, retries: bool = True) -> Iterator[Delta]:
         """Send a chat request and yield typed deltas, streamed or whole.
@@ -448,8 +466,9 @@ class GlmClient:
 
     def _stream(self, body: dict[str, Any], retries: bool) -> Iterator[Delta]:
         deadline = Deadline(self.deadline, self.clock)
-        resp = self._send("POST", "/chat/completions", deadline, retries=retries, json=body,
-                          headers={"Accept": "text/event-stream"})
+        resp = self._send(
+            "POST", "/chat/completions", deadline, retries=retries, json=body, headers={"Accept": "text/event-stream"}
+        )
         try:
             reader = Body(resp, deadline, self.max_response_bytes)
             if media_type(resp) not in ("", "text/event-stream"):
@@ -465,7 +484,7 @@ class GlmClient:
             except StreamCutError as exc:
                 if not started:  # nothing usable came: say what did
                     shown = sanitise(bytes(reader.head), 160, self.api_key)
-                    exc.message += f"; it held no answer, only: \"{shown}\"" if shown else "; it was empty"
+                    exc.message += f'; it held no answer, only: "{shown}"' if shown else "; it was empty"
                 raise
         finally:
             resp.close()

@@ -50,8 +50,11 @@ class Preset:
 
     def settings(self) -> dict[str, Any]:
         """The settings this preset sets, by name."""
-        return {f.name: getattr(self, f.name) for f in fields(self)
-                if f.name in PROFILE_FIELDS and getattr(self, f.name) is not None}
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name in PROFILE_FIELDS and getattr(self, f.name) is not None
+        }
 
 
 NO_PRESET = Preset("")
@@ -80,15 +83,18 @@ class Settings:
     timeout: float = _setting(_NUM, 300.0, "read timeout in seconds")
     connect_timeout: float = _setting(_NUM, 10.0, "connect timeout in seconds")
     deadline: float = _setting(
-        _NUM, 600.0, "seconds one request may take in all: every try, wait and byte of the answer")
+        _NUM, 600.0, "seconds one request may take in all: every try, wait and byte of the answer"
+    )
     max_response_mb: float = _setting(_NUM, 64, "MiB one answer may take, as read and as unpacked")
     max_retries: int = _setting((int,), 3, "retries on rate limits, 5xx and network errors")
     proxy: str | None = _setting((str,), None, "proxy URL (HTTP(S)_PROXY are honoured too)")
     log: bool = _setting((bool,), True, "log conversations to the history store")
     tools: tuple[str, ...] | None = _setting(
-        (list,), None, "tool files (YAML/JSON) offered to the model on every request")
+        (list,), None, "tool files (YAML/JSON) offered to the model on every request"
+    )
     mcp_servers: dict[str, Any] | None = _setting(
-        (dict,), None, "named MCP servers for --mcp-server NAME (command, args, env, tools)")
+        (dict,), None, "named MCP servers for --mcp-server NAME (command, args, env, tools)"
+    )
     # Where the values came from, and what else the config file holds.
     sources: dict[str, str] = field(default_factory=dict)
     profile: str | None = None
@@ -127,7 +133,8 @@ class Settings:
 # The keys of a profile (and of the top level): name -> (accepted types, default, what it is).
 PROFILE_FIELDS: dict[str, tuple[tuple[type, ...], Any, str]] = {
     f.name: (f.metadata["accepts"], f.metadata["default"], f.metadata["doc"])
-    for f in fields(Settings) if "accepts" in f.metadata
+    for f in fields(Settings)
+    if "accepts" in f.metadata
 }
 VALUE_NAMES = tuple(PROFILE_FIELDS)
 PROFILE_FIELDS["presets"] = ((dict,), None, "named presets for `glm ask -p NAME`")
@@ -182,8 +189,14 @@ def _read_yaml(path: Path, explicit: bool) -> dict[str, Any]:
 
 
 def _type_name(types: tuple[type, ...]) -> str:
-    names = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
-             dict: "a mapping", list: "a list"}
+    names = {
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        bool: "true or false",
+        dict: "a mapping",
+        list: "a list",
+    }
     if types == _NUM:
         return "a number"
     return " or ".join(names.get(t, t.__name__) for t in types)
@@ -205,8 +218,9 @@ def _unknown(path: Path, key: str, where: str, known: list[str]) -> ConfigError:
     return ConfigError(f"{path}: unknown key `{key}` in {where}", hint)
 
 
-def _profile_layer(path: Path, data: dict[str, Any], prefix: str, where: str,
-                   allowed_extra: set[str]) -> dict[str, Any]:
+def _profile_layer(
+    path: Path, data: dict[str, Any], prefix: str, where: str, allowed_extra: set[str]
+) -> dict[str, Any]:
     layer: dict[str, Any] = {}
     for key, value in data.items():
         key = str(key)
@@ -220,8 +234,7 @@ def _profile_layer(path: Path, data: dict[str, Any], prefix: str, where: str,
         _check_tool_keys(path, prefix + key, value)
     if "endpoint" in layer and layer["endpoint"] not in ENDPOINTS:
         raise ConfigError(
-            f"{path}: `{prefix}endpoint` is {layer['endpoint']!r}, expected one of "
-            + ", ".join(ENDPOINTS),
+            f"{path}: `{prefix}endpoint` is {layer['endpoint']!r}, expected one of " + ", ".join(ENDPOINTS),
             "or set base_url to any URL",
         )
     return layer
@@ -300,8 +313,9 @@ def load_settings(
             values["base_url"] = None
             del sources["base_url"]
     if values["endpoint"] not in ENDPOINTS:
-        raise ConfigError(f"endpoint {values['endpoint']!r} ({sources.get('endpoint')}) is not one of "
-                          + ", ".join(ENDPOINTS))
+        raise ConfigError(
+            f"endpoint {values['endpoint']!r} ({sources.get('endpoint')}) is not one of " + ", ".join(ENDPOINTS)
+        )
 
     presets = _presets(path, top.get("presets"), "")
     presets.update(_presets(path, prof.get("presets"), f"profiles.{chosen}."))
@@ -336,8 +350,9 @@ def load_settings(
 def _key_file_warnings(path: Path, data: dict[str, Any]) -> tuple[str, ...]:
     """Warn, as ssh does, when a config file that holds an API key is open to other users."""
     profiles = data.get("profiles") or {}
-    if os.name != "posix" or not (data.get("api_key") or any(
-            isinstance(body, dict) and body.get("api_key") for body in profiles.values())):
+    if os.name != "posix" or not (
+        data.get("api_key") or any(isinstance(body, dict) and body.get("api_key") for body in profiles.values())
+    ):
         return ()
     try:
         mode = path.stat().st_mode & 0o777
@@ -348,8 +363,9 @@ def _key_file_warnings(path: Path, data: dict[str, Any]) -> tuple[str, ...]:
     return (f"{path} holds an API key and other users can access it (mode {mode:04o}); run: chmod 600 {path}",)
 
 
-def _chosen_profile(path: Path, data: dict[str, Any], environ: dict[str, str],
-                    profile: str | None) -> tuple[str | None, str, dict[str, Any]]:
+def _chosen_profile(
+    path: Path, data: dict[str, Any], environ: dict[str, str], profile: str | None
+) -> tuple[str | None, str, dict[str, Any]]:
     """Return the profile chosen (--profile > GLM_PROFILE > default_profile), how, and its checked layer."""
     profiles = data.get("profiles") or {}
     chosen, chosen_src = profile, "flag --profile"
@@ -392,8 +408,10 @@ _VALUE_CHECKS: dict[str, tuple[Any, str]] = {
     "max_response_mb": (lambda v: v > 0, "more than 0 (MiB)"),
     "max_retries": (lambda v: v >= 0, "0 or more"),
     "base_url": (lambda v: str(v).startswith(("http://", "https://")), "an http:// or https:// URL"),
-    "proxy": (lambda v: str(v).startswith(("http://", "https://", "socks5://", "socks5h://")),
-              "an http://, https://, socks5:// or socks5h:// URL"),
+    "proxy": (
+        lambda v: str(v).startswith(("http://", "https://", "socks5://", "socks5h://")),
+        "an http://, https://, socks5:// or socks5h:// URL",
+    ),
 }
 
 
@@ -434,8 +452,10 @@ def _find_api_key(settings: Settings) -> tuple[str, str]:
     if named:
         if env.get(named, "").strip():
             return env[named].strip(), f"env {named} (api_key_env)"
-        raise AuthError(f"api_key_env names ${named}, but it is not set",
-                        f"export {named}=... or change api_key_env in {settings.config_path}")
+        raise AuthError(
+            f"api_key_env names ${named}, but it is not set",
+            f"export {named}=... or change api_key_env in {settings.config_path}",
+        )
     if settings.api_key:
         return settings.api_key.strip(), f"api_key ({settings.source('api_key')})"
     raise AuthError(
@@ -453,10 +473,19 @@ def _usable_key(key: str, where: str) -> str:
     # httpx would refuse it only when sending (after every retry, quoting the header with the key in it)
     bad = next((ch for ch in key if not "!" <= ch <= "~"), None)
     if bad is not None:
-        what = ("a line break" if bad in "\r\n" else "a space" if bad == " " else
-                "a non-ASCII character" if ord(bad) > 0x7E else "a control character")
-        raise AuthError(f"the API key from {where} is not usable: it contains {what}",
-                        "a key is one line of printable ASCII without spaces: check how it is set")
+        what = (
+            "a line break"
+            if bad in "\r\n"
+            else "a space"
+            if bad == " "
+            else "a non-ASCII character"
+            if ord(bad) > 0x7E
+            else "a control character"
+        )
+        raise AuthError(
+            f"the API key from {where} is not usable: it contains {what}",
+            "a key is one line of printable ASCII without spaces: check how it is set",
+        )
     hide(key)  # defence in depth: should a server or a library quote it, it is masked (glm_cli/redact.py)
     return key
 
@@ -469,8 +498,7 @@ def _run_key_cmd(cmd: str | tuple[str, ...], environ: dict[str, str]) -> str:
 
     argv = shlex.split(cmd) if isinstance(cmd, str) else [str(a) for a in cmd]
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=30,
-                              env={**os.environ, **environ})
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=30, env={**os.environ, **environ})
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise AuthError(f"api_key_cmd {argv[0]!r} failed: {exc.__class__.__name__}") from None
     key = proc.stdout.strip().splitlines()[0].strip() if proc.stdout.strip() else ""

@@ -130,7 +130,10 @@ class Terminated(SystemExit):
 FINISH_PROBLEMS: dict[str, tuple[type[GlmError], str, str | None]] = {
     "length": (TruncatedError, "the answer was cut at max_tokens", "raise --max-tokens"),
     "model_context_window_exceeded": (
-        TruncatedError, "the answer was cut: the context window ran out", "shorten the input"),
+        TruncatedError,
+        "the answer was cut: the context window ran out",
+        "shorten the input",
+    ),
     "sensitive": (ContentFilterError, "the answer was blocked by the content filter", None),
     "network_error": (NetworkError, "the service reported a network error mid-answer", "try again"),
 }

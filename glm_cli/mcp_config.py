@@ -51,7 +51,6 @@ class McpServer:
         return redact_url(self.url) if self.url else shlex.join([self.command or "", *self.args])
 
 
-
 def parse_servers(raw: Any, path: str, key: str = "mcp_servers") -> dict[str, McpServer]:
     """Check the `mcp_servers:` mapping of a config file; raise ConfigError naming the file and the bad key."""
     if raw is None:
@@ -93,8 +92,14 @@ def _server(name: str, body: Any, path: str, key: str) -> McpServer:
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
             raise bad(field_name, "must be a positive number of seconds")
         bounds[field_name] = None if value is None else float(value)
-    return McpServer(name=name, command=command, args=tuple(str(a) for a in args),
-                     env={str(k): str(v) for k, v in env.items()}, url=url,
-                     tools=tuple(tools) if tools is not None else None,
-                     timeout=bounds["timeout"] or DEFAULT_CALL_TIMEOUT, start_timeout=bounds["start_timeout"],
-                     description=str(body.get("description") or ""))
+    return McpServer(
+        name=name,
+        command=command,
+        args=tuple(str(a) for a in args),
+        env={str(k): str(v) for k, v in env.items()},
+        url=url,
+        tools=tuple(tools) if tools is not None else None,
+        timeout=bounds["timeout"] or DEFAULT_CALL_TIMEOUT,
+        start_timeout=bounds["start_timeout"],
+        description=str(body.get("description") or ""),
+    )

@@ -38,8 +38,9 @@ def with_preserve(settings: Settings, on: bool) -> Settings:
     return settings.with_values("chat", clear_thinking=clear)
 
 
-def build_turn_request(conv: Conversation, settings: Settings, knobs: Knobs | None = None,
-                       catalogue: Catalogue | None = None) -> dict[str, Any]:
+def build_turn_request(
+    conv: Conversation, settings: Settings, knobs: Knobs | None = None, catalogue: Catalogue | None = None
+) -> dict[str, Any]:
     """Return the request body for the conversation as it stands (its last message is the new one)."""
     preserve = preserves_thinking(settings)
     # history() already left out the reasoning that must not go back (it keeps the current turn's).
@@ -47,8 +48,15 @@ def build_turn_request(conv: Conversation, settings: Settings, knobs: Knobs | No
     return build_chat_request(settings, messages, knobs or Knobs(), catalogue)
 
 
-def stream_reply(app: App, client: GlmClient, body: dict[str, Any], *, show_reasoning: bool,
-                 markdown: bool | None = None, ios: IOStreams | None = None) -> tuple[Reply, float]:
+def stream_reply(
+    app: App,
+    client: GlmClient,
+    body: dict[str, Any],
+    *,
+    show_reasoning: bool,
+    markdown: bool | None = None,
+    ios: IOStreams | None = None,
+) -> tuple[Reply, float]:
     """Send one request and render it; return the reply (interrupted on Ctrl-C) and its latency."""
     from glm_cli.render import Pace, render_stream
 
@@ -70,9 +78,19 @@ def stream_reply(app: App, client: GlmClient, body: dict[str, Any], *, show_reas
     return reply, app.clock() - started
 
 
-def run_turn(conv: Conversation, settings: Settings, app: App, client: GlmClient, *, knobs: Knobs | None = None,
-             catalogue: Catalogue | None = None, show_reasoning: bool = False, markdown: bool | None = None,
-             ios: IOStreams | None = None, body: dict[str, Any] | None = None) -> Reply:
+def run_turn(
+    conv: Conversation,
+    settings: Settings,
+    app: App,
+    client: GlmClient,
+    *,
+    knobs: Knobs | None = None,
+    catalogue: Catalogue | None = None,
+    show_reasoning: bool = False,
+    markdown: bool | None = None,
+    ios: IOStreams | None = None,
+    body: dict[str, Any] | None = None,
+) -> Reply:
     """Send the conversation, render the answer, append it to the conversation and return it.
 
     ``body``: the request already built by build_turn_request (ask builds it first for --dry-run).

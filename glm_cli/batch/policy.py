@@ -59,8 +59,9 @@ def error_code(err: GlmError) -> str:
     return "network_error" if isinstance(err, NetworkError) else "error"
 
 
-def finish_error(reply: Reply, wants_json: bool, validate: Callable[[str], str] | None, *,
-                 repairable: bool = False) -> GlmError | None:
+def finish_error(
+    reply: Reply, wants_json: bool, validate: Callable[[str], str] | None, *, repairable: bool = False
+) -> GlmError | None:
     """Return why a reply that arrived is still not a success, or None.
 
     A reply that is not the JSON (or schema) asked for is marked `repair` when `repairable`: the caller may send

@@ -79,9 +79,17 @@ class BatchRunner:
     rate limit slows every worker down, each try gets its own request_id, and a stop is noticed mid-wait.
     """
 
-    def __init__(self, cfg: RunConfig, client: GlmClient, settings: Settings, catalogue: Catalogue | None,
-                 writer: RecordWriter, *, validate: Callable[[str], str] | None = None,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        cfg: RunConfig,
+        client: GlmClient,
+        settings: Settings,
+        catalogue: Catalogue | None,
+        writer: RecordWriter,
+        *,
+        validate: Callable[[str], str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.cfg, self.client, self.settings, self.catalogue = cfg, client, settings, catalogue
         self.retry = client.retry
         self.validate, self.clock = validate, clock
@@ -112,8 +120,9 @@ class BatchRunner:
 
     def run(self, items: Iterable[Item], state: ResumeState | None = None) -> Stats:
         """Run every item not already done; return the counters. Handles SIGINT/SIGTERM meanwhile."""
-        workers = [threading.Thread(target=self._work, daemon=True, name=f"glm-batch-{i}")
-                   for i in range(self.cfg.concurrency)]
+        workers = [
+            threading.Thread(target=self._work, daemon=True, name=f"glm-batch-{i}") for i in range(self.cfg.concurrency)
+        ]
         with self._signals():
             for w in workers:
                 w.start()
@@ -234,9 +243,16 @@ class BatchRunner:
             attempt += 1
             request_id = request_id_for(item.id, self.tag, attempt)
             try:
-                body = build_body(item, self.settings, self.catalogue, stream=self.cfg.stream,
-                                  json_mode=self.cfg.json_mode, stop=self.cfg.stop, schema=self.cfg.schema,
-                                  request_id=request_id)
+                body = build_body(
+                    item,
+                    self.settings,
+                    self.catalogue,
+                    stream=self.cfg.stream,
+                    json_mode=self.cfg.json_mode,
+                    stop=self.cfg.stop,
+                    schema=self.cfg.schema,
+                    request_id=request_id,
+                )
             except GlmError as err:
                 return error_record(item.id, item.line, "invalid_request", err.message, attempts=0)
             if repair is not None:
@@ -248,8 +264,9 @@ class BatchRunner:
                 return outcome
         return None
 
-    def _attempt(self, item: Item, body: dict[str, Any], attempt: int, request_id: str,
-                 repair: Repair | None) -> dict[str, Any] | Repair | None:
+    def _attempt(
+        self, item: Item, body: dict[str, Any], attempt: int, request_id: str, repair: Repair | None
+    ) -> dict[str, Any] | Repair | None:
         """Send once; return the final record, a Repair to send next, or None to try again (after the backoff)."""
         from glm_cli.tools.schema import repair_message
 
@@ -285,8 +302,9 @@ class BatchRunner:
             return None
         if self.stopping.is_set() and self.retry.retryable(err):
             return None  # stopped mid-retry: no record, the line runs again on resume
-        return error_record(item.id, item.line, policy.error_code(err), err.message,
-                            status=getattr(err, "status", None), **meta)
+        return error_record(
+            item.id, item.line, policy.error_code(err), err.message, status=getattr(err, "status", None), **meta
+        )
 
     def _should_retry(self, err: GlmError, attempt: int) -> bool:
         """Apply the error to the run (stop, slow down); wait out the backoff if the line gets another try."""

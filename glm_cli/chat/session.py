@@ -66,8 +66,16 @@ class ChatSession:
         knobs = None if self.tools is None else self.tools.knobs(Knobs(), self.catalogue.resolve(self.model))
 
         def step() -> Reply:
-            return run_turn(self.conv, self.settings, self.app, self.client, knobs=knobs, catalogue=self.catalogue,
-                            show_reasoning=self.show_thinking, markdown=self.markdown)
+            return run_turn(
+                self.conv,
+                self.settings,
+                self.app,
+                self.client,
+                knobs=knobs,
+                catalogue=self.catalogue,
+                show_reasoning=self.show_thinking,
+                markdown=self.markdown,
+            )
 
         if self.tools is None:
             return step()
@@ -158,8 +166,13 @@ class ChatSession:
         self.info(f"saved as {name!r} (conversation {self.conv.id}); resume with: {resume}")
 
     def clear(self) -> None:
-        self.conv = Conversation(system=self.conv.system, source="chat", profile=self.settings.profile,
-                                 model=self.settings.model, options=dict(self.conv.options))
+        self.conv = Conversation(
+            system=self.conv.system,
+            source="chat",
+            profile=self.settings.profile,
+            model=self.settings.model,
+            options=dict(self.conv.options),
+        )
         self.info("new conversation")
 
     def close(self) -> None:
@@ -212,8 +225,10 @@ class ChatSession:
             text = f"{format_usage_line(total, self._cost(by_model))} · {answers} answer{'s' if answers != 1 else ''}"
         if self.spent and self.spent != by_model:
             spent = sum(self.spent.values(), start=Usage())
-            text += f"\nspent in this session (retried and undone answers too): " \
-                    f"{format_usage_line(spent, self._cost(self.spent))}"
+            text += (
+                f"\nspent in this session (retried and undone answers too): "
+                f"{format_usage_line(spent, self._cost(self.spent))}"
+            )
         return text
 
     def _cost(self, by_model: dict[str, Any]) -> str | None:

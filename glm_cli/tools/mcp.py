@@ -31,7 +31,7 @@ def server_from_flag(spec: str, index: int) -> McpServer:
     except ValueError as exc:
         raise UsageError(f"--mcp {spec!r}: {exc}") from None
     if not argv:
-        raise UsageError("--mcp needs a command, e.g. --mcp \"npx -y @modelcontextprotocol/server-filesystem .\"")
+        raise UsageError('--mcp needs a command, e.g. --mcp "npx -y @modelcontextprotocol/server-filesystem ."')
     if re.match(r"https?://", argv[0]) and len(argv) == 1:
         return McpServer(name=f"mcp{index}", url=argv[0])
     return McpServer(name=f"mcp{index}", command=argv[0], args=tuple(argv[1:]))
@@ -42,8 +42,7 @@ def require_mcp() -> None:
     try:
         import mcp  # noqa: F401
     except ImportError:
-        raise UsageError("MCP support needs the optional `mcp` package, which is not installed",
-                         INSTALL_HINT) from None
+        raise UsageError("MCP support needs the optional `mcp` package, which is not installed", INSTALL_HINT) from None
 
 
 def tool_name(remote: str) -> str:
@@ -132,20 +131,34 @@ class McpHub:
         import tempfile
 
         # The server's stderr: shown with --verbose, else kept aside and quoted only if it fails to start.
-        errlog = sys.stderr if self.verbose else self._stack.enter_context(
-            tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace"))
+        errlog = (
+            sys.stderr
+            if self.verbose
+            else self._stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace"))
+        )
 
         def failed(exc: BaseException, timeout: str) -> GlmError:
             exc, tail = _unwrap(exc), None if self.verbose else _stderr_tail(errlog)
             if isinstance(exc, TimeoutError):
-                hint = "\n".join(filter(None, [
-                    f"if it is only slow, give it longer: `start_timeout:` (seconds, now {bound:g}) in its entry "
-                    "under `mcp_servers:` in the config", tail]))
+                hint = "\n".join(
+                    filter(
+                        None,
+                        [
+                            f"if it is only slow, give it longer: `start_timeout:` (seconds, now {bound:g}) in its entry "
+                            "under `mcp_servers:` in the config",
+                            tail,
+                        ],
+                    )
+                )
             else:
-                hint = tail or ("check that the URL serves MCP over streamable HTTP" if server.url
-                                else "run the command by hand to see why")
-            return GlmError(f"MCP server {server.name} ({server.display()}) failed to start: "
-                            + _describe(exc, timeout), hint)
+                hint = tail or (
+                    "check that the URL serves MCP over streamable HTTP"
+                    if server.url
+                    else "run the command by hand to see why"
+                )
+            return GlmError(
+                f"MCP server {server.name} ({server.display()}) failed to start: " + _describe(exc, timeout), hint
+            )
 
         bound = server.start_bound
         before = children.tracked()
@@ -164,8 +177,9 @@ class McpHub:
         self._sessions[server.name] = session
         names = {t["name"] for t in listed}
         for missing in sorted(set(server.tools or ()) - names):
-            self.warnings.append(f"MCP server {server.name} has no tool {missing!r} "
-                                 f"(it has: {', '.join(sorted(names))})")
+            self.warnings.append(
+                f"MCP server {server.name} has no tool {missing!r} (it has: {', '.join(sorted(names))})"
+            )
         for tool in listed:
             if server.tools is not None and tool["name"] not in server.tools:
                 continue
@@ -175,9 +189,17 @@ class McpHub:
             except UsageError as err:
                 self.warnings.append(f"{err.message}; the tool is left out")
                 continue
-            self.tools.append(ToolSpec(
-                name=tool_name(tool["name"]), description=tool.get("description") or "", parameters=params,
-                timeout=server.timeout, source=where, server=server.name, remote_name=tool["name"]))
+            self.tools.append(
+                ToolSpec(
+                    name=tool_name(tool["name"]),
+                    description=tool.get("description") or "",
+                    parameters=params,
+                    timeout=server.timeout,
+                    source=where,
+                    server=server.name,
+                    remote_name=tool["name"],
+                )
+            )
 
     def call(self, tool: ToolSpec, arguments: dict[str, Any]) -> ToolResult:
         """Call an MCP tool; failures and timeouts come back as a failed ToolResult."""

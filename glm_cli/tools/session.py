@@ -45,8 +45,9 @@ class ToolOptions:
     @property
     def searching(self) -> bool:
         """--web-search, or any of its options (they imply it)."""
-        return self.web_search or any(v is not None for v in (
-            self.search_engine, self.search_count, self.search_recency, self.search_domain))
+        return self.web_search or any(
+            v is not None for v in (self.search_engine, self.search_count, self.search_recency, self.search_domain)
+        )
 
     def wanted(self, settings: Settings) -> bool:
         """Whether the command runs with a tool session: any tool flag given, or `tools:` in the config."""
@@ -74,15 +75,22 @@ class ToolSession:
         info = catalogue.get(model) if catalogue is not None else None
         if info is not None and not info.tools:
             self.app.warn(f"{model} is not known to support tools; they are sent anyway")
-        return replace(knobs, tools=self.toolbox.api_tools(),
-                       tool_stream=bool(self.toolbox.tools) and supports_tool_stream(model))
+        return replace(
+            knobs, tools=self.toolbox.api_tools(), tool_stream=bool(self.toolbox.tools) and supports_tool_stream(model)
+        )
 
     def system(self, system: str | None) -> str | None:
         """Return the system prompt, with the schema instruction when --schema was given."""
         return self.schema.system_prompt(system) if self.schema is not None else system
 
-    def converse(self, step: Callable[[], Reply], add_result: Callable[[str, str], None],
-                 add_user: Callable[[str], None], *, check_last: bool = True) -> TurnResult:
+    def converse(
+        self,
+        step: Callable[[], Reply],
+        add_result: Callable[[str, str], None],
+        add_user: Callable[[str], None],
+        *,
+        check_last: bool = True,
+    ) -> TurnResult:
         """Run the turn (tool calls included); with --schema, check the answer and ask once to repair it.
 
         check_last=False returns a repaired answer that still fails unchecked: the caller checks it
@@ -95,8 +103,9 @@ class ToolSession:
             self.approver.check(box)
 
         def once() -> TurnResult:
-            return run_tool_loop(step, add_result, toolbox=box, approver=self.approver, ios=self.app.ios,
-                                 max_steps=self.max_steps)
+            return run_tool_loop(
+                step, add_result, toolbox=box, approver=self.approver, ios=self.app.ios, max_steps=self.max_steps
+            )
 
         result = once()
         problem = self.problem(result.reply)
@@ -153,20 +162,30 @@ def tool_session(opts: ToolOptions, settings: Settings, app: App, *, verbose: bo
     if opts.searching:
         from glm_cli.tools.web_search import web_search_tool
 
-        builtins.append(web_search_tool(base_url=settings.base_url, engine=opts.search_engine,
-                                        count=opts.search_count, recency=opts.search_recency,
-                                        domain=opts.search_domain))
-    with open_toolbox(tool_files(opts, settings), environ=tool_environ(app.environ, settings),
-                      servers=mcp_servers(opts, settings), builtins=builtins, warn=app.warn,
-                      verbose=verbose) as box:
+        builtins.append(
+            web_search_tool(
+                base_url=settings.base_url,
+                engine=opts.search_engine,
+                count=opts.search_count,
+                recency=opts.search_recency,
+                domain=opts.search_domain,
+            )
+        )
+    with open_toolbox(
+        tool_files(opts, settings),
+        environ=tool_environ(app.environ, settings),
+        servers=mcp_servers(opts, settings),
+        builtins=builtins,
+        warn=app.warn,
+        verbose=verbose,
+    ) as box:
         yield ToolSession(app, box, Approver(app.ios, yes=opts.yes, allow=opts.allow), schema, max_steps)
 
 
 def tool_files(opts: ToolOptions, settings: Settings) -> list[str]:
     """Return the tool files: `tools:` from the config (relative to it), then each --tool."""
     base = settings.config_path.parent if settings.config_path else Path.cwd()
-    configured = [str(p if (p := Path(f).expanduser()).is_absolute() else base / p)
-                  for f in settings.tools or ()]
+    configured = [str(p if (p := Path(f).expanduser()).is_absolute() else base / p) for f in settings.tools or ()]
     # The same file from the config and a --tool (or given twice) is loaded once, not refused as a name clash.
     return list({str(Path(f).expanduser().resolve()): f for f in [*configured, *opts.tools]}.values())
 
