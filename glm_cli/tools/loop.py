@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -17,7 +17,8 @@ from glm_cli.tools.files import ToolResult, ToolSpec, check_tools, load_tool_fil
 
 if TYPE_CHECKING:
     from glm_cli.iostreams import IOStreams
-    from glm_cli.tools.mcp import McpHub, McpServer
+    from glm_cli.mcp_config import McpServer
+    from glm_cli.tools.mcp import McpHub
 
 DEFAULT_MAX_STEPS = 8
 SHOWN_ARGS = 300  # characters of a call's arguments on its one-line summary
@@ -99,9 +100,9 @@ def open_toolbox(
     files: list[str],
     *,
     environ: dict[str, str],
-    servers: list[McpServer] = (),  # type: ignore[assignment]
-    builtins: list[dict[str, Any]] = (),
-    warn: Callable[[str], None] | None = None,  # type: ignore[assignment]
+    servers: Sequence[McpServer] = (),
+    builtins: Sequence[dict[str, Any]] = (),
+    warn: Callable[[str], None] | None = None,
     verbose: bool = False,
 ) -> Iterator[Toolbox]:
     """Load tool files and start MCP servers; stop the servers on exit."""

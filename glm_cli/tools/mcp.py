@@ -144,8 +144,8 @@ class McpHub:
                     filter(
                         None,
                         [
-                            f"if it is only slow, give it longer: `start_timeout:` (seconds, now {bound:g}) in its entry "
-                            "under `mcp_servers:` in the config",
+                            f"if it is only slow, give it longer: `start_timeout:` (seconds, now {bound:g}) "
+                            "in its entry under `mcp_servers:` in the config",
                             tail,
                         ],
                     )
