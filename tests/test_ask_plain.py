@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.conftest import SLOW, write_config
+from tests.conftest import ROOT, SLOW, write_config
 
 pytestmark = pytest.mark.slow
 PY = sys.executable
@@ -26,7 +26,13 @@ main()
 
 def glm(environ, *args: str) -> tuple[subprocess.CompletedProcess, list[str]]:
     out = subprocess.run(
-        [PY, "-c", PROBE, *args], capture_output=True, text=True, env=environ, timeout=SLOW, stdin=subprocess.DEVNULL
+        [PY, "-c", PROBE, *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=SLOW,
+        stdin=subprocess.DEVNULL,
+        cwd=ROOT,  # `-c` puts the working directory first on sys.path: this repository's glm_cli
     )
     marker = [line for line in out.stderr.splitlines() if line.startswith("TOOLS-IMPORTED=")]
     assert marker, out.stderr
