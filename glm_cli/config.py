@@ -124,7 +124,7 @@ class Settings:
 
         Not endpoint or base_url: the URL was resolved from them when loading.
         """
-        fixed = set(changes) - set(VALUE_NAMES) | set(changes) & {"endpoint", "base_url"}
+        fixed = (set(changes) - set(VALUE_NAMES)) | (set(changes) & {"endpoint", "base_url"})
         if fixed:
             raise TypeError(f"cannot change {', '.join(sorted(fixed))} of loaded settings")
         return replace(self, **changes, sources={**self.sources, **dict.fromkeys(changes, source)})

@@ -11,7 +11,7 @@ from tests.conftest import ROOT
 
 PACKAGE = ROOT / "glm_cli"
 PIPELINE = {
-    "app", "catalogue", "cli", "client", "config", "conversation", "errors", "events", "iostreams",
+    "app", "catalogue", "cli", "client", "config", "conversation", "errors", "events", "iostreams", "mcp_config",
     "render", "request", "sse", "store", "turn", "__init__", "__main__",
 }
 FEATURES = {"batch", "tools", "chat", "completion"}
