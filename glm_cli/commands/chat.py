@@ -176,8 +176,9 @@ def make_prompt(session: ChatSession, **pt_args: Any) -> ReadLine:
         from prompt_toolkit.output import create_output
 
         pt_args["output"] = create_output(always_prefer_tty=True)  # `glm chat > file`: the prompt stays visible
-    prompt: PromptSession[str] = PromptSession(history=history, key_bindings=keys, completer=_completer(session),
-                           complete_while_typing=True, prompt_continuation="... ", **pt_args)
+    prompt: PromptSession[str] = PromptSession(
+        history=history, key_bindings=keys, completer=_completer(session), complete_while_typing=True,
+        prompt_continuation="... ", **pt_args)
     return lambda: prompt.prompt(PROMPT)
 
 
