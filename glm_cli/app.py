@@ -11,7 +11,7 @@ from glm_cli.iostreams import IOStreams
 
 if TYPE_CHECKING:
     from glm_cli.catalogue import Catalogue
-    from glm_cli.client import GlmClient
+    from glm_cli.client import GlmClient, RetryPolicy
     from glm_cli.config import Settings
 
 
@@ -24,7 +24,7 @@ class App:
     transport: Any = None  # an httpx transport; tests pass MockTransport or respx's
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
-    _catalogues: dict[int, Catalogue] = field(default_factory=dict, repr=False)
+    _catalogues: dict[tuple[str, str], Catalogue] = field(default_factory=dict, repr=False)
     _warned: set[str] = field(default_factory=set, repr=False)
 
     @classmethod
@@ -34,8 +34,9 @@ class App:
         ios = IOStreams.system()
         return cls(ios=ios, environ=dict(os.environ))
 
-    def settings(self, flags: dict[str, Any] | None = None, *, profile: str | None = None,
-                 preset: str | None = None) -> Settings:
+    def settings(
+        self, flags: dict[str, Any] | None = None, *, profile: str | None = None, preset: str | None = None
+    ) -> Settings:
         from glm_cli.config import load_settings
 
         settings = load_settings(self.environ, flags, profile=profile, preset=preset)
@@ -48,34 +49,45 @@ class App:
     def catalogue(self, settings: Settings) -> Catalogue:
         from glm_cli.catalogue import load_catalogue
 
-        key = id(settings)
+        # What the catalogue is made of: settings changed later (chat's /model) share it; other files do not.
+        where = str(settings.config_path or "config")
+        key = (where, repr(settings.catalogue_overrides))
         if key not in self._catalogues:
-            self._catalogues[key] = load_catalogue(settings.catalogue_overrides or None,
-                                                   where=str(settings.config_path or "config"))
+            self._catalogues[key] = load_catalogue(settings.catalogue_overrides or None, where=where)
         return self._catalogues[key]
 
-    def make_client(self, settings: Settings, *, verbose: bool = False) -> GlmClient:
-        from glm_cli.client import GlmClient
+    def make_client(
+        self,
+        settings: Settings,
+        *,
+        verbose: bool = False,
+        retry: RetryPolicy | None = None,
+        pool_size: int | None = None,
+    ) -> GlmClient:
+        """The client for these settings; RETRY: its retry policy (default: max_retries from the settings)."""
+        from glm_cli.client import GlmClient, RetryPolicy
         from glm_cli.config import resolve_api_key
         from glm_cli.redact import scrub
 
         key, _ = resolve_api_key(settings)
-        v = settings.values
         log = None
         if verbose:
+
             def log(text: str) -> None:
                 self.ios.stderr.write(f"glm: {scrub(text)}\n")  # the URLs it shows may hold credentials
                 self.ios.stderr.flush()
+
         return GlmClient(
             base_url=settings.base_url,
             api_key=key,
-            timeout=float(v["timeout"]),
-            connect_timeout=float(v["connect_timeout"]),
-            deadline=float(v["deadline"]),
-            max_response_bytes=int(v["max_response_mb"] * (1 << 20)),
+            timeout=float(settings.timeout),
+            connect_timeout=float(settings.connect_timeout),
+            deadline=float(settings.deadline),
+            max_response_bytes=int(settings.max_response_mb * (1 << 20)),
             clock=self.clock,
-            max_retries=int(v["max_retries"]),
-            proxy=v.get("proxy"),
+            retry=retry if retry is not None else RetryPolicy(max_retries=settings.max_retries),
+            pool_size=pool_size,
+            proxy=settings.proxy,
             transport=self.transport,
             sleep=self.sleep,
             log=log,

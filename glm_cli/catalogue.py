@@ -64,17 +64,35 @@ def _dated(source: str, as_of: str | None) -> str:
 
 
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
-    "context": (int,), "max_output": (int,), "default_max_tokens": (int,), "thinking": (str,),
-    "tools": (bool,), "vision": (bool,), "status": (str,), "replacement": (str,), "retired": (str,),
-    "region": (str,), "released": (str,), "prices": (dict,), "source": (str,), "as_of": (str,),
+    "context": (int,),
+    "max_output": (int,),
+    "default_max_tokens": (int,),
+    "thinking": (str,),
+    "tools": (bool,),
+    "vision": (bool,),
+    "status": (str,),
+    "replacement": (str,),
+    "retired": (str,),
+    "region": (str,),
+    "released": (str,),
+    "prices": (dict,),
+    "source": (str,),
+    "as_of": (str,),
 }
 _NUMBER = (int, float)
 _PRICE_NUMBERS = ("input", "cached", "output")
 _PRICE_KEYS: dict[str, tuple[type, ...]] = {
-    "currency": (str,), **{k: _NUMBER for k in _PRICE_NUMBERS}, "tiers": (list,), "source": (str,), "as_of": (str,),
+    "currency": (str,),
+    **{k: _NUMBER for k in _PRICE_NUMBERS},
+    "tiers": (list,),
+    "source": (str,),
+    "as_of": (str,),
 }
-_TIER_KEYS: dict[str, tuple[type, ...]] = {"max_input": (int,), "max_output": (int,),
-                                           **{k: _NUMBER for k in _PRICE_NUMBERS}}
+_TIER_KEYS: dict[str, tuple[type, ...]] = {
+    "max_input": (int,),
+    "max_output": (int,),
+    **{k: _NUMBER for k in _PRICE_NUMBERS},
+}
 
 
 def _check_keys(data: Any, known: dict[str, tuple[type, ...]], where: str, key: str) -> None:
@@ -90,15 +108,17 @@ def _check_keys(data: Any, known: dict[str, tuple[type, ...]], where: str, key: 
         if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
             names = "a number" if types == _NUMBER else " or ".join(t.__name__ for t in types)
             raise ConfigError(f"{where}: `{key}.{name}` must be {names}, got {value!r}")
-        if types in (_NUMBER, (int,)) and value < 0:
+        if types in (_NUMBER, (int,)) and isinstance(value, (int, float)) and value < 0:
             raise ConfigError(f"{where}: `{key}.{name}` must not be negative, got {value!r}")
 
 
 def _check_prices(prices: dict[str, Any], where: str, key: str) -> None:
     for family, price in prices.items():
         if family not in DEFAULT_FAMILY_CURRENCY:
-            raise ConfigError(f"{where}: unknown endpoint family `{key}.{family}`",
-                              "prices are per family: " + ", ".join(DEFAULT_FAMILY_CURRENCY))
+            raise ConfigError(
+                f"{where}: unknown endpoint family `{key}.{family}`",
+                "prices are per family: " + ", ".join(DEFAULT_FAMILY_CURRENCY),
+            )
         _check_keys(price, _PRICE_KEYS, where, f"{key}.{family}")
         for n, tier in enumerate(price.get("tiers") or []):
             _check_keys(tier, _TIER_KEYS, where, f"{key}.{family}.tiers[{n}]")
@@ -124,8 +144,7 @@ def _model_from(mid: str, data: Any, where: str, base: ModelInfo | None = None, 
     values = {k: v for k, v in data.items() if v is not None}
     for key, allowed in (("thinking", THINKING_KINDS), ("status", STATUSES)):
         if key in values and values[key] not in allowed:
-            raise ConfigError(f"{where}: `models.{mid}.{key}` must be one of {', '.join(allowed)}, "
-                              f"got {values[key]!r}")
+            raise ConfigError(f"{where}: `models.{mid}.{key}` must be one of {', '.join(allowed)}, got {values[key]!r}")
     _check_prices(values.get("prices") or {}, where, f"models.{mid}.prices")
     if origin == "catalogue":
         return ModelInfo(id=mid, origin=origin, **values)
@@ -167,8 +186,11 @@ class Catalogue:
 
     def to_json(self) -> dict[str, Any]:
         """Return the whole catalogue as a JSON-able dict."""
-        return {"as_of": self.as_of, "aliases": dict(self.aliases),
-                "models": [m.to_json() for m in self.models.values()]}
+        return {
+            "as_of": self.as_of,
+            "aliases": dict(self.aliases),
+            "models": [m.to_json() for m in self.models.values()],
+        }
 
 
 def _shipped() -> dict[str, Any]:
@@ -192,16 +214,20 @@ def load_catalogue(overrides: dict[str, Any] | None = None, where: str = "config
         models[str(mid)] = _model_from(str(mid), facts, where, models.get(str(mid)), origin="config")
     for name, target in (overrides.get("aliases") or {}).items():
         if not isinstance(target, str) or not target.strip():
-            raise ConfigError(f"{where}: `aliases.{name}` must be a model id (a string), got {target!r}",
-                              "e.g. aliases: {fast: glm-4.7-flashx}")
+            raise ConfigError(
+                f"{where}: `aliases.{name}` must be a model id (a string), got {target!r}",
+                "e.g. aliases: {fast: glm-4.7-flashx}",
+            )
         aliases[str(name)] = target.strip()
     for name in overrides.get("aliases") or {}:  # a: b, b: a would send the bare alias as a model id
         chain = [str(name)]
         while chain[-1] in aliases and aliases[chain[-1]] not in chain:
             chain.append(aliases[chain[-1]])
         if chain[-1] in aliases:
-            raise ConfigError(f"{where}: `aliases` loop: {' -> '.join([*chain, aliases[chain[-1]]])}",
-                              "an alias must lead to a model id")
+            raise ConfigError(
+                f"{where}: `aliases` loop: {' -> '.join([*chain, aliases[chain[-1]]])}",
+                "an alias must lead to a model id",
+            )
     return Catalogue(models, aliases, data.get("as_of"))
 
 
@@ -209,8 +235,10 @@ def merge_remote(catalogue: Catalogue, listed_ids: list[str], source: str, as_of
     """Return the catalogue marked with what GET /models listed; unknown listed ids are added as remote models."""
     listed = dict.fromkeys(listed_ids)
     where = _dated(source, as_of)
-    models = {mid: replace(m, listed=mid in listed, fact_sources={**m.fact_sources, "listed": where})
-              for mid, m in catalogue.models.items()}
+    models = {
+        mid: replace(m, listed=mid in listed, fact_sources={**m.fact_sources, "listed": where})
+        for mid, m in catalogue.models.items()
+    }
     for mid in listed:
         if mid not in models:
             models[mid] = ModelInfo(id=mid, origin="remote", listed=True, source=source, as_of=as_of)
@@ -229,8 +257,9 @@ def _price_row(price: dict[str, Any], prompt: int, completion: int) -> dict[str,
     return (price.get("tiers") or [price])[-1]
 
 
-def estimate_cost(info: ModelInfo | None, family: str, prompt: int, cached: int, completion: int,
-                  requests: int = 1) -> tuple[float, str] | None:
+def estimate_cost(
+    info: ModelInfo | None, family: str, prompt: int, cached: int, completion: int, requests: int = 1
+) -> tuple[float, str] | None:
     """Return (amount, currency) for the tokens of REQUESTS requests, or None when no price is known.
 
     Cached input tokens are billed at the cached price when there is one, else at the input price.
@@ -263,7 +292,9 @@ def format_cost(amount: float, currency: str) -> str:
 def price_text(info: ModelInfo | None, family: str) -> str | None:
     """Return a model's price per 1M tokens as `input/cached/output` ($0.6/0.11/2.2, ¥2–4/0.4–0.8/8–16, free)."""
     price = (info.prices or {}).get(family) if info is not None else None
-    rows = (price.get("tiers") or [price]) if price else []
+    if not price:
+        return None
+    rows = price.get("tiers") or [price]
     if not rows or any(r.get("input") is None or r.get("output") is None for r in rows):
         return None
     if all(not r.get(k) for r in rows for k in _PRICE_NUMBERS):
@@ -292,16 +323,27 @@ def format_tokens(n: int | None) -> str:
     return f"{n:,}"
 
 
-def cost_text(catalogue: Catalogue, base_url: str | None, usage_by_model: dict[str, Usage],
-              requests_by_model: dict[str, int] | None = None, factor: float = 1.0) -> str | None:
+def cost_text(
+    catalogue: Catalogue,
+    base_url: str | None,
+    usage_by_model: dict[str, Usage],
+    requests_by_model: dict[str, int] | None = None,
+    factor: float = 1.0,
+) -> str | None:
     """Return the estimated cost of usage per model as text, or None when any model's price is unknown."""
     if base_url and "/coding/" in base_url:
         return "Coding Plan"  # a subscription: per-token prices do not apply
     family = endpoint_family(base_url)
     totals: dict[str, float] = {}
     for model, u in usage_by_model.items():
-        found = estimate_cost(catalogue.get(model), family, u.prompt_tokens, u.cached_tokens, u.completion_tokens,
-                              (requests_by_model or {}).get(model, 1))
+        found = estimate_cost(
+            catalogue.get(model),
+            family,
+            u.prompt_tokens,
+            u.cached_tokens,
+            u.completion_tokens,
+            (requests_by_model or {}).get(model, 1),
+        )
         if found is None:
             return None
         totals[found[1]] = totals.get(found[1], 0.0) + found[0] * factor
@@ -318,8 +360,10 @@ def setting_label(name: str, source: str) -> str:
 def check_usable(info: ModelInfo | None, model: str) -> None:
     """Refuse a retired model, naming its replacement."""
     if info is not None and info.status == "retired":
-        raise UsageError(f"model {model} was retired" + (f" on {info.retired}" if info.retired else ""),
-                         f"use -m {info.replacement}" if info.replacement else None)
+        raise UsageError(
+            f"model {model} was retired" + (f" on {info.retired}" if info.retired else ""),
+            f"use -m {info.replacement}" if info.replacement else None,
+        )
 
 
 def check_max_tokens(info: ModelInfo | None, model: str, max_tokens: int | None, source: str = "flag") -> None:
@@ -330,8 +374,10 @@ def check_max_tokens(info: ModelInfo | None, model: str, max_tokens: int | None,
     if max_tokens < 1:
         raise UsageError(f"{what} must be at least 1, got {max_tokens}")
     if info is not None and info.max_output and max_tokens > info.max_output:
-        raise UsageError(f"{what} {max_tokens} is more than {model} can produce ({info.max_output})",
-                         f"use {'--max-tokens' if what.startswith('--') else 'max_tokens:'} {info.max_output} or less")
+        raise UsageError(
+            f"{what} {max_tokens} is more than {model} can produce ({info.max_output})",
+            f"use {'--max-tokens' if what.startswith('--') else 'max_tokens:'} {info.max_output} or less",
+        )
 
 
 # A token is at most ~6 characters of English text (fewer for code, ~1 for Chinese), so characters / 6 is a

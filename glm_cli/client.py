@@ -5,18 +5,20 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from glm_cli import __version__
 from glm_cli.errors import (
+    APIAuthError,
+    APIContentFilterError,
     APIError,
-    AuthError,
-    ContentFilterError,
+    APINetworkError,
+    APIRateLimitError,
     GlmError,
     NetworkError,
-    RateLimitError,
+    ProtocolError,
 )
 from glm_cli.events import Delta
 from glm_cli.response import chunk_to_deltas, error_body_detail, loads
@@ -37,41 +39,79 @@ def _import_httpx():  # noqa: ANN202
 
 
 # GLM business codes: meaning, what to do, error class (zhipu-api.md §5.3).
-CODES: dict[str, tuple[str, str | None, type[GlmError]]] = {
-    "1000": ("authentication failed", "check the API key (GLM_API_KEY / ZAI_API_KEY / ZHIPUAI_API_KEY)", AuthError),
-    "1001": ("authentication header missing", "set an API key", AuthError),
-    "1002": ("invalid authentication token", "check the API key", AuthError),
-    "1003": ("authentication token expired", "create a new key", AuthError),
-    "1004": ("authentication failed (token invalid)", "check the API key", AuthError),
-    "1110": ("account not active", "activate the account on the platform", AuthError),
-    "1111": ("account does not exist", "check the API key and endpoint", AuthError),
-    "1112": ("account locked", "contact Zhipu support", AuthError),
-    "1113": ("insufficient balance or no resource package",
-             "recharge, or if you have a Coding Plan key use `--endpoint zai-coding` "
-             "(or bigmodel-coding)", RateLimitError),
-    "1121": ("account locked for rule violations", "contact Zhipu support", AuthError),
+CODES: dict[str, tuple[str, str | None, type[APIError]]] = {
+    "1000": ("authentication failed", "check the API key (GLM_API_KEY / ZAI_API_KEY / ZHIPUAI_API_KEY)", APIAuthError),
+    "1001": ("authentication header missing", "set an API key", APIAuthError),
+    "1002": ("invalid authentication token", "check the API key", APIAuthError),
+    "1003": ("authentication token expired", "create a new key", APIAuthError),
+    "1004": ("authentication failed (token invalid)", "check the API key", APIAuthError),
+    "1110": ("account not active", "activate the account on the platform", APIAuthError),
+    "1111": ("account does not exist", "check the API key and endpoint", APIAuthError),
+    "1112": ("account locked", "contact Zhipu support", APIAuthError),
+    "1113": (
+        "insufficient balance or no resource package",
+        "recharge, or if you have a Coding Plan key use `--endpoint zai-coding` (or bigmodel-coding)",
+        APIRateLimitError,
+    ),
+    "1121": ("account locked for rule violations", "contact Zhipu support", APIAuthError),
     "1210": ("invalid API parameters", "check --max-tokens, --temperature and --top-p", APIError),
     "1211": ("unknown model", "see `glm models` for valid ids", APIError),
     "1212": ("method not supported by this model", None, APIError),
     "1213": ("required field missing", None, APIError),
     "1214": ("invalid field value", "check the messages and parameters", APIError),
-    "1220": ("no permission for this API", "check your plan", AuthError),
+    "1220": ("no permission for this API", "check your plan", APIAuthError),
     "1231": ("duplicate request_id", "use a new --request-id", APIError),
-    "1234": ("internal network error", "try again", NetworkError),
+    "1234": ("internal network error", "try again", APINetworkError),
     "1261": ("prompt too long for the context window", "shorten the input", APIError),
-    "1301": ("content blocked as unsafe or sensitive", "rephrase the input", ContentFilterError),
-    "1302": ("rate limit reached (concurrency)", "slow down or lower concurrency", RateLimitError),
-    "1303": ("request frequency too high", "slow down", RateLimitError),
-    "1304": ("daily call limit reached", "try again tomorrow", RateLimitError),
-    "1305": ("the model is overloaded", "try again later or use another model", RateLimitError),
-    "1308": ("usage limit reached", "wait for the reset time in the message", RateLimitError),
-    "1309": ("GLM Coding Plan expired", "renew the plan", AuthError),
-    "1310": ("weekly/monthly limit reached", "wait for the reset", RateLimitError),
+    "1301": ("content blocked as unsafe or sensitive", "rephrase the input", APIContentFilterError),
+    "1302": ("rate limit reached (concurrency)", "slow down or lower concurrency", APIRateLimitError),
+    "1303": ("request frequency too high", "slow down", APIRateLimitError),
+    "1304": ("daily call limit reached", "try again tomorrow", APIRateLimitError),
+    "1305": ("the model is overloaded", "try again later or use another model", APIRateLimitError),
+    "1308": ("usage limit reached", "wait for the reset time in the message", APIRateLimitError),
+    "1309": ("GLM Coding Plan expired", "renew the plan", APIAuthError),
+    "1310": ("weekly/monthly limit reached", "wait for the reset", APIRateLimitError),
     "500": ("internal server error", "try again", APIError),
 }
-RETRY_CODES = {"500", "1234", "1302", "1303", "1305"}
-RETRY_STATUS = {408, 500, 502, 503, 504}
-MAX_RETRY_AFTER = 60.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When a failed request is sent again, and how long to wait first: one value, for the client and batch.
+
+    Retried: the GLM codes and HTTP statuses below, and network errors (a dropped connection, a timeout);
+    never a ProtocolError, a passed deadline, auth, balance, content or other 4xx answers. The wait before try
+    N+1 is the server's Retry-After (up to ``retry_after_cap``), else ``base``·2^(N-1) up to ``cap``, less up to
+    ``jitter`` of it (so that many clients do not come back in step).
+    """
+
+    max_retries: int = 3  # tries after the first (the config's max_retries)
+    base: float = 0.5  # seconds before the first retry; doubled for each one after it
+    cap: float = 8.0  # the longest wait between two tries (Retry-After aside)
+    jitter: float = 0.25  # share of each wait taken off at random
+    retry_after_cap: float = 60.0  # the longest Retry-After honoured
+    codes: frozenset[str] = frozenset({"500", "1234", "1302", "1303", "1305"})
+    statuses: frozenset[int] = frozenset({408, 429, 500, 502, 503, 504})  # for answers without a GLM code
+
+    def retryable(self, err: GlmError) -> bool:
+        """Whether ERR may succeed on a later try."""
+        if isinstance(err, (ProtocolError, DeadlineError)):
+            return False
+        if isinstance(err, APIError):
+            return err.code in self.codes if err.code is not None else err.status in self.statuses
+        return isinstance(err, NetworkError)
+
+    def retry_after(self, err: GlmError) -> float | None:
+        """The server's Retry-After in seconds (capped), if it sent one."""
+        after = err.retry_after if isinstance(err, APIError) else None
+        return None if after is None else min(after, self.retry_after_cap)
+
+    def delay(self, err: GlmError, attempt: int) -> float:
+        """Seconds to wait before try ATTEMPT+1."""
+        after = self.retry_after(err)
+        if after is not None:
+            return after
+        return min(self.base * 2 ** (attempt - 1), self.cap) * (1 - random.random() * self.jitter)
 
 
 def error_from_response(status: int, body: bytes, headers: dict[str, str] | None = None) -> APIError:
@@ -80,22 +120,18 @@ def error_from_response(status: int, body: bytes, headers: dict[str, str] | None
     meaning, hint, cls = CODES.get(code or "", (None, None, APIError))
     if code is None:
         if status == 401:
-            meaning, hint, cls = "authentication failed", "check the API key", AuthError
+            meaning, hint, cls = "authentication failed", "check the API key", APIAuthError
         elif status == 404:
             meaning, hint = "not found", "check the base URL / --endpoint"
         elif status == 429:
-            meaning, cls = "rate limited", RateLimitError
+            meaning, cls = "rate limited", APIRateLimitError
     parts = [f"HTTP {status}"]
     if code:
         parts.append(f"GLM {code}")
     text = f"{' '.join(parts)}: {meaning or 'error'}"
     if message and message != meaning:
         text += f" ({message})"
-    exit_code = cls.exit_code
-    if cls is APIError and status >= 500:
-        exit_code = APIError.exit_code
-    return APIError(text, hint, status=status, code=code, exit_code=exit_code,
-                    retry_after=_retry_after(headers or {}))
+    return cls(text, hint, status=status, code=code, retry_after=_retry_after(headers or {}))
 
 
 def _retry_after(headers: dict[str, str]) -> float | None:
@@ -110,29 +146,6 @@ def _retry_after(headers: dict[str, str]) -> float | None:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError):
         return None
-
-
-def is_retryable(err: GlmError) -> bool:
-    """Whether an error may succeed on a later try (never 1113, auth, content, other 4xx)."""
-    if isinstance(err, APIError):
-        if err.code is not None:
-            return err.code in RETRY_CODES
-        return err.status in RETRY_STATUS or err.status == 429
-    return isinstance(err, NetworkError) and not isinstance(err, DeadlineError)
-
-
-def retry_after(err: GlmError) -> float | None:
-    """Return the server's Retry-After in seconds (capped), if it sent one."""
-    after = getattr(err, "retry_after", None)
-    return None if after is None else min(after, MAX_RETRY_AFTER)
-
-
-def backoff(err: GlmError, attempt: int, base: float, cap: float) -> float:
-    """Seconds before try ATTEMPT+1: Retry-After when given, else base·2^(attempt-1) up to cap, with jitter."""
-    after = retry_after(err)
-    if after is not None:
-        return after
-    return min(base * 2 ** (attempt - 1), cap) * (1 - random.random() * 0.25)
 
 
 DEFAULT_DEADLINE = 600.0  # seconds for one request: every try, backoff and byte of the answer
@@ -161,9 +174,10 @@ class Deadline:
 
     def error(self, attempts: int = 1) -> DeadlineError:
         tries = f" ({attempts} attempts)" if attempts > 1 else ""
-        return DeadlineError(f"timed out: no complete answer within the {self.seconds:g} s deadline{tries}",
-                             "raise `deadline` in the config (seconds per request, retries included) "
-                             "if answers really take this long")
+        return DeadlineError(
+            f"timed out: no complete answer within the {self.seconds:g} s deadline{tries}",
+            "raise `deadline` in the config (seconds per request, retries included) if answers really take this long",
+        )
 
 
 class _Watchdog:
@@ -196,8 +210,10 @@ class _Watchdog:
 
 
 def too_big(limit: int) -> APIError:
-    return APIError(f"the answer is larger than {limit / MiB:g} MiB; glm stopped reading it",
-                    "if it really is that large, raise `max_response_mb` in the config")
+    return APIError(
+        f"the answer is larger than {limit / MiB:g} MiB; glm stopped reading it",
+        "if it really is that large, raise `max_response_mb` in the config",
+    )
 
 
 def decoded(raw: Iterable[bytes], encoding: str, limit: int | None) -> Iterator[bytes]:
@@ -206,8 +222,9 @@ def decoded(raw: Iterable[bytes], encoding: str, limit: int | None) -> Iterator[
 
     encoding = encoding.strip().lower()
     if encoding not in ("", "identity", "gzip", "x-gzip"):
-        raise APIError(f"the server sent Content-Encoding {sanitise(encoding.encode(), 40)!r}, "
-                       "which glm did not ask for")
+        raise APIError(
+            f"the server sent Content-Encoding {sanitise(encoding.encode(), 40)!r}, which glm did not ask for"
+        )
     unzip = zlib.decompressobj(47) if encoding.endswith("gzip") else None  # 47: a gzip or zlib header
     read = unpacked = 0
     for piece in raw:
@@ -273,8 +290,9 @@ class Body:
             if watchdog.fired or self.deadline.expired():
                 raise self.deadline.error() from None
             if isinstance(exc, httpx.TimeoutException):
-                raise NetworkError("the answer stalled: no data within the read timeout",
-                                   "raise `timeout` in the config") from None
+                raise NetworkError(
+                    "the answer stalled: no data within the read timeout", "raise `timeout` in the config"
+                ) from None
             raise NetworkError(f"the connection broke mid-answer: {exc.__class__.__name__}") from None
         finally:
             watchdog.cancel()
@@ -297,7 +315,7 @@ class GlmClient:
     api_key: str
     timeout: float = 300.0
     connect_timeout: float = 10.0
-    max_retries: int = 3
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
     proxy: str | None = None
     transport: Any = None
     sleep: Callable[[float], None] = time.sleep
@@ -354,10 +372,13 @@ class GlmClient:
 
         return httpx.Timeout(cap(self.timeout), connect=cap(self.connect_timeout))
 
-    def _send(self, method: str, path: str, deadline: Deadline, **kwargs: Any) -> httpx.Response:
-        """Send with retries; return a 2xx response, its body unread (the caller closes it)."""
+    def _send(
+        self, method: str, path: str, deadline: Deadline, *, retries: bool = True, **kwargs: Any
+    ) -> httpx.Response:
+        """Send with retries (by the policy; none if not RETRIES); return a 2xx response, its body unread."""
         httpx = _import_httpx()
 
+        most = self.retry.max_retries if retries else 0
         attempt = 0
         while True:
             started = self.clock()
@@ -368,22 +389,28 @@ class GlmClient:
             except httpx.TimeoutException as exc:
                 if deadline.expired():
                     raise deadline.error(attempt + 1) from None
-                err: GlmError = NetworkError(f"timed out talking to {self.base_url} ({exc.__class__.__name__})",
-                                             "raise `timeout` / `connect_timeout` or check the network")
+                err: GlmError = NetworkError(
+                    f"timed out talking to {self.base_url} ({exc.__class__.__name__})",
+                    "raise `timeout` / `connect_timeout` or check the network",
+                )
             except httpx.HTTPError as exc:
-                err = NetworkError(f"cannot reach {self.base_url}: {exc.__class__.__name__}: {exc}",
-                                   "check the network, proxy settings and --endpoint / base_url")
+                err = NetworkError(
+                    f"cannot reach {self.base_url}: {exc.__class__.__name__}: {exc}",
+                    "check the network, proxy settings and --endpoint / base_url",
+                )
             else:
-                self._log(f"< HTTP {resp.status_code} in {self.clock() - started:.3f}s "
-                          f"x-request-id={resp.headers.get('x-request-id', '-')}")
+                self._log(
+                    f"< HTTP {resp.status_code} in {self.clock() - started:.3f}s "
+                    f"x-request-id={resp.headers.get('x-request-id', '-')}"
+                )
                 if resp.status_code < 300:
                     return resp
                 err = self._refusal(resp, deadline)
-            if attempt >= self.max_retries or not is_retryable(err):
-                if attempt and is_retryable(err):
+            if attempt >= most or not self.retry.retryable(err):
+                if attempt and self.retry.retryable(err):
                     err.message += f" — gave up after {attempt + 1} attempts"
                 raise err
-            delay = backoff(err, attempt + 1, 0.5, 8.0)
+            delay = self.retry.delay(err, attempt + 1)
             remaining = deadline.remaining()
             if remaining is not None and delay >= remaining:
                 tries = "1 attempt" if attempt == 0 else f"{attempt + 1} attempts"
@@ -400,8 +427,10 @@ class GlmClient:
         try:
             if 300 <= resp.status_code < 400:
                 where = sanitise(resp.headers.get("location", "").encode(), 120, self.api_key) or "nowhere"
-                return APIError(f"HTTP {resp.status_code}: the server redirects to {where}; "
-                                "glm does not follow redirects", "check base_url / --endpoint")
+                return APIError(
+                    f"HTTP {resp.status_code}: the server redirects to {where}; glm does not follow redirects",
+                    "check base_url / --endpoint",
+                )
             body = bytearray()
             try:
                 for piece in Body(resp, deadline, None):
@@ -418,21 +447,28 @@ class GlmClient:
         """Say what came back instead of WANTED: status, content type and its first bytes."""
         ctype = resp.headers.get("content-type") or "no content type"
         shown = sanitise(head, 160, self.api_key)
-        return APIError(f"the server answered HTTP {resp.status_code} with {sanitise(ctype.encode(), 60)}, "
-                        f"not {wanted}: " + (f'"{shown}"' if shown else "an empty body"),
-                        "check base_url / --endpoint: is it the GLM API?")
+        return APIError(
+            f"the server answered HTTP {resp.status_code} with {sanitise(ctype.encode(), 60)}, "
+            f"not {wanted}: " + (f'"{shown}"' if shown else "an empty body"),
+            "check base_url / --endpoint: is it the GLM API?",
+        )
 
-    def chat(self, body: dict[str, Any]) -> Iterator[Delta]:
-        """Send a chat request and yield typed deltas, streamed or whole."""
+    def chat(self, body: dict[str, Any], *, retries: bool = True) -> Iterator[Delta]:
+        """Send a chat request and yield typed deltas, streamed or whole.
+
+        ``retries=False``: one try; the caller retries by ``self.retry`` (batch: shared, adaptive backoff).
+        """
         if body.get("stream"):
-            yield from self._stream(body)
+            yield from self._stream(body, retries)
             return
-        yield from chunk_to_deltas(self.request_json("POST", "/chat/completions", json=body), whole=True)
+        answer = self.request_json("POST", "/chat/completions", json=body, retries=retries)
+        yield from chunk_to_deltas(answer, whole=True)
 
-    def _stream(self, body: dict[str, Any]) -> Iterator[Delta]:
+    def _stream(self, body: dict[str, Any], retries: bool) -> Iterator[Delta]:
         deadline = Deadline(self.deadline, self.clock)
-        resp = self._send("POST", "/chat/completions", deadline, json=body,
-                          headers={"Accept": "text/event-stream"})
+        resp = self._send(
+            "POST", "/chat/completions", deadline, retries=retries, json=body, headers={"Accept": "text/event-stream"}
+        )
         try:
             reader = Body(resp, deadline, self.max_response_bytes)
             if media_type(resp) not in ("", "text/event-stream"):
@@ -448,15 +484,15 @@ class GlmClient:
             except StreamCutError as exc:
                 if not started:  # nothing usable came: say what did
                     shown = sanitise(bytes(reader.head), 160, self.api_key)
-                    exc.message += f"; it held no answer, only: \"{shown}\"" if shown else "; it was empty"
+                    exc.message += f'; it held no answer, only: "{shown}"' if shown else "; it was empty"
                 raise
         finally:
             resp.close()
 
-    def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
+    def request_json(self, method: str, path: str, *, retries: bool = True, **kwargs: Any) -> Any:
         """Send a request (whole chat answers, models, files, batches) and return its JSON."""
         deadline = Deadline(self.deadline, self.clock)
-        resp = self._send(method, path, deadline, **kwargs)
+        resp = self._send(method, path, deadline, retries=retries, **kwargs)
         try:
             data = Body(resp, deadline, self.max_response_bytes).read()
         finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,45 +19,127 @@ ENDPOINTS = {
 KEY_ENV_VARS = ("GLM_API_KEY", "ZAI_API_KEY", "ZHIPUAI_API_KEY")
 
 _NUM = (int, float)
-# Profile fields: name -> (accepted types, default, what it is).
+
+
+def _setting(accepts: tuple[type, ...], default: Any, doc: str) -> Any:
+    """A Settings value: the YAML types it accepts, its default and what it is (PROFILE_FIELDS is made of these)."""
+    return field(metadata={"accepts": accepts, "default": default, "doc": doc})
+
+
+def _preset_field(accepts: tuple[type, ...], doc: str) -> Any:
+    return field(default=None, metadata={"accepts": accepts, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named preset (`glm ask -p NAME`): settings and how to ask; None is "not set by the preset"."""
+
+    name: str
+    description: str | None = _preset_field((str,), "one line shown in listings")
+    system: str | None = _preset_field((str,), "system prompt")
+    model: str | None = _preset_field((str,), "model id or alias")
+    thinking: bool | None = _preset_field((bool,), "thinking on/off")
+    show_thinking: bool | None = _preset_field((bool,), "show reasoning")
+    temperature: float | None = _preset_field(_NUM, "temperature")
+    top_p: float | None = _preset_field(_NUM, "top_p")
+    max_tokens: int | None = _preset_field((int,), "max output tokens")
+    json: bool | None = _preset_field((bool,), "ask for a JSON object answer")
+    output: str | None = _preset_field((str,), "text or json")
+    template: str | None = _preset_field((str,), "prompt template; {input} is the prompt and stdin")
+    tools: tuple[str, ...] | None = _preset_field((list,), "tool files offered to the model")
+
+    def settings(self) -> dict[str, Any]:
+        """The settings this preset sets, by name."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name in PROFILE_FIELDS and getattr(self, f.name) is not None
+        }
+
+
+NO_PRESET = Preset("")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Effective settings, typed and frozen; ``source(name)`` says where each value came from.
+
+    Built by load_settings (each value is checked there); changed only by with_values.
+    """
+
+    endpoint: str = _setting((str,), "zai", "one of " + ", ".join(ENDPOINTS))
+    base_url: str = _setting((str,), None, "API base URL; overrides endpoint")  # here: resolved, never None
+    api_key: str | None = _setting((str,), None, "the API key itself (prefer api_key_env or api_key_cmd)")
+    api_key_env: str | None = _setting((str,), None, "name of an environment variable holding the key")
+    api_key_cmd: str | tuple[str, ...] | None = _setting((str, list), None, "command whose stdout is the key")
+    model: str = _setting((str,), "glm-4.7", "model id or alias")
+    temperature: float | None = _setting(_NUM, None, "sampling temperature 0..1")
+    top_p: float | None = _setting(_NUM, None, "nucleus sampling 0.01..1")
+    max_tokens: int | None = _setting((int,), None, "maximum output tokens")
+    thinking: bool | None = _setting((bool,), None, "send thinking.type enabled/disabled (unset: server default)")
+    clear_thinking: bool | None = _setting((bool,), None, "send thinking.clear_thinking")
+    show_thinking: bool | None = _setting((bool,), None, "show reasoning on stderr (unset: when stderr is a TTY)")
+    system: str | None = _setting((str,), None, "system prompt")
+    timeout: float = _setting(_NUM, 300.0, "read timeout in seconds")
+    connect_timeout: float = _setting(_NUM, 10.0, "connect timeout in seconds")
+    deadline: float = _setting(
+        _NUM, 600.0, "seconds one request may take in all: every try, wait and byte of the answer"
+    )
+    max_response_mb: float = _setting(_NUM, 64, "MiB one answer may take, as read and as unpacked")
+    max_retries: int = _setting((int,), 3, "retries on rate limits, 5xx and network errors")
+    proxy: str | None = _setting((str,), None, "proxy URL (HTTP(S)_PROXY are honoured too)")
+    log: bool = _setting((bool,), True, "log conversations to the history store")
+    tools: tuple[str, ...] | None = _setting(
+        (list,), None, "tool files (YAML/JSON) offered to the model on every request"
+    )
+    mcp_servers: dict[str, Any] | None = _setting(
+        (dict,), None, "named MCP servers for --mcp-server NAME (command, args, env, tools)"
+    )
+    # Where the values came from, and what else the config file holds.
+    sources: dict[str, str] = field(default_factory=dict)
+    profile: str | None = None
+    profile_source: str = "none"  # how the profile was chosen: flag --profile, env GLM_PROFILE, default_profile
+    config_path: Path | None = None
+    preset: Preset = NO_PRESET  # the one chosen with -p
+    presets: dict[str, Preset] = field(default_factory=dict)
+    catalogue_overrides: dict[str, Any] = field(default_factory=dict)
+    environ: dict[str, str] = field(default_factory=dict, repr=False)
+    warnings: tuple[str, ...] = ()  # for stderr, once (App.settings): e.g. a key file others can read
+
+    @property
+    def coding_endpoint(self) -> bool:
+        return "/coding/" in self.base_url + "/"
+
+    def source(self, name: str) -> str:
+        if name == "base_url" and name not in self.sources:
+            return self.source("endpoint")  # the URL is the endpoint's
+        return self.sources.get(name, "default")
+
+    def items(self) -> list[tuple[str, Any]]:
+        """Every value with its name, in the order of PROFILE_FIELDS (for `glm config show`)."""
+        return [(name, getattr(self, name)) for name in VALUE_NAMES]
+
+    def with_values(self, source: str, **changes: Any) -> Settings:
+        """Return these settings with some values changed (by chat's /model, a batch line...), from SOURCE.
+
+        Not endpoint or base_url: the URL was resolved from them when loading.
+        """
+        fixed = (set(changes) - set(VALUE_NAMES)) | (set(changes) & {"endpoint", "base_url"})
+        if fixed:
+            raise TypeError(f"cannot change {', '.join(sorted(fixed))} of loaded settings")
+        return replace(self, **changes, sources={**self.sources, **dict.fromkeys(changes, source)})
+
+
+# The keys of a profile (and of the top level): name -> (accepted types, default, what it is).
 PROFILE_FIELDS: dict[str, tuple[tuple[type, ...], Any, str]] = {
-    "endpoint": ((str,), "zai", "one of " + ", ".join(ENDPOINTS)),
-    "base_url": ((str,), None, "API base URL; overrides endpoint"),
-    "api_key": ((str,), None, "the API key itself (prefer api_key_env or api_key_cmd)"),
-    "api_key_env": ((str,), None, "name of an environment variable holding the key"),
-    "api_key_cmd": ((str, list), None, "command whose stdout is the key"),
-    "model": ((str,), "glm-4.7", "model id or alias"),
-    "temperature": (_NUM, None, "sampling temperature 0..1"),
-    "top_p": (_NUM, None, "nucleus sampling 0.01..1"),
-    "max_tokens": ((int,), None, "maximum output tokens"),
-    "thinking": ((bool,), None, "send thinking.type enabled/disabled (unset: server default)"),
-    "clear_thinking": ((bool,), None, "send thinking.clear_thinking"),
-    "show_thinking": ((bool,), None, "show reasoning on stderr (unset: when stderr is a TTY)"),
-    "system": ((str,), None, "system prompt"),
-    "timeout": (_NUM, 300.0, "read timeout in seconds"),
-    "connect_timeout": (_NUM, 10.0, "connect timeout in seconds"),
-    "deadline": (_NUM, 600.0, "seconds one request may take in all: every try, wait and byte of the answer"),
-    "max_response_mb": (_NUM, 64, "MiB one answer may take, as read and as unpacked"),
-    "max_retries": ((int,), 3, "retries on rate limits, 5xx and network errors"),
-    "proxy": ((str,), None, "proxy URL (HTTP(S)_PROXY are honoured too)"),
-    "log": ((bool,), True, "log conversations to the history store"),
-    "presets": ((dict,), None, "named presets for `glm ask -p NAME`"),
-    "tools": ((list,), None, "tool files (YAML/JSON) offered to the model on every request"),
-    "mcp_servers": ((dict,), None, "named MCP servers for --mcp-server NAME (command, args, env, tools)"),
+    f.name: (f.metadata["accepts"], f.metadata["default"], f.metadata["doc"])
+    for f in fields(Settings)
+    if "accepts" in f.metadata
 }
+VALUE_NAMES = tuple(PROFILE_FIELDS)
+PROFILE_FIELDS["presets"] = ((dict,), None, "named presets for `glm ask -p NAME`")
 PRESET_FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
-    "description": ((str,), "one line shown in listings"),
-    "system": ((str,), "system prompt"),
-    "model": ((str,), "model id or alias"),
-    "thinking": ((bool,), "thinking on/off"),
-    "show_thinking": ((bool,), "show reasoning"),
-    "temperature": (_NUM, "temperature"),
-    "top_p": (_NUM, "top_p"),
-    "max_tokens": ((int,), "max output tokens"),
-    "json": ((bool,), "ask for a JSON object answer"),
-    "output": ((str,), "text or json"),
-    "template": ((str,), "prompt template; {input} is the prompt and stdin"),
-    "tools": ((list,), "tool files offered to the model"),
+    f.name: (f.metadata["accepts"], f.metadata["doc"]) for f in fields(Preset) if "accepts" in f.metadata
 }
 TOP_LEVEL_ONLY = {
     "default_profile": ((str,), "profile used when none is chosen"),
@@ -67,46 +149,6 @@ TOP_LEVEL_ONLY = {
 }
 # Environment variables that set a field (key variables are handled separately).
 ENV_FIELDS = {"GLM_BASE_URL": "base_url", "GLM_MODEL": "model", "GLM_ENDPOINT": "endpoint"}
-
-
-@dataclass(frozen=True)
-class Preset:
-    name: str
-    values: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Effective settings; ``sources[name]`` says where each value came from."""
-
-    values: dict[str, Any]
-    sources: dict[str, str]
-    profile: str | None = None
-    profile_source: str = "none"  # how the profile was chosen: flag --profile, env GLM_PROFILE, default_profile
-    config_path: Path | None = None
-    presets: dict[str, Preset] = field(default_factory=dict)
-    catalogue_overrides: dict[str, Any] = field(default_factory=dict)
-    environ: dict[str, str] = field(default_factory=dict, repr=False)
-    warnings: tuple[str, ...] = ()  # for stderr, once (App.settings): e.g. a key file others can read
-
-    def __getattr__(self, name: str) -> Any:
-        values = self.__dict__.get("values", {})
-        if name in values:
-            return values[name]
-        raise AttributeError(name)
-
-    @property
-    def base_url(self) -> str:
-        if self.values.get("base_url"):
-            return str(self.values["base_url"]).rstrip("/")
-        return ENDPOINTS[self.values["endpoint"]]
-
-    @property
-    def coding_endpoint(self) -> bool:
-        return "/coding/" in self.base_url + "/"
-
-    def source(self, name: str) -> str:
-        return self.sources.get(name, "default")
 
 
 def config_path(environ: dict[str, str]) -> tuple[Path, bool]:
@@ -147,8 +189,14 @@ def _read_yaml(path: Path, explicit: bool) -> dict[str, Any]:
 
 
 def _type_name(types: tuple[type, ...]) -> str:
-    names = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
-             dict: "a mapping", list: "a list"}
+    names = {
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        bool: "true or false",
+        dict: "a mapping",
+        list: "a list",
+    }
     if types == _NUM:
         return "a number"
     return " or ".join(names.get(t, t.__name__) for t in types)
@@ -170,8 +218,9 @@ def _unknown(path: Path, key: str, where: str, known: list[str]) -> ConfigError:
     return ConfigError(f"{path}: unknown key `{key}` in {where}", hint)
 
 
-def _profile_layer(path: Path, data: dict[str, Any], prefix: str, where: str,
-                   allowed_extra: set[str]) -> dict[str, Any]:
+def _profile_layer(
+    path: Path, data: dict[str, Any], prefix: str, where: str, allowed_extra: set[str]
+) -> dict[str, Any]:
     layer: dict[str, Any] = {}
     for key, value in data.items():
         key = str(key)
@@ -185,8 +234,7 @@ def _profile_layer(path: Path, data: dict[str, Any], prefix: str, where: str,
         _check_tool_keys(path, prefix + key, value)
     if "endpoint" in layer and layer["endpoint"] not in ENDPOINTS:
         raise ConfigError(
-            f"{path}: `{prefix}endpoint` is {layer['endpoint']!r}, expected one of "
-            + ", ".join(ENDPOINTS),
+            f"{path}: `{prefix}endpoint` is {layer['endpoint']!r}, expected one of " + ", ".join(ENDPOINTS),
             "or set base_url to any URL",
         )
     return layer
@@ -198,7 +246,7 @@ def _check_tool_keys(path: Path, key: str, value: Any) -> None:
     if name == "tools" and not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{path}: `{key}` must be a list of tool file paths")
     if name == "mcp_servers":
-        from glm_cli.tools.mcp import parse_servers
+        from glm_cli.mcp_config import parse_servers
 
         parse_servers(value, str(path), key)
 
@@ -213,12 +261,17 @@ def _presets(path: Path, raw: Any, prefix: str) -> dict[str, Preset]:
         for key, value in body.items():
             if key not in PRESET_FIELDS:
                 raise _unknown(path, f"{where}.{key}", f"preset {name!r}", list(PRESET_FIELDS))
-            values[key] = _check(path, f"{where}.{key}", value, PRESET_FIELDS[key][0])
+            values[key] = _frozen(_check(path, f"{where}.{key}", value, PRESET_FIELDS[key][0]))
             _check_tool_keys(path, f"{where}.{key}", value)
         if values.get("output") not in (None, "text", "json"):
             raise ConfigError(f"{path}: `{where}.output` must be text or json")
-        out[str(name)] = Preset(str(name), values)
+        out[str(name)] = Preset(str(name), **values)
     return out
+
+
+def _frozen(value: Any) -> Any:
+    """A list value (tools, api_key_cmd) as a tuple: settings do not change once loaded."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 def load_settings(
@@ -258,9 +311,11 @@ def load_settings(
         # An endpoint chosen in a more specific layer than base_url wins over it.
         if _rank(sources["endpoint"]) > _rank(sources["base_url"]):
             values["base_url"] = None
+            del sources["base_url"]
     if values["endpoint"] not in ENDPOINTS:
-        raise ConfigError(f"endpoint {values['endpoint']!r} ({sources.get('endpoint')}) is not one of "
-                          + ", ".join(ENDPOINTS))
+        raise ConfigError(
+            f"endpoint {values['endpoint']!r} ({sources.get('endpoint')}) is not one of " + ", ".join(ENDPOINTS)
+        )
 
     presets = _presets(path, top.get("presets"), "")
     presets.update(_presets(path, prof.get("presets"), f"profiles.{chosen}."))
@@ -270,16 +325,18 @@ def load_settings(
         if preset not in presets:
             known = ", ".join(sorted(presets)) or "none defined"
             raise ConfigError(f"unknown preset {preset!r}", f"presets in {path}: {known}")
-        for key, value in presets[preset].values.items():
-            if key in PROFILE_FIELDS:
-                values[key], sources[key] = value, f"preset {preset}"
+        for key, value in presets[preset].settings().items():
+            values[key], sources[key] = value, f"preset {preset}"
     # 1. command-line flags
     _apply_flags(values, sources, flags or {})
     _check_values(values, sources)
+    # The URL: base_url when set (in the layer that wins), else the endpoint's.
+    values["base_url"] = str(values["base_url"]).rstrip("/") if values["base_url"] else ENDPOINTS[values["endpoint"]]
 
     return Settings(
-        values=values,
+        **{name: _frozen(values[name]) for name in VALUE_NAMES},
         sources=sources,
+        preset=presets[preset] if preset else NO_PRESET,
         profile=chosen,
         profile_source=chosen_src if chosen else "none",
         config_path=path,
@@ -293,8 +350,9 @@ def load_settings(
 def _key_file_warnings(path: Path, data: dict[str, Any]) -> tuple[str, ...]:
     """Warn, as ssh does, when a config file that holds an API key is open to other users."""
     profiles = data.get("profiles") or {}
-    if os.name != "posix" or not (data.get("api_key") or any(
-            isinstance(body, dict) and body.get("api_key") for body in profiles.values())):
+    if os.name != "posix" or not (
+        data.get("api_key") or any(isinstance(body, dict) and body.get("api_key") for body in profiles.values())
+    ):
         return ()
     try:
         mode = path.stat().st_mode & 0o777
@@ -305,8 +363,9 @@ def _key_file_warnings(path: Path, data: dict[str, Any]) -> tuple[str, ...]:
     return (f"{path} holds an API key and other users can access it (mode {mode:04o}); run: chmod 600 {path}",)
 
 
-def _chosen_profile(path: Path, data: dict[str, Any], environ: dict[str, str],
-                    profile: str | None) -> tuple[str | None, str, dict[str, Any]]:
+def _chosen_profile(
+    path: Path, data: dict[str, Any], environ: dict[str, str], profile: str | None
+) -> tuple[str | None, str, dict[str, Any]]:
     """Return the profile chosen (--profile > GLM_PROFILE > default_profile), how, and its checked layer."""
     profiles = data.get("profiles") or {}
     chosen, chosen_src = profile, "flag --profile"
@@ -349,8 +408,10 @@ _VALUE_CHECKS: dict[str, tuple[Any, str]] = {
     "max_response_mb": (lambda v: v > 0, "more than 0 (MiB)"),
     "max_retries": (lambda v: v >= 0, "0 or more"),
     "base_url": (lambda v: str(v).startswith(("http://", "https://")), "an http:// or https:// URL"),
-    "proxy": (lambda v: str(v).startswith(("http://", "https://", "socks5://", "socks5h://")),
-              "an http://, https://, socks5:// or socks5h:// URL"),
+    "proxy": (
+        lambda v: str(v).startswith(("http://", "https://", "socks5://", "socks5h://")),
+        "an http://, https://, socks5:// or socks5h:// URL",
+    ),
 }
 
 
@@ -384,17 +445,19 @@ def _find_api_key(settings: Settings) -> tuple[str, str]:
     for var in KEY_ENV_VARS:
         if env.get(var, "").strip():
             return env[var].strip(), f"env {var}"
-    cmd = settings.values.get("api_key_cmd")
+    cmd = settings.api_key_cmd
     if cmd:
         return _run_key_cmd(cmd, env), f"api_key_cmd ({settings.source('api_key_cmd')})"
-    var = settings.values.get("api_key_env")
-    if var:
-        if env.get(var, "").strip():
-            return env[var].strip(), f"env {var} (api_key_env)"
-        raise AuthError(f"api_key_env names ${var}, but it is not set",
-                        f"export {var}=... or change api_key_env in {settings.config_path}")
-    if settings.values.get("api_key"):
-        return str(settings.values["api_key"]).strip(), f"api_key ({settings.source('api_key')})"
+    named = settings.api_key_env
+    if named:
+        if env.get(named, "").strip():
+            return env[named].strip(), f"env {named} (api_key_env)"
+        raise AuthError(
+            f"api_key_env names ${named}, but it is not set",
+            f"export {named}=... or change api_key_env in {settings.config_path}",
+        )
+    if settings.api_key:
+        return settings.api_key.strip(), f"api_key ({settings.source('api_key')})"
     raise AuthError(
         "no API key found",
         "set one of: export GLM_API_KEY=... (or ZAI_API_KEY / ZHIPUAI_API_KEY); "
@@ -410,15 +473,24 @@ def _usable_key(key: str, where: str) -> str:
     # httpx would refuse it only when sending (after every retry, quoting the header with the key in it)
     bad = next((ch for ch in key if not "!" <= ch <= "~"), None)
     if bad is not None:
-        what = ("a line break" if bad in "\r\n" else "a space" if bad == " " else
-                "a non-ASCII character" if ord(bad) > 0x7E else "a control character")
-        raise AuthError(f"the API key from {where} is not usable: it contains {what}",
-                        "a key is one line of printable ASCII without spaces: check how it is set")
+        what = (
+            "a line break"
+            if bad in "\r\n"
+            else "a space"
+            if bad == " "
+            else "a non-ASCII character"
+            if ord(bad) > 0x7E
+            else "a control character"
+        )
+        raise AuthError(
+            f"the API key from {where} is not usable: it contains {what}",
+            "a key is one line of printable ASCII without spaces: check how it is set",
+        )
     hide(key)  # defence in depth: should a server or a library quote it, it is masked (glm_cli/redact.py)
     return key
 
 
-def _run_key_cmd(cmd: str | list[str], environ: dict[str, str]) -> str:
+def _run_key_cmd(cmd: str | tuple[str, ...], environ: dict[str, str]) -> str:
     import shlex
     import subprocess
 
@@ -426,8 +498,7 @@ def _run_key_cmd(cmd: str | list[str], environ: dict[str, str]) -> str:
 
     argv = shlex.split(cmd) if isinstance(cmd, str) else [str(a) for a in cmd]
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=30,
-                              env={**os.environ, **environ})
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=30, env={**os.environ, **environ})
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise AuthError(f"api_key_cmd {argv[0]!r} failed: {exc.__class__.__name__}") from None
     key = proc.stdout.strip().splitlines()[0].strip() if proc.stdout.strip() else ""

@@ -91,7 +91,7 @@ class Conversation:
         if preserve_thinking:
             return list(full)
         last_user = self._last_user()
-        return self._api_list(False)[:last_user + 1] + full[last_user + 1:]
+        return self._api_list(False)[: last_user + 1] + full[last_user + 1 :]
 
     def _api_list(self, reasoning: bool) -> list[dict[str, Any]]:
         """The API form of every message, extended as messages are added: a long chat's next request is a copy."""
@@ -99,15 +99,11 @@ class Conversation:
         if cached is None or len(cached) > len(self.messages):
             cached = self._api[reasoning] = []
         if len(cached) < len(self.messages):
-            cached.extend(m.to_api(reasoning) for m in self.messages[len(cached):])
+            cached.extend(m.to_api(reasoning) for m in self.messages[len(cached) :])
         return cached
 
     def unsaved(self) -> list[Message]:
-        return self.messages[self.saved:]
-
-    def drop_unsaved(self) -> None:
-        """Forget the messages of a turn that failed before any answer."""
-        self.truncate(self.saved)
+        return self.messages[self.saved :]
 
     def last_reply(self) -> Message | None:
         for m in reversed(self.messages):

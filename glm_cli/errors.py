@@ -30,15 +30,13 @@ class GlmError(Exception):
 
     exit_code = API_ERROR
 
-    def __init__(self, message: str, hint: str | None = None, *, exit_code: int | None = None):
+    def __init__(self, message: str, hint: str | None = None):
         # Every message passes here on its way to stderr or a batch record: whatever it quotes (a URL, a
         # server's error text, an exception's), the key and URL credentials never get through.
         message = scrub(message)
         super().__init__(message)
         self.message = message
         self.hint = scrub(hint) if hint else hint
-        if exit_code is not None:
-            self.exit_code = exit_code
 
 
 class UsageError(GlmError):
@@ -81,13 +79,30 @@ class APIError(GlmError):
         *,
         status: int | None = None,
         code: str | None = None,
-        exit_code: int | None = None,
         retry_after: float | None = None,
     ):
-        super().__init__(message, hint, exit_code=exit_code)
+        super().__init__(message, hint)
         self.status = status
         self.code = code
         self.retry_after = retry_after
+
+
+# An error answer of each class (client.CODES): both an APIError (status, code) and the class of failure,
+# whose exit code it takes (the class comes first: its exit_code wins).
+class APIAuthError(AuthError, APIError):
+    pass
+
+
+class APIRateLimitError(RateLimitError, APIError):
+    pass
+
+
+class APINetworkError(NetworkError, APIError):
+    pass
+
+
+class APIContentFilterError(ContentFilterError, APIError):
+    pass
 
 
 class ProtocolError(APIError):
@@ -103,10 +118,6 @@ class InvalidOutputError(GlmError):
     exit_code = INVALID_OUTPUT
 
 
-class Interrupted(GlmError):
-    exit_code = INTERRUPTED
-
-
 class Terminated(SystemExit):
     """SIGTERM or SIGHUP: unwinds like an exit (every `finally` runs, child processes are stopped)."""
 
@@ -119,7 +130,10 @@ class Terminated(SystemExit):
 FINISH_PROBLEMS: dict[str, tuple[type[GlmError], str, str | None]] = {
     "length": (TruncatedError, "the answer was cut at max_tokens", "raise --max-tokens"),
     "model_context_window_exceeded": (
-        TruncatedError, "the answer was cut: the context window ran out", "shorten the input"),
+        TruncatedError,
+        "the answer was cut: the context window ran out",
+        "shorten the input",
+    ),
     "sensitive": (ContentFilterError, "the answer was blocked by the content filter", None),
     "network_error": (NetworkError, "the service reported a network error mid-answer", "try again"),
 }

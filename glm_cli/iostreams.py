@@ -122,8 +122,5 @@ class IOStreams:
             width=width,
         )
 
-    def color_stdout(self) -> bool:
-        return self.stdout_tty and not self.no_color
-
     def color_stderr(self) -> bool:
         return self.stderr_tty and not self.no_color

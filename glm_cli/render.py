@@ -370,7 +370,7 @@ class _MarkdownOut:
         if _HEADING.match(line) or (fence and indent < 2) or item:
             return True
         if self.blanks:  # after a blank line only an indented continuation stays in the block
-            continues = indent >= 4 if self.kind == "code" else indent >= 2 and self.kind.startswith("item")
+            continues = indent >= 4 if self.kind == "code" else indent >= 2 and (self.kind or "").startswith("item")
             return not continues
         return False
 

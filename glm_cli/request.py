@@ -65,7 +65,7 @@ def build_messages(
 
 def thinking_field(settings: Settings) -> dict[str, Any] | None:
     """Return the ``thinking`` object for these settings, or None to leave the server default."""
-    thinking, clear = settings.values.get("thinking"), settings.values.get("clear_thinking")
+    thinking, clear = settings.thinking, settings.clear_thinking
     if thinking is False:
         return {"type": "disabled"}
     if thinking is None and clear is None:
@@ -76,8 +76,7 @@ def thinking_field(settings: Settings) -> dict[str, Any] | None:
     return out
 
 
-def _check_range(settings: Settings, name: str, low: float, high: float) -> None:
-    value = settings.values.get(name)
+def _check_range(settings: Settings, name: str, value: float | None, low: float, high: float) -> None:
     if value is not None and not (low <= value <= high):
         raise UsageError(f"{setting_label(name, settings.source(name))} must be between {low} and {high}, got {value}")
 
@@ -89,16 +88,15 @@ def build_chat_request(
     catalogue: Catalogue | None = None,
 ) -> dict[str, Any]:
     """Build the JSON body of ``POST /chat/completions``; validate ranges before any network."""
-    v = settings.values
-    model = v["model"]
+    model = settings.model
     info = None
     if catalogue is not None:
         model = catalogue.resolve(model)
         info = catalogue.get(model)
     check_usable(info, model)
-    _check_range(settings, "temperature", 0.0, 1.0)
-    _check_range(settings, "top_p", 0.01, 1.0)
-    check_max_tokens(info, model, v.get("max_tokens"), settings.source("max_tokens"))
+    _check_range(settings, "temperature", settings.temperature, 0.0, 1.0)
+    _check_range(settings, "top_p", settings.top_p, 0.01, 1.0)
+    check_max_tokens(info, model, settings.max_tokens, settings.source("max_tokens"))
     check_context(info, model, messages)
     if len(knobs.stop) > 4:
         raise UsageError("at most 4 --stop sequences (GLM documents only one)")
@@ -109,9 +107,8 @@ def build_chat_request(
     thinking = thinking_field(settings)
     if thinking is not None:
         body["thinking"] = thinking
-    for key in ("temperature", "top_p", "max_tokens"):
-        if v.get(key) is not None:
-            body[key] = v[key]
+    sampling = {"temperature": settings.temperature, "top_p": settings.top_p, "max_tokens": settings.max_tokens}
+    body.update({key: value for key, value in sampling.items() if value is not None})
     if knobs.stop:
         body["stop"] = list(knobs.stop)
     if knobs.json_mode:

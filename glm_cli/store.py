@@ -8,6 +8,7 @@ The API key is never stored: only messages and what they cost.
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import random
@@ -59,8 +60,10 @@ def _v1(db: sqlite3.Connection) -> None:
         latency REAL, interrupted INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL,
         UNIQUE (conversation_id, seq))""")
     try:  # FTS5 with the trigram tokenizer finds substrings, Chinese included; optional
-        db.execute("CREATE VIRTUAL TABLE messages_fts USING fts5("
-                   "content, content='messages', content_rowid='id', tokenize='trigram')")
+        db.execute(
+            "CREATE VIRTUAL TABLE messages_fts USING fts5("
+            "content, content='messages', content_rowid='id', tokenize='trigram')"
+        )
     except sqlite3.OperationalError:
         return
     db.execute("""CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
@@ -87,8 +90,16 @@ class Summary:
     turns: int
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "title": self.title, "model": self.model,
-                "source": self.source, "created": self.created, "updated": self.updated, "turns": self.turns}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "title": self.title,
+            "model": self.model,
+            "source": self.source,
+            "created": self.created,
+            "updated": self.updated,
+            "turns": self.turns,
+        }
 
 
 @dataclass(frozen=True)
@@ -171,14 +182,27 @@ class Store:
                 cur = db.execute(
                     "INSERT INTO conversations (name, title, model, profile, source, system, options, created, updated)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (conv.name, title, conv.model, conv.profile, conv.source, conv.system, json.dumps(conv.options),
-                     conv.created, now))
+                    (
+                        conv.name,
+                        title,
+                        conv.model,
+                        conv.profile,
+                        conv.source,
+                        conv.system,
+                        json.dumps(conv.options),
+                        conv.created,
+                        now,
+                    ),
+                )
                 conv.id = cur.lastrowid
             else:
-                db.execute("UPDATE conversations SET title = ?, model = ?, system = ?, options = ?, updated = ?"
-                           " WHERE id = ?", (title, conv.model, conv.system, json.dumps(conv.options), now, conv.id))
-            seq = db.execute("SELECT coalesce(max(seq), 0) FROM messages WHERE conversation_id = ?",
-                             (conv.id,)).fetchone()[0]
+                db.execute(
+                    "UPDATE conversations SET title = ?, model = ?, system = ?, options = ?, updated = ? WHERE id = ?",
+                    (title, conv.model, conv.system, json.dumps(conv.options), now, conv.id),
+                )
+            seq = db.execute(
+                "SELECT coalesce(max(seq), 0) FROM messages WHERE conversation_id = ?", (conv.id,)
+            ).fetchone()[0]
             for msg in conv.unsaved():
                 seq += 1
                 msg.id = db.execute(
@@ -186,10 +210,22 @@ class Store:
                     " tool_call_id, model, finish_reason, prompt_tokens, completion_tokens, total_tokens,"
                     " cached_tokens, reasoning_tokens, latency, interrupted, created)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (conv.id, seq, msg.role, msg.content, msg.reasoning or None,
-                     json.dumps(msg.tool_calls, ensure_ascii=False) if msg.tool_calls else None,
-                     msg.tool_call_id, msg.model, msg.finish_reason, *_usage_row(msg.usage),
-                     msg.latency, int(msg.interrupted), msg.created)).lastrowid
+                    (
+                        conv.id,
+                        seq,
+                        msg.role,
+                        msg.content,
+                        msg.reasoning or None,
+                        json.dumps(msg.tool_calls, ensure_ascii=False) if msg.tool_calls else None,
+                        msg.tool_call_id,
+                        msg.model,
+                        msg.finish_reason,
+                        *_usage_row(msg.usage),
+                        msg.latency,
+                        int(msg.interrupted),
+                        msg.created,
+                    ),
+                ).lastrowid
         conv.saved, conv.updated = len(conv.messages), now
 
     def delete_messages(self, messages: list[Message]) -> None:
@@ -207,8 +243,9 @@ class Store:
                 db.execute("UPDATE conversations SET name = ? WHERE id = ?", (name, conv_id))
         except StoreError as err:
             if "UNIQUE" in err.message:
-                raise StoreError(f"another conversation is already named {name!r}",
-                                 f"choose another name or `glm history rm {name}`") from None
+                raise StoreError(
+                    f"another conversation is already named {name!r}", f"choose another name or `glm history rm {name}`"
+                ) from None
             raise
 
     def delete(self, conv_id: int) -> None:
@@ -232,31 +269,50 @@ class Store:
         return int(row[0][0]) if row else None
 
     def load(self, conv_id: int) -> Conversation:
-        rows = self._read("SELECT name, model, profile, source, system, options, created, updated"
-                          " FROM conversations WHERE id = ?", (conv_id,))
+        rows = self._read(
+            "SELECT name, model, profile, source, system, options, created, updated FROM conversations WHERE id = ?",
+            (conv_id,),
+        )
         if not rows:
             raise StoreError(f"no conversation {conv_id} in {self.path}", "see `glm history list`")
         name, model, profile, source, system, options, created, updated = rows[0]
-        messages = [_message(r) for r in self._read(
-            "SELECT id, role, content, reasoning_content, tool_calls, tool_call_id, model, finish_reason,"
-            " prompt_tokens, completion_tokens, total_tokens, cached_tokens, reasoning_tokens, latency,"
-            " interrupted, created FROM messages WHERE conversation_id = ? ORDER BY seq", (conv_id,))]
-        return Conversation(system=system, messages=messages, id=conv_id, name=name, model=model, profile=profile,
-                            source=source, options=json.loads(options or "{}"), created=created, updated=updated,
-                            saved=len(messages))
+        messages = [
+            _message(r)
+            for r in self._read(
+                "SELECT id, role, content, reasoning_content, tool_calls, tool_call_id, model, finish_reason,"
+                " prompt_tokens, completion_tokens, total_tokens, cached_tokens, reasoning_tokens, latency,"
+                " interrupted, created FROM messages WHERE conversation_id = ? ORDER BY seq",
+                (conv_id,),
+            )
+        ]
+        return Conversation(
+            system=system,
+            messages=messages,
+            id=conv_id,
+            name=name,
+            model=model,
+            profile=profile,
+            source=source,
+            options=json.loads(options or "{}"),
+            created=created,
+            updated=updated,
+            saved=len(messages),
+        )
 
     def list(self, limit: int | None = 20) -> list[Summary]:
         """Return conversations, most recently updated first (limit None: all)."""
         rows = self._read(
             "SELECT c.id, c.name, c.title, c.model, c.source, c.created, c.updated, (SELECT count(*) FROM messages m"
             " WHERE m.conversation_id = c.id AND m.role = 'user') FROM conversations c"
-            " ORDER BY c.updated DESC, c.id DESC LIMIT ?", (-1 if limit is None else limit,))
+            " ORDER BY c.updated DESC, c.id DESC LIMIT ?",
+            (-1 if limit is None else limit,),
+        )
         return [Summary(*r) for r in rows]
 
     def count(self) -> int:
         return int(self._read("SELECT count(*) FROM conversations")[0][0])
 
-    def search(self, text: str, limit: int = 50) -> list[Hit]:
+    def search(self, text: str, limit: int = 50) -> builtins.list[Hit]:  # `list` here is Store.list
         """Return messages containing every word of TEXT (case-insensitive), newest conversations first."""
         terms = text.split()
         if not terms:
@@ -272,8 +328,11 @@ class Store:
                 args.append("%" + t.replace("\\", r"\\").replace("%", r"\%").replace("_", r"\_") + "%")
         rows = self._read(
             "SELECT c.id, c.name, c.title, m.role, m.content FROM messages m"
-            " JOIN conversations c ON c.id = m.conversation_id WHERE " + " AND ".join(where)
-            + " ORDER BY c.updated DESC, m.seq LIMIT ?", (*args, limit))
+            " JOIN conversations c ON c.id = m.conversation_id WHERE "
+            + " AND ".join(where)
+            + " ORDER BY c.updated DESC, m.seq LIMIT ?",
+            (*args, limit),
+        )
         return [Hit(*r) for r in rows]
 
 
@@ -287,8 +346,9 @@ def _prepare(db: sqlite3.Connection) -> None:
     if version == SCHEMA_VERSION:
         return
     if version > SCHEMA_VERSION:
-        raise StoreError(f"the history store has schema version {version}; this glm knows only up to "
-                         f"{SCHEMA_VERSION}", "upgrade glm")
+        raise StoreError(
+            f"the history store has schema version {version}; this glm knows only up to {SCHEMA_VERSION}", "upgrade glm"
+        )
     db.execute("BEGIN IMMEDIATE")
     try:
         version = db.execute("PRAGMA user_version").fetchone()[0]  # another process may have migrated
@@ -317,18 +377,49 @@ def _retry_locked(fn: Callable[[], Any], deadline: float = BUSY_TIMEOUT) -> Any:
 def _usage_row(usage: Usage | None) -> tuple[int | None, ...]:
     if usage is None:
         return (None,) * 5
-    return (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens, usage.cached_tokens,
-            usage.reasoning_tokens)
+    return (
+        usage.prompt_tokens,
+        usage.completion_tokens,
+        usage.total_tokens,
+        usage.cached_tokens,
+        usage.reasoning_tokens,
+    )
 
 
 def _message(row: tuple[Any, ...]) -> Message:
-    (mid, role, content, reasoning, tool_calls, tool_call_id, model, finish, prompt, completion, total, cached,
-     reasoning_tokens, latency, interrupted, created) = row
+    (
+        mid,
+        role,
+        content,
+        reasoning,
+        tool_calls,
+        tool_call_id,
+        model,
+        finish,
+        prompt,
+        completion,
+        total,
+        cached,
+        reasoning_tokens,
+        latency,
+        interrupted,
+        created,
+    ) = row
     usage = None if prompt is None else Usage(prompt, completion or 0, total or 0, cached or 0, reasoning_tokens or 0)
-    return Message(role=role, content=content, reasoning=reasoning or "",
-                   tool_calls=json.loads(tool_calls) if tool_calls else None, tool_call_id=tool_call_id,
-                   model=model, finish_reason=finish, usage=usage, latency=latency, interrupted=bool(interrupted),
-                   created=created, id=mid)
+    return Message(
+        role=role,
+        content=content,
+        reasoning=reasoning or "",
+        tool_calls=json.loads(tool_calls) if tool_calls else None,
+        tool_call_id=tool_call_id,
+        model=model,
+        finish_reason=finish,
+        usage=usage,
+        latency=latency,
+        interrupted=bool(interrupted),
+        created=created,
+        id=mid,
+    )
 
 
 def load_conversation(environ: dict[str, str], ref: str | None = None) -> Conversation:

@@ -7,7 +7,6 @@ not an error here: the partial reply comes back with ``interrupted=True`` and is
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from glm_cli.conversation import Conversation, Message
@@ -24,7 +23,7 @@ if TYPE_CHECKING:
 
 def preserves_thinking(settings: Settings) -> bool:
     """Whether earlier reasoning goes back to the model (clear_thinking false; the coding endpoints' default)."""
-    clear = settings.values.get("clear_thinking")
+    clear = settings.clear_thinking
     return clear is False or (clear is None and settings.coding_endpoint)
 
 
@@ -36,17 +35,12 @@ def with_preserve(settings: Settings, on: bool) -> Settings:
     is to preserve, where ``clear_thinking: true`` says so explicitly.
     """
     clear = False if on else (True if settings.coding_endpoint else None)
-    return with_value(settings, "clear_thinking", clear)
+    return settings.with_values("chat", clear_thinking=clear)
 
 
-def with_value(settings: Settings, name: str, value: Any) -> Settings:
-    """Return settings with one value changed by chat (e.g. /think off, /model NAME)."""
-    return dataclasses.replace(settings, values={**settings.values, name: value},
-                               sources={**settings.sources, name: "chat"})
-
-
-def build_turn_request(conv: Conversation, settings: Settings, knobs: Knobs | None = None,
-                       catalogue: Catalogue | None = None) -> dict[str, Any]:
+def build_turn_request(
+    conv: Conversation, settings: Settings, knobs: Knobs | None = None, catalogue: Catalogue | None = None
+) -> dict[str, Any]:
     """Return the request body for the conversation as it stands (its last message is the new one)."""
     preserve = preserves_thinking(settings)
     # history() already left out the reasoning that must not go back (it keeps the current turn's).
@@ -54,8 +48,15 @@ def build_turn_request(conv: Conversation, settings: Settings, knobs: Knobs | No
     return build_chat_request(settings, messages, knobs or Knobs(), catalogue)
 
 
-def stream_reply(app: App, client: GlmClient, body: dict[str, Any], *, show_reasoning: bool,
-                 markdown: bool | None = None, ios: IOStreams | None = None) -> tuple[Reply, float]:
+def stream_reply(
+    app: App,
+    client: GlmClient,
+    body: dict[str, Any],
+    *,
+    show_reasoning: bool,
+    markdown: bool | None = None,
+    ios: IOStreams | None = None,
+) -> tuple[Reply, float]:
     """Send one request and render it; return the reply (interrupted on Ctrl-C) and its latency."""
     from glm_cli.render import Pace, render_stream
 
@@ -66,9 +67,10 @@ def stream_reply(app: App, client: GlmClient, body: dict[str, Any], *, show_reas
             deltas, ios or app.ios, show_reasoning=show_reasoning, markdown=markdown, pace=Pace(clock=app.clock)
         )
     except KeyboardInterrupt as exc:
-        reply = getattr(exc, "partial_reply", None)
-        if reply is None:
+        partial: Reply | None = getattr(exc, "partial_reply", None)
+        if partial is None:
             raise
+        reply = partial
     finally:
         close = getattr(deltas, "close", None)
         if close is not None:  # Ctrl-C may land outside the generator: hang up the stream either way
@@ -76,9 +78,19 @@ def stream_reply(app: App, client: GlmClient, body: dict[str, Any], *, show_reas
     return reply, app.clock() - started
 
 
-def run_turn(conv: Conversation, settings: Settings, app: App, client: GlmClient, *, knobs: Knobs | None = None,
-             catalogue: Catalogue | None = None, show_reasoning: bool = False, markdown: bool | None = None,
-             ios: IOStreams | None = None, body: dict[str, Any] | None = None) -> Reply:
+def run_turn(
+    conv: Conversation,
+    settings: Settings,
+    app: App,
+    client: GlmClient,
+    *,
+    knobs: Knobs | None = None,
+    catalogue: Catalogue | None = None,
+    show_reasoning: bool = False,
+    markdown: bool | None = None,
+    ios: IOStreams | None = None,
+    body: dict[str, Any] | None = None,
+) -> Reply:
     """Send the conversation, render the answer, append it to the conversation and return it.
 
     ``body``: the request already built by build_turn_request (ask builds it first for --dry-run).

@@ -12,8 +12,8 @@ import pytest
 
 from glm_cli.batch.limits import AdaptiveLimiter, TokenBucket
 from glm_cli.batch.output import IdSet, RecordWriter, load_state, repair_torn_tail
-from glm_cli.batch.policy import backoff, is_fatal, is_throttle
-from glm_cli.client import error_from_response
+from glm_cli.batch.policy import is_fatal, is_throttle
+from glm_cli.client import GlmClient, RetryPolicy, error_from_response
 from glm_cli.commands.batch.common import RequestOptions
 from glm_cli.commands.batch.run import BatchOptions, run_batch
 from glm_cli.errors import UsageError
@@ -400,9 +400,11 @@ def test_policy_classes():
     balance = error_from_response(429, b'{"error":{"code":"1113","message":"m"}}')
     auth = error_from_response(401, b'{"error":{"code":"1000","message":"m"}}')
     bad = error_from_response(400, b'{"error":{"code":"1214","message":"m"}}')
-    assert is_throttle(rate) and not is_fatal(rate) and backoff(rate, 1, 0.5, 20) == 3.0
-    assert is_fatal(balance) and is_fatal(auth) and not is_fatal(bad) and not is_throttle(balance)
-    assert 0.375 <= backoff(bad, 1, 0.5, 20) <= 0.5 and backoff(bad, 10, 0.5, 20) <= 20
+    retry = RetryPolicy(cap=20)
+    assert is_throttle(rate, retry) and not is_fatal(rate, retry) and retry.delay(rate, 1) == 3.0
+    assert is_fatal(balance, retry) and is_fatal(auth, retry) and not is_fatal(bad, retry)
+    assert not is_throttle(balance, retry)
+    assert 0.375 <= retry.delay(bad, 1) <= 0.5 and retry.delay(bad, 10) <= 20
 
 
 def test_sigint_stops_cleanly_and_a_rerun_resumes(make_app, run, tmp_path):
@@ -504,7 +506,8 @@ def test_tpm_estimate_learns_from_answers():
     from glm_cli.batch.runner import BatchRunner, RunConfig
     from glm_cli.events import Reply, Usage
 
-    runner = BatchRunner(RunConfig(tpm=6000), client=None, settings=None, catalogue=None,
+    client = GlmClient(base_url="http://127.0.0.1:9/v4", api_key="fake-canary-key-0000")  # never sends
+    runner = BatchRunner(RunConfig(tpm=6000), client=client, settings=None, catalogue=None,
                          writer=RecordWriter(None, stream=None))
     body = {"messages": [{"role": "user", "content": "x" * 300}]}
     first = runner._estimate(body)

@@ -6,7 +6,7 @@ import httpx
 import pytest
 import respx
 
-from glm_cli.client import GlmClient, error_from_response
+from glm_cli.client import GlmClient, RetryPolicy, error_from_response
 from glm_cli.errors import APIError, NetworkError
 from glm_cli.events import ReplyBuilder
 from tests.conftest import FAKE_KEY, USAGE, chunk, sse_body
@@ -19,7 +19,7 @@ def err(status, code, message="m", headers=None):
 
 
 def make_client(sleeps):
-    return GlmClient(base_url=BASE, api_key=FAKE_KEY, max_retries=3, sleep=sleeps.append)
+    return GlmClient(base_url=BASE, api_key=FAKE_KEY, retry=RetryPolicy(max_retries=3), sleep=sleeps.append)
 
 
 def run(client, body):

@@ -71,7 +71,7 @@ def test_presets_merge_top_and_profile(env):
     write_config(env, CONFIG)
     s = load_settings(env, preset="short")
     assert s.max_tokens == 100 and set(s.presets) == {"fast", "short"}
-    assert s.presets["fast"].values["template"] == "Translate: {input}"
+    assert s.presets["fast"].template == "Translate: {input}"
 
 
 @pytest.mark.parametrize(

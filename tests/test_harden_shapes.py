@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from glm_cli.batch.remote import result_record
 from glm_cli.batch.runner import collect
-from glm_cli.client import GlmClient, error_from_response
+from glm_cli.client import GlmClient, RetryPolicy, error_from_response
 from glm_cli.commands.ask import AskOptions, run_ask
 from glm_cli.commands.batch.remote import (
     CancelOptions,
@@ -635,7 +635,8 @@ def test_tool_arguments_of_any_content_never_crash_the_tool_loop(arguments):
 
 def reply_or_error(body: bytes, *, stream: bool):
     """Send one chat request to a server answering `body`; return the reply, or the GlmError it ended in."""
-    client = GlmClient(base_url=BASE, api_key=FAKE_KEY, max_retries=0, transport=serve(body), sleep=lambda s: None)
+    client = GlmClient(base_url=BASE, api_key=FAKE_KEY, retry=RetryPolicy(max_retries=0), transport=serve(body),
+                       sleep=lambda s: None)
     try:
         return collect(client.chat({"model": "glm-4.7", "messages": [], "stream": stream}))
     except GlmError as err:

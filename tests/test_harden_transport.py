@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from glm_cli.client import ERROR_BODY_BYTES, DeadlineError, GlmClient, is_retryable
+from glm_cli.client import ERROR_BODY_BYTES, DeadlineError, GlmClient, RetryPolicy
 from glm_cli.config import load_settings
 from glm_cli.errors import APIError, ConfigError, GlmError, NetworkError
 from glm_cli.events import ReplyBuilder
@@ -181,7 +181,7 @@ def test_a_silent_server_costs_the_deadline_not_the_timeout_times_the_tries():
         raise httpx.ReadTimeout("silence", request=request)
 
     with pytest.raises(DeadlineError) as exc:
-        answer(client_for(handler, clock, timeout=300, deadline=600, max_retries=3))
+        answer(client_for(handler, clock, timeout=300, deadline=600, retry=RetryPolicy(max_retries=3)))
     assert len(read_timeouts) == 2 and read_timeouts[0] == 300 and 299 < read_timeouts[1] < 300
     assert clock.now - 1000 == pytest.approx(600) and "(2 attempts)" in exc.value.message
 
@@ -196,7 +196,7 @@ def test_no_retry_wait_past_the_deadline_and_the_error_keeps_its_class():
 
 
 def test_a_deadline_error_is_never_retried():
-    assert not is_retryable(DeadlineError("late")) and is_retryable(NetworkError("reset"))
+    assert not RetryPolicy().retryable(DeadlineError("late")) and RetryPolicy().retryable(NetworkError("reset"))
 
 
 def test_a_read_blocked_past_the_deadline_is_cut_by_the_watchdog():

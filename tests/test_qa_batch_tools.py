@@ -144,7 +144,7 @@ def test_a_silent_command_as_mcp_server_says_it_never_answered(monkeypatch):
     from glm_cli.errors import GlmError
     from glm_cli.tools import mcp as mcp_client
 
-    monkeypatch.setattr(mcp_client, "START_TIMEOUT", 0.5)
+    monkeypatch.setattr("glm_cli.mcp_config.START_TIMEOUT", 0.5)
     server = mcp_client.McpServer(name="s", command=sys.executable, args=("-c", "import time; time.sleep(30)"))
     with pytest.raises(GlmError) as err, mcp_client.McpHub([server]):
         pass

@@ -10,7 +10,7 @@ import pytest
 import respx
 import yaml
 
-from glm_cli.client import GlmClient
+from glm_cli.client import GlmClient, RetryPolicy
 from glm_cli.commands.ask import AskOptions, run_ask
 from glm_cli.events import ReplyBuilder
 from tests.conftest import FAKE_KEY
@@ -61,7 +61,7 @@ def test_replay_gives_recorded_reply(path, index, split):
     req, body = interaction(path, index)
     stream = bool(req.get("stream"))
     content = body if split is None else chunks(body, split)
-    client = GlmClient(base_url=BASE, api_key=FAKE_KEY, max_retries=0)
+    client = GlmClient(base_url=BASE, api_key=FAKE_KEY, retry=RetryPolicy(max_retries=0))
     with respx.mock:
         respx.post(f"{BASE}/chat/completions").mock(return_value=httpx.Response(200, content=content))
         rb = ReplyBuilder()

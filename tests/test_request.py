@@ -11,7 +11,7 @@ from glm_cli.request import Knobs, build_chat_request, build_messages
 
 def body_for(env, flags=None, knobs=None, prompt="hi", **kw):
     s = load_settings(env, flags or {})
-    return build_chat_request(s, build_messages(prompt, system=s.values.get("system")), knobs or Knobs(), **kw)
+    return build_chat_request(s, build_messages(prompt, system=s.system), knobs or Knobs(), **kw)
 
 
 def test_minimal_body(env):

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from glm_cli.errors import ConfigError, InvalidOutputError, UsageError
+from glm_cli.mcp_config import parse_servers
 from glm_cli.tools.files import ToolSpec, check_tools, load_tool_file, run_command_tool, tool_environ
 from glm_cli.tools.loop import supports_tool_stream
-from glm_cli.tools.mcp import parse_servers, result_text, server_from_flag, tool_name
+from glm_cli.tools.mcp import result_text, server_from_flag, tool_name
 from glm_cli.tools.schema import load_schema, repair_message
 from glm_cli.tools.web_search import source_lines, web_search_tool
 from tests.conftest import FAKE_KEY, wait_until, write_config
@@ -166,7 +167,7 @@ def test_mcp_servers_config_checked_at_load(make_app, env):
     write_config(env, "mcp_servers:\n  files:\n    command: [npx, -y, srv]\n    args: [.]\n"
                       "    env: {TOKEN: abc}\n    tools: [read_file]\n    timeout: 5\n")
     settings = make_app().settings()
-    [srv] = parse_servers(settings.values["mcp_servers"], "cfg").values()
+    [srv] = parse_servers(settings.mcp_servers, "cfg").values()
     assert (srv.command, srv.args, srv.env, srv.tools, srv.timeout) == ("npx", ("-y", "srv", "."), {"TOKEN": "abc"},
                                                                        ("read_file",), 5.0)
     for bad, needle in [("    comand: x\n", "`mcp_servers.files.comand` is not a known key"),
@@ -181,8 +182,8 @@ def test_mcp_servers_config_checked_at_load(make_app, env):
 
 def test_tools_key_in_profile_and_preset(make_app, env):
     write_config(env, "tools: [a.yaml]\npresets:\n  w:\n    tools: [b.yaml]\n")
-    assert make_app().settings().values["tools"] == ["a.yaml"]
-    assert make_app().settings(preset="w").values["tools"] == ["b.yaml"]
+    assert make_app().settings().tools == ("a.yaml",)
+    assert make_app().settings(preset="w").tools == ("b.yaml",)
     write_config(env, "tools: [1]\n")
     with pytest.raises(ConfigError, match="list of tool file paths"):
         make_app().settings()

@@ -9,7 +9,7 @@ import pytest
 import respx
 
 from glm_cli.conversation import Conversation, Message
-from glm_cli.turn import build_turn_request, preserves_thinking, run_turn, with_preserve, with_value
+from glm_cli.turn import build_turn_request, preserves_thinking, run_turn, with_preserve
 from tests.conftest import USAGE, chunk, sse_body
 
 URL = "https://api.z.ai/api/paas/v4/chat/completions"
@@ -58,7 +58,7 @@ def test_coding_endpoint_preserves_by_default_and_off_says_so(make_app):
 
 
 def test_think_off_sends_disabled_and_keeps_preserved_history(make_app):
-    settings = with_value(with_preserve(make_app().settings(), True), "thinking", False)
+    settings = with_preserve(make_app().settings(), True).with_values("chat", thinking=False)
     body = build_turn_request(convo(), settings)
     assert body["thinking"] == {"type": "disabled"}
     assert [m.get("reasoning_content") for m in body["messages"] if m["role"] == "assistant"][:3] == REASONINGS
@@ -124,7 +124,7 @@ def test_api_error_propagates_and_appends_nothing(make_app):
         with pytest.raises(APIError):
             run_turn(conv, settings, app, app.make_client(settings))
     assert [m.role for m in conv.messages] == ["user"]
-    conv.drop_unsaved()
+    conv.truncate(conv.saved)
     assert conv.messages == []
 
 
@@ -153,7 +153,7 @@ def test_cached_history_matches_a_rebuild_through_every_change():
     conv.messages.append(Message(role="assistant", content="appended directly", reasoning="r"))
     check()
     conv.saved = 3
-    conv.drop_unsaved()
+    conv.truncate(conv.saved)
     check()
     history = conv.history(True)
     history.append({"role": "user", "content": "a caller's change"})

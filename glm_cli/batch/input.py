@@ -6,7 +6,7 @@ import json
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 from glm_cli.errors import UsageError
@@ -20,8 +20,12 @@ CHAT_URL = "/v4/chat/completions"
 FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # Per-line overrides of settings: field -> accepted types.
 SETTING_FIELDS: dict[str, tuple[type, ...]] = {
-    "model": (str,), "system": (str,), "temperature": (int, float), "top_p": (int, float),
-    "max_tokens": (int,), "thinking": (bool,),
+    "model": (str,),
+    "system": (str,),
+    "temperature": (int, float),
+    "top_p": (int, float),
+    "max_tokens": (int,),
+    "thinking": (bool,),
 }
 # Batch-API body keys that map onto settings; every other body key is sent as it is.
 BODY_SETTINGS = ("model", "temperature", "top_p", "max_tokens")
@@ -181,8 +185,13 @@ def _batch_api_item(obj: dict[str, Any], line: int) -> Item:
         if "clear_thinking" in thinking:
             settings["clear_thinking"] = bool(thinking["clear_thinking"])
     extra = {k: v for k, v in body.items() if k not in BODY_SETTINGS and k not in BODY_IGNORED}
-    return Item(line=line, id=item_id(obj, line), messages=_check_messages(body.get("messages")),
-                settings={k: v for k, v in settings.items() if v is not None}, extra=extra)
+    return Item(
+        line=line,
+        id=item_id(obj, line),
+        messages=_check_messages(body.get("messages")),
+        settings={k: v for k, v in settings.items() if v is not None},
+        extra=extra,
+    )
 
 
 def _object_item(obj: dict[str, Any], line: int, template: str | None) -> Item:
@@ -192,8 +201,13 @@ def _object_item(obj: dict[str, Any], line: int, template: str | None) -> Item:
     settings = {k: _typed(obj, k, t) for k, t in SETTING_FIELDS.items()}
     stop = _typed(obj, "stop", (str, list)) or ()
     stop = (stop,) if isinstance(stop, str) else tuple(str(s) for s in stop)
-    common = dict(line=line, id=item_id(obj, line), settings={k: v for k, v in settings.items() if v is not None},
-                  json_mode=_typed(obj, "json", (bool,)), stop=stop)
+    common = dict(
+        line=line,
+        id=item_id(obj, line),
+        settings={k: v for k, v in settings.items() if v is not None},
+        json_mode=_typed(obj, "json", (bool,)),
+        stop=stop,
+    )
     if obj.get("messages") is not None:
         return Item(messages=_check_messages(obj["messages"]), **common)
     prompt = _typed(obj, "prompt", (str,))
@@ -246,14 +260,20 @@ def line_settings(item: Item, settings: Settings) -> Settings:
     """Return the run's settings with this line's overrides on top."""
     if not item.settings:
         return settings
-    values = {**settings.values, **item.settings}
-    sources = {**settings.sources, **{k: f"input line {item.line}" for k in item.settings}}
-    return replace(settings, values=values, sources=sources)
+    return settings.with_values(f"input line {item.line}", **item.settings)
 
 
-def build_body(item: Item, settings: Settings, catalogue: Catalogue | None, *, stream: bool = False,
-               json_mode: bool = False, stop: tuple[str, ...] = (), schema: Schema | None = None,
-               request_id: str | None = None) -> dict[str, Any]:
+def build_body(
+    item: Item,
+    settings: Settings,
+    catalogue: Catalogue | None,
+    *,
+    stream: bool = False,
+    json_mode: bool = False,
+    stop: tuple[str, ...] = (),
+    schema: Schema | None = None,
+    request_id: str | None = None,
+) -> dict[str, Any]:
     """Build the line's chat body with THE request builder; raise UsageError when it is invalid.
 
     With a schema the body asks for json_object, and the schema instruction follows the line's own system
@@ -264,7 +284,7 @@ def build_body(item: Item, settings: Settings, catalogue: Catalogue | None, *, s
     if item.error:
         raise UsageError(item.error)
     s = line_settings(item, settings)
-    system = s.values.get("system")
+    system = s.system
     if item.messages is not None:
         messages = list(item.messages)
         first = next((n for n, m in enumerate(messages) if m.get("role") == "system"), None)

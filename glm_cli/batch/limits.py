@@ -12,8 +12,9 @@ WAIT_SLICE = 0.1  # seconds; waits are sliced so a stop request is noticed quick
 class TokenBucket:
     """Allow `per_minute` units a minute with bursts of `capacity`; the balance may go negative."""
 
-    def __init__(self, per_minute: float, *, capacity: float | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, per_minute: float, *, capacity: float | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         if per_minute <= 0:
             raise ValueError("a rate must be positive")
         self.rate = per_minute / 60.0
@@ -52,8 +53,7 @@ class TokenBucket:
 class AdaptiveLimiter:
     """Bound requests in flight; halve the bound on throttling, win it back one step at a time."""
 
-    def __init__(self, maximum: int, *, cooldown: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, maximum: int, *, cooldown: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.maximum = max(1, maximum)
         self.limit = self.maximum
         self.in_flight = 0
@@ -62,7 +62,6 @@ class AdaptiveLimiter:
         self.clock = clock
         self.last_cut = float("-inf")
         self.pause_until = 0.0
-        self.throttled = 0
         self.cond = threading.Condition()
 
     def acquire(self, stop: threading.Event) -> bool:
@@ -96,7 +95,6 @@ class AdaptiveLimiter:
         """The server said slow down: halve the bound (once per cooldown) and pause everyone."""
         with self.cond:
             now = self.clock()
-            self.throttled += 1
             self.streak = 0
             if now - self.last_cut >= self.cooldown:
                 self.limit = max(1, self.limit // 2)

@@ -22,30 +22,62 @@ if TYPE_CHECKING:
 FORMATS = ("record", "batch-api")
 
 
-def ok_record(item_id: str, line: int | None, reply: Reply, *, keep_reasoning: bool = True,
-              attempts: int | None = 1, latency_ms: int | None = None, request_id: str | None = None,
-              error: dict[str, Any] | None = None) -> dict[str, Any]:
+def ok_record(
+    item_id: str,
+    line: int | None,
+    reply: Reply,
+    *,
+    keep_reasoning: bool = True,
+    attempts: int | None = 1,
+    latency_ms: int | None = None,
+    request_id: str | None = None,
+    error: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Return the output record for a reply (status error when `error` is given, content kept)."""
     return {
-        "id": item_id, "line": line, "status": "error" if error else "ok",
-        "content": reply.content, "reasoning": (reply.reasoning or None) if keep_reasoning else None,
-        "finish_reason": reply.finish_reason, "model": reply.model,
-        "usage": reply.usage.to_api() if reply.usage else None, "error": error,
-        "attempts": attempts, "latency_ms": latency_ms, "request_id": request_id,
+        "id": item_id,
+        "line": line,
+        "status": "error" if error else "ok",
+        "content": reply.content,
+        "reasoning": (reply.reasoning or None) if keep_reasoning else None,
+        "finish_reason": reply.finish_reason,
+        "model": reply.model,
+        "usage": reply.usage.to_api() if reply.usage else None,
+        "error": error,
+        "attempts": attempts,
+        "latency_ms": latency_ms,
+        "request_id": request_id,
     }
 
 
-def error_record(item_id: str, line: int | None, code: str, message: str, *, status: int | None = None,
-                 attempts: int | None = 0, latency_ms: int | None = None,
-                 request_id: str | None = None) -> dict[str, Any]:
+def error_record(
+    item_id: str,
+    line: int | None,
+    code: str,
+    message: str,
+    *,
+    status: int | None = None,
+    attempts: int | None = 0,
+    latency_ms: int | None = None,
+    request_id: str | None = None,
+) -> dict[str, Any]:
     """Return the output record of a line that got no answer."""
     error: dict[str, Any] = {"code": code, "message": scrub(message)}  # an exception's text may quote a secret
     if status is not None:
         error["status"] = status
     return {
-        "id": item_id, "line": line, "status": "error", "content": None, "reasoning": None,
-        "finish_reason": None, "model": None, "usage": None, "error": error,
-        "attempts": attempts, "latency_ms": latency_ms, "request_id": request_id,
+        "id": item_id,
+        "line": line,
+        "status": "error",
+        "content": None,
+        "reasoning": None,
+        "finish_reason": None,
+        "model": None,
+        "usage": None,
+        "error": error,
+        "attempts": attempts,
+        "latency_ms": latency_ms,
+        "request_id": request_id,
     }
 
 
@@ -60,9 +92,12 @@ def to_batch_api(record: dict[str, Any]) -> dict[str, Any]:
         message = {"role": "assistant", "content": record["content"]}
         if record.get("reasoning"):
             message["reasoning_content"] = record["reasoning"]
-        body = {"request_id": record.get("request_id"), "model": record.get("model"),
-                "choices": [{"index": 0, "finish_reason": record.get("finish_reason"), "message": message}],
-                "usage": record.get("usage")}
+        body = {
+            "request_id": record.get("request_id"),
+            "model": record.get("model"),
+            "choices": [{"index": 0, "finish_reason": record.get("finish_reason"), "message": message}],
+            "usage": record.get("usage"),
+        }
     return {"response": {"status_code": status, "body": body}, "custom_id": record["id"]}
 
 
@@ -142,7 +177,6 @@ class ResumeState:
     failed: IdSet
     records: int
     unreadable: int
-    repaired_bytes: int
 
 
 def foreign_line(path: str) -> str | None:
@@ -177,7 +211,7 @@ def repair_torn_tail(fd: int) -> int:
     return size
 
 
-def load_state(path: str, repaired: int = 0) -> ResumeState:
+def load_state(path: str) -> ResumeState:
     """Read an output file: which ids are ok, which failed (and never succeeded later)."""
     ok_hashes, failed_hashes = array("q"), array("q")
     records = unreadable = 0
@@ -191,7 +225,7 @@ def load_state(path: str, repaired: int = 0) -> ResumeState:
     ok = IdSet.of_hashes(ok_hashes)
     del ok_hashes
     failed = IdSet.of_hashes(h for h in failed_hashes if not ok.has_hash(h))
-    return ResumeState(ok, failed, records, unreadable, repaired)
+    return ResumeState(ok, failed, records, unreadable)
 
 
 class RecordWriter:
@@ -234,7 +268,7 @@ class RecordWriter:
             self.stream.flush()
             return
         while data:
-            data = data[os.write(self.fd, data):]
+            data = data[os.write(self.fd, data) :]
 
     def seal(self) -> None:
         """Refuse further writes (requests still in flight are dropped); the file stays open and locked."""
@@ -291,8 +325,9 @@ def _lock_exclusive(fd: int, path: str) -> None:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         os.close(fd)
-        raise UsageError(f"another `glm batch` is writing to {path}",
-                         "wait for it to finish, or choose another -o") from None
+        raise UsageError(
+            f"another `glm batch` is writing to {path}", "wait for it to finish, or choose another -o"
+        ) from None
 
 
 def compact(path: str) -> int:
@@ -364,7 +399,6 @@ class Stats:
     skipped_ok: int = 0
     skipped_failed: int = 0
     retries: int = 0
-    left: int = 0
     usage: dict[str, Usage] = field(default_factory=dict)
     requests: dict[str, int] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
@@ -392,8 +426,15 @@ class Stats:
 class RecordSink:
     """Write records as they finish, or in input order (--ordered) with a bounded look-ahead."""
 
-    def __init__(self, writer: RecordWriter, stats: Stats, *, ordered: bool = False, window: int = 64,
-                 on_record: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        writer: RecordWriter,
+        stats: Stats,
+        *,
+        ordered: bool = False,
+        window: int = 64,
+        on_record: Callable[[], None] | None = None,
+    ) -> None:
         self.writer, self.stats, self.ordered, self.on_record = writer, stats, ordered, on_record
         self.window = threading.BoundedSemaphore(window) if ordered else None
         self.pending: dict[int, dict[str, Any] | None] = {}
@@ -411,9 +452,6 @@ class RecordSink:
 
     def emit(self, seq: int, record: dict[str, Any] | None) -> None:
         """Take line `seq`'s record; None marks a line left for a later run."""
-        if record is None:
-            with self.stats.lock:
-                self.stats.left += 1
         if self.window is None:
             self._write(record)
             return

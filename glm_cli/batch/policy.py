@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from glm_cli.client import backoff, retry_after  # noqa: F401  # the one backoff, shared with the client
-from glm_cli.client import is_retryable as is_retry  # whether to send the same request again: 429, 5xx, network
-from glm_cli.errors import AUTH, FINISH_PROBLEMS, RATE_LIMIT, GlmError, NetworkError
+from glm_cli.client import RetryPolicy
+from glm_cli.errors import FINISH_PROBLEMS, APIError, AuthError, GlmError, NetworkError, RateLimitError
 
 if TYPE_CHECKING:
+    from glm_cli.config import Settings
     from glm_cli.events import Reply
 
 THROTTLE_CODES = {"1302", "1303", "1305"}
+# A batch runs unattended and its lines share the rate limits: more patience than one `glm ask` (3 retries,
+# waits up to 8 s), where a person is waiting. The other values are the one policy's (glm_cli/client.py).
+BATCH_MAX_RETRIES = 8
+BATCH_RETRY_CAP = 20.0
 # finish_reason values that make a record an error although an answer arrived.
 BAD_FINISH = set(FINISH_PROBLEMS) - {"network_error"}  # network_error is retried like a dropped connection
 
@@ -26,16 +31,24 @@ class FinishError(GlmError):
         self.repair = repair  # not the JSON or schema asked for: worth one follow-up that names the errors
 
 
-def is_fatal(err: GlmError) -> bool:
+def retry_policy(settings: Settings, max_retries: int | None = None, base: float | None = None) -> RetryPolicy:
+    """Batch's retries: --max-retries, else max_retries if the config sets it, else BATCH_MAX_RETRIES."""
+    if max_retries is None:
+        max_retries = settings.max_retries if settings.source("max_retries") != "default" else BATCH_MAX_RETRIES
+    policy = RetryPolicy(max_retries=max_retries, cap=BATCH_RETRY_CAP)
+    return policy if base is None else replace(policy, base=base)
+
+
+def is_fatal(err: GlmError, retry: RetryPolicy) -> bool:
     """Whether an error is about the account, not the line (no balance, quota, auth): stop at once."""
-    return not is_retry(err) and err.exit_code in (AUTH, RATE_LIMIT)
+    return not retry.retryable(err) and isinstance(err, (AuthError, RateLimitError))
 
 
-def is_throttle(err: GlmError) -> bool:
+def is_throttle(err: GlmError, retry: RetryPolicy) -> bool:
     """Whether the server asked us to slow down (429, GLM 1302/1303/1305)."""
-    if not is_retry(err):
+    if not retry.retryable(err) or not isinstance(err, APIError):
         return False
-    return getattr(err, "status", None) == 429 or getattr(err, "code", None) in THROTTLE_CODES
+    return err.status == 429 or err.code in THROTTLE_CODES
 
 
 def error_code(err: GlmError) -> str:
@@ -46,8 +59,9 @@ def error_code(err: GlmError) -> str:
     return "network_error" if isinstance(err, NetworkError) else "error"
 
 
-def finish_error(reply: Reply, wants_json: bool, validate: Callable[[str], str] | None, *,
-                 repairable: bool = False) -> GlmError | None:
+def finish_error(
+    reply: Reply, wants_json: bool, validate: Callable[[str], str] | None, *, repairable: bool = False
+) -> GlmError | None:
     """Return why a reply that arrived is still not a success, or None.
 
     A reply that is not the JSON (or schema) asked for is marked `repair` when `repairable`: the caller may send

@@ -41,9 +41,6 @@ class RunConfig:
     concurrency: int = 8
     rpm: float | None = None
     tpm: float | None = None
-    max_retries: int = 8
-    backoff_base: float = 0.5
-    backoff_cap: float = 20.0
     ordered: bool = False
     retry_failed: bool = False
     keep_reasoning: bool = True
@@ -82,12 +79,25 @@ def request_id_for(item_id: str, tag: str, attempt: int) -> str:
 
 
 class BatchRunner:
-    """Send every item through the one client with bounded, adaptive concurrency."""
+    """Send every item through the one client with bounded, adaptive concurrency.
 
-    def __init__(self, cfg: RunConfig, client: GlmClient, settings: Settings, catalogue: Catalogue | None,
-                 writer: RecordWriter, *, validate: Callable[[str], str] | None = None,
-                 clock: Callable[[], float] = time.monotonic):
+    The runner retries, by the client's own policy (``client.retry``), sending each try once: so that a
+    rate limit slows every worker down, each try gets its own request_id, and a stop is noticed mid-wait.
+    """
+
+    def __init__(
+        self,
+        cfg: RunConfig,
+        client: GlmClient,
+        settings: Settings,
+        catalogue: Catalogue | None,
+        writer: RecordWriter,
+        *,
+        validate: Callable[[str], str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.cfg, self.client, self.settings, self.catalogue = cfg, client, settings, catalogue
+        self.retry = client.retry
         self.validate, self.clock = validate, clock
         self.stats = Stats(started=clock())
         self.sink = RecordSink(writer, self.stats, ordered=cfg.ordered, window=max(64, 4 * cfg.concurrency))
@@ -252,9 +262,16 @@ class BatchRunner:
             attempt += 1
             request_id = request_id_for(item.id, self.tag, attempt)
             try:
-                body = build_body(item, self.settings, self.catalogue, stream=self.cfg.stream,
-                                  json_mode=self.cfg.json_mode, stop=self.cfg.stop, schema=self.cfg.schema,
-                                  request_id=request_id)
+                body = build_body(
+                    item,
+                    self.settings,
+                    self.catalogue,
+                    stream=self.cfg.stream,
+                    json_mode=self.cfg.json_mode,
+                    stop=self.cfg.stop,
+                    schema=self.cfg.schema,
+                    request_id=request_id,
+                )
             except GlmError as err:
                 return error_record(item.id, item.line, "invalid_request", err.message, attempts=0)
             if repair is not None:
@@ -277,7 +294,7 @@ class BatchRunner:
         started = self.clock()
         reply: Reply | None = None
         try:
-            reply = collect(client.chat(body))
+            reply = collect(client.chat(body, retries=False))
             wants_json = (body.get("response_format") or {}).get("type") == "json_object"
             err = policy.finish_error(reply, wants_json, self.validate, repairable=repair is None)
         except GlmError as exc:
@@ -286,13 +303,13 @@ class BatchRunner:
             self.limiter.release()
         latency = int((self.clock() - started) * 1000)
         self._charge(reply, estimate)
-        meta = dict(attempts=attempt, latency_ms=latency, request_id=request_id)
+        meta: dict[str, Any] = dict(attempts=attempt, latency_ms=latency, request_id=request_id)
         if reply is not None and isinstance(err, policy.FinishError) and err.repair:
             self.limiter.on_success()
             with self.stats.lock:
                 self.stats.retries += 1
             return Repair((reply.to_message(), repair_message(err.message)), reply.usage)
-        if reply is not None and (err is None or not policy.is_retry(err)):
+        if reply is not None and (err is None or not self.retry.retryable(err)):
             self.limiter.on_success()
             if repair is not None and repair.usage is not None:  # the record counts what both requests cost
                 reply = replace(reply, usage=repair.usage + reply.usage if reply.usage else repair.usage)
@@ -301,22 +318,23 @@ class BatchRunner:
         assert err is not None
         if self._should_retry(err, attempt - (repair is not None)):  # the repair is not one of the retries
             return None
-        if self.stopping.is_set() and policy.is_retry(err):
+        if self.stopping.is_set() and self.retry.retryable(err):
             return None  # stopped mid-retry: no record, the line runs again on resume
-        return error_record(item.id, item.line, policy.error_code(err), err.message,
-                            status=getattr(err, "status", None), **meta)
+        return error_record(
+            item.id, item.line, policy.error_code(err), err.message, status=getattr(err, "status", None), **meta
+        )
 
     def _should_retry(self, err: GlmError, attempt: int) -> bool:
         """Apply the error to the run (stop, slow down); wait out the backoff if the line gets another try."""
-        if policy.is_fatal(err) and self.fatal is None:
+        if policy.is_fatal(err, self.retry) and self.fatal is None:
             self.fatal = err
             self.stop()
-        if policy.is_throttle(err):
+        if policy.is_throttle(err, self.retry):
             # Fewer requests in flight for everyone; a pause for everyone only when the server names one.
-            self.limiter.on_throttle(policy.retry_after(err) or 0.0)
-        if not policy.is_retry(err) or attempt > self.cfg.max_retries:
+            self.limiter.on_throttle(self.retry.retry_after(err) or 0.0)
+        if not self.retry.retryable(err) or attempt > self.retry.max_retries:
             return False
-        delay = policy.backoff(err, attempt, self.cfg.backoff_base, self.cfg.backoff_cap)
+        delay = self.retry.delay(err, attempt)
         if self.stopping.wait(delay):
             return False
         with self.stats.lock:

@@ -14,16 +14,16 @@ from glm_cli.conversation import Conversation
 from glm_cli.errors import GlmError
 from glm_cli.events import Usage
 from glm_cli.render import format_usage_line, write_diagnostic
-from glm_cli.turn import preserves_thinking, run_turn, with_preserve, with_value
+from glm_cli.turn import preserves_thinking, run_turn, with_preserve
 
 if TYPE_CHECKING:
     from glm_cli.app import App
     from glm_cli.catalogue import Catalogue
     from glm_cli.client import GlmClient
-    from glm_cli.commands.tooling import ToolSession
     from glm_cli.config import Settings
     from glm_cli.events import Reply
     from glm_cli.store import Store
+    from glm_cli.tools.session import ToolSession
 
 
 @dataclass
@@ -40,7 +40,7 @@ class ChatSession:
     markdown: bool | None = None
     json_object: bool = False  # --json-object / `/json on`: ask for a JSON object (response_format)
     spent: dict[str, Usage] = field(default_factory=dict)  # every answer of the session, retried ones too
-    tools: ToolSession | None = None  # --tool/--mcp/--web-search/--schema (glm_cli/commands/tooling.py)
+    tools: ToolSession | None = None  # --tool/--mcp/--web-search/--schema (glm_cli/tools/session.py)
     _store: Store | None = field(default=None, repr=False)
     _cleanup: Any = field(default=None, repr=False)  # stops the tools' MCP servers on close
 
@@ -69,12 +69,20 @@ class ChatSession:
             knobs = self.tools.knobs(knobs, self.catalogue.resolve(self.model))
 
         def step() -> Reply:
-            return run_turn(self.conv, self.settings, self.app, self.client, knobs=knobs, catalogue=self.catalogue,
-                            show_reasoning=self.show_thinking, markdown=self.markdown)
+            return run_turn(
+                self.conv,
+                self.settings,
+                self.app,
+                self.client,
+                knobs=knobs,
+                catalogue=self.catalogue,
+                show_reasoning=self.show_thinking,
+                markdown=self.markdown,
+            )
 
         if self.tools is None:
             return step()
-        from glm_cli.commands.tooling import conversation_hooks
+        from glm_cli.tools.session import conversation_hooks
 
         reply = self.tools.converse(step, *conversation_hooks(self.conv)).final_reply()
         self.tools.show_sources(reply)
@@ -161,8 +169,13 @@ class ChatSession:
         self.info(f"saved as {name!r} (conversation {self.conv.id}); resume with: {resume}")
 
     def clear(self) -> None:
-        self.conv = Conversation(system=self.conv.system, source="chat", profile=self.settings.profile,
-                                 model=self.settings.values["model"], options=dict(self.conv.options))
+        self.conv = Conversation(
+            system=self.conv.system,
+            source="chat",
+            profile=self.settings.profile,
+            model=self.settings.model,
+            options=dict(self.conv.options),
+        )
         self.info("new conversation")
 
     def close(self) -> None:
@@ -176,7 +189,7 @@ class ChatSession:
 
     @property
     def model(self) -> str:
-        return str(self.settings.values["model"])
+        return self.settings.model
 
     def set_model(self, name: str) -> None:
         model = self.catalogue.resolve(name)
@@ -184,11 +197,11 @@ class ChatSession:
         if info is None:
             self.app.warn(f"{model} is not in the model catalogue; sending it as given")
         check_usable(info, model)
-        self.settings = with_value(self.settings, "model", model)
+        self.settings = self.settings.with_values("chat", model=model)
         self.info(f"model: {model}")
 
     def set_thinking(self, on: bool) -> None:
-        self.settings = with_value(self.settings, "thinking", on)
+        self.settings = self.settings.with_values("chat", thinking=on)
         self.info(f"thinking {'on' if on else 'off'} from the next message")
 
     def set_preserve(self, on: bool) -> None:
@@ -202,7 +215,7 @@ class ChatSession:
 
     @property
     def thinking(self) -> str:
-        value = self.settings.values.get("thinking")
+        value = self.settings.thinking
         return "server default (on)" if value is None else ("on" if value else "off")
 
     def usage_text(self) -> str:
@@ -215,8 +228,10 @@ class ChatSession:
             text = f"{format_usage_line(total, self._cost(by_model))} · {answers} answer{'s' if answers != 1 else ''}"
         if self.spent and self.spent != by_model:
             spent = sum(self.spent.values(), start=Usage())
-            text += f"\nspent in this session (retried and undone answers too): " \
-                    f"{format_usage_line(spent, self._cost(self.spent))}"
+            text += (
+                f"\nspent in this session (retried and undone answers too): "
+                f"{format_usage_line(spent, self._cost(self.spent))}"
+            )
         return text
 
     def _cost(self, by_model: dict[str, Any]) -> str | None:

@@ -10,17 +10,18 @@ import typer
 
 from glm_cli.commands import binding
 from glm_cli.commands import options as o
-from glm_cli.commands import tooling as t
 from glm_cli.commands.binding import Help
 from glm_cli.commands.common import writing_to
 from glm_cli.commands.tooling import ToolOptions
 from glm_cli.errors import InvalidOutputError, UsageError, finish_problem
 from glm_cli.tools.schema import check_json
+from glm_cli.tools.session import conversation_hooks
 
 if TYPE_CHECKING:
     from glm_cli.app import App
     from glm_cli.config import Settings
     from glm_cli.events import Reply
+    from glm_cli.tools.session import ToolSession
 
 STDIN_HINT_AFTER = 3.0
 
@@ -87,7 +88,7 @@ def input_bound(app: App, settings: Settings) -> InputBound:
     from glm_cli.catalogue import input_limit
 
     catalogue = app.catalogue(settings)
-    model = catalogue.resolve(settings.values["model"])
+    model = catalogue.resolve(settings.model)
     info = catalogue.get(model)
     if info is not None and info.context:
         return InputBound(input_limit(info), f"more than {model}'s context window of {info.context:,} tokens")
@@ -162,35 +163,41 @@ def run_ask(opts: AskOptions, app: App) -> int:
 
         prior = load_conversation(app.environ)
     settings = conversation_settings(app, opts, prior, preset=opts.preset)  # -c: preserved thinking as chat left it
-    preset = settings.presets[opts.preset].values if opts.preset else {}
-    json_mode = opts.json_object if opts.json_object is not None else bool(preset.get("json"))
-    fmt = o.output_format(opts.format, opts.as_json, preset.get("output") or "text")
+    preset = settings.preset
+    json_mode = opts.json_object if opts.json_object is not None else bool(preset.json)
+    fmt = o.output_format(opts.format, opts.as_json, preset.output or "text")
     if fmt not in ("text", "json"):
         raise UsageError(f"--format must be text or json, got {fmt!r}")
     if opts.dry_run not in (None, "json", "curl"):
         raise UsageError(f"--dry-run takes json or curl, got {opts.dry_run!r}")
 
     bound = input_bound(app, settings)
-    text = compose_prompt(opts, read_stdin(opts, app, bound), preset.get("template"), bound)
+    text = compose_prompt(opts, read_stdin(opts, app, bound), preset.template, bound)
     with writing_to(app, opts.output) as app:  # the same app, its stdout the -o file
-        with t.tool_session(opts.tools, settings, app, verbose=opts.verbose) as tools:
+        if not opts.tools.wanted(settings):  # the plain path: no tool session, no tool loop
+            return _ask(opts, app, settings, prior, text, json_mode, fmt, None)
+        from glm_cli.tools.session import tool_session
+
+        with tool_session(opts.tools, settings, app, verbose=opts.verbose) as tools:  # tools wrap the same turn
             return _ask(opts, app, settings, prior, text, json_mode, fmt, tools)
 
 
 def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, json_mode: bool, fmt: str,
-         tools: t.ToolSession) -> int:
+         tools: ToolSession | None) -> int:
     from glm_cli.commands.conversing import continue_or_start, show_reasoning
     from glm_cli.request import Knobs
     from glm_cli.turn import build_turn_request
 
     catalogue = app.catalogue(settings)
     conv = continue_or_start(prior, settings, opts.system, source="ask")
-    conv.system = tools.system(conv.system)
+    if tools is not None:
+        conv.system = tools.system(conv.system)
     conv.add_user(text)
-    json_mode = json_mode or tools.schema is not None
-    knobs = tools.knobs(Knobs(stream=not opts.no_stream, json_mode=json_mode, stop=opts.stop,
-                              request_id=opts.request_id, extra=opts.extra),
-                        catalogue.resolve(settings.values["model"]), catalogue)
+    knobs = Knobs(stream=not opts.no_stream, json_mode=json_mode, stop=opts.stop, request_id=opts.request_id,
+                  extra=opts.extra)
+    if tools is not None:
+        knobs = tools.knobs(knobs, catalogue.resolve(settings.model), catalogue)  # --schema: json_mode too
+    json_mode = knobs.json_mode
     body = build_turn_request(conv, settings, knobs, catalogue)
     conv.model = body["model"]
     _warn_thinking_flags(opts, app, catalogue, body["model"])
@@ -200,18 +207,23 @@ def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, 
         return 0
 
     client = app.make_client(settings, verbose=opts.verbose)
-    first = [body]
 
-    def step() -> Reply:  # the first request was built above (for --dry-run); run_turn builds the later ones
-        return _send(app, settings, client, conv, first.pop() if first else None, knobs, catalogue,
+    def send(first: dict[str, Any] | None) -> Reply:  # FIRST: the request built above (for --dry-run)
+        return _send(app, settings, client, conv, first, knobs, catalogue,
                      quiet_stdout=json_mode or fmt == "json", show=show_reasoning(settings, app.ios), raw=opts.raw)
 
+    runs: list[Any] = []
     try:
-        result = tools.converse(step, *t.conversation_hooks(conv), check_last=False)  # checked below
+        if tools is None:
+            reply = send(body)
+        else:  # the tool loop sends the conversation again after each round of tool calls
+            bodies = [body]
+            result = tools.converse(lambda: send(bodies.pop() if bodies else None), *conversation_hooks(conv),
+                                    check_last=False)  # checked below
+            reply, runs = result.final_reply(), result.runs
     finally:
         client.close()
-    reply = result.final_reply()
-    if not opts.no_log and settings.values.get("log", True):
+    if not opts.no_log and settings.log:
         _log(app, conv)
     if reply.interrupted:
         raise KeyboardInterrupt
@@ -220,7 +232,7 @@ def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, 
     if json_mode:
         try:
             content = check_json(content)
-            if (problem := tools.problem(reply)) is not None:  # --schema, after its one repair
+            if tools is not None and (problem := tools.problem(reply)) is not None:  # --schema, after its repair
                 raise problem
         except InvalidOutputError as err:
             if fmt == "json":  # what the hint promises: the raw answer, in the record (still exit 9)
@@ -228,13 +240,14 @@ def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, 
             raise finish_problem(reply.finish_reason) or err from None  # cut at max_tokens: why it is not JSON
     if fmt == "json":
         record = reply_record(reply, content)
-        if result.runs:
-            record["tool_runs"] = [run.to_json() for run in result.runs]
+        if runs:
+            record["tool_runs"] = [run.to_json() for run in runs]
         app.ios.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     elif json_mode:
         app.ios.stdout.write(content + "\n")
     app.ios.stdout.flush()
-    tools.show_sources(reply)
+    if tools is not None:
+        tools.show_sources(reply)
     if opts.usage:
         app.ios.stderr.write(usage_text(app, settings, reply) + "\n")
     return _finish_check(reply)
@@ -292,7 +305,7 @@ def usage_text(app: App, settings: Settings, reply: Reply) -> str:
     from glm_cli.render import format_usage_line
 
     usage = reply.usage or Usage()
-    model = reply.model or settings.values["model"]
+    model = reply.model or settings.model
     return format_usage_line(usage, cost_text(app.catalogue(settings), settings.base_url, {model: usage}))
 
 

@@ -10,7 +10,6 @@ import typer
 
 from glm_cli.commands import binding
 from glm_cli.commands import options as o
-from glm_cli.commands import tooling as t
 from glm_cli.commands.tooling import ToolOptions
 from glm_cli.errors import UsageError
 
@@ -76,15 +75,15 @@ def open_session(opts: ChatOptions, app: App) -> ChatSession:
     prior = load_conversation(app.environ, opts.resume) if opts.continue_ or opts.resume else None
     settings = conversation_settings(app, opts, prior, preserve=opts.preserve_thinking)
     catalogue = app.catalogue(settings)
-    info = catalogue.get(settings.values["model"])
+    info = catalogue.get(settings.model)
     check_usable(info, info.id if info else "")  # as `glm ask` does: refuse now, not at the first message
     conv = continue_or_start(prior, settings, opts.system, source="chat",
-                             model=catalogue.resolve(settings.values["model"]))
+                             model=catalogue.resolve(settings.model))
     if opts.preserve_thinking is not None:  # (a resumed conversation's own choice is already in its options)
         conv.options["preserve_thinking"] = opts.preserve_thinking
     session = ChatSession(app=app, settings=settings, conv=conv, client=app.make_client(settings, verbose=opts.verbose),
                           catalogue=catalogue, show_thinking=show_reasoning(settings, app.ios),
-                          log=not opts.no_log and bool(settings.values.get("log", True)),
+                          log=not opts.no_log and settings.log,
                           markdown=False if opts.raw else None, json_object=bool(opts.json_object))
     if opts.tools != ToolOptions():
         _open_tools(session, opts)
@@ -96,10 +95,11 @@ def _open_tools(session: ChatSession, opts: ChatOptions) -> None:
     from contextlib import ExitStack
 
     from glm_cli.request import Knobs
+    from glm_cli.tools.session import tool_session
 
     try:
         with ExitStack() as stack:  # a failure here stops the servers already started
-            tools = stack.enter_context(t.tool_session(opts.tools, session.settings, session.app,
+            tools = stack.enter_context(tool_session(opts.tools, session.settings, session.app,
                                                        verbose=opts.verbose))
             if tools.toolbox.tools:
                 tools.approver.check(tools.toolbox)  # --allow typos, before the first turn
@@ -180,8 +180,9 @@ def make_prompt(session: ChatSession, **pt_args: Any) -> ReadLine:
         from prompt_toolkit.output import create_output
 
         pt_args["output"] = create_output(always_prefer_tty=True)  # `glm chat > file`: the prompt stays visible
-    prompt = PromptSession(history=history, key_bindings=keys, completer=_completer(session),
-                           complete_while_typing=True, prompt_continuation="... ", **pt_args)
+    prompt: PromptSession[str] = PromptSession(
+        history=history, key_bindings=keys, completer=_completer(session), complete_while_typing=True,
+        prompt_continuation="... ", **pt_args)
     return lambda: prompt.prompt(PROMPT)
 
 

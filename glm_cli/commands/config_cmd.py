@@ -132,11 +132,10 @@ def effective_rows(settings: Any) -> list[tuple[str, Any, str]]:
     rows: list[tuple[str, Any, str]] = [
         ("config", str(settings.config_path), "GLM_CONFIG" if "GLM_CONFIG" in settings.environ else "default"),
         ("profile", settings.profile, settings.profile_source),
-        ("base_url", redact_url(settings.base_url), settings.source("base_url") if settings.values.get("base_url")
-         else settings.source("endpoint")),
+        ("base_url", redact_url(settings.base_url), settings.source("base_url")),
     ]
     secret = {"api_key", "api_key_env", "api_key_cmd"}
-    for key, value in settings.values.items():
+    for key, value in settings.items():
         if key in secret or key == "base_url":
             continue
         rows.append((key, redact_url(value) if key == "proxy" and value else value, settings.source(key)))
@@ -149,13 +148,12 @@ def _key_state(settings: Any, env_vars: tuple[str, ...]) -> str:
     for var in env_vars:
         if settings.environ.get(var, "").strip():
             return f"set (env {var})"
-    v = settings.values
-    if v.get("api_key_cmd"):
+    if settings.api_key_cmd:
         return f"from command ({settings.source('api_key_cmd')})"
-    if v.get("api_key_env"):
-        state = "set" if settings.environ.get(v["api_key_env"]) else "NOT set"
-        return f"env {v['api_key_env']} ({state})"
-    if v.get("api_key"):
+    if settings.api_key_env:
+        state = "set" if settings.environ.get(settings.api_key_env) else "NOT set"
+        return f"env {settings.api_key_env} ({state})"
+    if settings.api_key:
         return f"set ({settings.source('api_key')})"
     return "missing"
 

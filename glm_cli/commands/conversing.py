@@ -36,7 +36,7 @@ def continue_or_start(prior: Conversation | None, settings: Settings, system: st
     from glm_cli.conversation import Conversation
 
     if prior is None:
-        return Conversation(system=settings.values.get("system"), profile=settings.profile, **fields)
+        return Conversation(system=settings.system, profile=settings.profile, **fields)
     if system is not None:
         prior.system = system
     return prior
@@ -44,5 +44,5 @@ def continue_or_start(prior: Conversation | None, settings: Settings, system: st
 
 def show_reasoning(settings: Settings, ios: IOStreams) -> bool:
     """The show_thinking setting; unset: whether stderr is a terminal."""
-    value = settings.values.get("show_thinking")
+    value = settings.show_thinking
     return ios.stderr_tty if value is None else bool(value)

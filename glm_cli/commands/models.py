@@ -84,7 +84,7 @@ def run_models(opts: ModelsOptions, app: App) -> int:
 def run_show(opts: ShowOptions, app: App) -> int:
     """Print everything known about one model."""
     settings, catalogue = _catalogue(opts, app)
-    return show_model(app, settings, catalogue, opts)
+    return show_model(app, catalogue, opts)
 
 
 def with_remote(app: App, settings: Settings, catalogue: Catalogue, timeout: float) -> Catalogue:
@@ -94,8 +94,8 @@ def with_remote(app: App, settings: Settings, catalogue: Catalogue, timeout: flo
     from glm_cli.catalogue import merge_remote
 
     url = redact_url(f"{settings.base_url}/models")
-    quick = replace(settings, values={**settings.values, "timeout": timeout, "max_retries": 0, "deadline": timeout,
-                                      "connect_timeout": min(timeout, float(settings.values["connect_timeout"]))})
+    quick = replace(settings, timeout=timeout, max_retries=0, deadline=timeout,
+                    connect_timeout=min(timeout, settings.connect_timeout))
     try:
         client = app.make_client(quick)
         try:
@@ -166,7 +166,7 @@ def _table(app: App, settings: Settings, catalogue: Catalogue, models: list[Mode
                  caption=caption, wrap=(7,))
 
 
-def show_model(app: App, settings: Settings, catalogue: Catalogue, opts: ShowOptions) -> int:
+def show_model(app: App, catalogue: Catalogue, opts: ShowOptions) -> int:
     """Print everything known about one model, each fact with its source and date."""
     import difflib
 

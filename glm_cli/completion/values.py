@@ -37,8 +37,11 @@ def model_values(data: dict[str, Any]) -> list[tuple[str, str]]:
     for m in catalogue.models.values():
         if m.status == "retired":
             continue
-        facts = [f"{format_tokens(m.context)} context" if m.context else "",
-                 f"thinking {m.thinking}" if m.thinking else "", "from config" if m.origin == "config" else ""]
+        facts = [
+            f"{format_tokens(m.context)} context" if m.context else "",
+            f"thinking {m.thinking}" if m.thinking else "",
+            "from config" if m.origin == "config" else "",
+        ]
         out.append((m.id, ", ".join(f for f in facts if f)))
     out += [(name, f"alias of {catalogue.resolve(name)}") for name in catalogue.aliases]
     return out
@@ -55,7 +58,7 @@ def _chosen_profile(words: list[str], environ: dict[str, str], data: dict[str, A
     return environ.get("GLM_PROFILE") or data.get("default_profile")
 
 
-def _mapping(value: Any) -> dict[str, Any]:
+def _mapping(value: Any) -> dict[Any, Any]:  # YAML keys may be of any type
     return value if isinstance(value, dict) else {}
 
 

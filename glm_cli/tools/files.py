@@ -84,8 +84,10 @@ def check_parameters(params: Any, where: str) -> dict[str, Any]:
 
 def check_name(name: Any, where: str) -> str:
     if not isinstance(name, str) or not TOOL_NAME.fullmatch(name):
-        raise UsageError(f"{where}: tool name {name!r} is not allowed",
-                         "GLM accepts 1-64 letters, digits, _ and - (^[a-zA-Z0-9_-]{1,64}$)")
+        raise UsageError(
+            f"{where}: tool name {name!r} is not allowed",
+            "GLM accepts 1-64 letters, digits, _ and - (^[a-zA-Z0-9_-]{1,64}$)",
+        )
     return name
 
 
@@ -113,8 +115,10 @@ def tool_from_dict(data: Any, where: str, base: Path) -> ToolSpec:
         raise UsageError(f"{where}: `description` must be a string")
     command = data.get("command")
     if isinstance(command, str):
-        raise UsageError(f"{where}: `command` must be a list (argv, no shell), got a string",
-                         f"write it as a list, e.g. command: {json.dumps(command.split())}")
+        raise UsageError(
+            f"{where}: `command` must be a list (argv, no shell), got a string",
+            f"write it as a list, e.g. command: {json.dumps(command.split())}",
+        )
     if not isinstance(command, list) or not command or not all(isinstance(a, (str, int, float)) for a in command):
         raise UsageError(f"{where}: `command` must be a non-empty list of strings (argv, run without a shell)")
     argv = [str(a) for a in command]
@@ -123,9 +127,13 @@ def tool_from_dict(data: Any, where: str, base: Path) -> ToolSpec:
     # `command: [python3, ./weather.py]`: an argument written ./x or ../x is relative to the file too.
     argv[1:] = [str((base / a).resolve()) if a.startswith(("./", "../")) else a for a in argv[1:]]
     return ToolSpec(
-        name=name, description=desc, parameters=check_parameters(data.get("parameters"), where),
-        command=tuple(argv), timeout=float(_positive(data.get("timeout"), "timeout", where, DEFAULT_TIMEOUT)),
-        max_output=int(_positive(data.get("max_output"), "max_output", where, DEFAULT_MAX_OUTPUT)), source=where,
+        name=name,
+        description=desc,
+        parameters=check_parameters(data.get("parameters"), where),
+        command=tuple(argv),
+        timeout=float(_positive(data.get("timeout"), "timeout", where, DEFAULT_TIMEOUT)),
+        max_output=int(_positive(data.get("max_output"), "max_output", where, DEFAULT_MAX_OUTPUT)),
+        source=where,
     )
 
 
@@ -160,8 +168,9 @@ def load_tool_file(path: str | Path) -> list[ToolSpec]:
     items = data if isinstance(data, list) else [data]
     if not items:
         raise UsageError(f"tool file {path} declares no tool")
-    return [tool_from_dict(item, f"{path}" + (f"[{i}]" if len(items) > 1 else ""), p.parent)
-            for i, item in enumerate(items)]
+    return [
+        tool_from_dict(item, f"{path}" + (f"[{i}]" if len(items) > 1 else ""), p.parent) for i, item in enumerate(items)
+    ]
 
 
 def check_tools(tools: Iterable[ToolSpec]) -> list[ToolSpec]:
@@ -170,8 +179,10 @@ def check_tools(tools: Iterable[ToolSpec]) -> list[ToolSpec]:
     seen: dict[str, ToolSpec] = {}
     for tool in tools:
         if tool.name in seen:
-            raise UsageError(f"two tools are named {tool.name!r}: {seen[tool.name].source} and {tool.source}",
-                             "rename one, or limit an MCP server's tools with `tools:` in its config")
+            raise UsageError(
+                f"two tools are named {tool.name!r}: {seen[tool.name].source} and {tool.source}",
+                "rename one, or limit an MCP server's tools with `tools:` in its config",
+            )
         seen[tool.name] = tool
         out.append(tool)
     if len(out) > MAX_TOOLS:
@@ -184,8 +195,8 @@ def tool_environ(environ: dict[str, str], settings: Settings | None = None) -> d
     from glm_cli.config import KEY_ENV_VARS
 
     drop = set(KEY_ENV_VARS)
-    if settings is not None and settings.values.get("api_key_env"):
-        drop.add(str(settings.values["api_key_env"]))
+    if settings is not None and settings.api_key_env:
+        drop.add(settings.api_key_env)
     return {k: v for k, v in environ.items() if k not in drop}
 
 
@@ -197,8 +208,12 @@ def run_command_tool(tool: ToolSpec, arguments: str, environ: dict[str, str]) ->
     """
     try:
         proc = subprocess.Popen(
-            list(tool.command), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=environ, start_new_session=True,
+            list(tool.command),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=environ,
+            start_new_session=True,
         )
     except OSError as exc:
         msg = f"cannot run {tool.command[0]}: {exc.strerror or exc}"
@@ -219,7 +234,8 @@ def run_command_tool(tool: ToolSpec, arguments: str, environ: dict[str, str]) ->
         if proc.poll() is None:  # no process groups (Windows)
             proc.kill()
         proc.wait()
-    out.join(), err.join()
+    out.join()
+    err.join()
     if code is None:
         msg = f"timed out after {tool.timeout:g}s"
         return ToolResult(f"error: the tool {msg}", ok=False, error=msg)
@@ -251,7 +267,7 @@ class _Capped:
         try:
             while chunk := self.pipe.read1(65536) if hasattr(self.pipe, "read1") else self.pipe.read(65536):
                 room = self.cap - len(self.kept)
-                self.kept += chunk[:max(room, 0)]
+                self.kept += chunk[: max(room, 0)]
                 self.dropped += max(len(chunk) - max(room, 0), 0)
         except (OSError, ValueError):
             pass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -17,7 +17,8 @@ from glm_cli.tools.files import ToolResult, ToolSpec, check_tools, load_tool_fil
 
 if TYPE_CHECKING:
     from glm_cli.iostreams import IOStreams
-    from glm_cli.tools.mcp import McpHub, McpServer
+    from glm_cli.mcp_config import McpServer
+    from glm_cli.tools.mcp import McpHub
 
 DEFAULT_MAX_STEPS = 8
 SHOWN_ARGS = 300  # characters of a call's arguments on its one-line summary
@@ -33,8 +34,14 @@ class ToolRun:
     approved: bool = True
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.call.id, "name": self.call.name, "arguments": self.call.arguments,
-                "approved": self.approved, "ok": self.result.ok, "result": self.result.content}
+        return {
+            "id": self.call.id,
+            "name": self.call.name,
+            "arguments": self.call.arguments,
+            "approved": self.approved,
+            "ok": self.result.ok,
+            "result": self.result.content,
+        }
 
 
 @dataclass
@@ -74,18 +81,30 @@ def parse_arguments(arguments: str) -> dict[str, Any] | ToolResult:
     try:
         args = parse_json(arguments or "{}")
     except ValueError as exc:
-        return ToolResult(f"error: the arguments are not valid JSON ({exc}); nothing was run",
-                          ok=False, error="the model sent arguments that are not JSON")
+        return ToolResult(
+            f"error: the arguments are not valid JSON ({exc}); nothing was run",
+            ok=False,
+            error="the model sent arguments that are not JSON",
+        )
     if not isinstance(args, dict):
-        return ToolResult("error: the arguments must be a JSON object; nothing was run",
-                          ok=False, error="the model sent arguments that are not a JSON object")
+        return ToolResult(
+            "error: the arguments must be a JSON object; nothing was run",
+            ok=False,
+            error="the model sent arguments that are not a JSON object",
+        )
     return args
 
 
 @contextmanager
-def open_toolbox(files: list[str], *, environ: dict[str, str], servers: list[McpServer] = (),  # type: ignore[assignment]
-                 builtins: list[dict[str, Any]] = (), warn: Callable[[str], None] | None = None,  # type: ignore[assignment]
-                 verbose: bool = False) -> Iterator[Toolbox]:
+def open_toolbox(
+    files: list[str],
+    *,
+    environ: dict[str, str],
+    servers: Sequence[McpServer] = (),
+    builtins: Sequence[dict[str, Any]] = (),
+    warn: Callable[[str], None] | None = None,
+    verbose: bool = False,
+) -> Iterator[Toolbox]:
     """Load tool files and start MCP servers; stop the servers on exit."""
     specs = [spec for path in files for spec in load_tool_file(path)]
     box = Toolbox(tools=specs, builtins=list(builtins), environ=environ)
@@ -207,8 +226,9 @@ class TurnResult:
     web_search: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, other: TurnResult) -> TurnResult:
-        return TurnResult(other.reply, self.runs + other.runs, self.usage + other.usage,
-                          self.web_search + other.web_search)
+        return TurnResult(
+            other.reply, self.runs + other.runs, self.usage + other.usage, self.web_search + other.web_search
+        )
 
     def final_reply(self) -> Reply:
         """Return the last reply with the usage and web-search results of the whole turn."""
@@ -237,8 +257,7 @@ def run_tool_loop(
     rounds = 0
     while True:
         reply = step()
-        this = TurnResult(reply, usage=reply.usage or Usage(),
-                          web_search=list(reply.extras.get("web_search") or []))
+        this = TurnResult(reply, usage=reply.usage or Usage(), web_search=list(reply.extras.get("web_search") or []))
         result = this if result is None else result.add(this)
         calls = [c for c in reply.tool_calls if c.type == "function"]
         if not calls or toolbox is None:
@@ -248,8 +267,10 @@ def run_tool_loop(
                 add_result(call.id, "error: interrupted by the user; the tool was not run")
             return result
         if rounds >= max_steps:
-            raise GlmError(f"the model still wants to call tools after {max_steps} rounds (--max-steps)",
-                           "raise --max-steps, or ask for less at once")
+            raise GlmError(
+                f"the model still wants to call tools after {max_steps} rounds (--max-steps)",
+                "raise --max-steps, or ask for less at once",
+            )
         rounds += 1
         for call in calls:
             run = _run_call(call, toolbox, approver, ios)
@@ -259,22 +280,29 @@ def run_tool_loop(
 
 def _run_call(call: ToolCall, toolbox: Toolbox, approver: Approver | None, ios: IOStreams) -> ToolRun:
     tool = toolbox.get(call.name)
-    args = parse_arguments(call.arguments) if tool is not None else None
+    args: dict[str, Any] | ToolResult | None = parse_arguments(call.arguments) if tool is not None else None
     if not (isinstance(args, dict) and approver is not None and approver.asks(call)):
         show_call(ios, call)  # else the question shows the arguments whole
     if tool is None:
         known = ", ".join(toolbox.names) or "none"
-        res = ToolResult(f"error: there is no tool named {call.name!r} (tools: {known})", ok=False,
-                         error="the model called a tool that does not exist")
+        res = ToolResult(
+            f"error: there is no tool named {call.name!r} (tools: {known})",
+            ok=False,
+            error="the model called a tool that does not exist",
+        )
         _show_failure(ios, call, res)
         return ToolRun(call, res, approved=False)
     if isinstance(args, ToolResult):  # not a JSON object: nothing would run, nothing to approve
         _show_failure(ios, call, args)
         return ToolRun(call, args, approved=False)
+    assert args is not None  # a tool was found, so its arguments were read
     if approver is not None and not approver.approve(call, args):
-        res = ToolResult("error: the user did not allow this tool call; it was not run", ok=False,
-                         error="not approved" + ("" if approver.interactive else
-                                                 f" (no terminal: use --yes or --allow {call.name})"))
+        res = ToolResult(
+            "error: the user did not allow this tool call; it was not run",
+            ok=False,
+            error="not approved"
+            + ("" if approver.interactive else f" (no terminal: use --yes or --allow {call.name})"),
+        )
         _show_failure(ios, call, res)
         return ToolRun(call, res, approved=False)
     res = toolbox.run(tool, call.arguments)

@@ -1,4 +1,7 @@
-"""MCP servers as tool sources: config, and a client (the optional `mcp` SDK, imported lazily) in a side thread."""
+"""MCP servers as tool sources: a client (the optional `mcp` SDK, imported lazily) in a side thread.
+
+Their config (`mcp_servers:`, McpServer) is glm_cli/mcp_config.py.
+"""
 
 from __future__ import annotations
 
@@ -6,55 +9,19 @@ import json
 import re
 import shlex
 from contextlib import ExitStack, asynccontextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from glm_cli import children
-from glm_cli.errors import ConfigError, GlmError, UsageError
-from glm_cli.redact import redact_url
+from glm_cli.errors import GlmError, UsageError
+from glm_cli.mcp_config import START_TIMEOUT, McpServer, parse_servers
 from glm_cli.tools.files import DEFAULT_MAX_OUTPUT, TOOL_NAME, ToolResult, ToolSpec, check_parameters
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
 INSTALL_HINT = "pip install 'zhipu-glm-cli[mcp]'  (pipx: pipx inject zhipu-glm-cli mcp)"
-SERVER_KEYS = {
-    "command": "the program to start (a string; or a list: argv)",
-    "args": "its arguments (a list)",
-    "env": "extra environment variables for it (a mapping)",
-    "url": "a streamable-HTTP server URL instead of a command",
-    "tools": "the only tools of this server offered to the model (a list; default all)",
-    "timeout": "seconds a tool call may take (default 60)",
-    "start_timeout": "seconds it may take to start: the handshake, then listing its tools (default 30)",
-    "description": "one line shown by `glm mcp list`",
-}
-DEFAULT_CALL_TIMEOUT = 60.0
-START_TIMEOUT = 30.0  # for `initialize`, then again for tools/list (all pages); `start_timeout:` per server
 SHUTDOWN_TIMEOUT = 5.0  # for closing a session; then its process group is killed
-
-
-@dataclass(frozen=True)
-class McpServer:
-    """How to reach one MCP server, and which of its tools to offer."""
-
-    name: str
-    command: str | None = None
-    args: tuple[str, ...] = ()
-    env: dict[str, str] = field(default_factory=dict)
-    url: str | None = None
-    tools: tuple[str, ...] | None = None
-    timeout: float = DEFAULT_CALL_TIMEOUT
-    start_timeout: float | None = None  # None: START_TIMEOUT
-    description: str = ""
-
-    @property
-    def start_bound(self) -> float:
-        return START_TIMEOUT if self.start_timeout is None else self.start_timeout
-
-    def display(self) -> str:
-        """Return the command line (or URL) that starts it."""
-        return redact_url(self.url) if self.url else shlex.join([self.command or "", *self.args])
 
 
 def server_from_flag(spec: str, index: int) -> McpServer:
@@ -64,58 +31,10 @@ def server_from_flag(spec: str, index: int) -> McpServer:
     except ValueError as exc:
         raise UsageError(f"--mcp {spec!r}: {exc}") from None
     if not argv:
-        raise UsageError("--mcp needs a command, e.g. --mcp \"npx -y @modelcontextprotocol/server-filesystem .\"")
+        raise UsageError('--mcp needs a command, e.g. --mcp "npx -y @modelcontextprotocol/server-filesystem ."')
     if re.match(r"https?://", argv[0]) and len(argv) == 1:
         return McpServer(name=f"mcp{index}", url=argv[0])
     return McpServer(name=f"mcp{index}", command=argv[0], args=tuple(argv[1:]))
-
-
-def parse_servers(raw: Any, path: str, key: str = "mcp_servers") -> dict[str, McpServer]:
-    """Check the `mcp_servers:` mapping of a config file; raise ConfigError naming the file and the bad key."""
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: `{key}` must be a mapping of server name to settings")
-    return {str(name): _server(str(name), body, path, f"{key}.{name}") for name, body in raw.items()}
-
-
-def _server(name: str, body: Any, path: str, key: str) -> McpServer:
-    def bad(field_name: str | None, what: str, hint: str | None = None) -> ConfigError:
-        return ConfigError(f"{path}: `{key}" + (f".{field_name}" if field_name else "") + f"` {what}", hint)
-
-    if not isinstance(body, dict):
-        raise bad(None, "must be a mapping with `command` (or `url`)")
-    unknown = sorted(set(map(str, body)) - set(SERVER_KEYS))
-    if unknown:
-        raise bad(unknown[0], "is not a known key", "known keys: " + ", ".join(SERVER_KEYS))
-    command, args, url = body.get("command"), body.get("args") or [], body.get("url")
-    if isinstance(command, list) and command and all(isinstance(a, str) for a in command):
-        command, args = command[0], [*command[1:], *args]
-    if (command is None) == (url is None):
-        raise bad(None, "needs exactly one of `command` or `url`")
-    if command is not None and not (isinstance(command, str) and command):
-        raise bad("command", "must be a string or a list of strings")
-    if url is not None and not (isinstance(url, str) and re.match(r"https?://", url)):
-        raise bad("url", "must be an http(s) URL")
-    if not isinstance(args, list) or not all(isinstance(a, (str, int, float)) for a in args):
-        raise bad("args", "must be a list of strings")
-    env = body.get("env") or {}
-    if not isinstance(env, dict) or not all(isinstance(v, (str, int, float)) for v in env.values()):
-        raise bad("env", "must map variable names to strings")
-    tools = body.get("tools")
-    if tools is not None and (not isinstance(tools, list) or not all(isinstance(t, str) for t in tools)):
-        raise bad("tools", "must be a list of tool names")
-    bounds = {}
-    for field_name in ("timeout", "start_timeout"):
-        value = body.get(field_name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
-            raise bad(field_name, "must be a positive number of seconds")
-        bounds[field_name] = None if value is None else float(value)
-    return McpServer(name=name, command=command, args=tuple(str(a) for a in args),
-                     env={str(k): str(v) for k, v in env.items()}, url=url,
-                     tools=tuple(tools) if tools is not None else None,
-                     timeout=bounds["timeout"] or DEFAULT_CALL_TIMEOUT, start_timeout=bounds["start_timeout"],
-                     description=str(body.get("description") or ""))
 
 
 def require_mcp() -> None:
@@ -123,8 +42,7 @@ def require_mcp() -> None:
     try:
         import mcp  # noqa: F401
     except ImportError:
-        raise UsageError("MCP support needs the optional `mcp` package, which is not installed",
-                         INSTALL_HINT) from None
+        raise UsageError("MCP support needs the optional `mcp` package, which is not installed", INSTALL_HINT) from None
 
 
 def tool_name(remote: str) -> str:
@@ -213,20 +131,34 @@ class McpHub:
         import tempfile
 
         # The server's stderr: shown with --verbose, else kept aside and quoted only if it fails to start.
-        errlog = sys.stderr if self.verbose else self._stack.enter_context(
-            tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace"))
+        errlog = (
+            sys.stderr
+            if self.verbose
+            else self._stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace"))
+        )
 
         def failed(exc: BaseException, timeout: str) -> GlmError:
             exc, tail = _unwrap(exc), None if self.verbose else _stderr_tail(errlog)
             if isinstance(exc, TimeoutError):
-                hint = "\n".join(filter(None, [
-                    f"if it is only slow, give it longer: `start_timeout:` (seconds, now {bound:g}) in its entry "
-                    "under `mcp_servers:` in the config", tail]))
+                hint = "\n".join(
+                    filter(
+                        None,
+                        [
+                            f"if it is only slow, give it longer: `start_timeout:` (seconds, now {bound:g}) "
+                            "in its entry under `mcp_servers:` in the config",
+                            tail,
+                        ],
+                    )
+                )
             else:
-                hint = tail or ("check that the URL serves MCP over streamable HTTP" if server.url
-                                else "run the command by hand to see why")
-            return GlmError(f"MCP server {server.name} ({server.display()}) failed to start: "
-                            + _describe(exc, timeout), hint)
+                hint = tail or (
+                    "check that the URL serves MCP over streamable HTTP"
+                    if server.url
+                    else "run the command by hand to see why"
+                )
+            return GlmError(
+                f"MCP server {server.name} ({server.display()}) failed to start: " + _describe(exc, timeout), hint
+            )
 
         bound = server.start_bound
         before = children.tracked()
@@ -245,8 +177,9 @@ class McpHub:
         self._sessions[server.name] = session
         names = {t["name"] for t in listed}
         for missing in sorted(set(server.tools or ()) - names):
-            self.warnings.append(f"MCP server {server.name} has no tool {missing!r} "
-                                 f"(it has: {', '.join(sorted(names))})")
+            self.warnings.append(
+                f"MCP server {server.name} has no tool {missing!r} (it has: {', '.join(sorted(names))})"
+            )
         for tool in listed:
             if server.tools is not None and tool["name"] not in server.tools:
                 continue
@@ -256,9 +189,17 @@ class McpHub:
             except UsageError as err:
                 self.warnings.append(f"{err.message}; the tool is left out")
                 continue
-            self.tools.append(ToolSpec(
-                name=tool_name(tool["name"]), description=tool.get("description") or "", parameters=params,
-                timeout=server.timeout, source=where, server=server.name, remote_name=tool["name"]))
+            self.tools.append(
+                ToolSpec(
+                    name=tool_name(tool["name"]),
+                    description=tool.get("description") or "",
+                    parameters=params,
+                    timeout=server.timeout,
+                    source=where,
+                    server=server.name,
+                    remote_name=tool["name"],
+                )
+            )
 
     def call(self, tool: ToolSpec, arguments: dict[str, Any]) -> ToolResult:
         """Call an MCP tool; failures and timeouts come back as a failed ToolResult."""
@@ -297,9 +238,11 @@ async def _session(server: McpServer, errlog: Any) -> AsyncIterator[Any]:
 def _transport(server: McpServer, errlog: Any) -> Any:
     if server.url:
         try:  # SDK v2 name first, then v1's
-            from mcp.client.streamable_http import streamable_http_client as http_client
+            from mcp.client.streamable_http import streamable_http_client as http_client  # type: ignore[attr-defined]
         except ImportError:
-            from mcp.client.streamable_http import streamablehttp_client as http_client  # type: ignore[no-redef]
+            from mcp.client.streamable_http import (  # type: ignore[no-redef, attr-defined]
+                streamablehttp_client as http_client,
+            )
         return http_client(server.url)
     from mcp import StdioServerParameters
     from mcp.client.stdio import stdio_client
@@ -397,4 +340,4 @@ def _stderr_tail(errlog: Any, lines: int = 5) -> str | None:
 def config_servers(settings: Any) -> dict[str, McpServer]:
     """Return the servers named in the config (already checked when the config was loaded)."""
     path = settings.config_path or Path("config")
-    return parse_servers(settings.values.get("mcp_servers"), str(path))
+    return parse_servers(settings.mcp_servers, str(path))

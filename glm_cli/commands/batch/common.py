@@ -67,8 +67,7 @@ def prepare(ro: RequestOptions, app: App) -> Prepared:
     flags = setting_flags(model=ro.model, system=ro.system, endpoint=ro.endpoint, thinking=ro.think,
                           temperature=ro.temperature, top_p=ro.top_p, max_tokens=ro.max_tokens)
     settings = app.settings(flags, profile=ro.profile, preset=ro.preset)
-    preset = settings.presets[ro.preset].values if ro.preset else {}
-    json_mode = ro.json_object if ro.json_object is not None else bool(preset.get("json"))
+    json_mode = ro.json_object if ro.json_object is not None else bool(settings.preset.json)
     schema = None
     if ro.schema:  # GLM has no json_schema format: each line's system prompt gets the schema (build_body)
         from glm_cli.tools.schema import load_schema
@@ -76,9 +75,9 @@ def prepare(ro: RequestOptions, app: App) -> Prepared:
         schema, json_mode = load_schema(ro.schema), True
     catalogue = app.catalogue(settings)
     # A bad --temperature is one usage error now, not an error record on every line later.
-    build_chat_request(settings, build_messages("check", system=settings.values.get("system")),
+    build_chat_request(settings, build_messages("check", system=settings.system),
                        Knobs(stream=False, json_mode=json_mode, stop=ro.stop), catalogue)
-    return Prepared(settings, catalogue, ro.template or preset.get("template"), json_mode, schema)
+    return Prepared(settings, catalogue, ro.template or settings.preset.template, json_mode, schema)
 
 
 def open_checked(path: str, ro: RequestOptions, app: App) -> tuple[IO[bytes], int | None]:

@@ -107,7 +107,11 @@ def run_batch(opts: BatchOptions, app: App) -> int:
     prep = prepare(opts.request, app)
     if opts.dry_run:
         return dry_run(opts, prep, app)
-    client = app.make_client(prep.settings, verbose=opts.verbose)  # no key: say so before reading the input
+    from glm_cli.batch.policy import retry_policy
+
+    retry = retry_policy(prep.settings, opts.max_retries, opts.backoff)
+    # no key: say so before reading the input
+    client = app.make_client(prep.settings, verbose=opts.verbose, retry=retry, pool_size=opts.concurrency)
     with contextlib.ExitStack() as held:  # let go last to first: the output's lock after the --retry-failed clean-up
         held.callback(client.close)
         stream, total = open_checked(opts.file, opts.request, app)
@@ -123,16 +127,11 @@ def run_batch(opts: BatchOptions, app: App) -> int:
 def _runner(opts: BatchOptions, prep: Prepared, app: App, client: GlmClient, writer: RecordWriter) -> BatchRunner:
     from glm_cli.batch.runner import BatchRunner, RunConfig
 
-    # The runner retries (so rate-limit backoff is shared and adaptive), not the client.
-    client.max_retries, client.pool_size = 0, opts.concurrency
     client.http  # noqa: B018 - build the connection pool now, before threads race to
-    retries = opts.max_retries
-    if retries is None:
-        retries = prep.settings.max_retries if prep.settings.source("max_retries") != "default" else 8
-    cfg = RunConfig(concurrency=opts.concurrency, rpm=opts.rpm, tpm=opts.tpm, max_retries=retries,
+    cfg = RunConfig(concurrency=opts.concurrency, rpm=opts.rpm, tpm=opts.tpm,
                     ordered=opts.ordered, retry_failed=opts.retry_failed, keep_reasoning=opts.keep_reasoning,
                     stream=opts.stream, json_mode=prep.json_mode, stop=opts.request.stop, schema=prep.schema,
-                    limit=opts.limit, backoff_base=opts.backoff)
+                    limit=opts.limit)
     return BatchRunner(cfg, client, prep.settings, prep.catalogue, writer, validate=answer_check(prep.schema),
                        clock=app.clock)
 
