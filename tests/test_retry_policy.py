@@ -12,7 +12,7 @@ from glm_cli.batch.policy import BATCH_MAX_RETRIES, BATCH_RETRY_CAP, retry_polic
 from glm_cli.client import DeadlineError, GlmClient, RetryPolicy, error_from_response
 from glm_cli.commands.batch.common import RequestOptions
 from glm_cli.commands.batch.run import BatchOptions, run_batch
-from glm_cli.errors import NetworkError, ProtocolError, RateLimitError
+from glm_cli.errors import APIError, AuthError, ContentFilterError, NetworkError, ProtocolError, RateLimitError
 from glm_cli.events import ContentDelta
 from tests.conftest import FAKE_KEY, write_config
 
@@ -160,3 +160,23 @@ def test_the_runner_uses_the_clients_policy_object(make_app, tmp_path):
     runner = BatchRunner(RunConfig(), client, app.settings(), None, RecordWriter(str(tmp_path / "o.jsonl")))
     assert runner.retry is client.retry is policy
     runner.writer.close()
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind", "exit_code"),
+    [
+        (401, b"{}", AuthError, 4),
+        (400, b'{"error":{"code":"1000","message":"m"}}', AuthError, 4),
+        (429, b'{"error":{"code":"1113","message":"m"}}', RateLimitError, 5),
+        (429, b"{}", RateLimitError, 5),
+        (500, b'{"error":{"code":"1234","message":"m"}}', NetworkError, 6),
+        (400, b'{"error":{"code":"1301","message":"m"}}', ContentFilterError, 7),
+        (400, b'{"error":{"code":"1214","message":"m"}}', APIError, 1),
+        (503, b"down", APIError, 1),
+    ],
+)
+def test_an_error_answer_is_raised_as_its_class(status, body, kind, exit_code):
+    # Checked by type (batch stops on isinstance(err, (AuthError, RateLimitError))), never by its exit code.
+    err = error_from_response(status, body)
+    assert isinstance(err, kind) and isinstance(err, APIError) and err.status == status
+    assert err.exit_code == exit_code
