@@ -17,6 +17,7 @@ from glm_cli.errors import UsageError
 from glm_cli.redact import scrub
 
 if TYPE_CHECKING:
+    from glm_cli.app import App
     from glm_cli.events import Reply, Usage
 
 FORMATS = ("record", "batch-api")
@@ -473,3 +474,23 @@ class RecordSink:
             self.stats.add(record)
             if self.on_record:
                 self.on_record()
+
+
+def open_output(path: str | None, fmt: str, app: App) -> tuple[RecordWriter, ResumeState | None]:
+    """Open the output (lock, repair a torn last line) and read what is already done."""
+    if fmt not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if path in (None, "-"):
+        return RecordWriter(None, app.ios.stdout, fmt), None
+    if os.path.isfile(path) and (first := foreign_line(path)) is not None:  # e.g. -o another input file
+        raise UsageError(f"{path} is not the output of a glm batch run: its first line is not a record ({first!r})",
+                         "choose another -o: a new file, or the output of an earlier run to resume it")
+    writer = RecordWriter(path, fmt=fmt)
+    if not os.path.isfile(path):  # /dev/stdout, a FIFO, /dev/null: written to, never read back (it would block)
+        return writer, None
+    if writer.repaired:
+        app.warn(f"{path}: removed a torn last line ({writer.repaired:,} bytes cut mid-write); that line runs again")
+    state = load_state(path)
+    if state.unreadable:
+        app.warn(f"{path}: {state.unreadable:,} line(s) are not records and were ignored")
+    return writer, state

@@ -214,11 +214,10 @@ def _remember(app: App, opts: SubmitOptions, ids: list[str]) -> None:
 
 def run_fetch(opts: FetchOptions, app: App, client: GlmClient | None = None) -> int:
     """Download finished batches' results into the local record format; name the lines still missing."""
-    from glm_cli.batch.output import IdSet, Stats
+    from glm_cli.batch.output import IdSet, Stats, open_output
     from glm_cli.batch.progress import summary_lines
     from glm_cli.batch.remote import TERMINAL, get_batch, iter_results
     from glm_cli.catalogue import cost_text
-    from glm_cli.commands.batch.run import open_output
 
     validate = None
     if opts.schema:  # a bad schema is a usage error before anything is downloaded

@@ -68,28 +68,6 @@ class BatchOptions:
     backoff: Annotated[float, typer.Option("--backoff", hidden=True, help="First retry delay, seconds.")] = 0.5
 
 
-def open_output(path: str | None, fmt: str, app: App) -> tuple[RecordWriter, ResumeState | None]:
-    """Open the output (lock, repair a torn last line) and read what is already done."""
-    from glm_cli.batch.output import FORMATS, RecordWriter, foreign_line, load_state
-
-    if fmt not in FORMATS:
-        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    if path in (None, "-"):
-        return RecordWriter(None, app.ios.stdout, fmt), None
-    if os.path.isfile(path) and (first := foreign_line(path)) is not None:  # e.g. -o another input file
-        raise UsageError(f"{path} is not the output of a glm batch run: its first line is not a record ({first!r})",
-                         "choose another -o: a new file, or the output of an earlier run to resume it")
-    writer = RecordWriter(path, fmt=fmt)
-    if not os.path.isfile(path):  # /dev/stdout, a FIFO, /dev/null: written to, never read back (it would block)
-        return writer, None
-    if writer.repaired:
-        app.warn(f"{path}: removed a torn last line ({writer.repaired:,} bytes cut mid-write); that line runs again")
-    state = load_state(path)
-    if state.unreadable:
-        app.warn(f"{path}: {state.unreadable:,} line(s) are not records and were ignored")
-    return writer, state
-
-
 def _check(opts: BatchOptions) -> None:
     if not 1 <= opts.concurrency <= 512:
         raise UsageError(f"-j/--concurrency must be between 1 and 512, got {opts.concurrency}")
@@ -107,6 +85,7 @@ def run_batch(opts: BatchOptions, app: App) -> int:
     prep = prepare(opts.request, app)
     if opts.dry_run:
         return dry_run(opts, prep, app)
+    from glm_cli.batch.output import open_output
     from glm_cli.batch.policy import retry_policy
 
     retry = retry_policy(prep.settings, opts.max_retries, opts.backoff)
