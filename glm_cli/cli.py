@@ -14,7 +14,7 @@ Answers go to stdout, everything else to stderr. {EXIT_CODES_HELP}.
 
 
 # Every command: the module that registers it, and the first sentence of its help (`glm --help` lists
-# these without importing a single command module; tests/test_startup.py checks them against the commands).
+# these without importing a single command module; tests/test_perf_startup.py checks them against the commands).
 COMMANDS: dict[str, tuple[str, str]] = {
     "ask": ("ask", "Ask one question; the answer goes to stdout."),
     "chat": ("chat", "Chat interactively; every turn is saved to the history unless --no-log."),
@@ -100,10 +100,10 @@ def _lazy_group():  # noqa: ANN202 - a TyperGroup subclass, built when typer is 
             del self.loaded[name]
 
         def __iter__(self):  # noqa: ANN204
-            return iter(COMMANDS)
+            return iter({**dict.fromkeys(COMMANDS), **dict.fromkeys(self.loaded)})
 
         def __len__(self) -> int:
-            return len(COMMANDS)
+            return len({*COMMANDS, *self.loaded})
 
     class LazyGroup(TyperGroup):
         """The root group: `glm ask` imports only ask's module; `glm --help` imports none."""
