@@ -40,11 +40,16 @@ def venv_python(glm: str) -> str:
 
 def bench_env(glm: str, **extra: str) -> dict[str, str]:
     """Return an environment with a fake key, no user config and a throw-away history directory."""
+    import atexit
+    import shutil
+
+    data = tempfile.mkdtemp(prefix="glm-bench-data-")
+    atexit.register(shutil.rmtree, data, True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("GLM_")}
     env.update(
         GLM_API_KEY=FAKE_KEY,
         XDG_CONFIG_HOME="/nonexistent-glm-bench",
-        XDG_DATA_HOME=tempfile.mkdtemp(prefix="glm-bench-data-"),
+        XDG_DATA_HOME=data,
         PATH=f"{Path(glm).parent}:{env['PATH']}",
     )
     env.update(extra)
