@@ -8,7 +8,6 @@ Run: python bench/_server.py --port 0 --kind markdown --tokens 20000 [--reasonin
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from content import CHARS_PER_TOKEN, answer  # noqa: E402
 
-from tests.fake_server import FakeGLM, Reply  # noqa: E402
+from tests.fake_server import FakeGLM, Reply, serve_until_stopped  # noqa: E402
 
 
 class _Forget(set):
@@ -75,17 +74,7 @@ def main() -> None:
         )
     else:
         knobs.update(tokens=args.tokens)
-    srv = ContentGLM("127.0.0.1", args.port, **knobs)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    srv.start()
-    try:
-        print(srv.base_url, flush=True)
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        srv.stop()
+    serve_until_stopped(ContentGLM("127.0.0.1", args.port, **knobs))
 
 
 if __name__ == "__main__":

@@ -1183,6 +1183,11 @@ def main(argv: list[str] | None = None) -> None:
     srv = FakeGLM(args.host, args.port, tokens=args.tokens, delay=args.delay, chunk_size=args.chunk_size,
                   first_byte_delay=args.first_byte_delay, split_bytes=args.split_bytes,
                   cached_tokens=args.cached_tokens)
+    serve_until_stopped(srv)
+
+
+def serve_until_stopped(srv: FakeGLM) -> None:
+    """Start SRV, print its base URL, and serve until SIGTERM or Ctrl-C (benchmarks run it as a process)."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     srv.start()
     try:
