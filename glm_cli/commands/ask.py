@@ -51,6 +51,15 @@ class AskOptions:
     no_log: bool = False
     tools: ToolOptions = field(default_factory=ToolOptions)
     extra: dict[str, Any] = field(default_factory=dict)
+    extract: bool = False  # -x: print only the first fenced code block
+    extract_all: bool = False  # --extract-all: every block
+    extract_lang: str | None = None  # --extract-lang LANG: only blocks fenced as LANG (implies -x)
+
+    def extraction(self) -> dict[str, Any] | None:
+        """The code-block extractor's arguments when -x / --extract-all / --extract-lang was given, else None."""
+        if not (self.extract or self.extract_all or self.extract_lang is not None):
+            return None
+        return {"all_blocks": self.extract_all, "language": self.extract_lang}
 
 
 @dataclass(frozen=True)
@@ -152,6 +161,11 @@ def run_ask(opts: AskOptions, app: App) -> int:
         raise UsageError(f"--output must be text or json, got {output!r}")
     if opts.dry_run not in (None, "json", "curl"):
         raise UsageError(f"--dry-run takes json or curl, got {opts.dry_run!r}")
+    if opts.extraction() is not None and (json_mode or opts.tools.schema is not None):
+        raise UsageError("-x extracts fenced code blocks; a JSON-object answer has none",
+                         "use one of them: -x for code, --json (or --schema) for a JSON object")
+    if opts.extract_lang is not None and not opts.extract_lang.strip():
+        raise UsageError("--extract-lang needs a language, e.g. --extract-lang bash")
 
     bound = input_bound(app, settings)
     text = compose_prompt(opts, read_stdin(opts, app, bound), preset.get("template"), bound)
@@ -183,10 +197,17 @@ def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, 
 
     client = app.make_client(settings, verbose=opts.verbose)
     first = [body]
+    extraction = opts.extraction()
+    sink = None  # -x: the answer goes through the extractor; only the code blocks reach stdout, as each completes
+    if extraction is not None and output != "json":
+        from glm_cli.extract import ExtractingOutput
+
+        sink = ExtractingOutput(app.ios.stdout, extraction)
 
     def step() -> Reply:  # the first request was built above (for --dry-run); run_turn builds the later ones
         return _send(app, settings, client, conv, first.pop() if first else None, knobs, catalogue,
-                     quiet_stdout=json_mode or output == "json", show=show_reasoning(settings, app.ios), raw=opts.raw)
+                     quiet_stdout=json_mode or output == "json", show=show_reasoning(settings, app.ios), raw=opts.raw,
+                     sink=sink)
 
     try:
         result = tools.converse(step, *t.conversation_hooks(conv), check_last=False)  # checked below
@@ -208,10 +229,13 @@ def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, 
             if output == "json":  # what the hint promises: the raw answer, in the record (still exit 9)
                 app.ios.stdout.write(json.dumps(reply_record(reply), ensure_ascii=False) + "\n")
             raise finish_problem(reply.finish_reason) or err from None  # cut at max_tokens: why it is not JSON
+    extracted = None if extraction is None else _extracted(app, conv, reply, extraction, sink, output)
     if output == "json":
         record = reply_record(reply, content)
         if result.runs:
             record["tool_runs"] = [run.to_json() for run in result.runs]
+        if extracted is not None:
+            record["extracted"] = [block.to_json() for block in extracted]
         app.ios.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     elif json_mode:
         app.ios.stdout.write(content + "\n")
@@ -223,16 +247,42 @@ def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, 
 
 
 def _send(app: App, settings: Settings, client: Any, conv: Any, body: dict[str, Any] | None, knobs: Any,
-          catalogue: Any, *, quiet_stdout: bool, show: bool, raw: bool) -> Reply:
+          catalogue: Any, *, quiet_stdout: bool, show: bool, raw: bool, sink: Any = None) -> Reply:
     import io
 
     from glm_cli.turn import run_turn
 
     ios = app.ios
-    if quiet_stdout:
-        ios = replace(ios, stdout=io.StringIO(), stdout_tty=False)
+    if quiet_stdout or sink is not None:
+        ios = replace(ios, stdout=io.StringIO() if quiet_stdout else sink, stdout_tty=False)
     return run_turn(conv, settings, app, client, knobs=knobs, catalogue=catalogue, body=body, ios=ios,
                     show_reasoning=show, markdown=False if raw else None)
+
+
+def _extracted(app: App, conv: Any, reply: Reply, extraction: dict[str, Any], sink: Any, output: str) -> list[Any]:
+    """Return the code blocks -x found (the sink printed them as they completed); none is exit 9.
+
+    A block still open at the end is taken only when the answer finished normally: cut short, it may be half a command.
+    """
+    from glm_cli.extract import extract_blocks
+
+    complete = finish_problem(reply.finish_reason) is None
+    if sink is not None:
+        sink.extractor.finish(complete)
+        blocks = sink.extractor.blocks
+    else:
+        blocks = extract_blocks(reply.content, complete=complete, **extraction)
+    if blocks:
+        return blocks
+    lang = extraction.get("language")
+    where = f"glm history show {conv.id}" if conv.id is not None else "ask again without -x"
+    err = InvalidOutputError(f"the answer has no {'```' + lang + ' ' if lang else ''}fenced code block",
+                             f"to see the whole answer: {where}")
+    if output == "json":  # the record still shows the answer (as with --json), then exit 9
+        record = reply_record(reply)
+        record["extracted"] = []
+        app.ios.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    raise finish_problem(reply.finish_reason) or err
 
 
 def _log(app: App, conv: Any) -> None:
@@ -339,6 +389,11 @@ def register(app: Any) -> None:
         allow: t.Allow = None, max_steps: t.MaxSteps = None, web_search: t.WebSearch = False,
         search_engine: t.SearchEngine = None, search_count: t.SearchCount = None,
         search_recency: t.SearchRecency = None, search_domain: t.SearchDomain = None, schema: t.SchemaOpt = None,
+        extract: Annotated[bool, typer.Option(
+            "--extract", "-x", help="Print only the answer's first fenced code block, raw (none: exit 9).")] = False,
+        extract_all: Annotated[bool, typer.Option("--extract-all", help="Print every fenced code block.")] = False,
+        extract_lang: Annotated[str | None, typer.Option(
+            "--extract-lang", metavar="LANG", help="Only code blocks fenced as LANG, e.g. bash (implies -x).")] = None,
     ) -> None:
         """Ask one question; the answer goes to stdout. Piped stdin is appended after a blank line."""
         opts = AskOptions(
@@ -352,5 +407,6 @@ def register(app: Any) -> None:
                                  max_steps=max_steps, web_search=web_search, search_engine=search_engine,
                                  search_count=search_count, search_recency=search_recency,
                                  search_domain=search_domain, schema=schema),
+            extract=extract, extract_all=extract_all, extract_lang=extract_lang,
         )
         run_command(run_ask, opts)
