@@ -19,8 +19,8 @@ _glm_subs() {
 _glm_opts() {
     case "$1" in
         '') _glm_r='-h --help --version -V' ;;
-        'ask') _glm_r='-h --help --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --temperature -t --top-p --max-tokens --stop --json --no-json --no-stream --output -o --usage -u --dry-run --file -f --request-id --verbose -v --no-stdin --raw --continue -c --no-log --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema' ;;
-        'chat') _glm_r='-h --help --model -m --system -s --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --preserve-thinking --no-preserve-thinking --temperature -t --top-p --max-tokens --continue -c --resume -r --no-log --verbose -v --raw --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema' ;;
+        'ask') _glm_r='-h --help --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --temperature -t --top-p --max-tokens --stop --json --no-json --no-stream --output -o --usage -u --dry-run --file -f --request-id --verbose -v --no-stdin --raw --continue -c --no-log --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema --extract -x --extract-all --extract-lang --attach -a' ;;
+        'chat') _glm_r='-h --help --model -m --system -s --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --preserve-thinking --no-preserve-thinking --temperature -t --top-p --max-tokens --continue -c --resume -r --no-log --verbose -v --raw --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema --attach -a' ;;
         'completion') _glm_r='-h --help' ;;
         'config') _glm_r='-h --help' ;;
         'config show') _glm_r='-h --help --profile -P --json' ;;
@@ -73,6 +73,8 @@ _glm_kind() {
         'ask|--search-recency') _glm_r='files' ;;
         'ask|--search-domain') _glm_r='files' ;;
         'ask|--schema') _glm_r='files' ;;
+        'ask|--extract-lang') _glm_r='files' ;;
+        'ask|--attach'|'ask|-a') _glm_r='files' ;;
         'chat|--model'|'chat|-m') _glm_r='models' ;;
         'chat|--system'|'chat|-s') _glm_r='files' ;;
         'chat|--profile'|'chat|-P') _glm_r='profiles' ;;
@@ -91,6 +93,7 @@ _glm_kind() {
         'chat|--search-recency') _glm_r='files' ;;
         'chat|--search-domain') _glm_r='files' ;;
         'chat|--schema') _glm_r='files' ;;
+        'chat|--attach'|'chat|-a') _glm_r='files' ;;
         'config show|--profile'|'config show|-P') _glm_r='profiles' ;;
         'batch|--output'|'batch|-o') _glm_r='files' ;;
         'batch|--concurrency'|'batch|-j') _glm_r='none' ;;

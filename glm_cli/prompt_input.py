@@ -24,8 +24,10 @@ class InputBound:
     def check(self, what: str, text: str) -> str:
         """Return TEXT (read with at most chars + 1 characters), or refuse it as more than the bound."""
         if len(text) > self.chars:
-            raise UsageError(f"{what} is more than {self.chars:,} characters: {self.why}",
-                             "send less (split the input, or use glm batch for many pieces)")
+            raise UsageError(
+                f"{what} is more than {self.chars:,} characters: {self.why}",
+                "send less (split the input, or use glm batch for many pieces)",
+            )
         return text
 
 
@@ -73,8 +75,10 @@ def attach_file(path: str, bound: InputBound) -> str:
     except OSError as exc:
         raise UsageError(f"cannot read --file {path}: {exc.strerror or exc}") from None
     if "\0" in text[:8192]:
-        raise UsageError(f"--file {path} looks binary; only text files can be attached",
-                         f"images, video and documents go with -a {path} (to a vision model, e.g. -m glm-4.6v)")
+        raise UsageError(
+            f"--file {path} looks binary; only text files can be attached",
+            f"images, video and documents go with -a {path} (to a vision model, e.g. -m glm-4.6v)",
+        )
     bound.check(f"--file {path}", text)
     fence = "```"
     while fence in text:
@@ -82,8 +86,9 @@ def attach_file(path: str, bound: InputBound) -> str:
     return f"File: {path}\n{fence}\n{text.rstrip(chr(10))}\n{fence}"
 
 
-def compose_prompt(opts: Any, stdin: str | None, template: str | None, bound: InputBound, *,
-                   allow_empty: bool = False) -> str:
+def compose_prompt(
+    opts: Any, stdin: str | None, template: str | None, bound: InputBound, *, allow_empty: bool = False
+) -> str:
     """Join prompt, stdin and files by the one documented rule.
 
     input = PROMPT, a blank line, STDIN (either may be absent); then each --file, fenced,
@@ -96,6 +101,7 @@ def compose_prompt(opts: Any, stdin: str | None, template: str | None, bound: In
     if template:
         text = template.replace("{input}", text) if "{input}" in template else f"{template}\n\n{text}"
     if not text.strip() and not allow_empty:  # (allowed with attachments: they are the question)
-        raise UsageError("no prompt: give one as an argument or on stdin",
-                         'glm ask "question"  or  cat file | glm ask "instruction"')
+        raise UsageError(
+            "no prompt: give one as an argument or on stdin", 'glm ask "question"  or  cat file | glm ask "instruction"'
+        )
     return text

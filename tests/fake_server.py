@@ -176,6 +176,20 @@ def text_of(content: Any) -> str:
     return ""
 
 
+PART_TYPES = ("image_url", "video_url", "file_url")  # §2.2: the vision models' content parts (besides text)
+
+
+def _good_part(part: Any) -> bool:
+    """A content part in the documented shape: {"type":"text","text":…} or {"type":T, T: {"url": "…"}}."""
+    if not isinstance(part, dict):
+        return False
+    kind = part.get("type")
+    if kind == "text":
+        return isinstance(part.get("text"), str)
+    inner = part.get(kind) if kind in PART_TYPES else None
+    return isinstance(inner, dict) and isinstance(inner.get("url"), str) and bool(inner["url"])
+
+
 def split_text(text: str, size: int) -> list[str]:
     size = max(1, int(size))
     return [text[i:i + size] for i in range(0, len(text), size)]
@@ -568,6 +582,8 @@ class FakeGLM:
                 return bad_messages
             role, content = m["role"], m.get("content")
             if role in ("system", "user") and not isinstance(content, (str, list)):
+                return bad_messages
+            if isinstance(content, list) and not all(_good_part(p) for p in content):
                 return bad_messages
             if role == "assistant" and content is None and not m.get("tool_calls"):
                 return bad_messages

@@ -53,6 +53,7 @@ class AskOptions:
     extract: bool = False  # -x: print only the first fenced code block
     extract_all: bool = False  # --extract-all: every block
     extract_lang: str | None = None  # --extract-lang LANG: only blocks fenced as LANG (implies -x)
+    attach: tuple[str, ...] = ()  # -a PATH|URL: images, video, documents for a vision model
 
     def extraction(self) -> dict[str, Any] | None:
         """The code-block extractor's arguments when -x / --extract-all / --extract-lang was given, else None."""
@@ -82,13 +83,24 @@ def run_ask(opts: AskOptions, app: App) -> int:
         raise UsageError("--extract-lang needs a language, e.g. --extract-lang bash")
 
     bound = input_bound(app, settings)
-    text = compose_prompt(opts, read_stdin(opts, app, bound), preset.get("template"), bound)
+    text = compose_prompt(opts, read_stdin(opts, app, bound), preset.get("template"), bound,
+                          allow_empty=bool(opts.attach))
+    attachments = load_attachments(opts.attach)
     with t.tool_session(opts.tools, settings, app, verbose=opts.verbose) as tools:
-        return _ask(opts, app, settings, prior, text, json_mode, output, tools)
+        return _ask(opts, app, settings, prior, text, json_mode, output, tools, attachments)
+
+
+def load_attachments(refs: tuple[str, ...]) -> list[Any]:
+    """Check and read every -a PATH|URL before anything is sent."""
+    if not refs:
+        return []
+    from glm_cli.attachments import load_attachment
+
+    return [load_attachment(ref) for ref in refs]
 
 
 def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, json_mode: bool, output: str,
-         tools: t.ToolSession) -> int:
+         tools: t.ToolSession, attachments: list[Any]) -> int:
     from glm_cli.commands.conversing import continue_or_start, show_reasoning
     from glm_cli.request import Knobs
     from glm_cli.turn import build_turn_request
@@ -96,7 +108,7 @@ def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, 
     catalogue = app.catalogue(settings)
     conv = continue_or_start(prior, settings, opts.system, source="ask")
     conv.system = tools.system(conv.system)
-    conv.add_user(text)
+    conv.add_user(text, attachments)
     json_mode = json_mode or tools.schema is not None
     knobs = tools.knobs(Knobs(stream=not opts.no_stream, json_mode=json_mode, stop=opts.stop,
                               request_id=opts.request_id, extra=opts.extra),
@@ -250,7 +262,13 @@ def _finish_check(reply: Reply) -> int:
 
 
 def dry_run_text(settings: Settings, body: dict[str, Any], kind: str) -> str:
-    """Return the request as JSON, or as a curl line with the key as $GLM_API_KEY (and no URL password)."""
+    """Return the request as JSON, or as a curl line with the key as $GLM_API_KEY (and no URL password).
+
+    Attached files' data: URLs are shortened: a dry run never prints megabytes of base64.
+    """
+    from glm_cli.attachments import shortened_body
+
+    body = shortened_body(body)
     if kind == "json":
         return json.dumps(body, ensure_ascii=False, indent=2)
     import shlex
@@ -308,6 +326,9 @@ def register(app: Any) -> None:
         extract_all: Annotated[bool, typer.Option("--extract-all", help="Print every fenced code block.")] = False,
         extract_lang: Annotated[str | None, typer.Option(
             "--extract-lang", metavar="LANG", help="Only code blocks fenced as LANG, e.g. bash (implies -x).")] = None,
+        attach: Annotated[list[str] | None, typer.Option(
+            "--attach", "-a", metavar="PATH|URL",
+            help="Attach an image, video or document for a vision model (repeatable).")] = None,
     ) -> None:
         """Ask one question; the answer goes to stdout. Piped stdin is appended after a blank line."""
         opts = AskOptions(
@@ -321,6 +342,6 @@ def register(app: Any) -> None:
                                  max_steps=max_steps, web_search=web_search, search_engine=search_engine,
                                  search_count=search_count, search_recency=search_recency,
                                  search_domain=search_domain, schema=schema),
-            extract=extract, extract_all=extract_all, extract_lang=extract_lang,
+            extract=extract, extract_all=extract_all, extract_lang=extract_lang, attach=tuple(attach or ()),
         )
         run_command(run_ask, opts)

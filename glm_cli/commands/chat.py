@@ -44,6 +44,7 @@ class ChatOptions:
     verbose: bool = False
     raw: bool = False
     tools: ToolOptions = ToolOptions()
+    attach: tuple[str, ...] = ()  # -a PATH|URL: with the first message
 
 
 def run_chat(opts: ChatOptions, app: App, read_line: ReadLine | None = None) -> int:
@@ -83,7 +84,23 @@ def open_session(opts: ChatOptions, app: App) -> ChatSession:
                           markdown=False if opts.raw else None)
     if opts.tools != ToolOptions():
         _open_tools(session, opts)
+    try:
+        _attach_first(session, opts.attach)
+    except BaseException:
+        session.close()
+        raise
     return session
+
+
+def _attach_first(session: ChatSession, refs: tuple[str, ...]) -> None:
+    """-a: check and read the attachments of the first message now (a model that cannot see is refused now)."""
+    if not refs:
+        return
+    from glm_cli.attachments import check_can_see
+
+    check_can_see(session.catalogue.get(session.model), session.model, session.catalogue.resolve("vision"))
+    for ref in refs:
+        session.attach(ref)
 
 
 def _open_tools(session: ChatSession, opts: ChatOptions) -> None:
@@ -272,6 +289,9 @@ def register(app: Any) -> None:
         allow: t.Allow = None, max_steps: t.MaxSteps = None, web_search: t.WebSearch = False,
         search_engine: t.SearchEngine = None, search_count: t.SearchCount = None,
         search_recency: t.SearchRecency = None, search_domain: t.SearchDomain = None, schema: t.SchemaOpt = None,
+        attach: Annotated[list[str] | None, typer.Option(
+            "--attach", "-a", metavar="PATH|URL",
+            help="Attach an image, video or document to the first message (repeatable; later: /attach).")] = None,
     ) -> None:
         """Chat interactively; every turn is saved to the history unless --no-log. /help lists the commands."""
         opts = ChatOptions(model=model, system=system, profile=profile, endpoint=endpoint, think=think,
@@ -282,5 +302,6 @@ def register(app: Any) -> None:
                                                 max_steps=max_steps, web_search=web_search,
                                                 search_engine=search_engine, search_count=search_count,
                                                 search_recency=search_recency, search_domain=search_domain,
-                                                schema=schema))
+                                                schema=schema),
+                           attach=tuple(attach or ()))
         run_command(run_chat, opts)
