@@ -219,18 +219,34 @@ def test_more_videos_than_the_model_takes_is_refused(make_app, api):
     assert not api.called
 
 
-def test_dry_run_shortens_the_data_url(make_app, tmp_path):
+def test_dry_run_on_a_terminal_shortens_the_data_url(make_app, tmp_path):
     path = tmp_path / "big.jpg"
     path.write_bytes(jpeg() + b"\0" * 300_000)
-    app = make_app()
-    run_ask(AskOptions(prompt=("q",), model="glm-4.6v", attach=(str(path),), dry_run="json"), app)
+    for kind in ("json", "curl"):
+        app = make_app(stdout_tty=True)
+        run_ask(AskOptions(prompt=("q",), model="glm-4.6v", attach=(str(path),), dry_run=kind), app)
+        out = app.ios.stdout.getvalue()
+        assert "data:image/jpeg;base64,/9j/" in out and "more characters]" in out and len(out) < 2000
+
+
+def test_dry_run_piped_is_the_whole_request(make_app, photo):
+    app = make_app(stdout_tty=False)
+    run_ask(AskOptions(prompt=("q",), model="glm-4.6v", attach=(str(photo),), dry_run="json"), app)
+    url = json.loads(app.ios.stdout.getvalue())["messages"][0]["content"][0]["image_url"]["url"]
+    assert url == data_url(photo, "image/png")
+
+
+def test_batch_dry_run_on_a_terminal_shortens_too(make_app, tmp_path):
+    from glm_cli.commands.batch.run import BatchOptions, run_batch
+
+    path = tmp_path / "big.jpg"
+    path.write_bytes(jpeg() + b"\0" * 300_000)
+    lines = tmp_path / "in.jsonl"
+    lines.write_text(json.dumps({"prompt": "q", "model": "glm-4.6v", "attachments": [str(path)]}) + "\n")
+    app = make_app(stdout_tty=True)
+    assert run_batch(BatchOptions(file=str(lines), dry_run=True), app) == 0
     out = app.ios.stdout.getvalue()
-    url = json.loads(out)["messages"][0]["content"][0]["image_url"]["url"]
-    assert url.startswith("data:image/jpeg;base64,/9j/") and "more characters]" in url
-    assert len(out) < 2000
-    app = make_app()
-    run_ask(AskOptions(prompt=("q",), model="glm-4.6v", attach=(str(path),), dry_run="curl"), app)
-    assert len(app.ios.stdout.getvalue()) < 2000
+    assert "more characters]" in out and len(out) < 2000
 
 
 @pytest.mark.parametrize(

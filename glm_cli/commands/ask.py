@@ -118,7 +118,7 @@ def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, 
     _warn_thinking_flags(opts, app, catalogue, body["model"])
 
     if opts.dry_run:
-        app.ios.stdout.write(dry_run_text(settings, body, opts.dry_run) + "\n")
+        app.ios.stdout.write(dry_run_text(settings, body, opts.dry_run, shorten=app.ios.stdout_tty) + "\n")
         return 0
 
     client = app.make_client(settings, verbose=opts.verbose)
@@ -261,14 +261,16 @@ def _finish_check(reply: Reply) -> int:
     return 0
 
 
-def dry_run_text(settings: Settings, body: dict[str, Any], kind: str) -> str:
+def dry_run_text(settings: Settings, body: dict[str, Any], kind: str, *, shorten: bool = False) -> str:
     """Return the request as JSON, or as a curl line with the key as $GLM_API_KEY (and no URL password).
 
-    Attached files' data: URLs are shortened: a dry run never prints megabytes of base64.
+    SHORTEN (stdout is a terminal): attached files' data: URLs are cut, never megabytes of base64 on a screen;
+    piped, the request is whole, ready to send.
     """
-    from glm_cli.attachments import shortened_body
+    if shorten:
+        from glm_cli.attachments import shortened_body
 
-    body = shortened_body(body)
+        body = shortened_body(body)
     if kind == "json":
         return json.dumps(body, ensure_ascii=False, indent=2)
     import shlex
