@@ -55,7 +55,8 @@ Fault kinds (Fault(kind=..., ...)):
 "cut", "finish", "error_frame" and "hang" take the next queued reply (or the default) for their text.
 
 Endpoints (under /api/paas/v4 and /api/coding/paas/v4): POST chat/completions, GET models, POST/GET files,
-GET/DELETE files/{id}, GET files/{id}/content, POST/GET batches, GET batches/{id}, POST batches/{id}/cancel.
+GET/DELETE files/{id}, GET files/{id}/content, POST/GET batches, GET batches/{id}, POST batches/{id}/cancel,
+POST tokenizer (models in `tokenizer_models`, others 400 1211; text as count_tokens, 256 per image, 1024 per video).
 Anything else: a Spring-style 404 (405 for a known path with the wrong method). All but 404/405 need auth.
 
 From a shell (benchmarks, CI): ``python tests/fake_server.py --port 0 [--tokens N] [--delay S]`` serves in
@@ -122,6 +123,8 @@ ERROR_MESSAGES = {
     "1305": "该模型当前访问量过大，请您稍后再试",
     "1308": "Usage limit reached; it will reset at 2026-01-01 00:00:00.",
 }
+TOKENIZER_MODELS = ("glm-4.6", "glm-4.6v", "glm-4.5")  # §8.1's documented enum (not glm-4.7)
+MEDIA_TOKENS = {"image_url": 256, "video_url": 1024}  # the fake's flat count per image / video part
 FAULT_KINDS = ("status", "cut", "finish", "error_frame", "drop", "hang")
 ROLES = {"system", "user", "assistant", "tool"}
 TERMINAL = {"completed", "failed", "expired", "cancelled"}
@@ -385,6 +388,7 @@ class FakeGLM:
         self.batch_steps_per_status = 1
         self.batch_fail_custom_ids: set[str] = set()
         self.batch_single_model = False
+        self.tokenizer_models: set[str] = set(TOKENIZER_MODELS)
         self.files: dict[str, dict] = {}
         self.batches: dict[str, dict] = {}
         self.lock = threading.RLock()
@@ -858,6 +862,7 @@ ROUTES = [(method, re.compile(pattern), name) for method, pattern, name in (
     ("GET", r"/batches", "batch_list"),
     ("GET", r"/batches/([^/]+)", "batch_get"),
     ("POST", r"/batches/([^/]+)/cancel", "batch_cancel"),
+    ("POST", r"/tokenizer", "tokenizer"),
 )]
 
 
@@ -1069,6 +1074,29 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         elif chunked:
             self.wfile.write(b"0\r\n\r\n")
+
+    # ---- tokenizer (§8.1)
+
+    def _h_tokenizer(self, rec: Recorded) -> None:
+        fake, body = self.server.fake, rec.json
+        if not isinstance(body, dict):
+            return self._json(400, error_body("1210", "The request body is not a JSON object."))
+        with fake.lock:
+            known = body.get("model") in fake.tokenizer_models
+        if not known:
+            return self._json(400, error_body("1211"))
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
+            return self._json(400, error_body("1214"))
+        text = FakeGLM._prompt_tokens({"messages": messages, "tools": body.get("tools")})
+        media = {kind: sum(1 for m in messages if isinstance(m.get("content"), list)
+                           for p in m["content"] if isinstance(p, dict) and p.get("type") == kind) * tokens
+                 for kind, tokens in MEDIA_TOKENS.items()}
+        tid = task_id()
+        usage = {"prompt_tokens": text, "image_tokens": media["image_url"], "video_tokens": media["video_url"],
+                 "total_tokens": text + sum(media.values())}
+        self._json(200, {"created": int(time.time()), "id": tid, "request_id": body.get("request_id") or tid,
+                         "usage": usage})
 
     # ---- models
 
