@@ -6,7 +6,7 @@
 # The command tree: subcommands, options, what each value is.
 _glm_subs() {
     case "$1" in
-        '') _glm_r='ask chat tokens completion config batch history mcp models' ;;
+        '') _glm_r='ask chat tokens embed completion config batch history mcp models' ;;
         'config') _glm_r='show path init' ;;
         'batch') _glm_r='run submit status list cancel fetch' ;;
         'history') _glm_r='list show search export rm' ;;
@@ -22,6 +22,7 @@ _glm_opts() {
         'ask') _glm_r='-h --help --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --temperature -t --top-p --max-tokens --stop --json --no-json --no-stream --output -o --usage -u --dry-run --file -f --request-id --verbose -v --no-stdin --raw --continue -c --no-log --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema --extract -x --extract-all --extract-lang --attach -a' ;;
         'chat') _glm_r='-h --help --model -m --system -s --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --preserve-thinking --no-preserve-thinking --temperature -t --top-p --max-tokens --continue -c --resume -r --no-log --verbose -v --raw --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema --attach -a' ;;
         'tokens') _glm_r='-h --help --file -f --attach -a --model -m --system -s --profile -P --endpoint -e --no-stdin --json' ;;
+        'embed') _glm_r='-h --help --file -f --model -m --dimensions --format --output -o --json --profile -P --endpoint -e --no-stdin' ;;
         'completion') _glm_r='-h --help' ;;
         'config') _glm_r='-h --help' ;;
         'config show') _glm_r='-h --help --profile -P --json' ;;
@@ -101,6 +102,13 @@ _glm_kind() {
         'tokens|--system'|'tokens|-s') _glm_r='files' ;;
         'tokens|--profile'|'tokens|-P') _glm_r='profiles' ;;
         'tokens|--endpoint'|'tokens|-e') _glm_r='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
+        'embed|--file'|'embed|-f') _glm_r='files' ;;
+        'embed|--model'|'embed|-m') _glm_r='models' ;;
+        'embed|--dimensions') _glm_r='choice:256,512,1024,2048' ;;
+        'embed|--format') _glm_r='choice:json,lines' ;;
+        'embed|--output'|'embed|-o') _glm_r='files' ;;
+        'embed|--profile'|'embed|-P') _glm_r='profiles' ;;
+        'embed|--endpoint'|'embed|-e') _glm_r='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
         'config show|--profile'|'config show|-P') _glm_r='profiles' ;;
         'batch|--output'|'batch|-o') _glm_r='files' ;;
         'batch|--concurrency'|'batch|-j') _glm_r='none' ;;
@@ -190,6 +198,7 @@ _glm_args() {
     case "$1" in
         'ask') _glm_r='files*' ;;
         'tokens') _glm_r='files*' ;;
+        'embed') _glm_r='files*' ;;
         'completion') _glm_r='choice:bash,zsh,fish' ;;
         'batch run') _glm_r='files' ;;
         'batch submit') _glm_r='files' ;;

@@ -19,7 +19,8 @@ OUT_DIR = Path(__file__).resolve().parents[2] / "completions"
 # Parameter names whose values come from `glm __complete KIND`, and fixed choices by parameter name.
 DYNAMIC = {"model": "models", "preset": "presets", "profile": "profiles"}
 # Plain-text options that take one of a few words, by (command path, parameter name): not files.
-WORDS = {("ask", "output"): "choice:text,json", ("history export", "fmt"): "choice:json,markdown"}
+WORDS = {("ask", "output"): "choice:text,json", ("history export", "fmt"): "choice:json,markdown",
+         ("embed", "fmt"): "choice:json,lines", ("embed", "dimensions"): "choice:256,512,1024,2048"}
 FLAG = "flag"  # the kind of an option that takes no value
 
 

@@ -1,0 +1,62 @@
+"""`glm embed`: the Typer registration only (the work is in glm_cli/embed.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from glm_cli.commands import options as o
+from glm_cli.commands.common import run_command
+
+
+def register(app: Any) -> None:
+    """Add `glm embed` to the Typer app."""
+
+    @app.command(context_settings={"help_option_names": ["-h", "--help"]})
+    def embed(
+        text: Annotated[
+            list[str] | None, typer.Argument(help="The text (joined with spaces); or -f FILE, or stdin.")
+        ] = None,
+        file: Annotated[
+            str | None, typer.Option("--file", "-f", metavar="FILE", help="Embed this file's text.")
+        ] = None,
+        model: Annotated[
+            str, typer.Option("--model", "-m", metavar="MODEL", help="embedding-3 (default) or embedding-2.")
+        ] = "embedding-3",
+        dimensions: Annotated[
+            int | None,
+            typer.Option("--dimensions", metavar="N", help="256, 512, 1024 or 2048 (embedding-3; default 2048)."),
+        ] = None,
+        fmt: Annotated[
+            str,
+            typer.Option(
+                "--format", metavar="FORMAT", help="json: one JSON array (default); lines: one number per line."
+            ),
+        ] = "json",
+        output: Annotated[
+            str | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE (- = stdout).")
+        ] = None,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="One JSON object: model, dimensions, embedding, usage.")
+        ] = False,
+        profile: o.Profile = None,
+        endpoint: o.Endpoint = None,
+        no_stdin: Annotated[bool, typer.Option("--no-stdin", help="Ignore stdin.")] = False,
+    ) -> None:
+        """Print the embedding vector of a text (Zhipu's embedding-3)."""
+        from glm_cli.embed import EmbedOptions, run_embed
+
+        opts = EmbedOptions(
+            text=tuple(text or ()),
+            file=file,
+            model=model,
+            dimensions=dimensions,
+            fmt=fmt,
+            output=output,
+            as_json=as_json,
+            profile=profile,
+            endpoint=endpoint,
+            no_stdin=no_stdin,
+        )
+        run_command(run_embed, opts)
