@@ -6,12 +6,13 @@
 # The command tree: subcommands, options, what each value is.
 _glm_subs() {
     case "$1" in
-        '') _glm_r='ask chat tokens embed completion config batch history mcp models' ;;
+        '') _glm_r='ask chat tokens embed completion config batch history mcp models auth' ;;
         'config') _glm_r='show path init' ;;
         'batch') _glm_r='run submit status list cancel fetch' ;;
         'history') _glm_r='list show search export rm' ;;
         'mcp') _glm_r='list tools' ;;
         'models') _glm_r='show' ;;
+        'auth') _glm_r='login status logout' ;;
         *) _glm_r='' ;;
     esac
 }
@@ -46,6 +47,10 @@ _glm_opts() {
         'mcp tools') _glm_r='-h --help --profile -P --output -o --verbose -v' ;;
         'models') _glm_r='-h --help --json --remote --all -a --timeout --endpoint -e --profile -P' ;;
         'models show') _glm_r='-h --help --json --remote --timeout --endpoint -e --profile -P' ;;
+        'auth') _glm_r='-h --help' ;;
+        'auth login') _glm_r='-h --help --profile -P' ;;
+        'auth status') _glm_r='-h --help --profile -P --offline --json' ;;
+        'auth logout') _glm_r='-h --help --profile -P' ;;
         *) _glm_r='' ;;
     esac
 }
@@ -190,6 +195,9 @@ _glm_kind() {
         'models show|--timeout') _glm_r='none' ;;
         'models show|--endpoint'|'models show|-e') _glm_r='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
         'models show|--profile'|'models show|-P') _glm_r='profiles' ;;
+        'auth login|--profile'|'auth login|-P') _glm_r='profiles' ;;
+        'auth status|--profile'|'auth status|-P') _glm_r='profiles' ;;
+        'auth logout|--profile'|'auth logout|-P') _glm_r='profiles' ;;
         *) _glm_r=flag ;;
     esac
 }

@@ -16,6 +16,7 @@ function __glm_subs
             printf '%s\t%s\n' 'history' 'The saved conversations: every `glm chat` turn and every `glm ask` (unless...'
             printf '%s\t%s\n' 'mcp' 'Inspect MCP servers (tools for `glm ask --mcp/--mcp-server`).'
             printf '%s\t%s\n' 'models' 'List the models glm knows: a table on a terminal, one id per line when piped.'
+            printf '%s\t%s\n' 'auth' 'Store, check and remove the API key (like `gh auth`).'
         case 'config'
             printf '%s\t%s\n' 'show' 'Print the effective settings and where each comes from (the key is never shown).'
             printf '%s\t%s\n' 'path' 'Print the config file\'s path.'
@@ -38,6 +39,10 @@ function __glm_subs
             printf '%s\t%s\n' 'tools' 'Start a server and list its tools.'
         case 'models'
             printf '%s\t%s\n' 'show' 'Everything known about one model, with the source and date of each fact.'
+        case 'auth'
+            printf '%s\t%s\n' 'login' 'Store a key: typed without echo on a terminal, or the first line of stdin...'
+            printf '%s\t%s\n' 'status' 'Which key is in effect (masked) and where it comes from, the endpoint, and...'
+            printf '%s\t%s\n' 'logout' 'Remove the stored key (of the profile).'
     end
 end
 
@@ -449,6 +454,26 @@ function __glm_opts
             printf '%s\t%s\n' '-e' 'zai, bigmodel, zai-coding or bigmodel-coding.'
             printf '%s\t%s\n' '--profile' 'Use a named profile from the config.'
             printf '%s\t%s\n' '-P' 'Use a named profile from the config.'
+        case 'auth'
+            printf '%s\t%s\n' '-h' 'Show help and exit.'
+            printf '%s\t%s\n' '--help' 'Show help and exit.'
+        case 'auth login'
+            printf '%s\t%s\n' '-h' 'Show help and exit.'
+            printf '%s\t%s\n' '--help' 'Show help and exit.'
+            printf '%s\t%s\n' '--profile' 'Use a named profile from the config.'
+            printf '%s\t%s\n' '-P' 'Use a named profile from the config.'
+        case 'auth status'
+            printf '%s\t%s\n' '-h' 'Show help and exit.'
+            printf '%s\t%s\n' '--help' 'Show help and exit.'
+            printf '%s\t%s\n' '--profile' 'Use a named profile from the config.'
+            printf '%s\t%s\n' '-P' 'Use a named profile from the config.'
+            printf '%s\t%s\n' '--offline' 'Do not test the key with a request.'
+            printf '%s\t%s\n' '--json' 'One JSON object, for scripts.'
+        case 'auth logout'
+            printf '%s\t%s\n' '-h' 'Show help and exit.'
+            printf '%s\t%s\n' '--help' 'Show help and exit.'
+            printf '%s\t%s\n' '--profile' 'Use a named profile from the config.'
+            printf '%s\t%s\n' '-P' 'Use a named profile from the config.'
     end
 end
 
@@ -729,6 +754,12 @@ function __glm_kind
         case 'models show|--endpoint' 'models show|-e'
             echo 'choice:zai,bigmodel,zai-coding,bigmodel-coding'
         case 'models show|--profile' 'models show|-P'
+            echo 'profiles'
+        case 'auth login|--profile' 'auth login|-P'
+            echo 'profiles'
+        case 'auth status|--profile' 'auth status|-P'
+            echo 'profiles'
+        case 'auth logout|--profile' 'auth logout|-P'
             echo 'profiles'
         case '*'
             echo flag

@@ -7,12 +7,13 @@
 # The command tree: subcommands, options, what each value is.
 _glm_subs() {
   case "$1" in
-    ('') reply=('ask:Ask one question; the answer goes to stdout.' 'chat:Chat interactively; every turn is saved to the history unless --no-log.' 'tokens:Count the tokens of a request (as `glm ask` would send it) with Zhipu'\''s...' 'embed:Print the embedding vector of a text (Zhipu'\''s embedding-3).' 'completion:Print the shell completion script (install: see README, "Shell completion").' 'config:Show, locate or create the YAML config.' 'batch:Run many prompts: locally (concurrent, resumable) or on Zhipu'\''s Batch API.' 'history:The saved conversations: every `glm chat` turn and every `glm ask` (unless...' 'mcp:Inspect MCP servers (tools for `glm ask --mcp/--mcp-server`).' 'models:List the models glm knows: a table on a terminal, one id per line when piped.') ;;
+    ('') reply=('ask:Ask one question; the answer goes to stdout.' 'chat:Chat interactively; every turn is saved to the history unless --no-log.' 'tokens:Count the tokens of a request (as `glm ask` would send it) with Zhipu'\''s...' 'embed:Print the embedding vector of a text (Zhipu'\''s embedding-3).' 'completion:Print the shell completion script (install: see README, "Shell completion").' 'config:Show, locate or create the YAML config.' 'batch:Run many prompts: locally (concurrent, resumable) or on Zhipu'\''s Batch API.' 'history:The saved conversations: every `glm chat` turn and every `glm ask` (unless...' 'mcp:Inspect MCP servers (tools for `glm ask --mcp/--mcp-server`).' 'models:List the models glm knows: a table on a terminal, one id per line when piped.' 'auth:Store, check and remove the API key (like `gh auth`).') ;;
     ('config') reply=('show:Print the effective settings and where each comes from (the key is never shown).' 'path:Print the config file'\''s path.' 'init:Write a commented starter config (mode 0600); refuses to overwrite.') ;;
     ('batch') reply=('run:Run a JSONL file of prompts concurrently; one JSON record per line to -o...' 'submit:Upload the input to Zhipu'\''s Batch API (split at 50,000 lines / 100 MB); print...' 'status:Show batches: status, done/total, failed, created.' 'list:List recent batches.' 'cancel:Cancel batches (they go to `cancelling`, then `cancelled`).' 'fetch:Download results as local records (appended to -o; ids already ok are skipped).') ;;
     ('history') reply=('list:List conversations, most recent first (tab-separated when piped).' 'show:Print a conversation as markdown (or JSON).' 'search:Find messages containing every word (case-insensitive substrings; FTS5 when...' 'export:Export a whole conversation, reasoning included, as JSON or markdown.' 'rm:Delete conversations.') ;;
     ('mcp') reply=('list:List the MCP servers named under `mcp_servers:` in the config.' 'tools:Start a server and list its tools.') ;;
     ('models') reply=('show:Everything known about one model, with the source and date of each fact.') ;;
+    ('auth') reply=('login:Store a key: typed without echo on a terminal, or the first line of stdin...' 'status:Which key is in effect (masked) and where it comes from, the endpoint, and...' 'logout:Remove the stored key (of the profile).') ;;
     (*) reply=() ;;
   esac
 }
@@ -47,6 +48,10 @@ _glm_opts() {
     ('mcp tools') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--profile:Use a named profile from the config.' '-P:Use a named profile from the config.' '--output:text (default) or json.' '-o:text (default) or json.' '--verbose:Request/response metadata and timings on stderr.' '-v:Request/response metadata and timings on stderr.') ;;
     ('models') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--json:As JSON (the whole catalogue, or one model with sources).' '--remote:Also ask the endpoint'\''s GET /models (a warning if it fails).' '--all:Include retired models.' '-a:Include retired models.' '--timeout:Seconds to wait for --remote.' '--endpoint:zai, bigmodel, zai-coding or bigmodel-coding.' '-e:zai, bigmodel, zai-coding or bigmodel-coding.' '--profile:Use a named profile from the config.' '-P:Use a named profile from the config.') ;;
     ('models show') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--json:As JSON (the whole catalogue, or one model with sources).' '--remote:Also ask the endpoint'\''s GET /models (a warning if it fails).' '--timeout:Seconds to wait for --remote.' '--endpoint:zai, bigmodel, zai-coding or bigmodel-coding.' '-e:zai, bigmodel, zai-coding or bigmodel-coding.' '--profile:Use a named profile from the config.' '-P:Use a named profile from the config.') ;;
+    ('auth') reply=('-h:Show help and exit.' '--help:Show help and exit.') ;;
+    ('auth login') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--profile:Use a named profile from the config.' '-P:Use a named profile from the config.') ;;
+    ('auth status') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--profile:Use a named profile from the config.' '-P:Use a named profile from the config.' '--offline:Do not test the key with a request.' '--json:One JSON object, for scripts.') ;;
+    ('auth logout') reply=('-h:Show help and exit.' '--help:Show help and exit.' '--profile:Use a named profile from the config.' '-P:Use a named profile from the config.') ;;
     (*) reply=() ;;
   esac
 }
@@ -191,6 +196,9 @@ _glm_kind() {
     ('models show|--timeout') REPLY='none' ;;
     ('models show|--endpoint'|'models show|-e') REPLY='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
     ('models show|--profile'|'models show|-P') REPLY='profiles' ;;
+    ('auth login|--profile'|'auth login|-P') REPLY='profiles' ;;
+    ('auth status|--profile'|'auth status|-P') REPLY='profiles' ;;
+    ('auth logout|--profile'|'auth logout|-P') REPLY='profiles' ;;
     (*) REPLY=flag ;;
   esac
 }

@@ -17,7 +17,7 @@ def build_app():  # noqa: ANN201 - typer is imported lazily on purpose
     """Build the Typer app with every command registered."""
     import typer
 
-    from glm_cli.commands import ask, chat, completion, config_cmd, embed, history, mcp, models, tokens
+    from glm_cli.commands import ask, auth, chat, completion, config_cmd, embed, history, mcp, models, tokens
     from glm_cli.commands.batch import run as batch
 
     app = typer.Typer(
@@ -52,6 +52,7 @@ def build_app():  # noqa: ANN201 - typer is imported lazily on purpose
     models.register(app)
     tokens.register(app)
     embed.register(app)
+    auth.register(app)
     completion.register(app)
     return app
 
