@@ -78,11 +78,11 @@ def _read_key(app: App, read_secret: ReadSecret | None) -> str:
 
 
 def _login(app: App, settings: Settings, read_secret: ReadSecret | None) -> int:
-    from glm_cli.config import KEY_ENV_VARS, _usable_key
+    from glm_cli.config import KEY_ENV_VARS, _usable_key, key_folder
     from glm_cli.keystore import save_key
 
     key = _usable_key(_read_key(app, read_secret), "the key given")  # also masks it in every message from now on
-    path = save_key(app.environ, settings.profile, key)
+    path = save_key(key_folder(app.environ), settings.profile, key)
     app.ios.stderr.write(
         f"glm: stored the API key ({mask(key)}) for profile {_profile_label(settings)} in {path} (mode 0600)\n"
     )
@@ -98,12 +98,14 @@ def _login(app: App, settings: Settings, read_secret: ReadSecret | None) -> int:
 
 
 def _logout(app: App, settings: Settings) -> int:
-    from glm_cli.config import KEY_ENV_VARS
+    from glm_cli.config import KEY_ENV_VARS, key_folder
     from glm_cli.keystore import remove_key, store_path
 
     label = _profile_label(settings)
-    if remove_key(app.environ, settings.profile):
-        app.ios.stderr.write(f"glm: removed the stored key for profile {label} from {store_path(app.environ)}\n")
+    if remove_key(key_folder(app.environ), settings.profile):
+        app.ios.stderr.write(
+            f"glm: removed the stored key for profile {label} from {store_path(key_folder(app.environ))}\n"
+        )
     else:
         app.ios.stderr.write(f"glm: no key was stored for profile {label}; nothing to do\n")
     for var in KEY_ENV_VARS:
@@ -160,7 +162,7 @@ def check_key(app: App, settings: Settings, model: str) -> Verdict:
 
 
 def _status(opts: AuthOptions, app: App, settings: Settings) -> int:
-    from glm_cli.config import resolve_api_key
+    from glm_cli.config import key_folder, resolve_api_key
     from glm_cli.keystore import load_keys, open_to_others, store_path
     from glm_cli.redact import redact_url
 
@@ -169,14 +171,14 @@ def _status(opts: AuthOptions, app: App, settings: Settings) -> int:
         "profile": settings.profile,
         "endpoint": {"base_url": redact_url(settings.base_url), "source": endpoint_source},
         "key": None,
-        "stored_profiles": sorted(load_keys(app.environ)),
-        "credentials": str(store_path(app.environ)),
+        "stored_profiles": sorted(load_keys(key_folder(app.environ))),
+        "credentials": str(store_path(key_folder(app.environ))),
     }
-    mode = open_to_others(app.environ)
+    mode = open_to_others(key_folder(app.environ))
     if mode is not None:
         app.warn(
-            f"{store_path(app.environ)} can be read by other users (mode {mode:04o}); "
-            f"run: chmod 600 {store_path(app.environ)}"
+            f"{store_path(key_folder(app.environ))} can be read by other users (mode {mode:04o}); "
+            f"run: chmod 600 {store_path(key_folder(app.environ))}"
         )
     verdict: Verdict | None
     try:

@@ -117,6 +117,11 @@ def config_path(environ: dict[str, str]) -> tuple[Path, bool]:
     return Path(base).expanduser() / "glm" / "config.yaml", False
 
 
+def key_folder(environ: dict[str, str]) -> Path:
+    """Where `glm auth login` keeps its keys: the config file's folder."""
+    return config_path(environ)[0].parent
+
+
 MAX_CONFIG_BYTES = 1 << 20  # a config is a few KB; a bigger file (or /dev/zero) is the wrong file
 
 
@@ -388,8 +393,8 @@ def _find_api_key(settings: Settings) -> tuple[str, str]:
             return env[var].strip(), f"env {var}"
     # 2. the key `glm auth login [--profile P]` stored for the chosen profile (the newest, most explicit act)
     profile = settings.profile or DEFAULT
-    if key := stored_key(env, profile):
-        return key, f"glm auth login ({store_path(env)}, {profile})"
+    if key := stored_key(key_folder(env), profile):
+        return key, f"glm auth login ({store_path(key_folder(env))}, {profile})"
     # 3. the config file: api_key_cmd, api_key_env, api_key (profile over top level)
     cmd = settings.values.get("api_key_cmd")
     if cmd:
@@ -403,8 +408,8 @@ def _find_api_key(settings: Settings) -> tuple[str, str]:
     if settings.values.get("api_key"):
         return str(settings.values["api_key"]).strip(), f"api_key ({settings.source('api_key')})"
     # 4. a profile with no key of its own: the default login's
-    if settings.profile and (key := stored_key(env, None)):
-        return key, f"glm auth login ({store_path(env)}, {DEFAULT})"
+    if settings.profile and (key := stored_key(key_folder(env), None)):
+        return key, f"glm auth login ({store_path(key_folder(env))}, {DEFAULT})"
     raise AuthError(
         "no API key found",
         "run `glm auth login`, or set one of: export GLM_API_KEY=... (or ZAI_API_KEY / ZHIPUAI_API_KEY); "

@@ -18,16 +18,14 @@ DEFAULT = "default"  # the key used when no profile is chosen (and by a profile 
 MAX_BYTES = 64 * 1024
 
 
-def store_path(environ: dict[str, str]) -> Path:
-    """The credentials file: beside config.yaml ($GLM_CONFIG's folder, else $XDG_CONFIG_HOME/glm)."""
-    from glm_cli.config import config_path
-
-    return config_path(environ)[0].parent / FILE_NAME
+def store_path(folder: Path) -> Path:
+    """The credentials file in FOLDER: config.yaml's (config.key_folder: $GLM_CONFIG's, else $XDG_CONFIG_HOME/glm)."""
+    return folder / FILE_NAME
 
 
-def load_keys(environ: dict[str, str]) -> dict[str, str]:
+def load_keys(folder: Path) -> dict[str, str]:
     """Return the stored keys by profile ({} when there is no file)."""
-    path = store_path(environ)
+    path = store_path(folder)
     try:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_BYTES + 1)
@@ -45,41 +43,41 @@ def load_keys(environ: dict[str, str]) -> dict[str, str]:
     return dict(keys)
 
 
-def stored_key(environ: dict[str, str], profile: str | None) -> str | None:
+def stored_key(folder: Path, profile: str | None) -> str | None:
     """The key stored for PROFILE (None: the default one), or None."""
-    key = load_keys(environ).get(profile or DEFAULT, "").strip()
+    key = load_keys(folder).get(profile or DEFAULT, "").strip()
     return key or None
 
 
-def open_to_others(environ: dict[str, str]) -> int | None:
+def open_to_others(folder: Path) -> int | None:
     """The credentials file's mode when other users can read or change it (else None)."""
     try:
-        mode = store_path(environ).stat().st_mode & 0o777
+        mode = store_path(folder).stat().st_mode & 0o777
     except OSError:
         return None
     return mode if os.name == "posix" and mode & 0o077 else None
 
 
-def save_key(environ: dict[str, str], profile: str | None, key: str) -> Path:
+def save_key(folder: Path, profile: str | None, key: str) -> Path:
     """Store KEY for PROFILE; return the file. Written to a private temporary file, then renamed over the old one."""
-    keys = load_keys(environ)
+    keys = load_keys(folder)
     keys[profile or DEFAULT] = key
-    return _write(environ, keys)
+    return _write(folder, keys)
 
 
-def remove_key(environ: dict[str, str], profile: str | None) -> bool:
+def remove_key(folder: Path, profile: str | None) -> bool:
     """Forget PROFILE's stored key; False when there was none."""
-    keys = load_keys(environ)
+    keys = load_keys(folder)
     if keys.pop(profile or DEFAULT, None) is None:
         return False
-    _write(environ, keys)
+    _write(folder, keys)
     return True
 
 
-def _write(environ: dict[str, str], keys: dict[str, str]) -> Path:
+def _write(folder: Path, keys: dict[str, str]) -> Path:
     import tempfile
 
-    path = store_path(environ)
+    path = store_path(folder)
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not keys:

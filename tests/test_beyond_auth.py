@@ -13,7 +13,7 @@ import respx
 
 from glm_cli.auth import AuthOptions, mask, run_auth
 from glm_cli.commands.config_cmd import ConfigOptions, run_config
-from glm_cli.config import load_settings, resolve_api_key
+from glm_cli.config import key_folder, load_settings, resolve_api_key
 from glm_cli.errors import GlmError
 from glm_cli.keystore import store_path
 from tests.conftest import SLOW, glm_executable, write_config
@@ -54,7 +54,7 @@ def shown(app) -> str:
 
 def test_login_from_stdin_stores_privately_and_never_shows_the_key(make_app, bare):
     app, code, _ = login(make_app, bare)
-    path = store_path(bare)
+    path = store_path(key_folder(bare))
     assert code == 0 and json.loads(path.read_text()) == {"keys": {"default": KEY}}
     assert path.stat().st_mode & 0o777 == 0o600 and path.parent.stat().st_mode & 0o077 == 0
     assert KEY not in shown(app) and "****1234" in app.ios.stderr.getvalue() and app.ios.stdout.getvalue() == ""
@@ -70,7 +70,7 @@ def test_login_on_a_terminal_asks_without_echo(make_app, bare):
 def test_a_bad_key_is_not_stored(make_app, bare, key, exit_code, match):
     with pytest.raises(GlmError, match=match) as exc:
         login(make_app, bare, key=key)
-    assert exc.value.exit_code == exit_code and not store_path(bare).exists()
+    assert exc.value.exit_code == exit_code and not store_path(key_folder(bare)).exists()
 
 
 def test_precedence_env_then_login_then_config(make_app, bare, env):
@@ -78,7 +78,7 @@ def test_precedence_env_then_login_then_config(make_app, bare, env):
     assert resolve_api_key(load_settings(bare))[1].startswith("api_key (config")
     login(make_app, bare)
     key, where = resolve_api_key(load_settings(bare))
-    assert key == KEY and where == f"glm auth login ({store_path(bare)}, default)"
+    assert key == KEY and where == f"glm auth login ({store_path(key_folder(bare))}, default)"
     assert resolve_api_key(load_settings({**bare, "ZAI_API_KEY": "env-key-id.env-secret-0000"}))[1] == "env ZAI_API_KEY"
     login(make_app, bare, key="work-key-id.work-secret-5678", profile="work")
     assert resolve_api_key(load_settings(bare, profile="work"))[0] == "work-key-id.work-secret-5678"
@@ -94,7 +94,7 @@ def test_a_profile_without_a_key_uses_the_default_login(make_app, bare):
 def test_default_profile_logins_go_to_that_profile(make_app, bare):
     write_config(bare, "default_profile: work\nprofiles:\n  work: {}\n")
     app, _, _ = login(make_app, bare)
-    assert json.loads(store_path(bare).read_text()) == {"keys": {"work": KEY}}
+    assert json.loads(store_path(key_folder(bare)).read_text()) == {"keys": {"work": KEY}}
     assert "profile work (default_profile in" in app.ios.stderr.getvalue()
 
 
@@ -123,7 +123,7 @@ def test_logout(make_app, bare):
     app = make_app(environ=bare)
     assert run_auth(AuthOptions("logout"), app) == 0
     assert "removed the stored key for profile default" in app.ios.stderr.getvalue()
-    assert not store_path(bare).exists()
+    assert not store_path(key_folder(bare)).exists()
     app = make_app(environ=bare)
     assert run_auth(AuthOptions("logout"), app) == 0
     assert "no key was stored for profile default" in app.ios.stderr.getvalue()
@@ -151,7 +151,7 @@ def test_status_works(make_app, bare):
         "stream": False,
     }
     out = app.ios.stdout.getvalue()
-    assert f"key:      ****1234 from glm auth login ({store_path(bare)}, default)" in out
+    assert f"key:      ****1234 from glm auth login ({store_path(key_folder(bare))}, default)" in out
     assert "endpoint: https://api.z.ai/api/paas/v4 (default)" in out
     assert "check:    works: glm-4.7 answered one request (max_tokens 1)" in out
     assert KEY not in shown(app)
@@ -206,7 +206,7 @@ def test_status_without_any_key(make_app, bare):
 
 def test_status_warns_about_a_readable_credentials_file(make_app, bare):
     login(make_app, bare)
-    os.chmod(store_path(bare), 0o644)
+    os.chmod(store_path(key_folder(bare)), 0o644)
     app, _ = status(make_app, bare, offline=True)
     assert "can be read by other users (mode 0644)" in app.ios.stderr.getvalue()
 

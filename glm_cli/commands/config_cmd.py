@@ -128,12 +128,13 @@ def effective_rows(settings: Any) -> list[tuple[str, Any, str]]:
 
 
 def _key_state(settings: Any, env_vars: tuple[str, ...]) -> str:
+    from glm_cli.config import key_folder
     from glm_cli.keystore import DEFAULT, stored_key
 
     for var in env_vars:
         if settings.environ.get(var, "").strip():
             return f"set (env {var})"
-    if stored_key(settings.environ, settings.profile):
+    if stored_key(key_folder(settings.environ), settings.profile):
         return f"stored by glm auth login ({settings.profile or DEFAULT})"
     v = settings.values
     if v.get("api_key_cmd"):
@@ -143,7 +144,7 @@ def _key_state(settings: Any, env_vars: tuple[str, ...]) -> str:
         return f"env {v['api_key_env']} ({state})"
     if v.get("api_key"):
         return f"set ({settings.source('api_key')})"
-    if settings.profile and stored_key(settings.environ, None):
+    if settings.profile and stored_key(key_folder(settings.environ), None):
         return f"stored by glm auth login ({DEFAULT})"
     return "missing"
 
