@@ -20,7 +20,7 @@ _glm_subs() {
 _glm_opts() {
     case "$1" in
         '') _glm_r='-h --help --version -V' ;;
-        'ask') _glm_r='-h --help --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --temperature -t --top-p --max-tokens --stop --json --no-json --no-stream --output -o --usage -u --dry-run --file -f --request-id --verbose -v --no-stdin --raw --continue -c --no-log --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema --extract -x --extract-all --extract-lang --attach -a' ;;
+        'ask') _glm_r='-h --help --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --temperature -t --top-p --max-tokens --stop --json --no-json --no-stream --output -o --usage -u --dry-run --file -f --request-id --verbose -v --no-stdin --raw --continue -c --no-log --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema --extract -x --extract-all --extract-lang --attach -a --resume -r' ;;
         'chat') _glm_r='-h --help --model -m --system -s --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --preserve-thinking --no-preserve-thinking --temperature -t --top-p --max-tokens --continue -c --resume -r --no-log --verbose -v --raw --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema --attach -a' ;;
         'tokens') _glm_r='-h --help --file -f --attach -a --model -m --system -s --profile -P --endpoint -e --no-stdin --json' ;;
         'embed') _glm_r='-h --help --file -f --model -m --dimensions --format --output -o --json --profile -P --endpoint -e --no-stdin' ;;
@@ -82,6 +82,7 @@ _glm_kind() {
         'ask|--schema') _glm_r='files' ;;
         'ask|--extract-lang') _glm_r='files' ;;
         'ask|--attach'|'ask|-a') _glm_r='files' ;;
+        'ask|--resume'|'ask|-r') _glm_r='conversations' ;;
         'chat|--model'|'chat|-m') _glm_r='models' ;;
         'chat|--system'|'chat|-s') _glm_r='files' ;;
         'chat|--profile'|'chat|-P') _glm_r='profiles' ;;
@@ -89,7 +90,7 @@ _glm_kind() {
         'chat|--temperature'|'chat|-t') _glm_r='none' ;;
         'chat|--top-p') _glm_r='none' ;;
         'chat|--max-tokens') _glm_r='none' ;;
-        'chat|--resume'|'chat|-r') _glm_r='files' ;;
+        'chat|--resume'|'chat|-r') _glm_r='conversations' ;;
         'chat|--tool') _glm_r='files' ;;
         'chat|--mcp') _glm_r='files' ;;
         'chat|--mcp-server') _glm_r='files' ;;
@@ -238,7 +239,7 @@ _glm_values() {  # $1 kind, $2 word typed so far: fill COMPREPLY
     [[ $glm == */* && -x $glm ]] || glm=glm
     COMPREPLY=()
     case "$1" in
-        models|presets|profiles)
+        models|presets|profiles|conversations)
             while IFS= read -r line; do
                 line=${line%%$'\t'*}
                 [[ $line == "$2"* ]] && COMPREPLY+=("$line")

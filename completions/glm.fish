@@ -112,6 +112,8 @@ function __glm_opts
             printf '%s\t%s\n' '--extract-lang' 'Only code blocks fenced as LANG, e.g. bash (implies -x).'
             printf '%s\t%s\n' '--attach' 'Attach an image, video or document for a vision model (repeatable).'
             printf '%s\t%s\n' '-a' 'Attach an image, video or document for a vision model (repeatable).'
+            printf '%s\t%s\n' '--resume' 'Continue that conversation (see `glm history list`) with this prompt.'
+            printf '%s\t%s\n' '-r' 'Continue that conversation (see `glm history list`) with this prompt.'
         case 'chat'
             printf '%s\t%s\n' '-h' 'Show help and exit.'
             printf '%s\t%s\n' '--help' 'Show help and exit.'
@@ -529,6 +531,8 @@ function __glm_kind
             echo 'files'
         case 'ask|--attach' 'ask|-a'
             echo 'files'
+        case 'ask|--resume' 'ask|-r'
+            echo 'conversations'
         case 'chat|--model' 'chat|-m'
             echo 'models'
         case 'chat|--system' 'chat|-s'
@@ -544,7 +548,7 @@ function __glm_kind
         case 'chat|--max-tokens'
             echo 'none'
         case 'chat|--resume' 'chat|-r'
-            echo 'files'
+            echo 'conversations'
         case 'chat|--tool'
             echo 'files'
         case 'chat|--mcp'
@@ -818,7 +822,7 @@ function __glm_values --argument-names kind cur prefix
         set glm glm
     end
     switch $kind
-        case models presets profiles
+        case models presets profiles conversations
             for line in ($glm __complete $kind $tokens 2>/dev/null)
                 printf '%s\n' "$prefix$line"
             end

@@ -54,6 +54,7 @@ class AskOptions:
     extract_all: bool = False  # --extract-all: every block
     extract_lang: str | None = None  # --extract-lang LANG: only blocks fenced as LANG (implies -x)
     attach: tuple[str, ...] = ()  # -a PATH|URL: images, video, documents for a vision model
+    resume: str | None = None  # --resume ID|NAME: continue that conversation (as chat --resume does)
 
     def extraction(self) -> dict[str, Any] | None:
         """The code-block extractor's arguments when -x / --extract-all / --extract-lang was given, else None."""
@@ -67,7 +68,11 @@ def run_ask(opts: AskOptions, app: App) -> int:
     from glm_cli.commands.conversing import conversation_settings
     from glm_cli.store import load_conversation
 
-    prior = load_conversation(app.environ) if opts.continue_ else None
+    if opts.resume is not None and not opts.resume.strip():
+        raise UsageError("--resume needs a conversation id or name", "see `glm history list`")
+    if opts.resume is not None and opts.continue_:
+        raise UsageError("use -c (the last conversation) or --resume ID|NAME, not both")
+    prior = load_conversation(app.environ, opts.resume) if opts.resume or opts.continue_ else None
     settings = conversation_settings(app, opts, prior, preset=opts.preset)  # -c: preserved thinking as chat left it
     preset = settings.presets[opts.preset].values if opts.preset else {}
     json_mode = opts.json_mode if opts.json_mode is not None else bool(preset.get("json"))
@@ -331,6 +336,9 @@ def register(app: Any) -> None:
         attach: Annotated[list[str] | None, typer.Option(
             "--attach", "-a", metavar="PATH|URL",
             help="Attach an image, video or document for a vision model (repeatable).")] = None,
+        resume: Annotated[str | None, typer.Option(
+            "--resume", "-r", metavar="ID|NAME",
+            help="Continue that conversation (see `glm history list`) with this prompt.")] = None,
     ) -> None:
         """Ask one question; the answer goes to stdout. Piped stdin is appended after a blank line."""
         opts = AskOptions(
@@ -345,5 +353,6 @@ def register(app: Any) -> None:
                                  search_count=search_count, search_recency=search_recency,
                                  search_domain=search_domain, schema=schema),
             extract=extract, extract_all=extract_all, extract_lang=extract_lang, attach=tuple(attach or ()),
+            resume=resume,
         )
         run_command(run_ask, opts)
