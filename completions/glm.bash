@@ -109,7 +109,7 @@ _glm_kind() {
         'tokens|--profile'|'tokens|-P') _glm_r='profiles' ;;
         'tokens|--endpoint'|'tokens|-e') _glm_r='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
         'embed|--file'|'embed|-f') _glm_r='files' ;;
-        'embed|--model'|'embed|-m') _glm_r='models' ;;
+        'embed|--model'|'embed|-m') _glm_r='choice:embedding-3,embedding-2' ;;
         'embed|--dimensions') _glm_r='choice:256,512,1024,2048' ;;
         'embed|--format') _glm_r='choice:json,lines' ;;
         'embed|--output'|'embed|-o') _glm_r='files' ;;

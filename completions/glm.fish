@@ -586,7 +586,7 @@ function __glm_kind
         case 'embed|--file' 'embed|-f'
             echo 'files'
         case 'embed|--model' 'embed|-m'
-            echo 'models'
+            echo 'choice:embedding-3,embedding-2'
         case 'embed|--dimensions'
             echo 'choice:256,512,1024,2048'
         case 'embed|--format'

@@ -110,7 +110,7 @@ _glm_kind() {
     ('tokens|--profile'|'tokens|-P') REPLY='profiles' ;;
     ('tokens|--endpoint'|'tokens|-e') REPLY='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
     ('embed|--file'|'embed|-f') REPLY='files' ;;
-    ('embed|--model'|'embed|-m') REPLY='models' ;;
+    ('embed|--model'|'embed|-m') REPLY='choice:embedding-3,embedding-2' ;;
     ('embed|--dimensions') REPLY='choice:256,512,1024,2048' ;;
     ('embed|--format') REPLY='choice:json,lines' ;;
     ('embed|--output'|'embed|-o') REPLY='files' ;;

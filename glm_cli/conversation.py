@@ -158,7 +158,10 @@ class Conversation:
     @property
     def first_line(self) -> str:
         """The first user message on one line, cut to 80 characters (the store's title column)."""
-        first = next((m.content for m in self.messages if m.role == "user"), "")
+        user = next((m for m in self.messages if m.role == "user"), None)
+        first = user.content if user is not None else ""
+        if user is not None and not first.strip() and user.attachments:  # an attachment alone was the question
+            first = " ".join(f"[{a.kind} {a.name}]" for a in user.attachments)
         return " ".join(first.split())[:80]
 
     @property

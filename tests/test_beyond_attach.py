@@ -493,3 +493,9 @@ def test_fake_server_refuses_a_malformed_content_part(srv):
         assert resp.status_code == status
         if status == 400:
             assert resp.json()["error"]["code"] == "1214"
+
+
+def test_an_attachment_alone_titles_the_conversation(make_app, env, api, photo):
+    run_ask(AskOptions(model="glm-4.6v", attach=(str(photo),)), make_app())
+    with Store.open(default_path(env)) as store:
+        assert store.list()[0].title == "[image photo.png]"

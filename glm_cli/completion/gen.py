@@ -20,7 +20,8 @@ OUT_DIR = Path(__file__).resolve().parents[2] / "completions"
 DYNAMIC = {"model": "models", "preset": "presets", "profile": "profiles", "resume": "conversations"}
 # Plain-text options that take one of a few words, by (command path, parameter name): not files.
 WORDS = {("ask", "output"): "choice:text,json", ("history export", "fmt"): "choice:json,markdown",
-         ("embed", "fmt"): "choice:json,lines", ("embed", "dimensions"): "choice:256,512,1024,2048"}
+         ("embed", "fmt"): "choice:json,lines", ("embed", "dimensions"): "choice:256,512,1024,2048",
+         ("embed", "model"): "choice:embedding-3,embedding-2"}
 FLAG = "flag"  # the kind of an option that takes no value
 
 
