@@ -23,7 +23,7 @@ _glm_opts() {
         'ask') _glm_r='-h --help --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --temperature -t --top-p --max-tokens --stop --json --no-json --no-stream --output -o --usage -u --dry-run --file -f --request-id --verbose -v --no-stdin --raw --continue -c --no-log --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema --extract -x --extract-all --extract-lang --attach -a --resume -r' ;;
         'chat') _glm_r='-h --help --model -m --system -s --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --preserve-thinking --no-preserve-thinking --temperature -t --top-p --max-tokens --continue -c --resume -r --no-log --verbose -v --raw --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema --attach -a' ;;
         'tokens') _glm_r='-h --help --file -f --attach -a --model -m --system -s --profile -P --endpoint -e --no-stdin --json' ;;
-        'embed') _glm_r='-h --help --file -f --model -m --dimensions --format --output -o --json --profile -P --endpoint -e --no-stdin' ;;
+        'embed') _glm_r='-h --help --file -f --model -m --dimensions --format --output -o --json --profile -P --endpoint -e --no-stdin --batch --concurrency -j --text --retry-failed' ;;
         'completion') _glm_r='-h --help' ;;
         'config') _glm_r='-h --help' ;;
         'config show') _glm_r='-h --help --profile -P --json' ;;
@@ -115,6 +115,8 @@ _glm_kind() {
         'embed|--output'|'embed|-o') _glm_r='files' ;;
         'embed|--profile'|'embed|-P') _glm_r='profiles' ;;
         'embed|--endpoint'|'embed|-e') _glm_r='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
+        'embed|--batch') _glm_r='files' ;;
+        'embed|--concurrency'|'embed|-j') _glm_r='none' ;;
         'config show|--profile'|'config show|-P') _glm_r='profiles' ;;
         'batch|--output'|'batch|-o') _glm_r='files' ;;
         'batch|--concurrency'|'batch|-j') _glm_r='none' ;;

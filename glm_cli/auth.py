@@ -58,7 +58,7 @@ def _read_key(app: App, read_secret: ReadSecret | None) -> str:
             import getpass
 
             def read_secret(prompt: str) -> str:
-                return getpass.getpass(prompt, stream=app.ios.stderr)
+                return getpass.getpass(prompt, stream=app.ios.stderr)  # type: ignore[arg-type]
 
         try:
             text = read_secret("Paste your GLM API key (input is hidden): ")

@@ -17,7 +17,7 @@ PIPELINE = {
 }
 FEATURES = {"batch", "tools", "chat", "completion", "auth", "embed", "tokens"}
 # A feature may use another feature only along these arrows (design: chat -> tools; batch -> tools.schema).
-FEATURE_ARROWS = {("chat", "tools"), ("batch", "tools.schema")}
+FEATURE_ARROWS = {("chat", "tools"), ("batch", "tools.schema"), ("embed", "batch")}
 # Third-party imports that belong to exactly one place.
 OWNERS = {"typer": ("cli", "commands"), "rich": ("render",), "httpx": ("client",)}
 # Named exceptions: (importer, imported) -> why it is allowed.

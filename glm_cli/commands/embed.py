@@ -43,9 +43,51 @@ def register(app: Any) -> None:
         profile: o.Profile = None,
         endpoint: o.Endpoint = None,
         no_stdin: Annotated[bool, typer.Option("--no-stdin", help="Ignore stdin.")] = False,
+        batch: Annotated[
+            str | None,
+            typer.Option(
+                "--batch", metavar="FILE", help="Embed every line of FILE (JSONL; - = stdin): one record each, to -o."
+            ),
+        ] = None,
+        concurrency: Annotated[
+            int, typer.Option("--concurrency", "-j", metavar="N", help="--batch: requests in flight.")
+        ] = 4,
+        text_lines: Annotated[bool, typer.Option("--text", help="--batch: one text per plain line.")] = False,
+        retry_failed: Annotated[
+            bool, typer.Option("--retry-failed", help="--batch: run lines that failed before.")
+        ] = False,
     ) -> None:
-        """Print the embedding vector of a text (Zhipu's embedding-3)."""
+        """Print the embedding vector of a text (Zhipu's embedding-3); --batch FILE embeds every line."""
         from glm_cli.embed import EmbedOptions, run_embed
+
+        if batch is not None:
+            from glm_cli.embed.batch import EmbedBatchOptions, run_embed_batch
+
+            run_command(
+                run_embed_batch,
+                EmbedBatchOptions(
+                    file=batch,
+                    output=output,
+                    model=model,
+                    dimensions=dimensions,
+                    concurrency=concurrency,
+                    text=text_lines,
+                    retry_failed=retry_failed,
+                    profile=profile,
+                    endpoint=endpoint,
+                    conflicts=tuple(
+                        name
+                        for name, given in (
+                            ("TEXT", text),
+                            ("-f", file),
+                            ("--format lines", fmt != "json"),
+                            ("--json", as_json),
+                        )
+                        if given
+                    ),
+                ),
+            )
+            return
 
         opts = EmbedOptions(
             text=tuple(text or ()),
