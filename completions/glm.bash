@@ -6,12 +6,13 @@
 # The command tree: subcommands, options, what each value is.
 _glm_subs() {
     case "$1" in
-        '') _glm_r='ask chat batch models history config mcp completion' ;;
+        '') _glm_r='ask chat batch models history config mcp tokens embed auth completion' ;;
         'batch') _glm_r='run submit status list cancel fetch' ;;
         'models') _glm_r='show' ;;
         'history') _glm_r='list show search export rm' ;;
         'config') _glm_r='show path init' ;;
         'mcp') _glm_r='list tools' ;;
+        'auth') _glm_r='login status logout' ;;
         *) _glm_r='' ;;
     esac
 }
@@ -19,8 +20,8 @@ _glm_subs() {
 _glm_opts() {
     case "$1" in
         '') _glm_r='-h --help --version -V' ;;
-        'ask') _glm_r='-h --help --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --temperature -t --top-p --max-tokens --stop --json-object --no-json-object --no-stream --output -o --format --json --usage -u --dry-run --file -f --request-id --verbose -v --no-stdin --raw --continue -c --no-log --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema' ;;
-        'chat') _glm_r='-h --help --model -m --system -s --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --preserve-thinking --no-preserve-thinking --temperature -t --top-p --max-tokens --json-object --no-json-object --continue -c --resume -r --no-log --verbose -v --raw --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema' ;;
+        'ask') _glm_r='-h --help --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --temperature -t --top-p --max-tokens --stop --json-object --no-json-object --no-stream --output -o --format --json --usage -u --dry-run --file -f --request-id --verbose -v --no-stdin --raw --continue -c --no-log --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema --extract -x --extract-all --extract-lang --attach -a --resume -r' ;;
+        'chat') _glm_r='-h --help --model -m --system -s --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --preserve-thinking --no-preserve-thinking --temperature -t --top-p --max-tokens --json-object --no-json-object --continue -c --resume -r --no-log --verbose -v --raw --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema --attach -a' ;;
         'batch') _glm_r='-h --help --text --template -T --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --temperature -t --top-p --max-tokens --stop --json-object --no-json-object --schema --output -o --concurrency -j --rpm --tpm --ordered --retry-failed --format --max-retries --keep-reasoning --drop-reasoning --stream --limit -n --dry-run --progress --no-progress --verbose -v' ;;
         'batch run') _glm_r='-h --help --text --template -T --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --temperature -t --top-p --max-tokens --stop --json-object --no-json-object --schema --output -o --concurrency -j --rpm --tpm --ordered --retry-failed --format --max-retries --keep-reasoning --drop-reasoning --stream --limit -n --dry-run --progress --no-progress --verbose -v' ;;
         'batch submit') _glm_r='-h --help --text --template -T --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --temperature -t --top-p --max-tokens --stop --json-object --no-json-object --schema --description -d --wait --poll --output -o --format --verbose -v' ;;
@@ -43,6 +44,12 @@ _glm_opts() {
         'mcp') _glm_r='-h --help' ;;
         'mcp list') _glm_r='-h --help --profile -P --output -o --format --json' ;;
         'mcp tools') _glm_r='-h --help --profile -P --output -o --format --json --verbose -v' ;;
+        'tokens') _glm_r='-h --help --file -f --attach -a --model -m --system -s --profile -P --endpoint -e --no-stdin --json' ;;
+        'embed') _glm_r='-h --help --file -f --model -m --dimensions --format --output -o --json --profile -P --endpoint -e --no-stdin --batch --concurrency -j --text --retry-failed' ;;
+        'auth') _glm_r='-h --help' ;;
+        'auth login') _glm_r='-h --help --profile -P' ;;
+        'auth status') _glm_r='-h --help --profile -P --offline --json' ;;
+        'auth logout') _glm_r='-h --help --profile -P' ;;
         'completion') _glm_r='-h --help' ;;
         *) _glm_r='' ;;
     esac
@@ -74,6 +81,9 @@ _glm_kind() {
         'ask|--search-recency') _glm_r='files' ;;
         'ask|--search-domain') _glm_r='files' ;;
         'ask|--schema') _glm_r='files' ;;
+        'ask|--extract-lang') _glm_r='files' ;;
+        'ask|--attach'|'ask|-a') _glm_r='files' ;;
+        'ask|--resume'|'ask|-r') _glm_r='conversations' ;;
         'chat|--model'|'chat|-m') _glm_r='models' ;;
         'chat|--system'|'chat|-s') _glm_r='files' ;;
         'chat|--profile'|'chat|-P') _glm_r='profiles' ;;
@@ -81,7 +91,7 @@ _glm_kind() {
         'chat|--temperature'|'chat|-t') _glm_r='none' ;;
         'chat|--top-p') _glm_r='none' ;;
         'chat|--max-tokens') _glm_r='none' ;;
-        'chat|--resume'|'chat|-r') _glm_r='files' ;;
+        'chat|--resume'|'chat|-r') _glm_r='conversations' ;;
         'chat|--tool') _glm_r='files' ;;
         'chat|--mcp') _glm_r='files' ;;
         'chat|--mcp-server') _glm_r='files' ;;
@@ -92,6 +102,7 @@ _glm_kind() {
         'chat|--search-recency') _glm_r='files' ;;
         'chat|--search-domain') _glm_r='files' ;;
         'chat|--schema') _glm_r='files' ;;
+        'chat|--attach'|'chat|-a') _glm_r='files' ;;
         'batch|--template'|'batch|-T') _glm_r='files' ;;
         'batch|--model'|'batch|-m') _glm_r='models' ;;
         'batch|--system'|'batch|-s') _glm_r='files' ;;
@@ -175,6 +186,24 @@ _glm_kind() {
         'mcp tools|--profile'|'mcp tools|-P') _glm_r='profiles' ;;
         'mcp tools|--output'|'mcp tools|-o') _glm_r='files' ;;
         'mcp tools|--format') _glm_r='choice:text,json' ;;
+        'tokens|--file'|'tokens|-f') _glm_r='files' ;;
+        'tokens|--attach'|'tokens|-a') _glm_r='files' ;;
+        'tokens|--model'|'tokens|-m') _glm_r='models' ;;
+        'tokens|--system'|'tokens|-s') _glm_r='files' ;;
+        'tokens|--profile'|'tokens|-P') _glm_r='profiles' ;;
+        'tokens|--endpoint'|'tokens|-e') _glm_r='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
+        'embed|--file'|'embed|-f') _glm_r='files' ;;
+        'embed|--model'|'embed|-m') _glm_r='models' ;;
+        'embed|--dimensions') _glm_r='none' ;;
+        'embed|--format') _glm_r='choice:json,lines' ;;
+        'embed|--output'|'embed|-o') _glm_r='files' ;;
+        'embed|--profile'|'embed|-P') _glm_r='profiles' ;;
+        'embed|--endpoint'|'embed|-e') _glm_r='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
+        'embed|--batch') _glm_r='files' ;;
+        'embed|--concurrency'|'embed|-j') _glm_r='none' ;;
+        'auth login|--profile'|'auth login|-P') _glm_r='profiles' ;;
+        'auth status|--profile'|'auth status|-P') _glm_r='profiles' ;;
+        'auth logout|--profile'|'auth logout|-P') _glm_r='profiles' ;;
         *) _glm_r=flag ;;
     esac
 }
@@ -193,6 +222,8 @@ _glm_args() {
         'history export') _glm_r='files' ;;
         'history rm') _glm_r='files*' ;;
         'mcp tools') _glm_r='files' ;;
+        'tokens') _glm_r='files*' ;;
+        'embed') _glm_r='files*' ;;
         'completion') _glm_r='choice:bash,zsh,fish' ;;
         *) _glm_r='' ;;
     esac
@@ -213,7 +244,7 @@ _glm_values() {  # $1 kind, $2 word typed so far: fill COMPREPLY
     [[ $glm == */* && -x $glm ]] || glm=glm
     COMPREPLY=()
     case "$1" in
-        models|presets|profiles)
+        models|presets|profiles|conversations)
             while IFS= read -r line; do
                 line=${line%%$'\t'*}
                 [[ $line == "$2"* ]] && COMPREPLY+=("$line")

@@ -396,8 +396,9 @@ def check_context(info: ModelInfo | None, model: str, messages: list[dict[str, A
     if info is None or not info.context:
         return
     # Only the newest message: it is what a user just piped in, and a long chat stays O(1) per turn here.
-    newest = messages[-1].get("content") if messages else None
-    chars = len(newest) if isinstance(newest, str) else 0
+    from glm_cli.attachments import text_chars
+
+    chars = text_chars(messages[-1].get("content")) if messages else 0
     if chars // CHARS_PER_TOKEN_MAX <= info.context:
         return
     raise UsageError(

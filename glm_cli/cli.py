@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from glm_cli import __version__
-from glm_cli.errors import EXIT_CODES_HELP
+from glm_cli.errors import EXIT_CODES_HELP, GlmError
 
 HELP = f"""glm — the command line for Zhipu GLM-4.7 (BigModel / Z.ai).
 
@@ -27,6 +27,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("glm_cli.commands.history", "The saved conversations: every `glm chat` turn and every `glm ask`."),
     "config": ("glm_cli.commands.config_cmd", "Show, locate or create the YAML config."),
     "mcp": ("glm_cli.commands.mcp", "Inspect MCP servers (tools for `glm ask --mcp/--mcp-server`)."),
+    "tokens": (
+        "glm_cli.commands.tokens",
+        "Count the tokens of a request (as `glm ask` would send it) with Zhipu's tokenizer.",
+    ),
+    "embed": (
+        "glm_cli.commands.embed",
+        "Print the embedding vector of a text (Zhipu's embedding-3); --batch FILE embeds every line.",
+    ),
+    "auth": ("glm_cli.commands.auth", "Store, check and remove the API key (like `gh auth`)."),
     "completion": ("glm_cli.commands.completion", "Print the shell completion script."),
 }
 
@@ -44,6 +53,9 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     try:
         _main(decoded_args(sys.argv[1:]) if argv is None else argv)
+    except GlmError as err:  # refused before any command ran (`glm modles`)
+        sys.stderr.write(f"glm: {err.message}\n" + (f"hint: {err.hint}\n" if err.hint else ""))
+        sys.exit(err.exit_code)
     except OSError as exc:  # `glm --version | true`, `glm --help > /dev/full`
         from glm_cli.commands.common import os_error_exit
 
@@ -74,7 +86,40 @@ def _main(args: list[str]) -> None:
     from glm_cli.children import stop_on_signals
 
     stop_on_signals()  # SIGTERM/SIGHUP end glm like an error would: MCP servers and tools are stopped
-    build_command().main(args=with_flag_defaults(args), prog_name="glm")
+    build_command().main(args=with_flag_defaults(default_to_ask(args)), prog_name="glm")
+
+
+# Every command name: known before Typer is imported, for `glm "question"`.
+COMMAND_NAMES = tuple(COMMANDS)
+
+
+def default_to_ask(args: list[str]) -> list[str]:
+    """`glm "question"` is `glm ask "question"` (llm's habit). A single word close to a command name
+    (`glm modles`, `glm modles --all`) is refused with a suggestion: a typo must never become a paid request.
+    More words (`glm what is an inode`) are a prompt, whatever the first one looks like."""
+    if not args or args[0].startswith("-") or args[0] in COMMAND_NAMES:
+        return args
+    first = args[0]
+    if first == "help":
+        return ["--help"]
+    words = [a for a in args if not a.startswith("-")]
+    if len(words) == 1 and len(first.split()) == 1:
+        close = close_command(first)
+        if close is not None:
+            import shlex
+
+            from glm_cli.errors import UsageError
+
+            raise UsageError(f"unknown command `{first}`; did you mean `{close}`?",
+                             f"to ask it as a question: glm ask {shlex.join(args)}")
+    return ["ask", *args]
+
+
+def close_command(word: str) -> str | None:
+    """The command name WORD probably misspells (glm_cli/commands/suggest.py: the root group says the same)."""
+    from glm_cli.commands.suggest import close_name
+
+    return close_name(word, COMMAND_NAMES)
 
 
 # Options that work as a bare flag and also take `=VALUE`: the value a bare flag means, by command.

@@ -159,6 +159,11 @@ def config_path(environ: dict[str, str]) -> tuple[Path, bool]:
     return Path(base).expanduser() / "glm" / "config.yaml", False
 
 
+def key_folder(environ: dict[str, str]) -> Path:
+    """Where `glm auth login` keeps its keys: the config file's folder."""
+    return config_path(environ)[0].parent
+
+
 MAX_CONFIG_BYTES = 1 << 20  # a config is a few KB; a bigger file (or /dev/zero) is the wrong file
 
 
@@ -439,12 +444,19 @@ def resolve_api_key(settings: Settings) -> tuple[str, str]:
 def _find_api_key(settings: Settings) -> tuple[str, str]:
     """Return (key, where it came from); raise AuthError naming every way to set one."""
     from glm_cli.errors import AuthError
+    from glm_cli.keystore import DEFAULT, store_path, stored_key
 
     env = settings.environ
-    # Environment beats the config file, so CI can override a stored key.
+    # Precedence of the key (the environment first, so CI can override any stored key):
+    # 1. GLM_API_KEY / ZAI_API_KEY / ZHIPUAI_API_KEY
     for var in KEY_ENV_VARS:
         if env.get(var, "").strip():
             return env[var].strip(), f"env {var}"
+    # 2. the key `glm auth login [--profile P]` stored for the chosen profile (the newest, most explicit act)
+    profile = settings.profile or DEFAULT
+    if key := stored_key(key_folder(env), profile):
+        return key, f"glm auth login ({store_path(key_folder(env))}, {profile})"
+    # 3. the config file: api_key_cmd, api_key_env, api_key (profile over top level)
     cmd = settings.api_key_cmd
     if cmd:
         return _run_key_cmd(cmd, env), f"api_key_cmd ({settings.source('api_key_cmd')})"
@@ -458,9 +470,12 @@ def _find_api_key(settings: Settings) -> tuple[str, str]:
         )
     if settings.api_key:
         return settings.api_key.strip(), f"api_key ({settings.source('api_key')})"
+    # 4. a profile with no key of its own: the default login's
+    if settings.profile and (key := stored_key(key_folder(env), None)):
+        return key, f"glm auth login ({store_path(key_folder(env))}, {DEFAULT})"
     raise AuthError(
         "no API key found",
-        "set one of: export GLM_API_KEY=... (or ZAI_API_KEY / ZHIPUAI_API_KEY); "
+        "run `glm auth login`, or set one of: export GLM_API_KEY=... (or ZAI_API_KEY / ZHIPUAI_API_KEY); "
         f"or in {settings.config_path}: api_key_env: VAR, api_key_cmd: 'pass show glm', or api_key: ...",
     )
 

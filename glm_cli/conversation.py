@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from glm_cli.events import Reply, Usage
+
+if TYPE_CHECKING:
+    from glm_cli.attachments import Attachment
 
 
 @dataclass
@@ -25,6 +28,7 @@ class Message:
     interrupted: bool = False
     created: float = field(default_factory=time.time)
     id: int | None = None  # the store's row id once saved
+    attachments: list[Attachment] | None = None  # a user message's images, video, documents (content parts)
     _api: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     def to_api(self, reasoning: bool = True) -> dict[str, Any]:
@@ -32,7 +36,12 @@ class Message:
         key = "full" if reasoning else "bare"
         msg = self._api.get(key)
         if msg is None:
-            msg = {"role": self.role, "content": self.content}
+            content: Any = self.content
+            if self.attachments:
+                from glm_cli.attachments import user_content
+
+                content = user_content(self.content, self.attachments)
+            msg = {"role": self.role, "content": content}
             if reasoning and self.reasoning:
                 msg["reasoning_content"] = self.reasoning
             if self.tool_calls:
@@ -78,8 +87,8 @@ class Conversation:
         self.messages.append(message)
         return message
 
-    def add_user(self, text: str) -> Message:
-        return self.add(Message(role="user", content=text))
+    def add_user(self, text: str, attachments: list[Attachment] | None = None) -> Message:
+        return self.add(Message(role="user", content=text, attachments=list(attachments) if attachments else None))
 
     def history(self, preserve_thinking: bool) -> list[dict[str, Any]]:
         """Return the API messages (no system), with every reasoning_content, or only the current turn's.
@@ -145,7 +154,10 @@ class Conversation:
     @property
     def first_line(self) -> str:
         """The first user message on one line, cut to 80 characters (the store's title column)."""
-        first = next((m.content for m in self.messages if m.role == "user"), "")
+        user = next((m for m in self.messages if m.role == "user"), None)
+        first = user.content if user is not None else ""
+        if user is not None and not first.strip() and user.attachments:  # an attachment alone was the question
+            first = " ".join(f"[{a.kind} {a.name}]" for a in user.attachments)
         return " ".join(first.split())[:80]
 
     @property

@@ -21,7 +21,7 @@ EXIT_CODES_HELP = (
     "Exit codes: 0 ok · 1 API or other error · 2 usage · 3 config · 4 auth (no key, 401) · "
     "5 rate limit / quota / balance after retries · 6 network or timeout · "
     "7 content filtered · 8 output truncated (length / context window) · "
-    "9 answer is not the JSON asked for · 130 interrupted (143 on SIGTERM, 129 on SIGHUP)"
+    "9 answer is not what was asked for (JSON, a code block) · 130 interrupted (143 on SIGTERM, 129 on SIGHUP)"
 )
 
 

@@ -18,6 +18,8 @@ class Usage:
     total_tokens: int = 0
     cached_tokens: int = 0
     reasoning_tokens: int = 0
+    image_tokens: int = 0  # of the prompt, when the server says (top level, as /tokenizer does, or in the details)
+    video_tokens: int = 0
 
     @classmethod
     def from_api(cls, data: Any) -> Usage | None:
@@ -37,6 +39,8 @@ class Usage:
             cached_tokens=want_count(prompt.get("cached_tokens"), "usage.prompt_tokens_details.cached_tokens"),
             reasoning_tokens=want_count(completion.get("reasoning_tokens"),
                                         "usage.completion_tokens_details.reasoning_tokens"),
+            image_tokens=_media_count(data, prompt, "image_tokens"),
+            video_tokens=_media_count(data, prompt, "video_tokens"),
         )
 
     def __add__(self, other: Usage) -> Usage:
@@ -46,17 +50,30 @@ class Usage:
             self.total_tokens + other.total_tokens,
             self.cached_tokens + other.cached_tokens,
             self.reasoning_tokens + other.reasoning_tokens,
+            self.image_tokens + other.image_tokens,
+            self.video_tokens + other.video_tokens,
         )
 
     def to_api(self) -> dict[str, Any]:
-        """Return the API's usage shape."""
-        return {
+        """Return the API's usage shape (image and video tokens only when there were some)."""
+        out: dict[str, Any] = {
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "total_tokens": self.total_tokens,
             "prompt_tokens_details": {"cached_tokens": self.cached_tokens},
             "completion_tokens_details": {"reasoning_tokens": self.reasoning_tokens},
         }
+        for name in ("image_tokens", "video_tokens"):
+            if getattr(self, name):
+                out[name] = getattr(self, name)
+        return out
+
+
+def _media_count(usage: dict[str, Any], details: dict[str, Any], name: str) -> int:
+    """An image/video token count, at the top of usage (as /tokenizer reports it) or in prompt_tokens_details."""
+    if usage.get(name) is not None:
+        return want_count(usage.get(name), f"usage.{name}")
+    return want_count(details.get(name), f"usage.prompt_tokens_details.{name}")
 
 
 @dataclass(frozen=True)

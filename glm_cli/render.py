@@ -72,9 +72,13 @@ def render_stream(
 def format_usage_line(usage: Usage, cost: str | None) -> str:
     """Return `in 12,345 (cached 10,240, 83%) · out 512 (reasoning 300) · $0.0123`."""
     prompt = f"in {usage.prompt_tokens:,}"
+    details = []
     if usage.cached_tokens:
         pct = round(100 * usage.cached_tokens / usage.prompt_tokens) if usage.prompt_tokens else 0
-        prompt += f" (cached {usage.cached_tokens:,}, {pct}%)"
+        details.append(f"cached {usage.cached_tokens:,}, {pct}%")
+    details += [f"{what} {n:,}" for what, n in (("images", usage.image_tokens), ("video", usage.video_tokens)) if n]
+    if details:
+        prompt += f" ({'; '.join(details)})"
     completion = f"out {usage.completion_tokens:,}"
     if usage.reasoning_tokens:
         completion += f" (reasoning {usage.reasoning_tokens:,})"

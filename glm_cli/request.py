@@ -6,12 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from glm_cli.attachments import check_media
 from glm_cli.catalogue import check_context, check_max_tokens, check_usable, setting_label
 from glm_cli.errors import UsageError
 
 if TYPE_CHECKING:
     from glm_cli.catalogue import Catalogue
     from glm_cli.config import Settings
+
+
+VISION_MODEL = "glm-4.6v"  # named when a model that cannot see gets attachments (the catalogue's `vision` alias)
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,7 @@ def build_chat_request(
     _check_range(settings, "top_p", settings.top_p, 0.01, 1.0)
     check_max_tokens(info, model, settings.max_tokens, settings.source("max_tokens"))
     check_context(info, model, messages)
+    check_media(info, model, messages, catalogue.resolve("vision") if catalogue is not None else VISION_MODEL)
     if len(knobs.stop) > 4:
         raise UsageError("at most 4 --stop sequences (GLM documents only one)")
     if "" in knobs.stop:  # `--stop "$UNSET"`: an empty stop sequence is a mistake, not a request

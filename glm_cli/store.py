@@ -26,7 +26,7 @@ from glm_cli.errors import GlmError
 from glm_cli.events import Usage
 
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another one
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MIN_TRIGRAM = 3  # the FTS5 trigram tokenizer matches terms of at least 3 characters
 
 
@@ -72,8 +72,13 @@ def _v1(db: sqlite3.Connection) -> None:
         INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content); END""")
 
 
+def _v2(db: sqlite3.Connection) -> None:
+    """Attachments of a message (-a): a JSON list of name, type, size and sha256 (or the URL); never the bytes."""
+    db.execute("ALTER TABLE messages ADD COLUMN attachments TEXT")
+
+
 # Migrations: version -> step. Add a step (never edit a shipped one) and bump SCHEMA_VERSION.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1, 2: _v2}
 
 
 @dataclass(frozen=True)
@@ -208,24 +213,14 @@ class Store:
                 msg.id = db.execute(
                     "INSERT INTO messages (conversation_id, seq, role, content, reasoning_content, tool_calls,"
                     " tool_call_id, model, finish_reason, prompt_tokens, completion_tokens, total_tokens,"
-                    " cached_tokens, reasoning_tokens, latency, interrupted, created)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        conv.id,
-                        seq,
-                        msg.role,
-                        msg.content,
-                        msg.reasoning or None,
-                        json.dumps(msg.tool_calls, ensure_ascii=False) if msg.tool_calls else None,
-                        msg.tool_call_id,
-                        msg.model,
-                        msg.finish_reason,
-                        *_usage_row(msg.usage),
-                        msg.latency,
-                        int(msg.interrupted),
-                        msg.created,
-                    ),
-                ).lastrowid
+                    " cached_tokens, reasoning_tokens, latency, interrupted, created, attachments)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (conv.id, seq, msg.role, msg.content, msg.reasoning or None,
+                     json.dumps(msg.tool_calls, ensure_ascii=False) if msg.tool_calls else None,
+                     msg.tool_call_id, msg.model, msg.finish_reason, *_usage_row(msg.usage),
+                     msg.latency, int(msg.interrupted), msg.created,
+                     json.dumps([a.record() for a in msg.attachments], ensure_ascii=False)
+                     if msg.attachments else None)).lastrowid
         conv.saved, conv.updated = len(conv.messages), now
 
     def delete_messages(self, messages: list[Message]) -> None:
@@ -276,28 +271,13 @@ class Store:
         if not rows:
             raise StoreError(f"no conversation {conv_id} in {self.path}", "see `glm history list`")
         name, model, profile, source, system, options, created, updated = rows[0]
-        messages = [
-            _message(r)
-            for r in self._read(
-                "SELECT id, role, content, reasoning_content, tool_calls, tool_call_id, model, finish_reason,"
-                " prompt_tokens, completion_tokens, total_tokens, cached_tokens, reasoning_tokens, latency,"
-                " interrupted, created FROM messages WHERE conversation_id = ? ORDER BY seq",
-                (conv_id,),
-            )
-        ]
-        return Conversation(
-            system=system,
-            messages=messages,
-            id=conv_id,
-            name=name,
-            model=model,
-            profile=profile,
-            source=source,
-            options=json.loads(options or "{}"),
-            created=created,
-            updated=updated,
-            saved=len(messages),
-        )
+        messages = [_message(r) for r in self._read(
+            "SELECT id, role, content, reasoning_content, tool_calls, tool_call_id, model, finish_reason,"
+            " prompt_tokens, completion_tokens, total_tokens, cached_tokens, reasoning_tokens, latency,"
+            " interrupted, created, attachments FROM messages WHERE conversation_id = ? ORDER BY seq", (conv_id,))]
+        return Conversation(system=system, messages=messages, id=conv_id, name=name, model=model, profile=profile,
+                            source=source, options=json.loads(options or "{}"), created=created, updated=updated,
+                            saved=len(messages))
 
     def list(self, limit: int | None = 20) -> list[Summary]:
         """Return conversations, most recently updated first (limit None: all)."""
@@ -387,39 +367,25 @@ def _usage_row(usage: Usage | None) -> tuple[int | None, ...]:
 
 
 def _message(row: tuple[Any, ...]) -> Message:
-    (
-        mid,
-        role,
-        content,
-        reasoning,
-        tool_calls,
-        tool_call_id,
-        model,
-        finish,
-        prompt,
-        completion,
-        total,
-        cached,
-        reasoning_tokens,
-        latency,
-        interrupted,
-        created,
-    ) = row
+    (mid, role, content, reasoning, tool_calls, tool_call_id, model, finish, prompt, completion, total, cached,
+     reasoning_tokens, latency, interrupted, created, attachments) = row
     usage = None if prompt is None else Usage(prompt, completion or 0, total or 0, cached or 0, reasoning_tokens or 0)
-    return Message(
-        role=role,
-        content=content,
-        reasoning=reasoning or "",
-        tool_calls=json.loads(tool_calls) if tool_calls else None,
-        tool_call_id=tool_call_id,
-        model=model,
-        finish_reason=finish,
-        usage=usage,
-        latency=latency,
-        interrupted=bool(interrupted),
-        created=created,
-        id=mid,
-    )
+    return Message(role=role, content=content, reasoning=reasoning or "",
+                   tool_calls=json.loads(tool_calls) if tool_calls else None, tool_call_id=tool_call_id,
+                   model=model, finish_reason=finish, usage=usage, latency=latency, interrupted=bool(interrupted),
+                   created=created, id=mid, attachments=_attachments(attachments))
+
+
+def _attachments(text: str | None) -> list[Any] | None:
+    """The attachments a message was sent with, as stored (no bytes: a file is read again if unchanged)."""
+    if not text:
+        return None
+    from glm_cli.attachments import Attachment
+
+    try:
+        return [Attachment.from_record(rec) for rec in json.loads(text) if isinstance(rec, dict)] or None
+    except (ValueError, TypeError):
+        return None
 
 
 def load_conversation(environ: dict[str, str], ref: str | None = None) -> Conversation:

@@ -55,7 +55,9 @@ Fault kinds (Fault(kind=..., ...)):
 "cut", "finish", "error_frame" and "hang" take the next queued reply (or the default) for their text.
 
 Endpoints (under /api/paas/v4 and /api/coding/paas/v4): POST chat/completions, GET models, POST/GET files,
-GET/DELETE files/{id}, GET files/{id}/content, POST/GET batches, GET batches/{id}, POST batches/{id}/cancel.
+GET/DELETE files/{id}, GET files/{id}/content, POST/GET batches, GET batches/{id}, POST batches/{id}/cancel,
+POST tokenizer (models in `tokenizer_models`, others 400 1211; text as count_tokens, 256 per image, 1024 per video),
+POST embeddings (embedding-3/-2, ≤ 64 inputs of ≤ 3072 tokens; vectors from embedding_of(text, dimensions)).
 Anything else: a Spring-style 404 (405 for a known path with the wrong method). All but 404/405 need auth.
 
 From a shell (benchmarks, CI): ``python tests/fake_server.py --port 0 [--tokens N] [--delay S]`` serves in
@@ -122,6 +124,12 @@ ERROR_MESSAGES = {
     "1305": "该模型当前访问量过大，请您稍后再试",
     "1308": "Usage limit reached; it will reset at 2026-01-01 00:00:00.",
 }
+TOKENIZER_MODELS = ("glm-4.6", "glm-4.6v", "glm-4.5")  # §8.1's documented enum (not glm-4.7)
+MEDIA_TOKENS = {"image_url": 256, "video_url": 1024}  # the fake's flat count per image / video part
+# §8.4: model -> (dimensions it gives, default); at most 64 inputs of at most 3072 tokens each (embedding-3)
+EMBEDDING_MODELS = {"embedding-3": ((256, 512, 1024, 2048), 2048), "embedding-2": ((1024,), 1024)}
+EMBED_MAX_INPUTS = 64
+EMBED_MAX_TOKENS = 3072
 FAULT_KINDS = ("status", "cut", "finish", "error_frame", "drop", "hang")
 ROLES = {"system", "user", "assistant", "tool"}
 TERMINAL = {"completed", "failed", "expired", "cancelled"}
@@ -141,6 +149,12 @@ def dumps(obj: Any, sort: bool = False) -> str:
 def count_tokens(text: str) -> int:
     """The fake's token estimate: len(text) // 4 + 1, and 0 for an empty text."""
     return len(text) // 4 + 1 if text else 0
+
+
+def embedding_of(text: str, dims: int) -> list[float]:
+    """A vector that depends only on the text and the size: the same input always gets the same numbers."""
+    rng = random.Random(f"{dims}:{text}")
+    return [round(rng.uniform(-1, 1), 6) for _ in range(dims)]
 
 
 def task_id(now: float | None = None) -> str:
@@ -174,6 +188,20 @@ def text_of(content: Any) -> str:
     if isinstance(content, list):
         return "".join(p.get("text", "") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
     return ""
+
+
+PART_TYPES = ("image_url", "video_url", "file_url")  # §2.2: the vision models' content parts (besides text)
+
+
+def _good_part(part: Any) -> bool:
+    """A content part in the documented shape: {"type":"text","text":…} or {"type":T, T: {"url": "…"}}."""
+    if not isinstance(part, dict):
+        return False
+    kind = part.get("type")
+    if kind == "text":
+        return isinstance(part.get("text"), str)
+    inner = part.get(kind) if kind in PART_TYPES else None
+    return isinstance(inner, dict) and isinstance(inner.get("url"), str) and bool(inner["url"])
 
 
 def split_text(text: str, size: int) -> list[str]:
@@ -372,6 +400,8 @@ class FakeGLM:
         self.batch_steps_per_status = 1
         self.batch_fail_custom_ids: set[str] = set()
         self.batch_single_model = False
+        self.tokenizer_models: set[str] = set(TOKENIZER_MODELS)
+        self.embed_delay = 0.0
         self.files: dict[str, dict] = {}
         self.batches: dict[str, dict] = {}
         self.lock = threading.RLock()
@@ -569,6 +599,8 @@ class FakeGLM:
                 return bad_messages
             role, content = m["role"], m.get("content")
             if role in ("system", "user") and not isinstance(content, (str, list)):
+                return bad_messages
+            if isinstance(content, list) and not all(_good_part(p) for p in content):
                 return bad_messages
             if role == "assistant" and content is None and not m.get("tool_calls"):
                 return bad_messages
@@ -843,6 +875,8 @@ ROUTES = [(method, re.compile(pattern), name) for method, pattern, name in (
     ("GET", r"/batches", "batch_list"),
     ("GET", r"/batches/([^/]+)", "batch_get"),
     ("POST", r"/batches/([^/]+)/cancel", "batch_cancel"),
+    ("POST", r"/tokenizer", "tokenizer"),
+    ("POST", r"/embeddings", "embeddings"),
 )]
 
 
@@ -1055,6 +1089,55 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         elif chunked:
             self.wfile.write(b"0\r\n\r\n")
+
+    # ---- tokenizer (§8.1)
+
+    def _h_tokenizer(self, rec: Recorded) -> None:
+        fake, body = self.server.fake, rec.json
+        if not isinstance(body, dict):
+            return self._json(400, error_body("1210", "The request body is not a JSON object."))
+        with fake.lock:
+            known = body.get("model") in fake.tokenizer_models
+        if not known:
+            return self._json(400, error_body("1211"))
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
+            return self._json(400, error_body("1214"))
+        text = FakeGLM._prompt_tokens({"messages": messages, "tools": body.get("tools")})
+        media = {kind: sum(1 for m in messages if isinstance(m.get("content"), list)
+                           for p in m["content"] if isinstance(p, dict) and p.get("type") == kind) * tokens
+                 for kind, tokens in MEDIA_TOKENS.items()}
+        tid = task_id()
+        usage = {"prompt_tokens": text, "image_tokens": media["image_url"], "video_tokens": media["video_url"],
+                 "total_tokens": text + sum(media.values())}
+        self._json(200, {"created": int(time.time()), "id": tid, "request_id": body.get("request_id") or tid,
+                         "usage": usage})
+
+    # ---- embeddings (§8.4)
+
+    def _h_embeddings(self, rec: Recorded) -> None:
+        fake, body = self.server.fake, rec.json
+        if not isinstance(body, dict):
+            return self._json(400, error_body("1210", "The request body is not a JSON object."))
+        known = EMBEDDING_MODELS.get(body.get("model"))
+        if known is None:
+            return self._json(400, error_body("1211"))
+        texts = body.get("input")
+        texts = [texts] if isinstance(texts, str) else texts
+        if not isinstance(texts, list) or not 1 <= len(texts) <= EMBED_MAX_INPUTS or not all(
+                isinstance(t, str) and t for t in texts):
+            return self._json(400, error_body("1214", "input must be a non-empty string or 1-64 of them."))
+        dims = body.get("dimensions", known[1])
+        if dims not in known[0]:
+            return self._json(400, error_body("1210", f"Invalid API parameter: dimensions must be one of {known[0]}."))
+        if any(count_tokens(t) > EMBED_MAX_TOKENS for t in texts):
+            return self._json(400, error_body("1210", "Invalid API parameter: input exceeds 3072 tokens."))
+        if fake._sleep(fake.embed_delay):
+            raise _Abort
+        data = [{"embedding": embedding_of(t, dims), "index": i, "object": "embedding"} for i, t in enumerate(texts)]
+        tokens = sum(count_tokens(t) for t in texts)
+        self._json(200, {"data": data, "model": body["model"], "object": "list",
+                         "usage": {"completion_tokens": 0, "prompt_tokens": tokens, "total_tokens": tokens}})
 
     # ---- models
 

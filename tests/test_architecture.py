@@ -13,10 +13,11 @@ PACKAGE = ROOT / "glm_cli"
 PIPELINE = {
     "app", "catalogue", "cli", "client", "config", "conversation", "errors", "events", "iostreams", "mcp_config",
     "render", "request", "sse", "store", "turn", "__init__", "__main__",
+    "attachments", "extract", "keystore", "prompt_input",
 }
-FEATURES = {"batch", "tools", "chat", "completion"}
+FEATURES = {"batch", "tools", "chat", "completion", "auth", "embed", "tokens"}
 # A feature may use another feature only along these arrows (design: chat -> tools; batch -> tools.schema).
-FEATURE_ARROWS = {("chat", "tools"), ("batch", "tools.schema")}
+FEATURE_ARROWS = {("chat", "tools"), ("batch", "tools.schema"), ("embed", "batch")}
 # Third-party imports that belong to exactly one place.
 OWNERS = {"typer": ("cli", "commands"), "rich": ("render",), "httpx": ("client",)}
 # Named exceptions: (importer, imported) -> why it is allowed.

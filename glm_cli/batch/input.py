@@ -45,6 +45,7 @@ class Item:
     extra: dict[str, Any] = field(default_factory=dict)
     json_mode: bool | None = None
     stop: tuple[str, ...] = ()
+    attachments: tuple[str, ...] = ()  # paths or URLs of images, video, documents (read when the request is built)
     error: str | None = None
 
 
@@ -201,15 +202,16 @@ def _object_item(obj: dict[str, Any], line: int, template: str | None) -> Item:
     settings = {k: _typed(obj, k, t) for k, t in SETTING_FIELDS.items()}
     stop = _typed(obj, "stop", (str, list)) or ()
     stop = (stop,) if isinstance(stop, str) else tuple(str(s) for s in stop)
-    common = dict(
-        line=line,
-        id=item_id(obj, line),
-        settings={k: v for k, v in settings.items() if v is not None},
-        json_mode=_typed(obj, "json", (bool,)),
-        stop=stop,
-    )
+    common = dict(line=line, id=item_id(obj, line), settings={k: v for k, v in settings.items() if v is not None},
+                  json_mode=_typed(obj, "json", (bool,)), stop=stop)
+    attachments = _typed(obj, "attachments", (list,)) or []
+    if not all(isinstance(a, str) and a.strip() for a in attachments):
+        raise ValueError("`attachments` must be a list of file paths or URLs")
     if obj.get("messages") is not None:
+        if attachments:
+            raise ValueError("`attachments` goes with `prompt`; with `messages`, put content parts in them instead")
         return Item(messages=_check_messages(obj["messages"]), **common)
+    common["attachments"] = tuple(attachments)
     prompt = _typed(obj, "prompt", (str,))
     if template:
         prompt = apply_template(template, {**obj, "input": prompt})
@@ -296,6 +298,11 @@ def build_body(
             messages[first] = _with_instruction(messages[first], schema)
     else:
         messages = build_messages(item.prompt, system=schema.system_prompt(system) if schema is not None else system)
+        if item.attachments:  # checked and read here: a missing or oversized file is this line's error record
+            from glm_cli.attachments import load_attachment, user_content
+
+            loaded = [load_attachment(ref) for ref in item.attachments]
+            messages[-1] = {"role": "user", "content": user_content(item.prompt or "", loaded)}
     json_mode = True if schema is not None else json_mode if item.json_mode is None else item.json_mode
     knobs = Knobs(stream=stream, json_mode=json_mode, stop=item.stop or stop, request_id=request_id, extra=item.extra)
     return build_chat_request(s, messages, knobs, catalogue)

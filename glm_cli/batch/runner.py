@@ -349,7 +349,9 @@ class BatchRunner:
         return self.limiter.acquire(self.stopping)
 
     def _estimate(self, body: dict[str, Any]) -> float:
-        chars = sum(len(str(m.get("content") or "")) for m in body.get("messages", []))
+        from glm_cli.attachments import text_chars
+
+        chars = sum(text_chars(m.get("content")) for m in body.get("messages", []))  # not the base64 of attachments
         return chars / 3 + self.completion_avg
 
     def _charge(self, reply: Reply | None, estimate: float) -> None:

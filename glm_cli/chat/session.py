@@ -18,6 +18,7 @@ from glm_cli.turn import preserves_thinking, run_turn, with_preserve
 
 if TYPE_CHECKING:
     from glm_cli.app import App
+    from glm_cli.attachments import Attachment
     from glm_cli.catalogue import Catalogue
     from glm_cli.client import GlmClient
     from glm_cli.config import Settings
@@ -41,6 +42,7 @@ class ChatSession:
     json_object: bool = False  # --json-object / `/json on`: ask for a JSON object (response_format)
     spent: dict[str, Usage] = field(default_factory=dict)  # every answer of the session, retried ones too
     tools: ToolSession | None = None  # --tool/--mcp/--web-search/--schema (glm_cli/tools/session.py)
+    pending: list[Attachment] = field(default_factory=list)  # -a and /attach: sent with the next message
     _store: Store | None = field(default=None, repr=False)
     _cleanup: Any = field(default=None, repr=False)  # stops the tools' MCP servers on close
 
@@ -49,8 +51,25 @@ class ChatSession:
     def send(self, text: str) -> Reply | None:
         """Add the user's message and run a turn; None when it failed (the message is dropped)."""
         mark = len(self.conv.messages)
-        self.conv.add_user(text)
-        return self._turn(mark)
+        attachments, self.pending = self.pending, []
+        self.conv.add_user(text, attachments)
+        reply = self._turn(mark)
+        if reply is None and attachments:  # the message was dropped: its attachments wait for the next one
+            self.pending = attachments
+            self.info(f"({len(attachments)} attachment{'s' if len(attachments) > 1 else ''} kept for the next message)")
+        return reply
+
+    def attach(self, ref: str) -> None:
+        """Check and read one PATH|URL for the next message (/attach, -a)."""
+        from glm_cli.attachments import check_can_see, load_attachment
+
+        attachment = load_attachment(ref)
+        self.pending.append(attachment)
+        self.info(f"attached {attachment.describe()} to the next message")
+        try:
+            check_can_see(self.catalogue.get(self.model), self.model, self.catalogue.resolve("vision"))
+        except GlmError as err:
+            self.info(f"note: {err.message}; {err.hint} (or /model NAME) before sending")
 
     def retry(self) -> Reply | None:
         """Drop the last answer and ask again."""

@@ -142,6 +142,27 @@ def _edit(session: ChatSession, arg: str) -> str | None:
     return text
 
 
+def _attach(session: ChatSession, arg: str) -> None:
+    """Attach files or URLs to the next message; no argument lists them, `off` drops them."""
+    if not arg:
+        if not session.pending:
+            session.info("nothing attached; /attach PATH|URL adds an image, video or document to the next message")
+        for attachment in session.pending:
+            session.info(f"attached: {attachment.describe()}")
+        return
+    if arg == "off":
+        session.info(f"dropped {len(session.pending)} attachment(s)")
+        session.pending = []
+        return
+    whole = os.path.expanduser(arg.strip("'\""))
+    try:  # one path with spaces as it is; else words, quoted the shell's way
+        refs = [arg.strip("'\"")] if os.path.exists(whole) else shlex.split(arg)
+    except ValueError:
+        refs = [arg]
+    for ref in refs:
+        session.attach(ref)
+
+
 def _copy(session: ChatSession, arg: str) -> None:
     reply = session.conv.last_reply()
     if reply is None or not reply.content:
@@ -177,6 +198,7 @@ def _commands() -> dict[str, Command]:
         Command("usage", "", "tokens and estimated cost of this conversation", lambda s, a: s.info(s.usage_text())),
         Command("edit", "", "compose the next message in $EDITOR", _edit),
         Command("copy", "", "copy the last answer to the clipboard", _copy),
+        Command("attach", "[PATH|URL|off]", "attach an image, video or document to the next message", _attach),
         Command("exit", "", "leave (also Ctrl-D)", lambda s, a: EXIT),
         Command("quit", "", "leave", lambda s, a: EXIT),
     ]

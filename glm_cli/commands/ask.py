@@ -14,6 +14,7 @@ from glm_cli.commands.binding import Help
 from glm_cli.commands.common import writing_to
 from glm_cli.commands.tooling import ToolOptions
 from glm_cli.errors import InvalidOutputError, UsageError, finish_problem
+from glm_cli.prompt_input import compose_prompt, input_bound, read_stdin
 from glm_cli.tools.schema import check_json
 from glm_cli.tools.session import conversation_hooks
 
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
     from glm_cli.config import Settings
     from glm_cli.events import Reply
     from glm_cli.tools.session import ToolSession
-
-STDIN_HINT_AFTER = 3.0
 
 
 @dataclass(frozen=True)
@@ -66,102 +65,37 @@ class AskOptions:
     no_log: o.NoLog = False
     tools: ToolOptions = field(default_factory=ToolOptions)
     extra: dict[str, Any] = field(default_factory=dict)
+    extract: Annotated[bool, typer.Option(
+        "--extract", "-x", help="Print only the answer's first fenced code block, raw (none: exit 9).",
+        rich_help_panel=o.OUTPUT)] = False
+    extract_all: Annotated[bool, typer.Option(
+        "--extract-all", help="Print every fenced code block (implies -x).", rich_help_panel=o.OUTPUT)] = False
+    extract_lang: Annotated[str | None, typer.Option(
+        "--extract-lang", metavar="LANG", help="Only code blocks fenced as LANG, e.g. bash (implies -x).",
+        rich_help_panel=o.OUTPUT)] = None
+    attach: Annotated[o.Attach, Help("Attach an image, video or document for a vision model (repeatable).")] = ()
+    resume: Annotated[o.Resume, Help("Continue that conversation (see `glm history list`) with this prompt.")] = None
 
-
-@dataclass(frozen=True)
-class InputBound:
-    """The most characters read from one input (stdin, each --file), and why that many."""
-
-    chars: int
-    why: str
-
-    def check(self, what: str, text: str) -> str:
-        """Return TEXT (read with at most chars + 1 characters), or refuse it as more than the bound."""
-        if len(text) > self.chars:
-            raise UsageError(f"{what} is more than {self.chars:,} characters: {self.why}",
-                             "send less (split the input, or use glm batch for many pieces)")
-        return text
-
-
-def input_bound(app: App, settings: Settings) -> InputBound:
-    """Bound the input by the model's context window (catalogue.input_limit): what is cut off could not be sent."""
-    from glm_cli.catalogue import input_limit
-
-    catalogue = app.catalogue(settings)
-    model = catalogue.resolve(settings.model)
-    info = catalogue.get(model)
-    if info is not None and info.context:
-        return InputBound(input_limit(info), f"more than {model}'s context window of {info.context:,} tokens")
-    return InputBound(input_limit(None), f"the most glm reads for {model}, whose context window it does not know")
-
-
-def read_stdin(opts: AskOptions, app: App, bound: InputBound) -> str | None:
-    """Read piped stdin to EOF or past BOUND; never touch a terminal stdin."""
-    ios = app.ios
-    if opts.no_stdin or ios.stdin_tty:
-        return None
-    timer = None
-    if ios.stderr_tty:
-        import threading
-
-        def hint() -> None:
-            ios.stderr.write("glm: waiting for stdin to close (use --no-stdin to skip it)\n")
-            ios.stderr.flush()
-
-        timer = threading.Timer(STDIN_HINT_AFTER, hint)
-        timer.daemon = True
-        timer.start()
-    try:
-        data = ios.stdin.read(bound.chars + 1)
-    finally:
-        if timer:
-            timer.cancel()
-    return bound.check("stdin", data)
-
-
-def attach_file(path: str, bound: InputBound) -> str:
-    """Return a file's text fenced and named, for the prompt."""
-    try:  # text, newlines as they are, undecodable bytes as U+FFFD; at most one character past the bound
-        with open(path, encoding="utf-8", errors="replace", newline="") as fh:
-            text = fh.read(bound.chars + 1)
-    except OSError as exc:
-        raise UsageError(f"cannot read --file {path}: {exc.strerror or exc}") from None
-    if "\0" in text[:8192]:
-        raise UsageError(f"--file {path} looks binary; only text files can be attached")
-    bound.check(f"--file {path}", text)
-    fence = "```"
-    while fence in text:
-        fence += "`"
-    return f"File: {path}\n{fence}\n{text.rstrip(chr(10))}\n{fence}"
-
-
-def compose_prompt(opts: AskOptions, stdin: str | None, template: str | None, bound: InputBound) -> str:
-    """Join prompt, stdin and files by the one documented rule.
-
-    input = PROMPT, a blank line, STDIN (either may be absent); then each --file, fenced,
-    after a blank line. A preset template gets it in place of `{input}`.
-    """
-    prompt = " ".join(opts.prompt).strip()
-    parts = [p for p in (prompt, (stdin or "").strip("\n")) if p.strip()]
-    parts += [attach_file(f, bound) for f in opts.files]
-    text = "\n\n".join(parts)
-    if template:
-        text = template.replace("{input}", text) if "{input}" in template else f"{template}\n\n{text}"
-    if not text.strip():
-        raise UsageError("no prompt: give one as an argument or on stdin",
-                         'glm ask "question"  or  cat file | glm ask "instruction"')
-    return text
+    def extraction(self) -> dict[str, Any] | None:
+        """The code-block extractor's arguments when -x / --extract-all / --extract-lang was given, else None."""
+        if not (self.extract or self.extract_all or self.extract_lang is not None):
+            return None
+        return {"all_blocks": self.extract_all, "language": self.extract_lang}
 
 
 def run_ask(opts: AskOptions, app: App) -> int:
     """Send one prompt and print the answer; return the exit code."""
     from glm_cli.commands.conversing import conversation_settings
 
+    if opts.resume is not None and not opts.resume.strip():
+        raise UsageError("--resume needs a conversation id or name", "see `glm history list`")
+    if opts.resume is not None and opts.continue_:
+        raise UsageError("use -c (the last conversation) or --resume ID|NAME, not both")
     prior = None
-    if opts.continue_:  # the store (sqlite3) is imported only when it is used: -c, or logging the turn
+    if opts.continue_ or opts.resume:  # the store (sqlite3) is imported only when it is used: -c/-r, or logging
         from glm_cli.store import load_conversation
 
-        prior = load_conversation(app.environ)
+        prior = load_conversation(app.environ, opts.resume)
     settings = conversation_settings(app, opts, prior, preset=opts.preset)  # -c: preserved thinking as chat left it
     preset = settings.preset
     json_mode = opts.json_object if opts.json_object is not None else bool(preset.json)
@@ -170,20 +104,35 @@ def run_ask(opts: AskOptions, app: App) -> int:
         raise UsageError(f"--format must be text or json, got {fmt!r}")
     if opts.dry_run not in (None, "json", "curl"):
         raise UsageError(f"--dry-run takes json or curl, got {opts.dry_run!r}")
+    if opts.extraction() is not None and (json_mode or opts.tools.schema is not None):
+        raise UsageError("-x extracts fenced code blocks; a JSON-object answer has none",
+                         "use one of them: -x for code, --json-object (or --schema) for a JSON object")
+    if opts.extract_lang is not None and not opts.extract_lang.strip():
+        raise UsageError("--extract-lang needs a language, e.g. --extract-lang bash")
 
     bound = input_bound(app, settings)
-    text = compose_prompt(opts, read_stdin(opts, app, bound), preset.template, bound)
+    text = compose_prompt(opts, read_stdin(opts, app, bound), preset.template, bound, allow_empty=bool(opts.attach))
+    attachments = load_attachments(opts.attach)
     with writing_to(app, opts.output) as app:  # the same app, its stdout the -o file
         if not opts.tools.wanted(settings):  # the plain path: no tool session, no tool loop
-            return _ask(opts, app, settings, prior, text, json_mode, fmt, None)
+            return _ask(opts, app, settings, prior, text, json_mode, fmt, None, attachments)
         from glm_cli.tools.session import tool_session
 
         with tool_session(opts.tools, settings, app, verbose=opts.verbose) as tools:  # tools wrap the same turn
-            return _ask(opts, app, settings, prior, text, json_mode, fmt, tools)
+            return _ask(opts, app, settings, prior, text, json_mode, fmt, tools, attachments)
+
+
+def load_attachments(refs: tuple[str, ...]) -> list[Any]:
+    """Check and read every -a PATH|URL before anything is sent."""
+    if not refs:
+        return []
+    from glm_cli.attachments import load_attachment
+
+    return [load_attachment(ref) for ref in refs]
 
 
 def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, json_mode: bool, fmt: str,
-         tools: ToolSession | None) -> int:
+         tools: ToolSession | None, attachments: list[Any]) -> int:
     from glm_cli.commands.conversing import continue_or_start, show_reasoning
     from glm_cli.request import Knobs
     from glm_cli.turn import build_turn_request
@@ -192,7 +141,7 @@ def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, 
     conv = continue_or_start(prior, settings, opts.system, source="ask")
     if tools is not None:
         conv.system = tools.system(conv.system)
-    conv.add_user(text)
+    conv.add_user(text, attachments)
     knobs = Knobs(stream=not opts.no_stream, json_mode=json_mode, stop=opts.stop, request_id=opts.request_id,
                   extra=opts.extra)
     if tools is not None:
@@ -203,14 +152,21 @@ def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, 
     _warn_thinking_flags(opts, app, catalogue, body["model"])
 
     if opts.dry_run:
-        app.ios.stdout.write(dry_run_text(settings, body, opts.dry_run) + "\n")
+        app.ios.stdout.write(dry_run_text(settings, body, opts.dry_run, shorten=app.ios.stdout_tty) + "\n")
         return 0
 
     client = app.make_client(settings, verbose=opts.verbose)
+    extraction = opts.extraction()
+    sink = None  # -x: the answer goes through the extractor; only the code blocks reach stdout, as each completes
+    if extraction is not None and fmt != "json":
+        from glm_cli.extract import ExtractingOutput
+
+        sink = ExtractingOutput(app.ios.stdout, extraction)
 
     def send(first: dict[str, Any] | None) -> Reply:  # FIRST: the request built above (for --dry-run)
         return _send(app, settings, client, conv, first, knobs, catalogue,
-                     quiet_stdout=json_mode or fmt == "json", show=show_reasoning(settings, app.ios), raw=opts.raw)
+                     quiet_stdout=json_mode or fmt == "json", show=show_reasoning(settings, app.ios), raw=opts.raw,
+                     sink=sink)
 
     runs: list[Any] = []
     try:
@@ -238,10 +194,13 @@ def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, 
             if fmt == "json":  # what the hint promises: the raw answer, in the record (still exit 9)
                 app.ios.stdout.write(json.dumps(reply_record(reply), ensure_ascii=False) + "\n")
             raise finish_problem(reply.finish_reason) or err from None  # cut at max_tokens: why it is not JSON
+    extracted = None if extraction is None else _extracted(app, conv, reply, extraction, sink, fmt)
     if fmt == "json":
         record = reply_record(reply, content)
         if runs:
             record["tool_runs"] = [run.to_json() for run in runs]
+        if extracted is not None:
+            record["extracted"] = [block.to_json() for block in extracted]
         app.ios.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     elif json_mode:
         app.ios.stdout.write(content + "\n")
@@ -254,16 +213,42 @@ def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, 
 
 
 def _send(app: App, settings: Settings, client: Any, conv: Any, body: dict[str, Any] | None, knobs: Any,
-          catalogue: Any, *, quiet_stdout: bool, show: bool, raw: bool) -> Reply:
+          catalogue: Any, *, quiet_stdout: bool, show: bool, raw: bool, sink: Any = None) -> Reply:
     import io
 
     from glm_cli.turn import run_turn
 
     ios = app.ios
-    if quiet_stdout:
-        ios = replace(ios, stdout=io.StringIO(), stdout_tty=False)
+    if quiet_stdout or sink is not None:
+        ios = replace(ios, stdout=io.StringIO() if quiet_stdout else sink, stdout_tty=False)
     return run_turn(conv, settings, app, client, knobs=knobs, catalogue=catalogue, body=body, ios=ios,
                     show_reasoning=show, markdown=False if raw else None)
+
+
+def _extracted(app: App, conv: Any, reply: Reply, extraction: dict[str, Any], sink: Any, output: str) -> list[Any]:
+    """Return the code blocks -x found (the sink printed them as they completed); none is exit 9.
+
+    A block still open at the end is taken only when the answer finished normally: cut short, it may be half a command.
+    """
+    from glm_cli.extract import extract_blocks
+
+    complete = finish_problem(reply.finish_reason) is None
+    if sink is not None:
+        sink.extractor.finish(complete)
+        blocks = sink.extractor.blocks
+    else:
+        blocks = extract_blocks(reply.content, complete=complete, **extraction)
+    if blocks:
+        return blocks
+    lang = extraction.get("language")
+    where = f"glm history show {conv.id}" if conv.id is not None else "ask again without -x"
+    err = InvalidOutputError(f"the answer has no {'```' + lang + ' ' if lang else ''}fenced code block",
+                             f"to see the whole answer: {where}")
+    if output == "json":  # the record still shows the answer (as with --json), then exit 9
+        record = reply_record(reply)
+        record["extracted"] = []
+        app.ios.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    raise finish_problem(reply.finish_reason) or err
 
 
 def _log(app: App, conv: Any) -> None:
@@ -316,8 +301,16 @@ def _finish_check(reply: Reply) -> int:
     return 0
 
 
-def dry_run_text(settings: Settings, body: dict[str, Any], kind: str) -> str:
-    """Return the request as JSON, or as a curl line with the key as $GLM_API_KEY (and no URL password)."""
+def dry_run_text(settings: Settings, body: dict[str, Any], kind: str, *, shorten: bool = False) -> str:
+    """Return the request as JSON, or as a curl line with the key as $GLM_API_KEY (and no URL password).
+
+    SHORTEN (stdout is a terminal): attached files' data: URLs are cut, never megabytes of base64 on a screen;
+    piped, the request is whole, ready to send.
+    """
+    if shorten:
+        from glm_cli.attachments import shortened_body
+
+        body = shortened_body(body)
     if kind == "json":
         return json.dumps(body, ensure_ascii=False, indent=2)
     import shlex

@@ -10,6 +10,7 @@ import typer
 
 from glm_cli.commands import binding
 from glm_cli.commands import options as o
+from glm_cli.commands.binding import Help
 from glm_cli.commands.tooling import ToolOptions
 from glm_cli.errors import UsageError
 
@@ -48,6 +49,8 @@ class ChatOptions:
     verbose: o.Verbose = False
     raw: Annotated[bool, typer.Option("--raw", help="No markdown rendering.", rich_help_panel=o.OUTPUT)] = False
     tools: ToolOptions = ToolOptions()
+    attach: Annotated[o.Attach, Help(
+        "Attach an image, video or document to the first message (repeatable; later: /attach).")] = ()
 
 
 def run_chat(opts: ChatOptions, app: App, read_line: ReadLine | None = None) -> int:
@@ -87,7 +90,23 @@ def open_session(opts: ChatOptions, app: App) -> ChatSession:
                           markdown=False if opts.raw else None, json_object=bool(opts.json_object))
     if opts.tools != ToolOptions():
         _open_tools(session, opts)
+    try:
+        _attach_first(session, opts.attach)
+    except BaseException:
+        session.close()
+        raise
     return session
+
+
+def _attach_first(session: ChatSession, refs: tuple[str, ...]) -> None:
+    """-a: check and read the attachments of the first message now (a model that cannot see is refused now)."""
+    if not refs:
+        return
+    from glm_cli.attachments import check_can_see
+
+    check_can_see(session.catalogue.get(session.model), session.model, session.catalogue.resolve("vision"))
+    for ref in refs:
+        session.attach(ref)
 
 
 def _open_tools(session: ChatSession, opts: ChatOptions) -> None:

@@ -104,10 +104,10 @@ class LazyGroup(GlmGroup):
         name = args[0] if args else ""
         if name in self.lazy or name.startswith("-"):
             return super().resolve_command(ctx, args)
-        from difflib import get_close_matches
+        from glm_cli.commands.suggest import close_name  # the one rule, also used before the root for `glm WORD`
 
-        close = get_close_matches(name, list(self.lazy), n=1)
-        ctx.fail(f"No such command '{name}'." + (f" Did you mean '{close[0]}'?" if close else ""))
+        close = close_name(name, list(self.lazy))
+        ctx.fail(f"unknown command `{name}`" + (f"; did you mean `{close}`?" if close else ""))
         raise click.UsageError(name)  # not reached: ctx.fail raises
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:

@@ -145,9 +145,14 @@ def effective_rows(settings: Any) -> list[tuple[str, Any, str]]:
 
 
 def _key_state(settings: Any, env_vars: tuple[str, ...]) -> str:
+    from glm_cli.config import key_folder
+    from glm_cli.keystore import DEFAULT, stored_key
+
     for var in env_vars:
         if settings.environ.get(var, "").strip():
             return f"set (env {var})"
+    if stored_key(key_folder(settings.environ), settings.profile):
+        return f"stored by glm auth login ({settings.profile or DEFAULT})"
     if settings.api_key_cmd:
         return f"from command ({settings.source('api_key_cmd')})"
     if settings.api_key_env:
@@ -155,6 +160,8 @@ def _key_state(settings: Any, env_vars: tuple[str, ...]) -> str:
         return f"env {settings.api_key_env} ({state})"
     if settings.api_key:
         return f"set ({settings.source('api_key')})"
+    if settings.profile and stored_key(key_folder(settings.environ), None):
+        return f"stored by glm auth login ({DEFAULT})"
     return "missing"
 
 

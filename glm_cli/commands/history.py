@@ -198,7 +198,9 @@ def to_json(conv: Conversation) -> str:
     """Return the whole conversation as one JSON document (reasoning included, byte for byte)."""
     messages = []
     for m in conv.messages:
-        rec: dict[str, Any] = dict(m.to_api())  # the API message (a copy: to_api's is cached), then the rest
+        # the API message (a copy: to_api's is cached), then the rest; attachments by name, size and sha256, no bytes
+        rec: dict[str, Any] = dict(m.to_api()) if not m.attachments else {
+            "role": m.role, "content": m.content, "attachments": [a.record() for a in m.attachments]}
         if m.role == "assistant":
             rec.update(model=m.model, finish_reason=m.finish_reason, usage=m.usage.to_api() if m.usage else None,
                        latency=m.latency, interrupted=m.interrupted)
@@ -232,7 +234,9 @@ def to_markdown(conv: Conversation, *, thinking: bool) -> str:
         elif m.role == "tool":
             out += [f"## Tool result ({m.tool_call_id})", "", "```", m.content, "```", ""]
         else:
-            out += [f"## {m.role.capitalize()}", "", m.content, ""]
+            out += [f"## {m.role.capitalize()}", ""]
+            out += [f"*attached: {a.describe()}*" for a in m.attachments or []] + ([""] if m.attachments else [])
+            out += [m.content, ""]
     return "\n".join(out).rstrip("\n") + "\n"
 
 

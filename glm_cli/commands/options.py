@@ -114,11 +114,26 @@ Continue = Annotated[
     bool,
     typer.Option("--continue", "-c", help="Continue the last conversation (of ask or chat).", rich_help_panel=HISTORY),
 ]
+Resume = Annotated[
+    str | None,
+    typer.Option(
+        "--resume", "-r", metavar="ID|NAME", help="Continue that conversation (see `glm history list`).",
+        rich_help_panel=HISTORY,
+    ),
+]
 NoLog = Annotated[
     bool, typer.Option("--no-log", help="Do not save this conversation to the history.", rich_help_panel=HISTORY)
 ]
 
 # ---- input and output: the one vocabulary
+
+Attach = Annotated[
+    tuple[str, ...],
+    typer.Option(
+        "--attach", "-a", metavar="PATH|URL", help="Attach an image, video or document (repeatable).",
+        rich_help_panel=INPUT,
+    ),
+]
 
 FORMAT_WORDS = ("text", "json", "markdown", "md")  # shapes; `-o json` is refused, never a file named json
 

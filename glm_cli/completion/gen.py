@@ -17,7 +17,7 @@ SHELLS = ("bash", "zsh", "fish")
 REGENERATE = "python -m glm_cli.completion"
 OUT_DIR = Path(__file__).resolve().parents[2] / "completions"
 # Parameter names whose values come from `glm __complete KIND`, and fixed choices by parameter name.
-DYNAMIC = {"model": "models", "preset": "presets", "profile": "profiles"}
+DYNAMIC = {"model": "models", "preset": "presets", "profile": "profiles", "resume": "conversations"}
 FLAG = "flag"  # the kind of an option that takes no value
 
 
@@ -25,7 +25,7 @@ FLAG = "flag"  # the kind of an option that takes no value
 class Opt:
     names: tuple[str, ...]
     help: str
-    kind: str  # models, presets, profiles, files, none, choice:a,b,c — or FLAG
+    kind: str  # models, presets, profiles, conversations, files, none, choice:a,b,c — or FLAG
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """`glm __complete KIND [WORDS…]`: TAB-completion values from local data only, fast.
 
-The shell scripts in completions/ call this for --model, --preset and --profile. It runs before Typer is
-imported (see cli.main) and reads only the shipped catalogue (json) and the config file (yaml, and only
-when the file exists): never the network, never typer/rich/httpx. It prints `value<TAB>description`
-lines and never fails: on any error it prints what it has (possibly nothing).
+The shell scripts in completions/ call this for --model, --preset, --profile and --resume. It runs before Typer
+is imported (see cli.main) and reads only the shipped catalogue (json), the config file (yaml, and only
+when the file exists) and the history store (read-only): never the network, never typer/rich/httpx. It prints
+`value<TAB>description` lines and never fails: on any error it prints what it has (possibly nothing).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import os
 import sys
 from typing import Any
 
-KINDS = ("models", "presets", "profiles")
+KINDS = ("models", "presets", "profiles", "conversations")
+RECENT = 50  # conversations offered by TAB, most recent first
 
 
 def _config(environ: dict[str, str]) -> dict[str, Any]:
@@ -85,10 +86,34 @@ def profile_values(data: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def conversation_values(environ: dict[str, str]) -> list[tuple[str, str]]:
+    """Names, then ids, of the most recent conversations, each with its first message; nothing when there is no store.
+
+    Opened read-only (never created, never migrated): TAB must not write anything.
+    """
+    import sqlite3
+
+    from glm_cli.store import default_path
+
+    path = default_path(environ)
+    if not path.exists():
+        return []
+    db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=1.0)
+    try:
+        rows = db.execute("SELECT id, name, title FROM conversations ORDER BY updated DESC, id DESC LIMIT ?",
+                          (RECENT,)).fetchall()
+    finally:
+        db.close()
+    named = [(str(name), str(title or "")[:60]) for _, name, title in rows if name and len(str(name).split()) == 1]
+    return named + [(str(cid), (f"{name}: " if name else "") + str(title or "")[:60]) for cid, name, title in rows]
+
+
 def values(kind: str, words: list[str], environ: dict[str, str]) -> list[tuple[str, str]]:
     """Return (value, description) pairs for one kind of completion."""
     if kind not in KINDS:
         return []
+    if kind == "conversations":
+        return conversation_values(environ)
     data = _config(environ)
     if kind == "models":
         return model_values(data)

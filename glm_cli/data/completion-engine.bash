@@ -6,7 +6,7 @@ _glm_values() {  # $1 kind, $2 word typed so far: fill COMPREPLY
     [[ $glm == */* && -x $glm ]] || glm=glm
     COMPREPLY=()
     case "$1" in
-        models|presets|profiles)
+        models|presets|profiles|conversations)
             while IFS= read -r line; do
                 line=${line%%$'\t'*}
                 [[ $line == "$2"* ]] && COMPREPLY+=("$line")

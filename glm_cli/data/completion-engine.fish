@@ -8,7 +8,7 @@ function __glm_values --argument-names kind cur prefix
         set glm glm
     end
     switch $kind
-        case models presets profiles
+        case models presets profiles conversations
             for line in ($glm __complete $kind $tokens 2>/dev/null)
                 printf '%s\n' "$prefix$line"
             end

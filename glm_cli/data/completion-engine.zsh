@@ -6,7 +6,7 @@ _glm_values() {  # $1 kind
   local -a items
   [[ $glm == */* && -x $glm ]] || glm=glm
   case $1 in
-    (models|presets|profiles)
+    (models|presets|profiles|conversations)
       for line in ${(f)"$("$glm" __complete $1 "${words[@]}" 2>/dev/null)"}; do
         if [[ $line == *$'\t'* ]]; then
           items+=("${${line%%$'\t'*}//:/\\:}:${line#*$'\t'}")

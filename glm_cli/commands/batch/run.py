@@ -186,6 +186,10 @@ def dry_run(opts: BatchOptions, prep: Prepared, app: App) -> int:
                 bad += 1
                 app.ios.stderr.write(f"glm: {item.error}\n")
             else:
+                if app.ios.stdout_tty:  # attached files' data: URLs cut on a screen; piped, the line is whole
+                    from glm_cli.attachments import shortened_body
+
+                    line = {**line, "body": shortened_body(line["body"])}
                 app.ios.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
     return API_ERROR if bad else 0
 

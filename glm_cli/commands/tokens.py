@@ -1,0 +1,46 @@
+"""`glm tokens`: the command-line options only (the work is in glm_cli/tokens.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from glm_cli.commands import binding
+from glm_cli.commands import options as o
+from glm_cli.commands.binding import Help
+
+if TYPE_CHECKING:
+    from glm_cli.app import App
+
+HELP = ("Count the tokens of a request (as `glm ask` would send it) with Zhipu's tokenizer; show the share of "
+        "the model's context window and the input cost. Piped stdin is appended after a blank line.")
+
+
+@dataclass(frozen=True)
+class TokensCliOptions:
+    prompt: Annotated[tuple[str, ...], typer.Argument(
+        metavar="PROMPT...", help="The prompt (joined with spaces); piped stdin follows it.")] = ()
+    files: Annotated[tuple[str, ...], typer.Option(
+        "--file", "-f", metavar="FILE", help="A text file, fenced and named as ask adds it (repeatable).",
+        rich_help_panel=o.INPUT)] = ()
+    attach: Annotated[o.Attach, Help("An image, video or document (repeatable).")] = ()
+    model: o.Model = None
+    system: o.System = None
+    profile: o.Profile = None
+    endpoint: o.Endpoint = None
+    no_stdin: Annotated[bool, typer.Option("--no-stdin", help="Ignore stdin.", rich_help_panel=o.INPUT)] = False
+    as_json: Annotated[o.AsJson, Help("One JSON object, for scripts.")] = False
+
+
+def run(opts: TokensCliOptions, app: App) -> int:
+    from glm_cli.tokens import TokensOptions, run_tokens
+
+    return run_tokens(TokensOptions(**{f.name: getattr(opts, f.name) for f in dataclasses.fields(opts)}), app)
+
+
+def command() -> Any:
+    """The `glm tokens` command."""
+    return binding.command(TokensCliOptions, run, name="tokens", help=HELP)
