@@ -8,7 +8,7 @@ import shlex
 import pytest
 from typer.core import TyperGroup
 
-from glm_cli.cli import build_command, with_flag_defaults
+from glm_cli.cli import build_command, default_to_ask, with_flag_defaults
 from tests.conftest import ROOT
 
 ROOT_CMD = build_command()
@@ -35,7 +35,7 @@ LINES = readme_command_lines()
 def parse(argv: list[str]) -> None:
     """Parse ARGV as `glm` would, down to the command that runs, and apply what it refuses before running
     (`-o json`, retired spellings); raise click's or glm's UsageError if it would not run."""
-    cmd, ctx, name, args = ROOT_CMD, None, "glm", with_flag_defaults(argv)
+    cmd, ctx, name, args = ROOT_CMD, None, "glm", with_flag_defaults(default_to_ask(argv))
     while True:
         ctx = cmd.make_context(name, list(args), parent=ctx)
         if hasattr(cmd, "refusals"):
