@@ -1,5 +1,9 @@
 """A high-fidelity fake of Zhipu's GLM HTTP API (GLM-4.7 era) for tests and benchmarks.
 
+Split by what it fakes: this module is the server, chat completions, models, tokenizer and embeddings;
+tests/fake_batch_api.py the Files and Batch API; tests/fake_wire.py the wire format they share (error
+bodies, ids, token counts). tests/hostile_server.py is the other fake: a server that misbehaves on purpose.
+
 Stdlib only: an ``http.server.ThreadingHTTPServer`` on 127.0.0.1 with real sockets and daemon
 threads. Wire formats follow Zhipu's documented API (§2-7, §10 of the team's API notes) and the recorded glm-4.7-flash
 traffic in tests/recordings (go-vcr cassettes).
@@ -67,11 +71,11 @@ the foreground and prints the base_url as the first line of stdout.
 from __future__ import annotations
 
 import argparse
-import base64
 import hashlib
 import hmac
 import itertools
 import json
+import os
 import random
 import re
 import signal
@@ -80,172 +84,47 @@ import sys
 import threading
 import time
 import traceback
-import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-FAKE_KEY = "fake-key-id.fake-secret-0000"
-PREFIXES = ("/api/paas/v4", "/api/coding/paas/v4")
-CHAT_URL = "/v4/chat/completions"
-BATCH_ENDPOINTS = ("/v4/chat/completions",)
-FILE_PURPOSES = {"batch", "code-interpreter", "agent", "voice-clone-input", "fine-tune", "retrieval"}
-MODEL_MAX_TOKENS = {
-    "glm-4.7": 131072, "glm-4.7-flash": 131072, "glm-4.7-flashx": 131072, "glm-4.6": 131072,
-    "glm-4.5": 98304, "glm-4.5-air": 98304, "glm-4.5-x": 98304, "glm-4.5-airx": 98304, "glm-4.5-flash": 98304,
-    "glm-4-32b-0414-128k": 16384, "glm-4.6v": 32768, "glm-4.5v": 16384,
-}
-DEFAULT_MAX_TOKENS = 131072
-MODEL_CREATED = {"glm-4.7": 1766332800, "glm-4.7-flash": 1768780800, "glm-4.7-flashx": 1768780800,
-                 "glm-4.6": 1759190400, "glm-4.6v": 1765152000}  # illustrative; others get 1753632000
-ERROR_MESSAGES = {
-    "500": "Internal Error",
-    "1000": "Authentication Failed",
-    "1001": "Authentication header missing",
-    "1002": "Invalid Authentication Token",
-    "1003": "Authentication Token expired",
-    "1113": "Insufficient balance or no resource package. Please recharge.",
-    "1210": "Invalid API parameter, please check the documentation.",
-    "1211": "Unknown Model, please check the model code.",
-    "1213": "A required parameter is missing.",
-    "1214": "The messages parameter is illegal. Please check the documentation.",
-    "1231": "Duplicate request_id; please use a new one.",
-    "1234": "Network error, please try again later.",
-    "1261": "Prompt exceeds max length",
-    "1301": "System detected potentially unsafe or sensitive content in input or generation. Please avoid using "
-            "prompts that may generate sensitive content. Thank you for your cooperation.",
-    "1302": "Rate limit reached for requests",
-    "1303": "Request frequency too high, please try again later.",
-    "1304": "Daily call limit reached.",
-    "1305": "该模型当前访问量过大，请您稍后再试",
-    "1308": "Usage limit reached; it will reset at 2026-01-01 00:00:00.",
-}
-TOKENIZER_MODELS = ("glm-4.6", "glm-4.6v", "glm-4.5")  # §8.1's documented enum (not glm-4.7)
-MEDIA_TOKENS = {"image_url": 256, "video_url": 1024}  # the fake's flat count per image / video part
-# §8.4: model -> (dimensions it gives, default); at most 64 inputs of at most 3072 tokens each (embedding-3)
-EMBEDDING_MODELS = {"embedding-3": ((256, 512, 1024, 2048), 2048), "embedding-2": ((1024,), 1024)}
-EMBED_MAX_INPUTS = 64
-EMBED_MAX_TOKENS = 3072
-FAULT_KINDS = ("status", "cut", "finish", "error_frame", "drop", "hang")
-ROLES = {"system", "user", "assistant", "tool"}
-TERMINAL = {"completed", "failed", "expired", "cancelled"}
-BEIJING = timezone(timedelta(hours=8))  # task ids carry Beijing time (checked against the recordings)
-DONE = b"data: [DONE]\n\n"
-SSE_BATCH = 64  # events joined per socket write when there is no delay/split
-_TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+if __package__ in (None, ""):  # run as a program (python tests/fake_server.py): make `tests` importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-
-# --------------------------------------------------------------------------------------------- helpers
-
-def dumps(obj: Any, sort: bool = False) -> str:
-    """Compact JSON with raw UTF-8, as the real server writes it."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=sort)
-
-
-def count_tokens(text: str) -> int:
-    """The fake's token estimate: len(text) // 4 + 1, and 0 for an empty text."""
-    return len(text) // 4 + 1 if text else 0
-
-
-def embedding_of(text: str, dims: int) -> list[float]:
-    """A vector that depends only on the text and the size: the same input always gets the same numbers."""
-    rng = random.Random(f"{dims}:{text}")
-    return [round(rng.uniform(-1, 1), 6) for _ in range(dims)]
-
-
-def task_id(now: float | None = None) -> str:
-    """YYYYMMDDHHMMSS (Beijing time) + 16 hex: 30 characters, like the real ids."""
-    stamp = datetime.fromtimestamp(time.time() if now is None else now, BEIJING).strftime("%Y%m%d%H%M%S")
-    return stamp + uuid.uuid4().hex[:16]
-
-
-def tool_call_id(stream: bool) -> str:
-    """Streams show call_<24 hex>; non-stream answers show call_-<19 digits> (both observed)."""
-    if stream:
-        return "call_" + uuid.uuid4().hex[:24]
-    return f"call_-{random.randrange(10**18, 10**19)}"
-
-
-def error_body(code: str, message: str | None = None) -> dict:
-    code = str(code)
-    return {"error": {"code": code, "message": message or ERROR_MESSAGES.get(code, "Error")}}
-
-
-def spring_body(status: int, path: str) -> dict:
-    reason = {404: "Not Found", 405: "Method Not Allowed"}.get(status, "Error")
-    stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-    return {"timestamp": stamp, "status": status, "error": reason, "path": path}
-
-
-def text_of(content: Any) -> str:
-    """A message content's text: the string itself, or the joined text parts of a list."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
-    return ""
-
-
-PART_TYPES = ("image_url", "video_url", "file_url")  # §2.2: the vision models' content parts (besides text)
-
-
-def _good_part(part: Any) -> bool:
-    """A content part in the documented shape: {"type":"text","text":…} or {"type":T, T: {"url": "…"}}."""
-    if not isinstance(part, dict):
-        return False
-    kind = part.get("type")
-    if kind == "text":
-        return isinstance(part.get("text"), str)
-    inner = part.get(kind) if kind in PART_TYPES else None
-    return isinstance(inner, dict) and isinstance(inner.get("url"), str) and bool(inner["url"])
-
-
-def split_text(text: str, size: int) -> list[str]:
-    size = max(1, int(size))
-    return [text[i:i + size] for i in range(0, len(text), size)]
-
-
-def parse_json(body: bytes) -> Any:
-    if not body:
-        return None
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None
-
-
-def parse_multipart(body: bytes, boundary: bytes) -> dict[str, tuple[str | None, bytes]]:
-    """Parse multipart/form-data by hand: {field name: (filename or None, raw bytes)}."""
-    fields: dict[str, tuple[str | None, bytes]] = {}
-    for part in body.split(b"--" + boundary)[1:]:
-        if part.startswith(b"--"):
-            break
-        if part.startswith(b"\r\n"):
-            part = part[2:]
-        head, sep, content = part.partition(b"\r\n\r\n")
-        if not sep:
-            continue
-        if content.endswith(b"\r\n"):
-            content = content[:-2]
-        headers = {}
-        for line in head.decode("utf-8", "replace").split("\r\n"):
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        disposition = headers.get("content-disposition", "")
-        name_m = re.search(r'\bname="([^"]*)"', disposition)
-        file_m = re.search(r'\bfilename="([^"]*)"', disposition)
-        if name_m:
-            fields[name_m.group(1)] = (file_m.group(1) if file_m else None, content)
-    return fields
-
-
-def _b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
+from tests.fake_batch_api import BatchApiHandlers, BatchApiState  # noqa: E402
+from tests.fake_wire import (  # noqa: E402
+    _TOOL_NAME,
+    DEFAULT_MAX_TOKENS,
+    DONE,
+    EMBED_MAX_INPUTS,
+    EMBED_MAX_TOKENS,
+    EMBEDDING_MODELS,
+    ERROR_MESSAGES,
+    FAKE_KEY,
+    FAULT_KINDS,
+    MEDIA_TOKENS,
+    MODEL_CREATED,
+    MODEL_MAX_TOKENS,
+    PREFIXES,
+    ROLES,
+    SSE_BATCH,
+    TOKENIZER_MODELS,
+    _b64url_decode,
+    _good_part,
+    count_tokens,
+    dumps,
+    embedding_of,
+    error_body,
+    parse_json,
+    split_text,
+    spring_body,
+    task_id,
+    text_of,
+    tool_call_id,
+)
 
 # ------------------------------------------------------------------------------------------ data types
 
@@ -376,7 +255,7 @@ class Answer:
 
 # ------------------------------------------------------------------------------------------ the server
 
-class FakeGLM:
+class FakeGLM(BatchApiState):
     """The fake GLM API. Use as a context manager, or call start()/stop()."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, **knobs: Any) -> None:
@@ -690,160 +569,6 @@ class FakeGLM:
             total += count_tokens(dumps(body["tools"]))
         return total
 
-    # ---- files
-
-    def _store_file(self, filename: str, content: bytes, purpose: str) -> dict:
-        now = int(time.time())
-        obj = {"bytes": len(content), "created_at": now, "filename": filename,
-               "id": f"{now}_{uuid.uuid4().hex}", "object": "file", "purpose": purpose}
-        with self.lock:
-            self.files[obj["id"]] = {"object": obj, "content": content}
-        return obj
-
-    # ---- batches
-
-    def _create_batch(self, body: dict) -> tuple[int, dict]:
-        file_id, endpoint = body.get("input_file_id"), body.get("endpoint")
-        if not isinstance(file_id, str) or not file_id:
-            return 400, error_body("1213", "input_file_id is required.")
-        if endpoint not in BATCH_ENDPOINTS:
-            return 400, error_body("1214", f"endpoint must be one of {', '.join(BATCH_ENDPOINTS)}.")
-        metadata = body.get("metadata")
-        if metadata is not None and not (isinstance(metadata, dict) and len(metadata) <= 16 and all(
-                isinstance(k, str) and len(k) <= 64 and isinstance(v, str) and len(v) <= 512
-                for k, v in metadata.items())):
-            return 400, error_body("1214", "metadata: at most 16 string pairs, keys ≤ 64 and values ≤ 512 chars.")
-        with self.lock:
-            stored = self.files.get(file_id)
-        if stored is None:
-            return 400, error_body("1214", f"input_file_id {file_id} does not exist.")
-        lines, errors = self._parse_batch_file(stored["content"], endpoint)
-        now = int(time.time() * 1000)
-        batch_id = f"batch_{random.randrange(10**18, 10**19)}"
-        batch = {"cancelled_at": None, "cancelling_at": None, "completed_at": None,
-                 "completion_window": body.get("completion_window") or "24h", "created_at": now,
-                 "endpoint": endpoint, "error_file_id": None, "errors": None, "expired_at": None,
-                 "expires_at": now + 86_400_000, "failed_at": None, "finalizing_at": None, "id": batch_id,
-                 "in_progress_at": None, "input_file_id": file_id, "metadata": metadata, "object": "batch",
-                 "output_file_id": None,
-                 "request_counts": {"completed": 0, "failed": 0, "total": 0 if errors else len(lines)},
-                 "status": "validating"}
-        with self.lock:
-            self.batches[batch_id] = batch
-            self._batch_state[batch_id] = {"gets": 0, "lines": lines, "errors": errors, "results": None,
-                                           "auto_delete": body.get("auto_delete_input_file", True) is not False}
-            return 200, json.loads(json.dumps(batch))
-
-    def _parse_batch_file(self, content: bytes, endpoint: str) -> tuple[list[dict], list[dict]]:
-        """The §7.2 lines of an input file, and validation errors (OpenAI-style error objects)."""
-        lines: list[dict] = []
-        errors: list[dict] = []
-        seen: set[str] = set()
-        models: set[str] = set()
-
-        def err(code: str, line: int | None, message: str) -> None:
-            if len(errors) < 100:
-                errors.append({"code": code, "line": line, "message": message, "param": None})
-
-        for n, raw in enumerate(content.splitlines(), 1):
-            if not raw.strip():
-                continue
-            obj = parse_json(raw)
-            if not isinstance(obj, dict):
-                err("invalid_json_line", n, f"line {n} is not a JSON object")
-                continue
-            cid = obj.get("custom_id")
-            if not isinstance(cid, str) or not cid:
-                err("missing_custom_id", n, f"line {n}: custom_id is required")
-            elif cid in seen:
-                err("duplicate_custom_id", n, f"line {n}: custom_id {cid!r} is not unique")
-            if obj.get("method") != "POST":
-                err("invalid_method", n, f"line {n}: method must be POST")
-            if obj.get("url") != endpoint:
-                err("invalid_url", n, f"line {n}: url must be {endpoint}")
-            body = obj.get("body")
-            if not isinstance(body, dict) or not isinstance(body.get("model"), str):
-                err("invalid_body", n, f"line {n}: body must be an object with a model")
-            else:
-                models.add(body["model"])
-            if isinstance(cid, str):
-                seen.add(cid)
-            lines.append(obj)
-        if not lines and not errors:
-            err("empty_file", None, "the input file has no requests")
-        if self.batch_single_model and len(models) > 1:
-            err("mixed_models", None, f"one model per file; found {', '.join(sorted(models))}")
-        return lines, errors
-
-    def _get_batch(self, batch_id: str, advance: bool) -> dict | None:
-        with self.lock:
-            batch = self.batches.get(batch_id)
-            if batch is None:
-                return None
-            state = self._batch_state[batch_id]
-            if advance and batch["status"] not in TERMINAL:
-                state["gets"] += 1
-                steps = int(self.batch_steps_per_status)
-                if steps <= 0:
-                    while batch["status"] not in TERMINAL:
-                        self._advance(batch, state)
-                elif state["gets"] >= steps:
-                    state["gets"] = 0
-                    self._advance(batch, state)
-            return json.loads(json.dumps(batch))
-
-    def _advance(self, batch: dict, state: dict) -> None:
-        """One status step: validating → in_progress → finalizing → completed (or failed / cancelled)."""
-        now, status = int(time.time() * 1000), batch["status"]
-        if status == "validating" and state["errors"]:
-            batch.update(status="failed", failed_at=now, errors={"object": "list", "data": state["errors"]})
-        elif status == "validating":
-            batch.update(status="in_progress", in_progress_at=now)
-        elif status == "in_progress":
-            state["results"] = [self._run_batch_line(batch["id"], line) for line in state["lines"]]
-            ok = sum(1 for status_code, _ in state["results"] if status_code == 200)
-            batch["request_counts"].update(completed=ok, failed=len(state["results"]) - ok)
-            batch.update(status="finalizing", finalizing_at=now)
-        elif status == "finalizing":
-            good = [text for code, text in state["results"] if code == 200]
-            bad = [text for code, text in state["results"] if code != 200]
-            if good:
-                out = self._store_file(f"{batch['id']}_output.jsonl", "".join(good).encode(), "batch")
-                batch["output_file_id"] = out["id"]
-            if bad:
-                out = self._store_file(f"{batch['id']}_error.jsonl", "".join(bad).encode(), "batch")
-                batch["error_file_id"] = out["id"]
-            batch.update(status="completed", completed_at=now)
-        elif status == "cancelling":
-            batch.update(status="cancelled", cancelled_at=now)
-        if batch["status"] in TERMINAL and state["auto_delete"]:
-            self.files.pop(batch["input_file_id"], None)
-
-    def _run_batch_line(self, batch_id: str, line: dict) -> tuple[int, str]:
-        """Answer one request line with the default reply (no queued replies/faults); return (status, line)."""
-        cid, body = line["custom_id"], dict(line["body"])
-        body["stream"] = False
-        if cid in self.batch_fail_custom_ids:
-            status, resp = 500, error_body("500", "Internal server error")
-        elif (problem := self._validate_chat(body)) is not None:
-            status, resp = 400, error_body(*problem)
-        else:
-            status, resp = 200, self._answer(body, None).to_json()
-        text = ('{"response":{"status_code":' + str(status) + ',"body":' + dumps(resp, sort=True) + '},"custom_id":'
-                + dumps(cid) + ',"id":' + dumps(batch_id) + "}\n")
-        return status, text
-
-    def _cancel_batch(self, batch_id: str) -> tuple[int, dict]:
-        with self.lock:
-            batch = self.batches.get(batch_id)
-            if batch is None:
-                return 404, error_body("1214", f"Batch {batch_id} does not exist.")
-            if batch["status"] in TERMINAL:
-                return 400, error_body("1214", f"Batch {batch_id} is {batch['status']} and cannot be cancelled.")
-            if batch["status"] != "cancelling":
-                batch.update(status="cancelling", cancelling_at=int(time.time() * 1000))
-                self._batch_state[batch_id]["gets"] = 0
-            return 200, json.loads(json.dumps(batch))
 
 
 # ----------------------------------------------------------------------------------------------- HTTP
@@ -880,7 +605,7 @@ ROUTES = [(method, re.compile(pattern), name) for method, pattern, name in (
 )]
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(BatchApiHandlers, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
     timeout = 120  # idle keep-alive connections are dropped after this
@@ -1151,103 +876,6 @@ class _Handler(BaseHTTPRequestHandler):
                 for m in models]
         self._json(200, {"data": data, "object": "list"})
 
-    # ---- files
-
-    def _h_file_upload(self, rec: Recorded) -> None:
-        fake = self.server.fake
-        ctype = rec.headers.get("content-type", "")
-        m = re.search(r'boundary="?([^";]+)"?', ctype)
-        if not ctype.lower().startswith("multipart/form-data") or not m:
-            return self._json(400, error_body("1214", "Content-Type must be multipart/form-data."))
-        fields = parse_multipart(rec.body, m.group(1).encode())
-        if "file" not in fields:
-            return self._json(400, error_body("1213", "The file field is required."))
-        purpose = fields.get("purpose", (None, b""))[1].decode("utf-8", "replace").strip()
-        if purpose not in FILE_PURPOSES:
-            return self._json(400, error_body("1214", f"Invalid purpose {purpose!r}."))
-        filename, content = fields["file"]
-        if len(content) > fake.max_file_bytes:
-            return self._json(435, error_body("1214", "File size exceeds the 100MB limit."))
-        self._json(200, fake._store_file(filename or "file", content, purpose))
-
-    def _h_file_list(self, rec: Recorded) -> None:
-        fake, q = self.server.fake, rec.query
-        with fake.lock:
-            objs = [f["object"] for f in fake.files.values()]
-        if q.get("purpose"):
-            objs = [o for o in objs if o["purpose"] == q["purpose"]]
-        if q.get("order", "desc") != "asc":
-            objs.reverse()
-        if q.get("after"):
-            ids = [o["id"] for o in objs]
-            objs = objs[ids.index(q["after"]) + 1:] if q["after"] in ids else []
-        limit = self._limit(q, 20, 100)
-        if limit is None:
-            return
-        self._json(200, {"data": objs[:limit], "has_more": len(objs) > limit, "object": "list"})
-
-    def _file(self, file_id: str) -> dict | None:
-        with self.server.fake.lock:
-            stored = self.server.fake.files.get(file_id)
-        if stored is None:
-            self._json(404, error_body("1214", f"File {file_id} does not exist."))
-        return stored
-
-    def _h_file_get(self, rec: Recorded, file_id: str) -> None:
-        stored = self._file(file_id)
-        if stored:
-            self._json(200, stored["object"])
-
-    def _h_file_content(self, rec: Recorded, file_id: str) -> None:
-        stored = self._file(file_id)
-        if stored:
-            self._send(200, stored["content"], "application/octet-stream")
-
-    def _h_file_delete(self, rec: Recorded, file_id: str) -> None:
-        if self._file(file_id):
-            with self.server.fake.lock:
-                self.server.fake.files.pop(file_id, None)
-            self._json(200, {"deleted": True, "id": file_id, "object": "file"})
-
-    # ---- batches
-
-    def _limit(self, q: dict, default: int, most: int) -> int | None:
-        try:
-            limit = int(q.get("limit") or default)
-        except ValueError:
-            limit = 0
-        if not 1 <= limit <= most:
-            self._json(400, error_body("1214", f"limit must be between 1 and {most}."))
-            return None
-        return limit
-
-    def _h_batch_create(self, rec: Recorded) -> None:
-        if not isinstance(rec.json, dict):
-            return self._json(400, error_body("1210", "The request body is not a JSON object."))
-        self._json(*self.server.fake._create_batch(rec.json))
-
-    def _h_batch_get(self, rec: Recorded, batch_id: str) -> None:
-        batch = self.server.fake._get_batch(batch_id, advance=True)
-        if batch is None:
-            return self._json(404, error_body("1214", f"Batch {batch_id} does not exist."))
-        self._json(200, batch)
-
-    def _h_batch_cancel(self, rec: Recorded, batch_id: str) -> None:
-        self._json(*self.server.fake._cancel_batch(batch_id))
-
-    def _h_batch_list(self, rec: Recorded) -> None:
-        fake, q = self.server.fake, rec.query
-        limit = self._limit(q, 20, 100)
-        if limit is None:
-            return
-        with fake.lock:
-            ids = list(reversed(fake.batches))  # newest first
-        if q.get("after"):
-            ids = ids[ids.index(q["after"]) + 1:] if q["after"] in ids else []
-        page = [fake._get_batch(i, advance=False) for i in ids[:limit]]
-        self._json(200, {"data": page, "first_id": page[0]["id"] if page else None,
-                         "has_more": len(ids) > limit, "last_id": page[-1]["id"] if page else None,
-                         "object": "list"})
 
 
 # ----------------------------------------------------------------------------------------------- main
