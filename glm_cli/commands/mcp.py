@@ -34,15 +34,16 @@ def _check_output(output: str) -> None:
 
 
 def run_list(opts: McpOptions, app: App) -> int:
-    """Print the servers named in the config."""
-    from glm_cli.tools.mcp import config_servers
+    """Print the servers a name can pick: Zhipu's built-in ones and those named in the config."""
+    from glm_cli.tools.mcp import known_servers
 
     _check_output(opts.output)
     settings = app.settings(profile=opts.profile)
-    servers = config_servers(settings)
+    servers = known_servers(settings)
     out = app.ios.stdout
     if opts.output == "json":
-        out.write(json.dumps([_server_json(s) for s in servers.values()], ensure_ascii=False, indent=2) + "\n")
+        rows = [_server_json(s, settings.values.get("mcp_start_timeout")) for s in servers.values()]
+        out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return 0
     if not servers:
         app.ios.stderr.write(f"glm: no MCP servers in {settings.config_path}\n"
@@ -51,34 +52,21 @@ def run_list(opts: McpOptions, app: App) -> int:
     width = max(len(name) for name in servers)
     for name, server in servers.items():
         tools = f"  [tools: {', '.join(server.tools)}]" if server.tools is not None else ""
-        out.write(f"{name:<{width}}  {server.display()}{tools}\n")
+        builtin = "  (built-in)" if server.builtin else ""
+        out.write(f"{name:<{width}}  {server.display()}{tools}{builtin}\n")
         if server.description:
             out.write(f"{'':<{width}}  {server.description}\n")
     return 0
 
 
-def resolve_server(spec: str, settings: Any) -> McpServer:
-    """Return the configured server named `spec`, or a server started by the command line `spec`."""
-    from glm_cli.tools.mcp import config_servers, server_from_flag
-
-    servers = config_servers(settings)
-    if spec in servers:
-        return servers[spec]
-    if " " in spec or "/" in spec or spec.startswith(("http://", "https://")):
-        return server_from_flag(spec, 1)
-    known = ", ".join(servers) or "none configured"
-    raise UsageError(f"no MCP server named {spec!r} in {settings.config_path}",
-                     f"servers: {known}; or give a command line: glm mcp tools \"npx -y SERVER ARGS\"")
-
-
 def run_tools(opts: McpOptions, app: App) -> int:
     """Start one server and print the tools it offers (as the model would see them)."""
-    from glm_cli.tools.mcp import McpHub
+    from glm_cli.tools.mcp import McpHub, hub_options, resolve
 
     _check_output(opts.output)
     settings = app.settings(profile=opts.profile)
-    server = resolve_server(opts.server or "", settings)
-    with McpHub([server], verbose=opts.verbose) as hub:
+    server = resolve(opts.server or "", settings)  # a name (built-in or configured), a command line or a URL
+    with McpHub([server], verbose=opts.verbose, **hub_options(settings)) as hub:
         for text in hub.warnings:
             app.warn(text)
         tools = list(hub.tools)
@@ -102,11 +90,14 @@ def run_tools(opts: McpOptions, app: App) -> int:
     return 0
 
 
-def _server_json(server: McpServer) -> dict[str, Any]:
+def _server_json(server: McpServer, start_timeout: float | None = None) -> dict[str, Any]:
+    # headers: each ${VAR} as written, other values *** (McpServer.shown_headers); never the key
     return {"name": server.name, "command": server.command, "args": list(server.args),
-            "url": server.url and redact_url(server.url),
-            "env": sorted(server.env), "tools": list(server.tools) if server.tools is not None else None,
-            "timeout": server.timeout, "start_timeout": server.start_bound, "description": server.description or None}
+            "url": server.url and redact_url(server.url), "headers": server.shown_headers(),
+            "env": sorted(server.env), "env_withhold": list(server.env_withhold),
+            "tools": list(server.tools) if server.tools is not None else None,
+            "timeout": server.timeout, "start_timeout": server.start_bound(start_timeout),
+            "description": server.description or None, "builtin": server.builtin}
 
 
 def register(app: Any) -> None:

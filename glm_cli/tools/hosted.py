@@ -1,0 +1,92 @@
+"""Zhipu's own MCP servers (GLM Coding Plan), built in: `--mcp-server web-search`, `web-reader`, `zread`, `vision`.
+
+Facts, from ../shared/zhipu-api.md §8.5 (docs.z.ai devpack/mcp/*, docs.bigmodel.cn coding-plan/mcp/*):
+  confirmed [doc]: the remote ones speak streamable HTTP at {origin}/api/mcp/{path}/mcp, origin
+    https://api.z.ai (Z.ai) or https://open.bigmodel.cn (BigModel), and take the user's ordinary API key as
+    `Authorization: Bearer <key>`; web search's tool is `webSearchPrime`; the vision server is the npm package
+    `@z_ai/mcp-server` (stdio), key in `Z_AI_API_KEY`, platform in `Z_AI_MODE` (`ZAI` or `ZHIPU`).
+  assumed: the doc gives one URL per family, so the coding and the general endpoints of a family share it;
+    web reader's and zread's tool names (UNCONFIRMED in the doc: glm lists whatever the server offers);
+    whether a pay-as-you-go key without a Coding Plan is accepted (UNCONFIRMED: a 401/403 says so).
+
+The key goes ONLY to Zhipu's own hosts (ZHIPU_HOSTS, over https), and only when glm talks to one of them for
+chat as well (base_url): a key set up for a proxy is never sent to Zhipu. A server of the same name under
+`mcp_servers:` replaces the built-in one and never gets the key implicitly (it is not `builtin`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from glm_cli.tools.mcp import McpServer
+
+ZHIPU_HOSTS = {"zai": "api.z.ai", "bigmodel": "open.bigmodel.cn"}
+# Internal, for tests only: point the remote built-ins at another origin. Such a host never gets the key:
+# the key goes only to ZHIPU_HOSTS, checked on the final URL (here, and again where the headers are sent).
+OVERRIDE_ENV = "GLM_HOSTED_MCP_BASE"
+REMOTE = {  # name: (path, description)
+    "web-search": ("web_search_prime", "Zhipu web search (webSearchPrime); GLM Coding Plan"),
+    "web-reader": ("web_reader", "Zhipu web reader: a URL as text; GLM Coding Plan"),
+    "zread": ("zread", "Zhipu zread: documentation and search of repositories; GLM Coding Plan"),
+}
+VISION_PACKAGE = "@z_ai/mcp-server"
+VISION_START_TIMEOUT = 120.0  # a first `npx -y` downloads the package before it can answer
+
+
+def zhipu_url(url: str) -> bool:
+    """Whether URL is https on one of Zhipu's own API hosts (default port, no credentials in it)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    return (
+        parts.scheme == "https"
+        and parts.hostname in ZHIPU_HOSTS.values()
+        and port in (None, 443)
+        and "@" not in parts.netloc
+    )
+
+
+def family(settings: Any) -> str:
+    """Return "zai" or "bigmodel": the host family of base_url, else of the chosen endpoint."""
+    host = urlsplit(settings.base_url).hostname
+    for name, zhipu_host in ZHIPU_HOSTS.items():
+        if host == zhipu_host:
+            return name
+    return "bigmodel" if str(settings.values.get("endpoint") or "").startswith("bigmodel") else "zai"
+
+
+def builtin_servers(settings: Any) -> dict[str, McpServer]:
+    """Return the built-in servers for the chosen endpoint, without the key (`with_key` adds it)."""
+    fam = family(settings)
+    origin = (settings.environ.get(OVERRIDE_ENV) or f"https://{ZHIPU_HOSTS[fam]}").rstrip("/")
+    servers = {
+        name: McpServer(name=name, url=f"{origin}/api/mcp/{path}/mcp", description=text, builtin=True)
+        for name, (path, text) in REMOTE.items()
+    }
+    servers["vision"] = McpServer(
+        name="vision",
+        command="npx",
+        args=("-y", VISION_PACKAGE),
+        env={"Z_AI_MODE": "ZHIPU" if fam == "bigmodel" else "ZAI"},
+        start_timeout=VISION_START_TIMEOUT,
+        description="Zhipu vision (npm @z_ai/mcp-server); GLM Coding Plan",
+        builtin=True,
+    )
+    return servers
+
+
+def with_key(server: McpServer, settings: Any) -> McpServer:
+    """Return a built-in SERVER that sends the GLM key: as a Bearer header to a Zhipu host, or in the vision
+    server's environment. Unchanged (no key) when glm does not talk to Zhipu itself or the URL is elsewhere."""
+    if not server.builtin or not zhipu_url(settings.base_url) or (server.url and not zhipu_url(server.url)):
+        return server
+    from glm_cli.config import resolve_api_key
+
+    key, _ = resolve_api_key(settings)  # checked and masked in every message (glm_cli/redact.py)
+    if server.url:
+        return replace(server, secret_headers={"Authorization": f"Bearer {key}"})
+    return replace(server, secret_env={"Z_AI_API_KEY": key})
