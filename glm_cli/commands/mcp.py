@@ -45,10 +45,6 @@ def run_list(opts: McpOptions, app: App) -> int:
         rows = [_server_json(s, settings.values.get("mcp_start_timeout")) for s in servers.values()]
         out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return 0
-    if not servers:
-        app.ios.stderr.write(f"glm: no MCP servers in {settings.config_path}\n"
-                             "hint: add some under `mcp_servers:` (see README, Tools), or use --mcp \"CMD ARGS\"\n")
-        return 0
     width = max(len(name) for name in servers)
     for name, server in servers.items():
         tools = f"  [tools: {', '.join(server.tools)}]" if server.tools is not None else ""
@@ -56,6 +52,9 @@ def run_list(opts: McpOptions, app: App) -> int:
         out.write(f"{name:<{width}}  {server.display()}{tools}{builtin}\n")
         if server.description:
             out.write(f"{'':<{width}}  {server.description}\n")
+    if all(server.builtin for server in servers.values()):
+        app.ios.stderr.write(f"glm: no MCP servers of yours in {settings.config_path}\n"
+                             "hint: add some under `mcp_servers:` (see README, Tools), or use --mcp \"CMD ARGS\"\n")
     return 0
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -206,6 +205,8 @@ def mcp_servers(opts: ToolOptions, settings: Settings) -> list[Any]:
     for name in dict.fromkeys(opts.mcp_servers):  # a name given twice starts its server once
         server = named_server(name, settings)  # a built-in one (Zhipu's) or from the config
         if server is None:
+            import shlex
+
             hint = (f"{name} looks like a command: start it with --mcp {shlex.quote(name)}"
                     if looks_like_command(name, settings.environ)
                     else servers_hint(settings))

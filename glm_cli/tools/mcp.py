@@ -325,11 +325,10 @@ class McpHub:
                 if not (server.url and _status(statuses, "POST") in (400, 404, 405)):
                     raise self._failed(server, exc, "handshake", bound, statuses, errlog) from None
                 # The spec's fallback: a server that refuses the streamable-HTTP POST may speak HTTP+SSE (2024-11-05)
-                first = list(statuses)
                 try:
                     session = start(legacy=True)
                 except Exception as legacy_exc:  # noqa: BLE001
-                    raise self._failed(server, legacy_exc, "handshake", bound, first, errlog, legacy=True) from None
+                    raise self._failed(server, legacy_exc, "handshake", bound, statuses, errlog, legacy=True) from None
                 self._note(f"MCP server {server.name} speaks the legacy HTTP+SSE transport")
         finally:
             self._groups |= children.tracked() - before
@@ -374,7 +373,7 @@ class McpHub:
 
         exc, tail = _unwrap(exc), None if self.verbose else _stderr_tail(errlog)
         where = f"MCP server {server.name} ({server.display()})"
-        code = _status(statuses)
+        code = next((c for _, c in statuses if c in (401, 403)), None) or _status(statuses)
         if code is not None:
             status = f"{code} {_phrase(code, http)}"
             if code in (401, 403):
@@ -540,37 +539,33 @@ def _http_transport(url: str, headers: dict[str, str], statuses: list[tuple[str,
 
     from mcp.client import streamable_http
 
-    try:
-        from mcp.shared._httpx_utils import create_mcp_http_client
-    except ImportError:  # an SDK without it: headers still go, statuses are not seen
-        create_mcp_http_client = None
-
     async def seen(response: Any) -> None:  # streamable HTTP: a GET refused (405) is normal, only POSTs count
         if response.status_code >= 400 and (legacy or response.request.method == "POST"):
             statuses.append((response.request.method, response.status_code))
 
+    factory: Any = None  # makes the SDK's HTTP client, with HEADERS and the hook that sees each status
+    try:
+        from mcp.shared._httpx_utils import create_mcp_http_client
+    except ImportError:  # an SDK without it: the headers still go, the statuses are not seen
+        pass
+    else:
+        def factory(headers: dict[str, str] | None = None, timeout: Any = None, auth: Any = None) -> Any:
+            made = create_mcp_http_client(headers={**(headers or {}), **sent}, timeout=timeout, auth=auth)
+            hooks = dict(made.event_hooks)
+            made.event_hooks = {**hooks, "response": [*hooks.get("response", []), seen]}
+            return made
+
     sent = headers
-
-    def client(headers: dict[str, str] | None = None, timeout: Any = None, auth: Any = None) -> Any:
-        made = create_mcp_http_client(headers={**(headers or {}), **sent}, timeout=timeout, auth=auth)
-        hooks = dict(made.event_hooks)
-        made.event_hooks = {**hooks, "response": [*hooks.get("response", []), seen]}
-        return made
-
+    if not legacy and factory is not None and hasattr(streamable_http, "streamable_http_client"):  # v2, late v1
+        return _with_client(streamable_http.streamable_http_client, url, factory())
     if legacy:
-        from mcp.client.sse import sse_client
-
-        options: dict[str, Any] = {"headers": headers}
-        if create_mcp_http_client and "httpx_client_factory" in inspect.signature(sse_client).parameters:
-            options["httpx_client_factory"] = client
-        return sse_client(url, **options)
-    if hasattr(streamable_http, "streamable_http_client") and create_mcp_http_client:  # SDK v2, late v1
-        return _with_client(streamable_http.streamable_http_client, url, client())
-    old = streamable_http.streamablehttp_client  # early v1
-    options = {"headers": headers}
-    if create_mcp_http_client and "httpx_client_factory" in inspect.signature(old).parameters:
-        options["httpx_client_factory"] = client
-    return old(url, **options)
+        from mcp.client.sse import sse_client as transport
+    else:
+        transport = streamable_http.streamablehttp_client  # type: ignore[attr-defined]  # early v1
+    options: dict[str, Any] = {"headers": headers}
+    if factory is not None and "httpx_client_factory" in inspect.signature(transport).parameters:
+        options["httpx_client_factory"] = factory
+    return transport(url, **options)
 
 
 @asynccontextmanager
