@@ -223,14 +223,20 @@ def test_remote_server_gets_headers_expanded_at_use_and_never_shown(srv, environ
             for h in fake.headers_seen()
         )
         assert "${MCP_TOKEN}" in cfg.read_text()  # never written back
+        assert TOKEN not in out.stderr  # not even with -v
         for args in (["mcp", "list"], ["mcp", "list", "-o", "json"]):
             shown = glm(env, *args)
             assert shown.returncode == 0, shown.stderr
             assert TOKEN not in shown.stdout + shown.stderr and "plain-secret-value" not in shown.stdout
-        listed = {r["name"]: r for r in json.loads(glm(env, "mcp", "list", "-o", "json").stdout)}
+        listed = {r["name"]: r for r in json.loads(shown.stdout)}
         assert listed["remote"]["headers"] == {"Authorization": "Bearer ${MCP_TOKEN}", "X-Literal": "***"}
-        assert TOKEN not in out.stderr
 
+
+def test_a_401_says_so_and_an_unset_header_variable_is_a_config_error(srv, environ):
+    with FakeHttpMcp(require=f"Bearer {TOKEN}") as fake:
+        config(
+            environ, {"mcp_servers": {"remote": {"url": fake.url, "headers": {"Authorization": "Bearer ${MCP_TOKEN}"}}}}
+        )
         wrong = glm({**environ, "MCP_TOKEN": "tok-wrong-0000-fake"}, "mcp", "tools", "remote", "-v")
         assert wrong.returncode == 4, wrong.stderr
         assert "401 Unauthorized" in wrong.stderr and "check that the URL serves MCP" not in wrong.stderr
@@ -284,6 +290,8 @@ def test_a_user_defined_server_of_the_same_name_wins_and_never_gets_the_key(srv,
         assert FAKE_KEY not in json.dumps(fake.seen)
         listed = glm(environ, "mcp", "list")
         assert listed.stdout.count("web-search") == 1 and fake.url in listed.stdout
+        rows = {r["name"]: r for r in json.loads(glm(environ, "mcp", "list", "-o", "json").stdout)}
+        assert rows["web-search"]["builtin"] is False and rows["web-reader"]["builtin"] is True
 
 
 def test_the_key_is_attached_only_for_zhipus_own_hosts():

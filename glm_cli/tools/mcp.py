@@ -80,15 +80,16 @@ def _shown_header(value: str) -> str:
                    for i, part in enumerate(parts))
 
 
-def expand(value: str, environ: Mapping[str, str], what: str) -> str:
-    """Return VALUE with each ${VAR} replaced from ENVIRON (the values are masked in any later message)."""
+def expand(value: str, environ: Mapping[str, str], what: str, *, secret: bool = False) -> str:
+    """Return VALUE with each ${VAR} replaced from ENVIRON (SECRET: masked in any later message, as the key is)."""
 
     def sub(match: re.Match[str]) -> str:
         name = match.group(1)[2:-1]
         if name not in environ:
             raise ConfigError(f"{what} uses ${{{name}}}, which is not set in the environment",
                               f"export {name}=... before running glm, or change the config")
-        hide(environ[name])
+        if secret:
+            hide(environ[name])
         return environ[name]
 
     return VAR_REF.sub(sub, value)
@@ -288,7 +289,7 @@ class McpHub:
         """Return a URL server's headers, expanded; the GLM key only ever for Zhipu's own hosts."""
         from glm_cli.tools.hosted import zhipu_url
 
-        headers = {k: expand(v, self.environ, f"MCP server {server.name}: `headers.{k}`")
+        headers = {k: expand(v, self.environ, f"MCP server {server.name}: `headers.{k}`", secret=True)
                    for k, v in server.headers.items()}
         if server.secret_headers and zhipu_url(server.url or ""):  # whatever built the server, nowhere else
             headers.update(server.secret_headers)
