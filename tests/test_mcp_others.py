@@ -296,7 +296,7 @@ def test_a_user_defined_server_of_the_same_name_wins_and_never_gets_the_key(srv,
 
 def test_the_key_is_attached_only_for_zhipus_own_hosts():
     from glm_cli.config import load_settings
-    from glm_cli.tools.hosted import builtin_servers, with_key
+    from glm_cli.tools.mcp import builtin_servers, with_key
 
     def servers(**env: str) -> dict:
         settings = load_settings({"HOME": "/nonexistent", "GLM_API_KEY": FAKE_KEY, **env})
@@ -511,3 +511,10 @@ def test_load_yaml_keeps_argv_scalars_as_written():
         "command: [a, yes, 010]\nenv: {X: off}\ntimeout: 010\nother: [yes]\n", as_written=("command", "env")
     )
     assert doc == {"command": ["a", "yes", "010"], "env": {"X": "off"}, "timeout": 8, "other": [True]}
+
+
+def test_a_header_variable_with_a_line_break_is_refused_without_showing_it(environ):
+    config(environ, {"mcp_servers": {"remote": {"url": "http://127.0.0.1:9/mcp", "headers": {"X-Key": "${BAD}"}}}})
+    out = glm({**environ, "BAD": "line-one-secret\nline-two"}, "mcp", "tools", "remote")
+    assert out.returncode == 3 and "line break" in out.stderr, out.stderr
+    assert "line-one-secret" not in out.stderr

@@ -16,11 +16,8 @@ chat as well (base_url): a key set up for a proxy is never sent to Zhipu. A serv
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
-
-from glm_cli.tools.mcp import McpServer
 
 ZHIPU_HOSTS = {"zai": "api.z.ai", "bigmodel": "open.bigmodel.cn"}
 # Internal, for tests only: point the remote built-ins at another origin. Such a host never gets the key:
@@ -59,34 +56,29 @@ def family(settings: Any) -> str:
     return "bigmodel" if str(settings.values.get("endpoint") or "").startswith("bigmodel") else "zai"
 
 
-def builtin_servers(settings: Any) -> dict[str, McpServer]:
-    """Return the built-in servers for the chosen endpoint, without the key (`with_key` adds it)."""
+def builtin_specs(settings: Any) -> dict[str, dict[str, Any]]:
+    """Return the built-in servers for the chosen endpoint, as McpServer fields (tools/mcp.py builds them)."""
     fam = family(settings)
     origin = (settings.environ.get(OVERRIDE_ENV) or f"https://{ZHIPU_HOSTS[fam]}").rstrip("/")
-    servers = {
-        name: McpServer(name=name, url=f"{origin}/api/mcp/{path}/mcp", description=text, builtin=True)
-        for name, (path, text) in REMOTE.items()
+    specs: dict[str, dict[str, Any]] = {
+        name: {"url": f"{origin}/api/mcp/{path}/mcp", "description": text} for name, (path, text) in REMOTE.items()
     }
-    servers["vision"] = McpServer(
-        name="vision",
-        command="npx",
-        args=("-y", VISION_PACKAGE),
-        env={"Z_AI_MODE": "ZHIPU" if fam == "bigmodel" else "ZAI"},
-        start_timeout=VISION_START_TIMEOUT,
-        description="Zhipu vision (npm @z_ai/mcp-server); GLM Coding Plan",
-        builtin=True,
-    )
-    return servers
+    specs["vision"] = {
+        "command": "npx",
+        "args": ("-y", VISION_PACKAGE),
+        "env": {"Z_AI_MODE": "ZHIPU" if fam == "bigmodel" else "ZAI"},
+        "start_timeout": VISION_START_TIMEOUT,
+        "description": "Zhipu vision (npm @z_ai/mcp-server); GLM Coding Plan",
+    }
+    return specs
 
 
-def with_key(server: McpServer, settings: Any) -> McpServer:
-    """Return a built-in SERVER that sends the GLM key: as a Bearer header to a Zhipu host, or in the vision
-    server's environment. Unchanged (no key) when glm does not talk to Zhipu itself or the URL is elsewhere."""
-    if not server.builtin or not zhipu_url(settings.base_url) or (server.url and not zhipu_url(server.url)):
-        return server
+def glm_key(settings: Any, url: str | None) -> str | None:
+    """Return the GLM key for a built-in server at URL (None: the local vision server), or None when it may not
+    have it: glm does not talk to Zhipu itself (the key may be a proxy's), or URL is not on a Zhipu host."""
+    if not zhipu_url(settings.base_url) or (url is not None and not zhipu_url(url)):
+        return None
     from glm_cli.config import resolve_api_key
 
-    key, _ = resolve_api_key(settings)  # checked and masked in every message (glm_cli/redact.py)
-    if server.url:
-        return replace(server, secret_headers={"Authorization": f"Bearer {key}"})
-    return replace(server, secret_env={"Z_AI_API_KEY": key})
+    key, _ = resolve_api_key(settings)  # checked, and masked in every message (glm_cli/redact.py)
+    return key

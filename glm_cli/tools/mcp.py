@@ -291,6 +291,9 @@ class McpHub:
 
         headers = {k: expand(v, self.environ, f"MCP server {server.name}: `headers.{k}`", secret=True)
                    for k, v in server.headers.items()}
+        for name, value in headers.items():  # httpx would refuse it, quoting the value
+            if any(ch in value for ch in "\r\n\0"):
+                raise ConfigError(f"MCP server {server.name}: `headers.{name}` has a line break or NUL once expanded")
         if server.secret_headers and zhipu_url(server.url or ""):  # whatever built the server, nowhere else
             headers.update(server.secret_headers)
         return headers
@@ -671,10 +674,28 @@ def config_servers(settings: Any) -> dict[str, McpServer]:
     return parse_servers(settings.values.get("mcp_servers"), str(path))
 
 
+def builtin_servers(settings: Any) -> dict[str, McpServer]:
+    """Return Zhipu's hosted servers for the chosen endpoint (glm_cli/tools/hosted.py), without the key."""
+    from glm_cli.tools.hosted import builtin_specs
+
+    return {name: McpServer(name=name, builtin=True, **spec) for name, spec in builtin_specs(settings).items()}
+
+
+def with_key(server: McpServer, settings: Any) -> McpServer:
+    """Return a built-in SERVER that sends the GLM key: a Bearer header to a Zhipu host, or in the vision server's
+    environment; unchanged where the key may not go (hosted.glm_key)."""
+    from glm_cli.tools.hosted import glm_key
+
+    key = glm_key(settings, server.url) if server.builtin else None
+    if key is None:
+        return server
+    if server.url:
+        return replace(server, secret_headers={"Authorization": f"Bearer {key}"})
+    return replace(server, secret_env={"Z_AI_API_KEY": key})
+
+
 def known_servers(settings: Any) -> dict[str, McpServer]:
     """Return every server a name can pick: the config's, then Zhipu's hosted ones (a name in the config wins)."""
-    from glm_cli.tools.hosted import builtin_servers
-
     configured = config_servers(settings)
     return {**configured, **{k: v for k, v in builtin_servers(settings).items() if k not in configured}}
 
@@ -682,11 +703,7 @@ def known_servers(settings: Any) -> dict[str, McpServer]:
 def named_server(name: str, settings: Any) -> McpServer | None:
     """Return the server called NAME (a built-in one with the GLM key, where it may go), or None."""
     server = known_servers(settings).get(name)
-    if server is not None and server.builtin:
-        from glm_cli.tools.hosted import with_key
-
-        return with_key(server, settings)
-    return server
+    return with_key(server, settings) if server is not None else None
 
 
 def resolve(spec: str, settings: Any) -> McpServer:
@@ -702,8 +719,6 @@ def resolve(spec: str, settings: Any) -> McpServer:
 
 def servers_hint(settings: Any) -> str:
     """Return the server names a user can give, for a hint: the config's, then the built-in ones."""
-    from glm_cli.tools.hosted import builtin_servers
-
     configured = ", ".join(config_servers(settings)) or "none configured"
     return f"servers: {configured}; built-in: {', '.join(builtin_servers(settings))}"
 
