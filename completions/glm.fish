@@ -37,7 +37,7 @@ function __glm_subs
             printf '%s\t%s\n' 'path' 'Print the config file\'s path.'
             printf '%s\t%s\n' 'init' 'Write a commented starter config (mode 0600); refuses to overwrite.'
         case 'mcp'
-            printf '%s\t%s\n' 'list' 'List the MCP servers named under `mcp_servers:` in the config.'
+            printf '%s\t%s\n' 'list' 'List the MCP servers: Zhipu\'s built-in ones and those under `mcp_servers:`.'
             printf '%s\t%s\n' 'tools' 'Start a server and list its tools.'
         case 'auth'
             printf '%s\t%s\n' 'login' 'Store a key: typed without echo on a terminal, or the first line of stdin...'

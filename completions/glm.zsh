@@ -12,7 +12,7 @@ _glm_subs() {
     ('models') reply=('show:Everything known about one model, with the source and date of each fact.') ;;
     ('history') reply=('list:List conversations, most recent first (tab-separated when piped).' 'show:Print a conversation as markdown (or JSON).' 'search:Find messages containing every word (case-insensitive substrings; FTS5 when...' 'export:Export a whole conversation, reasoning included, as markdown or JSON.' 'rm:Delete conversations.') ;;
     ('config') reply=('show:Print the effective settings and where each comes from (the key is never shown).' 'path:Print the config file'\''s path.' 'init:Write a commented starter config (mode 0600); refuses to overwrite.') ;;
-    ('mcp') reply=('list:List the MCP servers named under `mcp_servers:` in the config.' 'tools:Start a server and list its tools.') ;;
+    ('mcp') reply=('list:List the MCP servers: Zhipu'\''s built-in ones and those under `mcp_servers:`.' 'tools:Start a server and list its tools.') ;;
     ('auth') reply=('login:Store a key: typed without echo on a terminal, or the first line of stdin...' 'status:Which key is in effect (masked) and where it comes from, the endpoint, and...' 'logout:Remove the stored key (of the profile).') ;;
     (*) reply=() ;;
   esac

@@ -95,6 +95,13 @@ class Settings:
     mcp_servers: dict[str, Any] | None = _setting(
         (dict,), None, "named MCP servers for --mcp-server NAME (command, args, env, tools)"
     )
+    # issue 13: what tools and MCP servers get (glm_cli/tools/files.py withheld_vars, tools/mcp.py McpHub)
+    env_withhold: tuple[str, ...] | None = _setting(
+        (list,), None, "environment variables never passed to tools or MCP servers"
+    )
+    mcp_start_timeout: float | None = _setting(
+        _NUM, None, "seconds an MCP server may take to start (default 30)"
+    )
     # Where the values came from, and what else the config file holds.
     sources: dict[str, str] = field(default_factory=dict)
     profile: str | None = None
@@ -164,6 +171,8 @@ def key_folder(environ: dict[str, str]) -> Path:
     return config_path(environ)[0].parent
 
 
+# Lists and mappings whose scalars stay the strings written (`args: [--flag, yes]` is not `True`): argv, environment
+ARGV_KEYS = ("command", "args", "env", "headers", "api_key_cmd", "env_withhold")
 MAX_CONFIG_BYTES = 1 << 20  # a config is a few KB; a bigger file (or /dev/zero) is the wrong file
 
 
@@ -181,7 +190,7 @@ def _read_yaml(path: Path, explicit: bool) -> dict[str, Any]:
             raw = fh.read(MAX_CONFIG_BYTES + 1)
         if len(raw) > MAX_CONFIG_BYTES:
             raise ConfigError(f"config file {path} is larger than 1 MiB; is it the right file?")
-        data = load_yaml(raw.decode("utf-8"))
+        data = load_yaml(raw.decode("utf-8"), ARGV_KEYS)
     except YamlError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -250,6 +259,8 @@ def _check_tool_keys(path: Path, key: str, value: Any) -> None:
     name = key.rsplit(".", 1)[-1]
     if name == "tools" and not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{path}: `{key}` must be a list of tool file paths")
+    if name == "env_withhold" and not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{path}: `{key}` must be a list of environment variable names")
     if name == "mcp_servers":
         from glm_cli.mcp_config import parse_servers
 
@@ -409,6 +420,7 @@ def _apply_flags(values: dict[str, Any], sources: dict[str, str], flags: dict[st
 _VALUE_CHECKS: dict[str, tuple[Any, str]] = {
     "timeout": (lambda v: v > 0, "more than 0 seconds"),
     "connect_timeout": (lambda v: v > 0, "more than 0 seconds"),
+    "mcp_start_timeout": (lambda v: v > 0, "more than 0 seconds"),
     "deadline": (lambda v: v > 0, "more than 0 seconds"),
     "max_response_mb": (lambda v: v > 0, "more than 0 (MiB)"),
     "max_retries": (lambda v: v >= 0, "0 or more"),

@@ -19,8 +19,12 @@ class YamlError(ValueError):
     """YAML text that is invalid or beyond a bound; the message says why (and where, when known)."""
 
 
-def load_yaml(text: str) -> Any:
-    """Parse one YAML document like yaml.safe_load, within the bounds; raise YamlError."""
+def load_yaml(text: str, as_written: tuple[str, ...] = ()) -> Any:
+    """Parse one YAML document like yaml.safe_load, within the bounds; raise YamlError.
+
+    The value of a key named in AS_WRITTEN (an argv list, an environment mapping), wherever it is, keeps its
+    scalars as the strings written: `[echo, yes, 010]` is `["echo", "yes", "010"]`, not `["echo", True, 8]`.
+    """
     import yaml
 
     loader = None
@@ -30,6 +34,8 @@ def load_yaml(text: str) -> Any:
         if node is None:
             return None
         _check_expanded(node)
+        if as_written:
+            _keep_as_written(node, set(as_written))
         return loader.construct_document(node)
     except YamlError:
         raise
@@ -72,6 +78,38 @@ def _loader() -> Any:
 
         _LOADER = BoundedLoader
     return _LOADER
+
+
+def _keep_as_written(root: Any, keys: set[str]) -> None:
+    """Tag the scalars in the list or mapping under each mapping key in KEYS as strings: their text as written."""
+    import yaml
+
+    str_tag = "tag:yaml.org,2002:str"
+
+    def as_text(node: Any) -> None:  # a bare scalar (`command: npx`, `env:`) keeps its type: its check says more
+        if isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                if isinstance(item, yaml.ScalarNode):
+                    item.tag = str_tag
+        elif isinstance(node, yaml.MappingNode):
+            for _, value in node.value:
+                if isinstance(value, yaml.ScalarNode):
+                    value.tag = str_tag
+
+    seen: set[int] = set()
+    stack = [root]
+    while stack:  # iterative: no deeper than the bounds checked already, but a walk needs no recursion
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value in keys:
+                    as_text(value)
+                stack.append(value)
 
 
 def _check_expanded(root: Any) -> None:

@@ -2,6 +2,7 @@
 
 Run: python tests/mcp_server.py              (speaks MCP on stdin/stdout)
      python tests/mcp_server.py --http PORT  (streamable HTTP at http://127.0.0.1:PORT/mcp)
+     python tests/mcp_server.py --sse PORT   (the legacy HTTP+SSE transport at http://127.0.0.1:PORT/sse)
 """
 
 from __future__ import annotations
@@ -57,11 +58,12 @@ def explode(reason: str) -> str:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--http"]:
+    if sys.argv[1:2] in (["--http"], ["--sse"]):
+        transport = "streamable-http" if sys.argv[1] == "--http" else "sse"
         try:
-            server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+            server.run(transport, host="127.0.0.1", port=int(sys.argv[2]))
         except TypeError:  # mcp 1.x takes them from its settings
             server.settings.host, server.settings.port = "127.0.0.1", int(sys.argv[2])
-            server.run("streamable-http")
+            server.run(transport)
     else:
         server.run()

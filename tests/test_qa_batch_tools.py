@@ -148,7 +148,7 @@ def test_a_silent_command_as_mcp_server_says_it_never_answered(monkeypatch):
     server = mcp_client.McpServer(name="s", command=sys.executable, args=("-c", "import time; time.sleep(30)"))
     with pytest.raises(GlmError) as err, mcp_client.McpHub([server]):
         pass
-    assert "no answer to the MCP handshake within 0.5s (is it an MCP server?)" in err.value.message
+    assert "no answer to the MCP handshake (initialize) within 0.5s" in err.value.message
 
 
 def test_a_throttled_repair_still_gets_its_retries(run, fake):  # noqa: F811 - fixtures

@@ -96,31 +96,34 @@ profiles:
 presets:
   z: {model: glm-4.6, json: true}
 """
-# What `glm config show` printed before settings were typed (captured from that code), CFG the file's path.
+# What `glm config show` printed before settings were typed (captured from that code), CFG the file's path;
+# since then: env_withhold and mcp_start_timeout (MCP, issue 13), so the names column is wider.
 GOLDEN_SHOW = """\
-config           CFG  (GLM_CONFIG)
-profile          -  (none)
-base_url         http://***@example.com/v4  (config CFG)
-endpoint         zai  (default)
-model            glm-4.7-flash  (env GLM_MODEL)
-temperature      -  (default)
-top_p            -  (default)
-max_tokens       -  (default)
-thinking         -  (default)
-clear_thinking   -  (default)
-show_thinking    -  (default)
-system           -  (default)
-timeout          300  (config CFG)
-connect_timeout  10.0  (default)
-deadline         600.0  (default)
-max_response_mb  0.5  (config CFG)
-max_retries      3  (default)
-proxy            http://***@proxy:8080  (config CFG)
-log              true  (default)
-tools            ["a.yaml"]  (config CFG)
-mcp_servers      {"fs": {"command": ["npx", "srv"], "timeout": 5}}  (config CFG)
-api_key          env MY_KEY (NOT set)  (never shown)
-presets          ["z"]  (config CFG)
+config             CFG  (GLM_CONFIG)
+profile            -  (none)
+base_url           http://***@example.com/v4  (config CFG)
+endpoint           zai  (default)
+model              glm-4.7-flash  (env GLM_MODEL)
+temperature        -  (default)
+top_p              -  (default)
+max_tokens         -  (default)
+thinking           -  (default)
+clear_thinking     -  (default)
+show_thinking      -  (default)
+system             -  (default)
+timeout            300  (config CFG)
+connect_timeout    10.0  (default)
+deadline           600.0  (default)
+max_response_mb    0.5  (config CFG)
+max_retries        3  (default)
+proxy              http://***@proxy:8080  (config CFG)
+log                true  (default)
+tools              ["a.yaml"]  (config CFG)
+mcp_servers        {"fs": {"command": ["npx", "srv"], "timeout": 5}}  (config CFG)
+env_withhold       -  (default)
+mcp_start_timeout  -  (default)
+api_key            env MY_KEY (NOT set)  (never shown)
+presets            ["z"]  (config CFG)
 """
 
 
@@ -145,4 +148,4 @@ def test_config_show_json_and_a_profile_endpoint_over_base_url(make_app, env, tm
     assert rows["timeout"] == {"value": 300, "source": "config CFG"}
     assert rows["tools"] == {"value": ["a.yaml"], "source": "config CFG"}
     assert rows["api_key"] == {"value": "env MY_KEY (NOT set)", "source": "never shown"}
-    assert list(rows)[-3:] == ["mcp_servers", "api_key", "presets"] and "api_key_env" not in rows
+    assert list(rows)[-3:] == ["mcp_start_timeout", "api_key", "presets"] and "api_key_env" not in rows

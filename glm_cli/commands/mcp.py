@@ -17,7 +17,7 @@ from glm_cli.redact import redact_url
 
 if TYPE_CHECKING:
     from glm_cli.app import App
-    from glm_cli.tools.mcp import McpServer
+    from glm_cli.mcp_config import McpServer
 
 Format = Annotated[Literal["text", "json"] | None, o.format_flag("text (default) or json.")]
 Json = Annotated[o.AsJson, Help("Print JSON (same as --format json).")]
@@ -34,7 +34,9 @@ class ListOptions:
 
 @dataclass(frozen=True)
 class ToolsOptions:
-    server: Annotated[str, typer.Argument(metavar="SERVER", help="A server name from the config, or a command line.")]
+    server: Annotated[
+        str, typer.Argument(metavar="SERVER", help="A server name (built-in or configured), or a command line.")
+    ]
     profile: o.Profile = None
     output: Output = None
     format: Format = None
@@ -50,46 +52,33 @@ def _format(opts: ListOptions | ToolsOptions) -> str:
 
 
 def run_list(opts: ListOptions, app: App) -> int:
-    """Print the servers named in the config."""
+    """Print the servers a name can pick: Zhipu's built-in ones and those named in the config."""
     fmt = _format(opts)
     with writing_to(app, opts.output) as app:
         return _list(app, opts, fmt)
 
 
 def _list(app: App, opts: ListOptions, fmt: str) -> int:
-    from glm_cli.tools.mcp import config_servers
+    from glm_cli.tools.mcp import known_servers
 
     settings = app.settings(profile=opts.profile)
-    servers = config_servers(settings)
+    servers = known_servers(settings)
     out = app.ios.stdout
     if fmt == "json":
-        out.write(json.dumps([_server_json(s) for s in servers.values()], ensure_ascii=False, indent=2) + "\n")
-        return 0
-    if not servers:
-        app.ios.stderr.write(f"glm: no MCP servers in {settings.config_path}\n"
-                             "hint: add some under `mcp_servers:` (see README, Tools), or use --mcp \"CMD ARGS\"\n")
+        rows = [_server_json(s, settings.mcp_start_timeout) for s in servers.values()]
+        out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return 0
     width = max(len(name) for name in servers)
     for name, server in servers.items():
         tools = f"  [tools: {', '.join(server.tools)}]" if server.tools is not None else ""
-        out.write(f"{name:<{width}}  {server.display()}{tools}\n")
+        builtin = "  (built-in)" if server.builtin else ""
+        out.write(f"{name:<{width}}  {server.display()}{tools}{builtin}\n")
         if server.description:
             out.write(f"{'':<{width}}  {server.description}\n")
+    if all(server.builtin for server in servers.values()):
+        app.ios.stderr.write(f"glm: no MCP servers of yours in {settings.config_path}\n"
+                             "hint: add some under `mcp_servers:` (see README, Tools), or use --mcp \"CMD ARGS\"\n")
     return 0
-
-
-def resolve_server(spec: str, settings: Any) -> McpServer:
-    """Return the configured server named `spec`, or a server started by the command line `spec`."""
-    from glm_cli.tools.mcp import config_servers, server_from_flag
-
-    servers = config_servers(settings)
-    if spec in servers:
-        return servers[spec]
-    if " " in spec or "/" in spec or spec.startswith(("http://", "https://")):
-        return server_from_flag(spec, 1)
-    known = ", ".join(servers) or "none configured"
-    raise UsageError(f"no MCP server named {spec!r} in {settings.config_path}",
-                     f"servers: {known}; or give a command line: glm mcp tools \"npx -y SERVER ARGS\"")
 
 
 def run_tools(opts: ToolsOptions, app: App) -> int:
@@ -100,11 +89,11 @@ def run_tools(opts: ToolsOptions, app: App) -> int:
 
 
 def _tools(app: App, opts: ToolsOptions, fmt: str) -> int:
-    from glm_cli.tools.mcp import McpHub
+    from glm_cli.tools.mcp import McpHub, hub_options, resolve
 
     settings = app.settings(profile=opts.profile)
-    server = resolve_server(opts.server or "", settings)
-    with McpHub([server], verbose=opts.verbose) as hub:
+    server = resolve(opts.server or "", settings)  # a name (built-in or configured), a command line or a URL
+    with McpHub([server], verbose=opts.verbose, **hub_options(settings)) as hub:
         for text in hub.warnings:
             app.warn(text)
         tools = list(hub.tools)
@@ -128,17 +117,20 @@ def _tools(app: App, opts: ToolsOptions, fmt: str) -> int:
     return 0
 
 
-def _server_json(server: McpServer) -> dict[str, Any]:
+def _server_json(server: McpServer, start_timeout: float | None = None) -> dict[str, Any]:
+    # headers: each ${VAR} as written, other values *** (McpServer.shown_headers); never the key
     return {"name": server.name, "command": server.command, "args": list(server.args),
-            "url": server.url and redact_url(server.url),
-            "env": sorted(server.env), "tools": list(server.tools) if server.tools is not None else None,
-            "timeout": server.timeout, "start_timeout": server.start_bound, "description": server.description or None}
+            "url": server.url and redact_url(server.url), "headers": server.shown_headers(),
+            "env": sorted(server.env), "env_withhold": list(server.env_withhold),
+            "tools": list(server.tools) if server.tools is not None else None,
+            "timeout": server.timeout, "start_timeout": server.start_bound(start_timeout),
+            "description": server.description or None, "builtin": server.builtin}
 
 
 def command() -> Any:
     """The `glm mcp` group."""
     return binding.group("mcp", "Inspect MCP servers (tools for `glm ask --mcp/--mcp-server`).", [
         binding.command(ListOptions, run_list, name="list",
-                        help="List the MCP servers named under `mcp_servers:` in the config."),
+                        help="List the MCP servers: Zhipu's built-in ones and those under `mcp_servers:`."),
         binding.command(ToolsOptions, run_tools, name="tools", help="Start a server and list its tools."),
     ])

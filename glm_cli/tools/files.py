@@ -119,9 +119,9 @@ def tool_from_dict(data: Any, where: str, base: Path) -> ToolSpec:
             f"{where}: `command` must be a list (argv, no shell), got a string",
             f"write it as a list, e.g. command: {json.dumps(command.split())}",
         )
-    if not isinstance(command, list) or not command or not all(isinstance(a, (str, int, float)) for a in command):
+    if not isinstance(command, list) or not command:
         raise UsageError(f"{where}: `command` must be a non-empty list of strings (argv, run without a shell)")
-    argv = [str(a) for a in command]
+    argv = [_argv_item(a, i, where) for i, a in enumerate(command)]
     if ("/" in argv[0] or argv[0].startswith(".")) and not Path(argv[0]).expanduser().is_absolute():
         argv[0] = str((base / argv[0]).resolve())
     # `command: [python3, ./weather.py]`: an argument written ./x or ../x is relative to the file too.
@@ -137,7 +137,20 @@ def tool_from_dict(data: Any, where: str, base: Path) -> ToolSpec:
     )
 
 
-def parse_json_or_yaml(text: str, what: str, *, json_only: bool = False) -> Any:
+def _argv_item(value: Any, index: int, where: str) -> str:
+    """Return one argv element: a string (YAML keeps them as written), or an integer as JSON wrote it."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (bool, float)) or value is None:
+        shown = json.dumps(value)
+        raise UsageError(f"{where}: `command` element {index + 1} is {shown}, not a string",
+                         f"quote it to pass it as written: {json.dumps(shown)}")
+    raise UsageError(f"{where}: `command` element {index + 1} is a {type(value).__name__}, not a string")
+
+
+def parse_json_or_yaml(text: str, what: str, *, json_only: bool = False, as_written: tuple[str, ...] = ()) -> Any:
     """Parse JSON (or YAML, a superset) text; raise UsageError naming `what` when it is neither."""
     try:
         return json.loads(text)
@@ -150,7 +163,7 @@ def parse_json_or_yaml(text: str, what: str, *, json_only: bool = False) -> Any:
     from glm_cli.safe_yaml import YamlError, load_yaml
 
     try:
-        return load_yaml(text)  # bounded: an alias bomb or deep nesting is an error, not a hang
+        return load_yaml(text, as_written)  # bounded: an alias bomb or deep nesting is an error, not a hang
     except YamlError as exc:
         raise UsageError(f"{what}: {exc}") from None
 
@@ -162,7 +175,8 @@ def load_tool_file(path: str | Path) -> list[ToolSpec]:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot read tool file {path}: {exc.strerror or exc}") from None
-    data = parse_json_or_yaml(text, f"tool file {path}", json_only=p.suffix.lower() == ".json")
+    # `command: [echo, yes, 010]` runs `echo yes 010`, not `echo True 8`: argv is kept as written
+    data = parse_json_or_yaml(text, f"tool file {path}", json_only=p.suffix.lower() == ".json", as_written=("command",))
     if isinstance(data, dict) and "tools" in data and "name" not in data:
         data = data["tools"]
     items = data if isinstance(data, list) else [data]
@@ -190,13 +204,21 @@ def check_tools(tools: Iterable[ToolSpec]) -> list[ToolSpec]:
     return out
 
 
-def tool_environ(environ: dict[str, str], settings: Settings | None = None) -> dict[str, str]:
-    """Return the environment for a tool process: the user's, without any API key variable."""
+def withheld_vars(settings: Settings | None = None) -> frozenset[str]:
+    """Return the variables no tool or MCP server gets: glm's key variables, `api_key_env`, `env_withhold`."""
     from glm_cli.config import KEY_ENV_VARS
 
     drop = set(KEY_ENV_VARS)
-    if settings is not None and settings.api_key_env:
-        drop.add(settings.api_key_env)
+    if settings is not None:
+        if settings.api_key_env:
+            drop.add(settings.api_key_env)
+        drop.update(settings.env_withhold or ())
+    return frozenset(drop)
+
+
+def tool_environ(environ: dict[str, str], settings: Settings | None = None) -> dict[str, str]:
+    """Return the environment for a tool process: the user's, without any API key variable (or one withheld)."""
+    drop = withheld_vars(settings)
     return {k: v for k, v in environ.items() if k not in drop}
 
 

@@ -104,22 +104,23 @@ def open_toolbox(
     builtins: Sequence[dict[str, Any]] = (),
     warn: Callable[[str], None] | None = None,
     verbose: bool = False,
+    hub_options: dict[str, Any] | None = None,
 ) -> Iterator[Toolbox]:
-    """Load tool files and start MCP servers; stop the servers on exit."""
+    """Load tool files and start MCP servers (McpHub takes HUB_OPTIONS); stop the servers on exit."""
     specs = [spec for path in files for spec in load_tool_file(path)]
     box = Toolbox(tools=specs, builtins=list(builtins), environ=environ)
     if not servers:
         box.tools = check_tools(box.tools)
         yield box
         return
-    from glm_cli.tools.mcp import McpHub
+    from glm_cli.tools.mcp import McpHub, namespace
 
-    with McpHub(list(servers), verbose=verbose) as hub:
+    with McpHub(list(servers), verbose=verbose, **(hub_options or {})) as hub:
         for text in hub.warnings:
             if warn:
                 warn(text)
         box.hub = hub
-        box.tools = check_tools(box.tools + hub.tools)
+        box.tools = check_tools(namespace(box.tools + hub.tools))  # clashing MCP tools become SERVER__NAME
         yield box
 
 

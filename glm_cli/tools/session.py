@@ -182,6 +182,8 @@ def tool_session(opts: ToolOptions, settings: Settings, app: App, *, verbose: bo
                 domain=opts.search_domain,
             )
         )
+    from glm_cli.tools.mcp import hub_options
+
     with open_toolbox(
         tool_files(opts, settings),
         environ=tool_environ(app.environ, settings),
@@ -189,6 +191,7 @@ def tool_session(opts: ToolOptions, settings: Settings, app: App, *, verbose: bo
         builtins=builtins,
         warn=app.warn,
         verbose=verbose,
+        hub_options=hub_options(settings),
     ) as box:
         yield ToolSession(app, box, Approver(app.ios, yes=opts.yes, allow=opts.allow), schema, max_steps)
 
@@ -202,18 +205,22 @@ def tool_files(opts: ToolOptions, settings: Settings) -> list[str]:
 
 
 def mcp_servers(opts: ToolOptions, settings: Settings) -> list[McpServer]:
-    """Return the MCP servers to start: each --mcp-server NAME from the config, then each --mcp command."""
+    """Return the MCP servers to start: each --mcp-server NAME (built-in or configured), then each --mcp command."""
     if not (opts.mcp or opts.mcp_servers):
         return []
-    from glm_cli.tools.mcp import config_servers, server_from_flag
+    from glm_cli.tools.mcp import looks_like_command, named_server, server_from_flag, servers_hint
 
-    named = config_servers(settings)
     out = []
     for name in dict.fromkeys(opts.mcp_servers):  # a name given twice starts its server once
-        if name not in named:
-            known = ", ".join(named) or "none configured"
-            raise UsageError(f"--mcp-server {name}: no such server in {settings.config_path}", f"servers: {known}")
-        out.append(named[name])
+        server = named_server(name, settings)  # a built-in one (Zhipu's) or from the config
+        if server is None:
+            import shlex
+
+            hint = (f"{name} looks like a command: start it with --mcp {shlex.quote(name)}"
+                    if looks_like_command(name, settings.environ)
+                    else servers_hint(settings))
+            raise UsageError(f"--mcp-server {name}: no such server (built-in or in {settings.config_path})", hint)
+        out.append(server)
     out += [server_from_flag(spec, i) for i, spec in enumerate(opts.mcp, 1)]
     return out
 
