@@ -110,8 +110,10 @@ def default_to_ask(args: list[str]) -> list[str]:
 
             from glm_cli.errors import UsageError
 
-            raise UsageError(f"unknown command `{first}`; did you mean `{close}`?",
-                             f"to ask it as a question: glm ask {shlex.join(args)}")
+            raise UsageError(
+                f"unknown command `{first}`; did you mean `{close}`?",
+                f"to ask it as a question: glm ask {shlex.join(args)}",
+            )
     return ["ask", *args]
 
 

@@ -99,9 +99,7 @@ class Settings:
     env_withhold: tuple[str, ...] | None = _setting(
         (list,), None, "environment variables never passed to tools or MCP servers"
     )
-    mcp_start_timeout: float | None = _setting(
-        _NUM, None, "seconds an MCP server may take to start (default 30)"
-    )
+    mcp_start_timeout: float | None = _setting(_NUM, None, "seconds an MCP server may take to start (default 30)")
     # Where the values came from, and what else the config file holds.
     sources: dict[str, str] = field(default_factory=dict)
     profile: str | None = None

@@ -37,8 +37,9 @@ class Usage:
             completion_tokens=want_count(data.get("completion_tokens"), "usage.completion_tokens"),
             total_tokens=want_count(data.get("total_tokens"), "usage.total_tokens"),
             cached_tokens=want_count(prompt.get("cached_tokens"), "usage.prompt_tokens_details.cached_tokens"),
-            reasoning_tokens=want_count(completion.get("reasoning_tokens"),
-                                        "usage.completion_tokens_details.reasoning_tokens"),
+            reasoning_tokens=want_count(
+                completion.get("reasoning_tokens"), "usage.completion_tokens_details.reasoning_tokens"
+            ),
             image_tokens=_media_count(data, prompt, "image_tokens"),
             video_tokens=_media_count(data, prompt, "video_tokens"),
         )
@@ -166,9 +167,7 @@ class ReplyBuilder:
         elif isinstance(delta, ReasoningDelta):
             self.reasoning.append(delta.text)
         elif isinstance(delta, ToolCallDelta):
-            call = self.calls.setdefault(
-                delta.index, {"id": "", "type": "function", "name": "", "arguments": ""}
-            )
+            call = self.calls.setdefault(delta.index, {"id": "", "type": "function", "name": "", "arguments": ""})
             if delta.id:
                 call["id"] = delta.id
             if delta.type:

@@ -24,7 +24,7 @@ SERVER_KEYS = {
     "tools": "the only tools of this server offered to the model (a list; default all)",
     "timeout": "seconds a tool call may take (default 60)",
     "start_timeout": "seconds it may take to start: the handshake, then listing its tools "
-                     "(default `mcp_start_timeout`, else 30)",
+    "(default `mcp_start_timeout`, else 30)",
     "description": "one line shown by `glm mcp list`",
 }
 DEFAULT_CALL_TIMEOUT = 60.0
@@ -70,9 +70,9 @@ AUTH_SCHEME = re.compile(r"(?i)(bearer|basic|token|bot) ")  # shown as written b
 
 def _shown_header(value: str) -> str:
     parts = VAR_REF.split(value)  # literal, ${VAR}, literal, ...
-    return "".join(part if i % 2 or not part or (i == 0 and AUTH_SCHEME.fullmatch(part)) else "***"
-                   for i, part in enumerate(parts))
-
+    return "".join(
+        part if i % 2 or not part or (i == 0 and AUTH_SCHEME.fullmatch(part)) else "***" for i, part in enumerate(parts)
+    )
 
 
 def parse_servers(raw: Any, path: str, key: str = "mcp_servers") -> dict[str, McpServer]:
@@ -109,7 +109,7 @@ def _server(name: str, body: Any, path: str, key: str) -> McpServer:
         raise bad("env", "must map variable names to strings")
     headers = body.get("headers") or {}
     if not isinstance(headers, dict) or not all(isinstance(v, (str, int, float)) for v in headers.values()):
-        raise bad("headers", "must map header names to strings", "e.g. headers: {Authorization: \"Bearer ${TOKEN}\"}")
+        raise bad("headers", "must map header names to strings", 'e.g. headers: {Authorization: "Bearer ${TOKEN}"}')
     if headers and url is None:
         raise bad("headers", "only apply to a `url` server", "a command server gets `env:` instead")
     withhold = body.get("env_withhold") or []
@@ -124,9 +124,16 @@ def _server(name: str, body: Any, path: str, key: str) -> McpServer:
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
             raise bad(field_name, "must be a positive number of seconds")
         bounds[field_name] = None if value is None else float(value)
-    return McpServer(name=name, command=command, args=tuple(str(a) for a in args),
-                     env={str(k): str(v) for k, v in env.items()}, url=url,
-                     tools=tuple(tools) if tools is not None else None,
-                     timeout=bounds["timeout"] or DEFAULT_CALL_TIMEOUT, start_timeout=bounds["start_timeout"],
-                     description=str(body.get("description") or ""),
-                     headers={str(k): str(v) for k, v in headers.items()}, env_withhold=tuple(withhold))
+    return McpServer(
+        name=name,
+        command=command,
+        args=tuple(str(a) for a in args),
+        env={str(k): str(v) for k, v in env.items()},
+        url=url,
+        tools=tuple(tools) if tools is not None else None,
+        timeout=bounds["timeout"] or DEFAULT_CALL_TIMEOUT,
+        start_timeout=bounds["start_timeout"],
+        description=str(body.get("description") or ""),
+        headers={str(k): str(v) for k, v in headers.items()},
+        env_withhold=tuple(withhold),
+    )

@@ -77,8 +77,10 @@ class SSEDecoder:
         return [self._dispatch()] if self._data else []
 
     def _too_big(self, what: str) -> APIError:
-        return APIError(f"the server sent a stream {what} longer than {self.max_event / MiB:g} MiB, "
-                        "glm's limit for one event: this is not a GLM answer stream")
+        return APIError(
+            f"the server sent a stream {what} longer than {self.max_event / MiB:g} MiB, "
+            "glm's limit for one event: this is not a GLM answer stream"
+        )
 
     def _line(self, line: bytes) -> None:
         """Take one non-empty line: a field, or a comment (a line that starts with a colon)."""
@@ -97,8 +99,10 @@ class SSEDecoder:
 
     def _dispatch(self) -> SSEEvent:
         # Decoded per event: a line end never falls inside a UTF-8 sequence, so this equals decoding the stream.
-        ev = SSEEvent(data=b"\n".join(self._data).decode("utf-8", "replace"),
-                      event=self._event.decode("utf-8", "replace") or "message")
+        ev = SSEEvent(
+            data=b"\n".join(self._data).decode("utf-8", "replace"),
+            event=self._event.decode("utf-8", "replace") or "message",
+        )
         self._data, self._data_len, self._event = [], 0, b""
         return ev
 

@@ -215,12 +215,25 @@ class Store:
                     " tool_call_id, model, finish_reason, prompt_tokens, completion_tokens, total_tokens,"
                     " cached_tokens, reasoning_tokens, latency, interrupted, created, attachments)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (conv.id, seq, msg.role, msg.content, msg.reasoning or None,
-                     json.dumps(msg.tool_calls, ensure_ascii=False) if msg.tool_calls else None,
-                     msg.tool_call_id, msg.model, msg.finish_reason, *_usage_row(msg.usage),
-                     msg.latency, int(msg.interrupted), msg.created,
-                     json.dumps([a.record() for a in msg.attachments], ensure_ascii=False)
-                     if msg.attachments else None)).lastrowid
+                    (
+                        conv.id,
+                        seq,
+                        msg.role,
+                        msg.content,
+                        msg.reasoning or None,
+                        json.dumps(msg.tool_calls, ensure_ascii=False) if msg.tool_calls else None,
+                        msg.tool_call_id,
+                        msg.model,
+                        msg.finish_reason,
+                        *_usage_row(msg.usage),
+                        msg.latency,
+                        int(msg.interrupted),
+                        msg.created,
+                        json.dumps([a.record() for a in msg.attachments], ensure_ascii=False)
+                        if msg.attachments
+                        else None,
+                    ),
+                ).lastrowid
         conv.saved, conv.updated = len(conv.messages), now
 
     def delete_messages(self, messages: list[Message]) -> None:
@@ -271,13 +284,28 @@ class Store:
         if not rows:
             raise StoreError(f"no conversation {conv_id} in {self.path}", "see `glm history list`")
         name, model, profile, source, system, options, created, updated = rows[0]
-        messages = [_message(r) for r in self._read(
-            "SELECT id, role, content, reasoning_content, tool_calls, tool_call_id, model, finish_reason,"
-            " prompt_tokens, completion_tokens, total_tokens, cached_tokens, reasoning_tokens, latency,"
-            " interrupted, created, attachments FROM messages WHERE conversation_id = ? ORDER BY seq", (conv_id,))]
-        return Conversation(system=system, messages=messages, id=conv_id, name=name, model=model, profile=profile,
-                            source=source, options=json.loads(options or "{}"), created=created, updated=updated,
-                            saved=len(messages))
+        messages = [
+            _message(r)
+            for r in self._read(
+                "SELECT id, role, content, reasoning_content, tool_calls, tool_call_id, model, finish_reason,"
+                " prompt_tokens, completion_tokens, total_tokens, cached_tokens, reasoning_tokens, latency,"
+                " interrupted, created, attachments FROM messages WHERE conversation_id = ? ORDER BY seq",
+                (conv_id,),
+            )
+        ]
+        return Conversation(
+            system=system,
+            messages=messages,
+            id=conv_id,
+            name=name,
+            model=model,
+            profile=profile,
+            source=source,
+            options=json.loads(options or "{}"),
+            created=created,
+            updated=updated,
+            saved=len(messages),
+        )
 
     def list(self, limit: int | None = 20) -> list[Summary]:
         """Return conversations, most recently updated first (limit None: all)."""
@@ -367,13 +395,41 @@ def _usage_row(usage: Usage | None) -> tuple[int | None, ...]:
 
 
 def _message(row: tuple[Any, ...]) -> Message:
-    (mid, role, content, reasoning, tool_calls, tool_call_id, model, finish, prompt, completion, total, cached,
-     reasoning_tokens, latency, interrupted, created, attachments) = row
+    (
+        mid,
+        role,
+        content,
+        reasoning,
+        tool_calls,
+        tool_call_id,
+        model,
+        finish,
+        prompt,
+        completion,
+        total,
+        cached,
+        reasoning_tokens,
+        latency,
+        interrupted,
+        created,
+        attachments,
+    ) = row
     usage = None if prompt is None else Usage(prompt, completion or 0, total or 0, cached or 0, reasoning_tokens or 0)
-    return Message(role=role, content=content, reasoning=reasoning or "",
-                   tool_calls=json.loads(tool_calls) if tool_calls else None, tool_call_id=tool_call_id,
-                   model=model, finish_reason=finish, usage=usage, latency=latency, interrupted=bool(interrupted),
-                   created=created, id=mid, attachments=_attachments(attachments))
+    return Message(
+        role=role,
+        content=content,
+        reasoning=reasoning or "",
+        tool_calls=json.loads(tool_calls) if tool_calls else None,
+        tool_call_id=tool_call_id,
+        model=model,
+        finish_reason=finish,
+        usage=usage,
+        latency=latency,
+        interrupted=bool(interrupted),
+        created=created,
+        id=mid,
+        attachments=_attachments(attachments),
+    )
 
 
 def _attachments(text: str | None) -> list[Any] | None:

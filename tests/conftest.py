@@ -71,8 +71,14 @@ def srv():
 @pytest.fixture
 def environ(srv, tmp_path: Path) -> dict[str, str]:
     """The environment for the installed `glm` against ``srv``: its key and URL, isolated HOME/config/data."""
-    return {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-            "XDG_DATA_HOME": str(tmp_path / "data"), "GLM_API_KEY": srv.api_key, "GLM_BASE_URL": srv.base_url}
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "GLM_API_KEY": srv.api_key,
+        "GLM_BASE_URL": srv.base_url,
+    }
 
 
 @pytest.fixture
@@ -101,11 +107,19 @@ def make_app(env):
     from glm_cli.app import App
     from glm_cli.iostreams import IOStreams
 
-    def build(stdin: str = "", *, stdin_tty: bool = True, stdout_tty: bool = False,
-              stderr_tty: bool = False, environ: dict[str, str] | None = None, transport=None) -> App:
+    def build(
+        stdin: str = "",
+        *,
+        stdin_tty: bool = True,
+        stdout_tty: bool = False,
+        stderr_tty: bool = False,
+        environ: dict[str, str] | None = None,
+        transport=None,
+    ) -> App:
         ios = IOStreams.for_test(stdin, stdin_tty=stdin_tty, stdout_tty=stdout_tty, stderr_tty=stderr_tty)
-        return App(ios=ios, environ=dict(env if environ is None else environ), transport=transport,
-                   sleep=lambda s: None)
+        return App(
+            ios=ios, environ=dict(env if environ is None else environ), transport=transport, sleep=lambda s: None
+        )
 
     return build
 
@@ -126,8 +140,9 @@ def sse_body(*chunks: dict, done: bool = True) -> bytes:
     return out.encode()
 
 
-def chunk(content: str | None = None, reasoning: str | None = None, finish: str | None = None,
-          usage: dict | None = None) -> dict:
+def chunk(
+    content: str | None = None, reasoning: str | None = None, finish: str | None = None, usage: dict | None = None
+) -> dict:
     delta: dict = {"role": "assistant"}
     if content is not None:
         delta["content"] = content
@@ -136,12 +151,22 @@ def chunk(content: str | None = None, reasoning: str | None = None, finish: str 
     choice: dict = {"index": 0, "delta": delta}
     if finish:
         choice["finish_reason"] = finish
-    out = {"id": "20260101000000abcdef0123456789", "created": 1, "object": "chat.completion.chunk",
-           "model": "glm-4.7", "choices": [choice]}
+    out = {
+        "id": "20260101000000abcdef0123456789",
+        "created": 1,
+        "object": "chat.completion.chunk",
+        "model": "glm-4.7",
+        "choices": [choice],
+    }
     if usage:
         out["usage"] = usage
     return out
 
 
-USAGE = {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150,
-         "prompt_tokens_details": {"cached_tokens": 40}, "completion_tokens_details": {"reasoning_tokens": 20}}
+USAGE = {
+    "prompt_tokens": 100,
+    "completion_tokens": 50,
+    "total_tokens": 150,
+    "prompt_tokens_details": {"cached_tokens": 40},
+    "completion_tokens_details": {"reasoning_tokens": 20},
+}

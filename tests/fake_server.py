@@ -128,6 +128,7 @@ from tests.fake_wire import (  # noqa: E402
 
 # ------------------------------------------------------------------------------------------ data types
 
+
 @dataclass
 class Recorded:
     """One request as the server received it."""
@@ -206,25 +207,45 @@ class Answer:
             message["reasoning_content"] = self.reasoning
         message["role"] = "assistant"
         if self.tool_calls:
-            message["tool_calls"] = [{"function": tc["function"], "id": tc["id"], "index": i, "type": tc["type"]}
-                                     for i, tc in enumerate(self.tool_calls)]
-        out = {"choices": [{"finish_reason": self.finish_reason, "index": 0, "message": message}],
-               "created": self.created, "id": self.id, "model": self.model, "object": "chat.completion",
-               "request_id": self.request_id, "usage": self.usage}
+            message["tool_calls"] = [
+                {"function": tc["function"], "id": tc["id"], "index": i, "type": tc["type"]}
+                for i, tc in enumerate(self.tool_calls)
+            ]
+        out = {
+            "choices": [{"finish_reason": self.finish_reason, "index": 0, "message": message}],
+            "created": self.created,
+            "id": self.id,
+            "model": self.model,
+            "object": "chat.completion",
+            "request_id": self.request_id,
+            "usage": self.usage,
+        }
         if self.web_search:
             out["web_search"] = self.web_search
         return out
 
     def events(self, chunk_size: int, tool_stream: bool) -> Iterator[bytes]:
         """SSE events without the final [DONE]: reasoning, content, tool calls, then the finish chunk."""
-        head = ('data: {"id":' + dumps(self.id) + ',"created":' + str(self.created)
-                + ',"object":"chat.completion.chunk","model":' + dumps(self.model) + ',"choices":[{"index":0,')
+        head = (
+            'data: {"id":'
+            + dumps(self.id)
+            + ',"created":'
+            + str(self.created)
+            + ',"object":"chat.completion.chunk","model":'
+            + dumps(self.model)
+            + ',"choices":[{"index":0,'
+        )
         if self.web_search:
-            yield (head + '"delta":{"role":"assistant","content":""}}],"web_search":' + dumps(self.web_search)
-                   + "}\n\n").encode()
-        texts = (("reasoning_content", split_text(self.reasoning, chunk_size)),
-                 ("content", self.content_pieces if self.content_pieces is not None
-                  else split_text(self.content, chunk_size)))
+            yield (
+                head + '"delta":{"role":"assistant","content":""}}],"web_search":' + dumps(self.web_search) + "}\n\n"
+            ).encode()
+        texts = (
+            ("reasoning_content", split_text(self.reasoning, chunk_size)),
+            (
+                "content",
+                self.content_pieces if self.content_pieces is not None else split_text(self.content, chunk_size),
+            ),
+        )
         for key, pieces in texts:
             prefix = head + '"delta":{"role":"assistant","' + key + '":'
             cache: dict[str, bytes] = {}
@@ -242,18 +263,46 @@ class Answer:
         for i, tc in enumerate(self.tool_calls):
             fn = tc["function"]
             if not tool_stream:
-                yield chunk({"tool_calls": [{"id": tc["id"], "index": i, "type": tc["type"],
-                                             "function": {"name": fn["name"], "arguments": fn["arguments"]}}]})
+                yield chunk(
+                    {
+                        "tool_calls": [
+                            {
+                                "id": tc["id"],
+                                "index": i,
+                                "type": tc["type"],
+                                "function": {"name": fn["name"], "arguments": fn["arguments"]},
+                            }
+                        ]
+                    }
+                )
                 continue
-            yield chunk({"tool_calls": [{"index": i, "id": tc["id"], "type": tc["type"],
-                                         "function": {"name": fn["name"], "arguments": ""}}]})
+            yield chunk(
+                {
+                    "tool_calls": [
+                        {
+                            "index": i,
+                            "id": tc["id"],
+                            "type": tc["type"],
+                            "function": {"name": fn["name"], "arguments": ""},
+                        }
+                    ]
+                }
+            )
             for piece in split_text(fn["arguments"], chunk_size):
                 yield chunk({"tool_calls": [{"index": i, "function": {"arguments": piece}}]})
-        yield (head + '"finish_reason":' + dumps(self.finish_reason) + ',"delta":{"role":"assistant","content":""}}]'
-               + ',"usage":' + dumps(self.usage) + "}\n\n").encode()
+        yield (
+            head
+            + '"finish_reason":'
+            + dumps(self.finish_reason)
+            + ',"delta":{"role":"assistant","content":""}}]'
+            + ',"usage":'
+            + dumps(self.usage)
+            + "}\n\n"
+        ).encode()
 
 
 # ------------------------------------------------------------------------------------------ the server
+
 
 class FakeGLM(BatchApiState):
     """The fake GLM API. Use as a context manager, or call start()/stop()."""
@@ -307,8 +356,9 @@ class FakeGLM(BatchApiState):
         httpd.fake = self
         self._httpd = httpd
         self.port = httpd.server_address[1]
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.01},
-                                        name=f"FakeGLM:{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, name=f"FakeGLM:{self.port}", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -348,8 +398,15 @@ class FakeGLM(BatchApiState):
 
     # ---- scripting
 
-    def reply(self, content: str = "Hello!", reasoning: str = "Thinking...", tool_calls: list | None = None,
-              finish_reason: str | None = None, usage: dict | None = None, web_search: list | None = None) -> None:
+    def reply(
+        self,
+        content: str = "Hello!",
+        reasoning: str = "Thinking...",
+        tool_calls: list | None = None,
+        finish_reason: str | None = None,
+        usage: dict | None = None,
+        web_search: list | None = None,
+    ) -> None:
         """Queue one answer for the next chat request (FIFO). tool_calls items: {"name", "arguments"}
         (arguments a dict or a JSON string; optional "id") or the full {"id","type","function":{...}} form.
         usage is merged over the computed usage (total_tokens recomputed unless given).
@@ -365,8 +422,9 @@ class FakeGLM(BatchApiState):
         with self.lock:
             self._always = fault
 
-    def fault_rate(self, status: int = 429, code: str = "1302", rate: float = 0.3, seed: int | None = 1,
-                   message: str | None = None) -> None:
+    def fault_rate(
+        self, status: int = 429, code: str = "1302", rate: float = 0.3, seed: int | None = 1, message: str | None = None
+    ) -> None:
         """Fail a seeded random share `rate` of chat requests with that status/code (rate 0 turns it off)."""
         with self.lock:
             self._rate = (Fault(status=status, code=code, message=message), rate, random.Random(seed)) if rate else None
@@ -488,16 +546,21 @@ class FakeGLM(BatchApiState):
         if all(m["role"] in ("system", "assistant") for m in messages):
             return bad_messages
         limit = MODEL_MAX_TOKENS.get(model, DEFAULT_MAX_TOKENS)
-        checks = (("max_tokens", int, 1, limit), ("temperature", (int, float), 0.0, 1.0),
-                  ("top_p", (int, float), 0.01, 1.0))
+        checks = (
+            ("max_tokens", int, 1, limit),
+            ("temperature", (int, float), 0.0, 1.0),
+            ("top_p", (int, float), 0.01, 1.0),
+        )
         for name, kind, low, high in checks:
             value = body.get(name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, kind)
-                                      or not low <= value <= high):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, kind) or not low <= value <= high
+            ):
                 return "1210", f"Invalid API parameter: {name} must be between {low} and {high}."
         thinking = body.get("thinking")
-        if thinking is not None and not (isinstance(thinking, dict)
-                                         and thinking.get("type", "enabled") in ("enabled", "disabled")):
+        if thinking is not None and not (
+            isinstance(thinking, dict) and thinking.get("type", "enabled") in ("enabled", "disabled")
+        ):
             return "1210", "Invalid API parameter: thinking.type must be enabled or disabled."
         tools = body.get("tools")
         if tools is not None:
@@ -505,8 +568,13 @@ class FakeGLM(BatchApiState):
                 return "1214", "The tools parameter is illegal."
             for tool in tools:
                 fn = tool.get("function") if isinstance(tool, dict) else None
-                if isinstance(tool, dict) and tool.get("type") == "function" and not (
-                        isinstance(fn, dict) and isinstance(fn.get("name"), str) and _TOOL_NAME.fullmatch(fn["name"])):
+                if (
+                    isinstance(tool, dict)
+                    and tool.get("type") == "function"
+                    and not (
+                        isinstance(fn, dict) and isinstance(fn.get("name"), str) and _TOOL_NAME.fullmatch(fn["name"])
+                    )
+                ):
                     return "1214", "The tools parameter is illegal: bad function name."
         rid = body.get("request_id")
         if rid is not None and not isinstance(rid, str):
@@ -532,20 +600,37 @@ class FakeGLM(BatchApiState):
             finish = fault.finish_reason
         prompt = self._prompt_tokens(body)
         reasoning_tokens = count_tokens(reasoning)
-        completion = (len(pieces) if pieces is not None else count_tokens(reply.content)) + reasoning_tokens + sum(
-            count_tokens(tc["function"]["name"] + tc["function"]["arguments"]) for tc in tool_calls)
-        usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
-                 "prompt_tokens_details": {"cached_tokens": self.cached_tokens},
-                 "completion_tokens_details": {"reasoning_tokens": reasoning_tokens}}
+        completion = (
+            (len(pieces) if pieces is not None else count_tokens(reply.content))
+            + reasoning_tokens
+            + sum(count_tokens(tc["function"]["name"] + tc["function"]["arguments"]) for tc in tool_calls)
+        )
+        usage = {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+            "prompt_tokens_details": {"cached_tokens": self.cached_tokens},
+            "completion_tokens_details": {"reasoning_tokens": reasoning_tokens},
+        }
         if reply.usage:
             usage.update(reply.usage)
             if "total_tokens" not in reply.usage:
                 usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         now = time.time()
         tid = task_id(now)
-        return Answer(id=tid, created=int(now), model=body["model"], request_id=body.get("request_id") or tid,
-                      content=reply.content or "", reasoning=reasoning, tool_calls=tool_calls,
-                      finish_reason=finish, usage=usage, content_pieces=pieces, web_search=reply.web_search)
+        return Answer(
+            id=tid,
+            created=int(now),
+            model=body["model"],
+            request_id=body.get("request_id") or tid,
+            content=reply.content or "",
+            reasoning=reasoning,
+            tool_calls=tool_calls,
+            finish_reason=finish,
+            usage=usage,
+            content_pieces=pieces,
+            web_search=reply.web_search,
+        )
 
     @staticmethod
     def _tool_call(tc: dict, stream: bool) -> dict:
@@ -553,8 +638,11 @@ class FakeGLM(BatchApiState):
         args = fn.get("arguments", {})
         if not isinstance(args, str):
             args = dumps(args)
-        return {"id": tc.get("id") or tool_call_id(stream), "type": tc.get("type", "function"),
-                "function": {"name": fn["name"], "arguments": args}}
+        return {
+            "id": tc.get("id") or tool_call_id(stream),
+            "type": tc.get("type", "function"),
+            "function": {"name": fn["name"], "arguments": args},
+        }
 
     @staticmethod
     def _prompt_tokens(body: dict) -> int:
@@ -570,8 +658,8 @@ class FakeGLM(BatchApiState):
         return total
 
 
-
 # ----------------------------------------------------------------------------------------------- HTTP
+
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
@@ -588,21 +676,24 @@ class _Abort(Exception):
     """Stop writing this response (the server is stopping)."""
 
 
-ROUTES = [(method, re.compile(pattern), name) for method, pattern, name in (
-    ("POST", r"/chat/completions", "chat"),
-    ("GET", r"/models", "models"),
-    ("POST", r"/files", "file_upload"),
-    ("GET", r"/files", "file_list"),
-    ("GET", r"/files/([^/]+)", "file_get"),
-    ("DELETE", r"/files/([^/]+)", "file_delete"),
-    ("GET", r"/files/([^/]+)/content", "file_content"),
-    ("POST", r"/batches", "batch_create"),
-    ("GET", r"/batches", "batch_list"),
-    ("GET", r"/batches/([^/]+)", "batch_get"),
-    ("POST", r"/batches/([^/]+)/cancel", "batch_cancel"),
-    ("POST", r"/tokenizer", "tokenizer"),
-    ("POST", r"/embeddings", "embeddings"),
-)]
+ROUTES = [
+    (method, re.compile(pattern), name)
+    for method, pattern, name in (
+        ("POST", r"/chat/completions", "chat"),
+        ("GET", r"/models", "models"),
+        ("POST", r"/files", "file_upload"),
+        ("GET", r"/files", "file_list"),
+        ("GET", r"/files/([^/]+)", "file_get"),
+        ("DELETE", r"/files/([^/]+)", "file_delete"),
+        ("GET", r"/files/([^/]+)/content", "file_content"),
+        ("POST", r"/batches", "batch_create"),
+        ("GET", r"/batches", "batch_list"),
+        ("GET", r"/batches/([^/]+)", "batch_get"),
+        ("POST", r"/batches/([^/]+)/cancel", "batch_cancel"),
+        ("POST", r"/tokenizer", "tokenizer"),
+        ("POST", r"/embeddings", "embeddings"),
+    )
+]
 
 
 class _Handler(BatchApiHandlers, BaseHTTPRequestHandler):
@@ -647,8 +738,15 @@ class _Handler(BatchApiHandlers, BaseHTTPRequestHandler):
         fake = self.server.fake
         parts = urlsplit(self.path)
         body = self._read_body()
-        rec = Recorded(self.command, parts.path, {k.lower(): v for k, v in self.headers.items()}, body,
-                       parse_json(body), dict(parse_qsl(parts.query, keep_blank_values=True)), time.time())
+        rec = Recorded(
+            self.command,
+            parts.path,
+            {k.lower(): v for k, v in self.headers.items()},
+            body,
+            parse_json(body),
+            dict(parse_qsl(parts.query, keep_blank_values=True)),
+            time.time(),
+        )
         fake._record(rec)
         try:
             name, args = self._route(rec.path)
@@ -673,7 +771,7 @@ class _Handler(BatchApiHandlers, BaseHTTPRequestHandler):
         rest = None
         for prefix in PREFIXES:
             if path.startswith(prefix + "/"):
-                rest = path[len(prefix):].rstrip("/")
+                rest = path[len(prefix) :].rstrip("/")
         if rest is None:
             return "404", ()
         if rest == "/models" and not self.server.fake.models_endpoint:
@@ -687,8 +785,9 @@ class _Handler(BatchApiHandlers, BaseHTTPRequestHandler):
                 found = "405"
         return found, ()
 
-    def _send(self, status: int, data: bytes, content_type: str, headers: dict | None = None,
-              split: bool = False) -> None:
+    def _send(
+        self, status: int, data: bytes, content_type: str, headers: dict | None = None, split: bool = False
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
@@ -782,7 +881,7 @@ class _Handler(BatchApiHandlers, BaseHTTPRequestHandler):
             self.send_header("Content-Type", "application/json; charset=UTF-8")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data[:len(data) // 2])
+            self.wfile.write(data[: len(data) // 2])
             self.close_connection = True
             return
         self._send(200, data, "application/json; charset=UTF-8", headers, split=True)
@@ -829,14 +928,27 @@ class _Handler(BatchApiHandlers, BaseHTTPRequestHandler):
         if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
             return self._json(400, error_body("1214"))
         text = FakeGLM._prompt_tokens({"messages": messages, "tools": body.get("tools")})
-        media = {kind: sum(1 for m in messages if isinstance(m.get("content"), list)
-                           for p in m["content"] if isinstance(p, dict) and p.get("type") == kind) * tokens
-                 for kind, tokens in MEDIA_TOKENS.items()}
+        media = {
+            kind: sum(
+                1
+                for m in messages
+                if isinstance(m.get("content"), list)
+                for p in m["content"]
+                if isinstance(p, dict) and p.get("type") == kind
+            )
+            * tokens
+            for kind, tokens in MEDIA_TOKENS.items()
+        }
         tid = task_id()
-        usage = {"prompt_tokens": text, "image_tokens": media["image_url"], "video_tokens": media["video_url"],
-                 "total_tokens": text + sum(media.values())}
-        self._json(200, {"created": int(time.time()), "id": tid, "request_id": body.get("request_id") or tid,
-                         "usage": usage})
+        usage = {
+            "prompt_tokens": text,
+            "image_tokens": media["image_url"],
+            "video_tokens": media["video_url"],
+            "total_tokens": text + sum(media.values()),
+        }
+        self._json(
+            200, {"created": int(time.time()), "id": tid, "request_id": body.get("request_id") or tid, "usage": usage}
+        )
 
     # ---- embeddings (§8.4)
 
@@ -849,8 +961,11 @@ class _Handler(BatchApiHandlers, BaseHTTPRequestHandler):
             return self._json(400, error_body("1211"))
         texts = body.get("input")
         texts = [texts] if isinstance(texts, str) else texts
-        if not isinstance(texts, list) or not 1 <= len(texts) <= EMBED_MAX_INPUTS or not all(
-                isinstance(t, str) and t for t in texts):
+        if (
+            not isinstance(texts, list)
+            or not 1 <= len(texts) <= EMBED_MAX_INPUTS
+            or not all(isinstance(t, str) and t for t in texts)
+        ):
             return self._json(400, error_body("1214", "input must be a non-empty string or 1-64 of them."))
         dims = body.get("dimensions", known[1])
         if dims not in known[0]:
@@ -861,8 +976,15 @@ class _Handler(BatchApiHandlers, BaseHTTPRequestHandler):
             raise _Abort
         data = [{"embedding": embedding_of(t, dims), "index": i, "object": "embedding"} for i, t in enumerate(texts)]
         tokens = sum(count_tokens(t) for t in texts)
-        self._json(200, {"data": data, "model": body["model"], "object": "list",
-                         "usage": {"completion_tokens": 0, "prompt_tokens": tokens, "total_tokens": tokens}})
+        self._json(
+            200,
+            {
+                "data": data,
+                "model": body["model"],
+                "object": "list",
+                "usage": {"completion_tokens": 0, "prompt_tokens": tokens, "total_tokens": tokens},
+            },
+        )
 
     # ---- models
 
@@ -872,13 +994,15 @@ class _Handler(BatchApiHandlers, BaseHTTPRequestHandler):
             raise _Abort
         with fake.lock:
             models = sorted(fake.models)
-        data = [{"created": MODEL_CREATED.get(m, 1753632000), "id": m, "object": "model", "owned_by": "z-ai"}
-                for m in models]
+        data = [
+            {"created": MODEL_CREATED.get(m, 1753632000), "id": m, "object": "model", "owned_by": "z-ai"}
+            for m in models
+        ]
         self._json(200, {"data": data, "object": "list"})
 
 
-
 # ----------------------------------------------------------------------------------------------- main
+
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="Serve a fake GLM API in the foreground; prints the base URL.")
@@ -891,9 +1015,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--split-bytes", type=int, default=None)
     ap.add_argument("--cached-tokens", type=int, default=0)
     args = ap.parse_args(argv)
-    srv = FakeGLM(args.host, args.port, tokens=args.tokens, delay=args.delay, chunk_size=args.chunk_size,
-                  first_byte_delay=args.first_byte_delay, split_bytes=args.split_bytes,
-                  cached_tokens=args.cached_tokens)
+    srv = FakeGLM(
+        args.host,
+        args.port,
+        tokens=args.tokens,
+        delay=args.delay,
+        chunk_size=args.chunk_size,
+        first_byte_delay=args.first_byte_delay,
+        split_bytes=args.split_bytes,
+        cached_tokens=args.cached_tokens,
+    )
     serve_until_stopped(srv)
 
 

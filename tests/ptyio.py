@@ -9,8 +9,9 @@ import time
 from collections.abc import Callable
 
 
-def read_pty(master: int, proc: subprocess.Popen, timeout: float,
-             on_output: Callable[[bytes], None] | None = None) -> bytes:
+def read_pty(
+    master: int, proc: subprocess.Popen, timeout: float, on_output: Callable[[bytes], None] | None = None
+) -> bytes:
     """Read MASTER until EOF, PROC's exit or TIMEOUT; return all it printed, then close MASTER.
 
     ``on_output(seen)`` is called after each read with everything so far (e.g. to type an answer).

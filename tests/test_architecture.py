@@ -11,9 +11,27 @@ from tests.conftest import ROOT
 
 PACKAGE = ROOT / "glm_cli"
 PIPELINE = {
-    "app", "catalogue", "cli", "client", "config", "conversation", "errors", "events", "iostreams", "mcp_config",
-    "render", "request", "sse", "store", "turn", "__init__", "__main__",
-    "attachments", "extract", "keystore", "prompt_input",
+    "app",
+    "catalogue",
+    "cli",
+    "client",
+    "config",
+    "conversation",
+    "errors",
+    "events",
+    "iostreams",
+    "mcp_config",
+    "render",
+    "request",
+    "sse",
+    "store",
+    "turn",
+    "__init__",
+    "__main__",
+    "attachments",
+    "extract",
+    "keystore",
+    "prompt_input",
 }
 FEATURES = {"batch", "tools", "chat", "completion", "auth", "embed", "tokens"}
 # A feature may use another feature only along these arrows (design: chat -> tools; batch -> tools.schema).

@@ -13,8 +13,12 @@ from glm_cli.errors import GlmError
 from tests.conftest import FAKE_KEY, USAGE, chunk, sse_body, write_config
 
 URL = "https://api.z.ai/api/paas/v4/chat/completions"
-STREAM = sse_body(chunk(reasoning="hmm"), chunk(content="Hello"), chunk(content=" world"),
-                  chunk(content="", finish="stop", usage=USAGE))
+STREAM = sse_body(
+    chunk(reasoning="hmm"),
+    chunk(content="Hello"),
+    chunk(content=" world"),
+    chunk(content="", finish="stop", usage=USAGE),
+)
 
 
 def sent(route) -> dict:
@@ -64,14 +68,19 @@ def test_no_prompt_no_stdin_is_usage_error(make_app, glm):
 
 
 def test_preset_template_and_settings(make_app, env, glm):
-    write_config(env, "presets:\n  tr:\n    model: glm-4.7-flash\n    thinking: false\n"
-                      "    system: Translate.\n    template: 'Into Chinese: {input}'\n")
+    write_config(
+        env,
+        "presets:\n  tr:\n    model: glm-4.7-flash\n    thinking: false\n"
+        "    system: Translate.\n    template: 'Into Chinese: {input}'\n",
+    )
     app = make_app("text body", stdin_tty=False)
     run_ask(AskOptions(preset="tr"), app)
     body = sent(glm)
     assert body["model"] == "glm-4.7-flash"
-    assert body["messages"] == [{"role": "system", "content": "Translate."},
-                                {"role": "user", "content": "Into Chinese: text body"}]
+    assert body["messages"] == [
+        {"role": "system", "content": "Translate."},
+        {"role": "user", "content": "Into Chinese: text body"},
+    ]
 
 
 def test_files_are_fenced_and_named(make_app, glm, tmp_path):
@@ -105,8 +114,11 @@ def test_usage_line(make_app, glm):
 
 def test_json_mode_checks_and_strips_fences(make_app):
     with respx.mock:
-        route = respx.post(URL).mock(return_value=httpx.Response(200, content=sse_body(
-            chunk(content='```json\n{"a": 1}\n```'), chunk(content="", finish="stop"))))
+        route = respx.post(URL).mock(
+            return_value=httpx.Response(
+                200, content=sse_body(chunk(content='```json\n{"a": 1}\n```'), chunk(content="", finish="stop"))
+            )
+        )
         app = make_app()
         assert run_ask(AskOptions(prompt=("q",), json_object=True), app) == 0
     assert sent(route)["response_format"] == {"type": "json_object"}
@@ -115,19 +127,26 @@ def test_json_mode_checks_and_strips_fences(make_app):
 
 def test_json_mode_invalid_answer_exit_9(make_app):
     with respx.mock:
-        respx.post(URL).mock(return_value=httpx.Response(200, content=sse_body(
-            chunk(content="not json"), chunk(content="", finish="stop"))))
+        respx.post(URL).mock(
+            return_value=httpx.Response(
+                200, content=sse_body(chunk(content="not json"), chunk(content="", finish="stop"))
+            )
+        )
         with pytest.raises(GlmError) as exc:
             run_ask(AskOptions(prompt=("q",), json_object=True), make_app())
     assert exc.value.exit_code == 9 and "not valid JSON" in exc.value.message
 
 
-@pytest.mark.parametrize(("reason", "code"), [("length", 8), ("model_context_window_exceeded", 8),
-                                              ("sensitive", 7), ("network_error", 6)])
+@pytest.mark.parametrize(
+    ("reason", "code"), [("length", 8), ("model_context_window_exceeded", 8), ("sensitive", 7), ("network_error", 6)]
+)
 def test_bad_finish_reason_keeps_output_and_exits_nonzero(make_app, reason, code):
     with respx.mock:
-        respx.post(URL).mock(return_value=httpx.Response(200, content=sse_body(
-            chunk(content="partial"), chunk(content="", finish=reason))))
+        respx.post(URL).mock(
+            return_value=httpx.Response(
+                200, content=sse_body(chunk(content="partial"), chunk(content="", finish=reason))
+            )
+        )
         app = make_app()
         with pytest.raises(GlmError) as exc:
             run_ask(AskOptions(prompt=("q",)), app)
@@ -137,9 +156,19 @@ def test_bad_finish_reason_keeps_output_and_exits_nonzero(make_app, reason, code
 
 def test_no_stream(make_app):
     with respx.mock:
-        route = respx.post(URL).mock(return_value=httpx.Response(200, json={
-            "id": "i", "model": "glm-4.7", "choices": [{"index": 0, "finish_reason": "stop",
-            "message": {"role": "assistant", "content": "whole"}}], "usage": USAGE}))
+        route = respx.post(URL).mock(
+            return_value=httpx.Response(
+                200,
+                json={
+                    "id": "i",
+                    "model": "glm-4.7",
+                    "choices": [
+                        {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "whole"}}
+                    ],
+                    "usage": USAGE,
+                },
+            )
+        )
         app = make_app()
         run_ask(AskOptions(prompt=("q",), no_stream=True), app)
     assert sent(route)["stream"] is False and app.ios.stdout.getvalue() == "whole\n"
@@ -151,8 +180,12 @@ def test_dry_run_sends_nothing_and_needs_no_key(make_app, env):
     with respx.mock:
         assert run_ask(AskOptions(prompt=("hi",), dry_run="json", max_tokens=10), app) == 0
     body = json.loads(app.ios.stdout.getvalue())
-    assert body == {"model": "glm-4.7", "messages": [{"role": "user", "content": "hi"}],
-                    "max_tokens": 10, "stream": True}
+    assert body == {
+        "model": "glm-4.7",
+        "messages": [{"role": "user", "content": "hi"}],
+        "max_tokens": 10,
+        "stream": True,
+    }
 
 
 def test_dry_run_curl_uses_env_var_not_key(make_app):
@@ -179,7 +212,8 @@ def test_max_tokens_above_model_maximum_is_refused_before_sending(make_app, glm)
 def test_endpoint_flag_changes_url(make_app):
     with respx.mock:
         route = respx.post("https://open.bigmodel.cn/api/paas/v4/chat/completions").mock(
-            return_value=httpx.Response(200, content=STREAM))
+            return_value=httpx.Response(200, content=STREAM)
+        )
         run_ask(AskOptions(prompt=("q",), endpoint="bigmodel"), make_app())
     assert route.called and "accept-language" not in route.calls.last.request.headers
 

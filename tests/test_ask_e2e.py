@@ -14,11 +14,18 @@ from tests.fake_server import Fault
 
 
 def glm(srv, *args, stdin: str | None = None, env: dict | None = None, timeout: float = SLOW):
-    environ = {"PATH": os.environ["PATH"], "HOME": "/nonexistent-home", "XDG_CONFIG_HOME": "/nonexistent-cfg",
-               "XDG_DATA_HOME": scratch_data_home(),
-               "GLM_API_KEY": srv.api_key, "GLM_BASE_URL": srv.base_url, **(env or {})}
-    return subprocess.run([*glm_executable(), *args], input=stdin, capture_output=True, text=True,
-                          env=environ, timeout=timeout)
+    environ = {
+        "PATH": os.environ["PATH"],
+        "HOME": "/nonexistent-home",
+        "XDG_CONFIG_HOME": "/nonexistent-cfg",
+        "XDG_DATA_HOME": scratch_data_home(),
+        "GLM_API_KEY": srv.api_key,
+        "GLM_BASE_URL": srv.base_url,
+        **(env or {}),
+    }
+    return subprocess.run(
+        [*glm_executable(), *args], input=stdin, capture_output=True, text=True, env=environ, timeout=timeout
+    )
 
 
 def test_streamed_answer_piped(srv):
@@ -104,9 +111,13 @@ def test_unreachable_server_exit_6(srv):
 
 def test_broken_pipe_exits_0_quietly(srv):
     srv.tokens = 5000
-    env = {"PATH": os.environ["PATH"], "HOME": "/nonexistent", "XDG_DATA_HOME": scratch_data_home(),
-           "GLM_API_KEY": srv.api_key,
-           "GLM_BASE_URL": srv.base_url}
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": "/nonexistent",
+        "XDG_DATA_HOME": scratch_data_home(),
+        "GLM_API_KEY": srv.api_key,
+        "GLM_BASE_URL": srv.base_url,
+    }
     cmd = " ".join(glm_executable()) + " ask x | head -c 10"
     out = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, env=env, timeout=SLOW)
     assert out.returncode == 0, out.stderr
@@ -117,11 +128,16 @@ def test_broken_pipe_exits_0_quietly(srv):
 def test_sigint_mid_stream_exits_130_and_keeps_output(srv):
     srv.tokens = 100_000  # far longer than the test: only the SIGINT ends it
     srv.delay = 0.01
-    env = {"PATH": os.environ["PATH"], "HOME": "/nonexistent", "XDG_DATA_HOME": scratch_data_home(),
-           "GLM_API_KEY": srv.api_key,
-           "GLM_BASE_URL": srv.base_url}
-    proc = subprocess.Popen([*glm_executable(), "ask", "x"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=env, text=True)
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": "/nonexistent",
+        "XDG_DATA_HOME": scratch_data_home(),
+        "GLM_API_KEY": srv.api_key,
+        "GLM_BASE_URL": srv.base_url,
+    }
+    proc = subprocess.Popen(
+        [*glm_executable(), "ask", "x"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
+    )
     first = proc.stdout.read(8)  # the answer is streaming: interrupt it now
     proc.send_signal(signal.SIGINT)
     rest, err = proc.communicate(timeout=SLOW)

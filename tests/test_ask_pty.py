@@ -34,9 +34,15 @@ def test_markdown_rendered_on_a_tty():
     )
     with FakeGLM() as srv:
         srv.reply(content=md, reasoning="secret reasoning")
-        env = {"PATH": os.environ["PATH"], "HOME": "/nonexistent", "XDG_DATA_HOME": scratch_data_home(),
-               "GLM_API_KEY": srv.api_key,
-               "GLM_BASE_URL": srv.base_url, "TERM": "xterm-256color", "COLUMNS": "80"}
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": "/nonexistent",
+            "XDG_DATA_HOME": scratch_data_home(),
+            "GLM_API_KEY": srv.api_key,
+            "GLM_BASE_URL": srv.base_url,
+            "TERM": "xterm-256color",
+            "COLUMNS": "80",
+        }
         raw, err, code = run_on_pty([*glm_executable(), "ask", "--show-thinking", "x"], env)
     assert code == 0, err
     text = ANSI.sub("", raw)

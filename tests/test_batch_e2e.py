@@ -15,18 +15,21 @@ from tests.fake_server import Fault
 
 
 def glm(environ, *args, stdin: str | None = None, timeout: float = SLOW):
-    return subprocess.run([*glm_executable(), *args], input=stdin, capture_output=True, text=True,
-                          env=environ, timeout=timeout)
+    return subprocess.run(
+        [*glm_executable(), *args], input=stdin, capture_output=True, text=True, env=environ, timeout=timeout
+    )
 
 
 def start(environ, *args):
-    return subprocess.Popen([*glm_executable(), *args], env=environ, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [*glm_executable(), *args], env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def prompts(path: Path, n: int) -> Path:
-    path.write_text("".join(json.dumps({"id": f"q{i:04d}", "prompt": f"question {i}"}) + "\n" for i in range(n)),
-                    encoding="utf-8")
+    path.write_text(
+        "".join(json.dumps({"id": f"q{i:04d}", "prompt": f"question {i}"}) + "\n" for i in range(n)), encoding="utf-8"
+    )
     return path
 
 
@@ -51,14 +54,26 @@ def sent_prompts(srv) -> list[str]:
 
 def test_every_input_shape_and_a_bad_line(srv, environ, tmp_path):
     src = tmp_path / "in.jsonl"
-    src.write_text("\n".join([
-        '"a plain string"',
-        json.dumps({"id": "obj", "prompt": "an object", "max_tokens": 33, "system": "be brief"}),
-        json.dumps({"id": "msgs", "messages": [{"role": "user", "content": "from messages"}]}),
-        json.dumps({"custom_id": "api", "method": "POST", "url": "/v4/chat/completions",
-                    "body": {"model": "glm-4.7", "messages": [{"role": "user", "content": "batch api shape"}]}}),
-        "{not json",
-    ]) + "\n", encoding="utf-8")
+    src.write_text(
+        "\n".join(
+            [
+                '"a plain string"',
+                json.dumps({"id": "obj", "prompt": "an object", "max_tokens": 33, "system": "be brief"}),
+                json.dumps({"id": "msgs", "messages": [{"role": "user", "content": "from messages"}]}),
+                json.dumps(
+                    {
+                        "custom_id": "api",
+                        "method": "POST",
+                        "url": "/v4/chat/completions",
+                        "body": {"model": "glm-4.7", "messages": [{"role": "user", "content": "batch api shape"}]},
+                    }
+                ),
+                "{not json",
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "out.jsonl"
     res = glm(environ, "batch", str(src), "-o", str(out), "--no-think")
     assert res.returncode == 1, res.stderr  # one line failed
@@ -76,8 +91,9 @@ def test_every_input_shape_and_a_bad_line(srv, environ, tmp_path):
 
 def test_text_on_stdin_with_a_template(srv, environ, tmp_path):
     out = tmp_path / "out.jsonl"
-    res = glm(environ, "batch", "--text", "-", "-o", str(out), "--template", "Summarise: {input}",
-              stdin="first\n\nsecond\n")
+    res = glm(
+        environ, "batch", "--text", "-", "-o", str(out), "--template", "Summarise: {input}", stdin="first\n\nsecond\n"
+    )
     assert res.returncode == 0, res.stderr
     assert sorted(sent_prompts(srv)) == ["Summarise: first", "Summarise: second"]
     assert sorted(r["id"] for r in records(out)) == ["line-1", "line-3"]
@@ -86,8 +102,9 @@ def test_text_on_stdin_with_a_template(srv, environ, tmp_path):
 def test_429_at_30_percent_everything_completes(srv, environ, tmp_path):
     srv.fault_rate(status=429, code="1302", rate=0.3, seed=1)
     out = tmp_path / "out.jsonl"
-    res = glm(environ, "batch", str(prompts(tmp_path / "in.jsonl", 200)), "-o", str(out), "-j", "16",
-              "--backoff", "0.02")
+    res = glm(
+        environ, "batch", str(prompts(tmp_path / "in.jsonl", 200)), "-o", str(out), "-j", "16", "--backoff", "0.02"
+    )
     assert res.returncode == 0, res.stderr
     assert_each_id_once_ok(out, 200)
     assert len(srv.chat_requests()) > 230  # the 429s happened and were retried

@@ -37,8 +37,17 @@ def test_string_line_gets_line_number_id(settings):
 
 
 def test_object_line_with_overrides(settings):
-    line = {"id": 7, "prompt": "hi", "system": "be brief", "model": "glm-4.7-flash", "temperature": 0.2,
-            "max_tokens": 50, "thinking": False, "json": True, "stop": "END"}
+    line = {
+        "id": 7,
+        "prompt": "hi",
+        "system": "be brief",
+        "model": "glm-4.7-flash",
+        "temperature": 0.2,
+        "max_tokens": 50,
+        "thinking": False,
+        "json": True,
+        "stop": "END",
+    }
     item = parse_line(json.dumps(line), 1)
     assert item.id == "7"
     body = build_body(item, settings, None, request_id="r1")
@@ -59,9 +68,19 @@ def test_messages_line_keeps_its_system_message(settings):
 
 
 def test_batch_api_line_runs_locally(settings):
-    line = {"custom_id": "req-1", "method": "POST", "url": "/v4/chat/completions",
-            "body": {"model": "glm-4.7", "messages": [{"role": "user", "content": "x"}], "max_tokens": 9,
-                     "thinking": {"type": "disabled"}, "do_sample": False, "stream": True}}
+    line = {
+        "custom_id": "req-1",
+        "method": "POST",
+        "url": "/v4/chat/completions",
+        "body": {
+            "model": "glm-4.7",
+            "messages": [{"role": "user", "content": "x"}],
+            "max_tokens": 9,
+            "thinking": {"type": "disabled"},
+            "do_sample": False,
+            "stream": True,
+        },
+    }
     item = parse_line(json.dumps(line), 4)
     assert item.id == "req-1" and item.error is None
     body = build_body(item, settings, None)
@@ -86,20 +105,23 @@ def test_template_without_fields_prefixes_input():
     assert apply_template('keep {"json": 1} braces {input}', {"input": "x"}) == 'keep {"json": 1} braces x'
 
 
-@pytest.mark.parametrize("text, why", [
-    ("not json", "not valid JSON"),
-    ("[1, 2]", "expected a JSON string or object, got list"),
-    ("42", "got int"),
-    ('{"id": "a"}', "no `prompt` or `messages`"),
-    ('{"prompt": 5}', "`prompt` must be a string"),
-    ('{"prompt": "x", "temperature": "hot"}', "`temperature` must be a number"),
-    ('{"prompt": "x", "max_tokens": true}', "`max_tokens` must be an integer"),
-    ('{"messages": "hi"}', "`messages` must be a non-empty list"),
-    ('{"messages": [{"content": "no role"}]}', "every message must be an object with a `role`"),
-    ('{"custom_id": "c", "url": "/v4/embeddings", "body": {}}', "only /v4/chat/completions"),
-    ('{"id": true, "prompt": "x"}', "`id` must be a string or an integer"),
-    ('"   "', "the prompt is empty"),
-])
+@pytest.mark.parametrize(
+    "text, why",
+    [
+        ("not json", "not valid JSON"),
+        ("[1, 2]", "expected a JSON string or object, got list"),
+        ("42", "got int"),
+        ('{"id": "a"}', "no `prompt` or `messages`"),
+        ('{"prompt": 5}', "`prompt` must be a string"),
+        ('{"prompt": "x", "temperature": "hot"}', "`temperature` must be a number"),
+        ('{"prompt": "x", "max_tokens": true}', "`max_tokens` must be an integer"),
+        ('{"messages": "hi"}', "`messages` must be a non-empty list"),
+        ('{"messages": [{"content": "no role"}]}', "every message must be an object with a `role`"),
+        ('{"custom_id": "c", "url": "/v4/embeddings", "body": {}}', "only /v4/chat/completions"),
+        ('{"id": true, "prompt": "x"}', "`id` must be a string or an integer"),
+        ('"   "', "the prompt is empty"),
+    ],
+)
 def test_bad_lines_name_the_line(text, why):
     item = parse_line(text, 12)
     assert item.error is not None and item.error.startswith("line 12:") and why in item.error
@@ -166,11 +188,19 @@ def test_open_input_missing_file():
 def test_scan_ids_match_parsed_ids():
     from glm_cli.batch.input import _scan_ids
 
-    text = "\n".join([
-        '"s"', '{"id": 3, "prompt": "x"}', '{"id": "", "prompt": "x"}', '{"id": true, "prompt": "x"}',
-        '{"custom_id": "c", "body": 1}', '{"body": {}, "id": "not-this"}', "bad json", '{"id": "k", "prompt": 1}',
-        '{"id": ["x"], "prompt": "y"}',
-    ]).encode()
+    text = "\n".join(
+        [
+            '"s"',
+            '{"id": 3, "prompt": "x"}',
+            '{"id": "", "prompt": "x"}',
+            '{"id": true, "prompt": "x"}',
+            '{"custom_id": "c", "body": 1}',
+            '{"body": {}, "id": "not-this"}',
+            "bad json",
+            '{"id": "k", "prompt": 1}',
+            '{"id": ["x"], "prompt": "y"}',
+        ]
+    ).encode()
     parsed = [(i.line, i.id) for i in iter_items(io.BytesIO(text))]
     assert parsed == list(_scan_ids(io.BytesIO(text), False))
     assert [i for _, i in parsed] == ["line-1", "3", "line-3", "line-4", "c", "line-6", "line-7", "k", "line-9"]

@@ -62,10 +62,17 @@ class FakeBatchAPI:
         if request.method == "POST" and path == "/batches":
             body = json.loads(request.content)
             bid = f"batch_{len(self.batches)}"
-            self.batches[bid] = {"id": bid, "object": "batch", "status": "validating", "step": 0,
-                                 "input_file_id": body["input_file_id"], "endpoint": body["endpoint"],
-                                 "metadata": body["metadata"], "created_at": 1773331260000,
-                                 "request_counts": {"total": 0, "completed": 0, "failed": 0}}
+            self.batches[bid] = {
+                "id": bid,
+                "object": "batch",
+                "status": "validating",
+                "step": 0,
+                "input_file_id": body["input_file_id"],
+                "endpoint": body["endpoint"],
+                "metadata": body["metadata"],
+                "created_at": 1773331260000,
+                "request_counts": {"total": 0, "completed": 0, "failed": 0},
+            }
             return httpx.Response(200, json=self.public(bid))
         if m := re.fullmatch(r"/batches/([^/]+)", path):
             return self.advance(m.group(1))
@@ -98,15 +105,38 @@ class FakeBatchAPI:
             if prompt == "drop":
                 continue
             if prompt == "fail":
-                errs.append({"custom_id": line["custom_id"], "response": {"status_code": 400, "body": {
-                    "error": {"code": "1301", "message": "unsafe"}}}})
+                errs.append(
+                    {
+                        "custom_id": line["custom_id"],
+                        "response": {"status_code": 400, "body": {"error": {"code": "1301", "message": "unsafe"}}},
+                    }
+                )
                 continue
-            out.append({"custom_id": line["custom_id"], "id": b["id"], "response": {"status_code": 200, "body": {
-                "id": "r", "model": line["body"]["model"], "request_id": line["custom_id"],
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant",
-                                         "content": self.answers.get(prompt, f"answer to {prompt}")}}],
-                "usage": {"prompt_tokens": 1000, "completion_tokens": 1000, "total_tokens": 2000}}}})
+            out.append(
+                {
+                    "custom_id": line["custom_id"],
+                    "id": b["id"],
+                    "response": {
+                        "status_code": 200,
+                        "body": {
+                            "id": "r",
+                            "model": line["body"]["model"],
+                            "request_id": line["custom_id"],
+                            "choices": [
+                                {
+                                    "index": 0,
+                                    "finish_reason": "stop",
+                                    "message": {
+                                        "role": "assistant",
+                                        "content": self.answers.get(prompt, f"answer to {prompt}"),
+                                    },
+                                }
+                            ],
+                            "usage": {"prompt_tokens": 1000, "completion_tokens": 1000, "total_tokens": 2000},
+                        },
+                    },
+                }
+            )
         for key, rows in (("output_file_id", out), ("error_file_id", errs)):
             fid = f"file-{len(self.files)}"
             self.files[fid] = "".join(json.dumps(r) + "\n" for r in rows).encode()
@@ -135,9 +165,18 @@ def test_request_lines_use_the_one_builder(env):
     settings = load_settings(env, {"thinking": False, "max_tokens": 64})
     items = iter_items(io.BytesIO(b'{"id": "a", "prompt": "hi", "model": "glm-4.7-flash"}\nbroken\n'))
     (item, line), (bad, none) = list(request_lines(items, settings, None, json_mode=True))
-    assert line == {"custom_id": "a", "method": "POST", "url": "/v4/chat/completions", "body": {
-        "model": "glm-4.7-flash", "messages": [{"role": "user", "content": "hi"}], "thinking": {"type": "disabled"},
-        "max_tokens": 64, "response_format": {"type": "json_object"}}}
+    assert line == {
+        "custom_id": "a",
+        "method": "POST",
+        "url": "/v4/chat/completions",
+        "body": {
+            "model": "glm-4.7-flash",
+            "messages": [{"role": "user", "content": "hi"}],
+            "thinking": {"type": "disabled"},
+            "max_tokens": 64,
+            "response_format": {"type": "json_object"},
+        },
+    }
     assert none is None and bad.error.startswith("line 2:")
 
 
@@ -146,8 +185,11 @@ def test_split_by_lines_bytes_and_model(env):
     rows = [{"id": f"i{n}", "prompt": "x" * 50, "model": "glm-4.7" if n != 3 else "glm-4.7-flash"} for n in range(7)]
     items = iter_items(io.BytesIO("".join(json.dumps(r) + "\n" for r in rows).encode()))
     parts = split_parts(request_lines(items, settings, None), max_lines=4)
-    assert [(p.model, p.lines, p.first_line) for p in parts] == [("glm-4.7", 4, 1), ("glm-4.7-flash", 1, 4),
-                                                                 ("glm-4.7", 2, 6)]
+    assert [(p.model, p.lines, p.first_line) for p in parts] == [
+        ("glm-4.7", 4, 1),
+        ("glm-4.7-flash", 1, 4),
+        ("glm-4.7", 2, 6),
+    ]
     ids = [json.loads(x)["custom_id"] for x in parts[0].fh.read().splitlines()]
     assert ids == ["i0", "i1", "i2", "i4"]
     items = iter_items(io.BytesIO("".join(json.dumps(r) + "\n" for r in rows[:3]).encode()))
@@ -156,18 +198,46 @@ def test_split_by_lines_bytes_and_model(env):
 
 
 def test_result_record_conversions():
-    ok = result_record({"custom_id": "a", "response": {"status_code": 200, "body": {
-        "model": "glm-4.7", "request_id": "rq", "choices": [{"index": 0, "finish_reason": "stop", "message": {
-            "role": "assistant", "content": "hello", "reasoning_content": "think"}}],
-        "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}}}})
+    ok = result_record(
+        {
+            "custom_id": "a",
+            "response": {
+                "status_code": 200,
+                "body": {
+                    "model": "glm-4.7",
+                    "request_id": "rq",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": "hello", "reasoning_content": "think"},
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+                },
+            },
+        }
+    )
     assert (ok["id"], ok["status"], ok["content"], ok["reasoning"]) == ("a", "ok", "hello", "think")
     assert ok["request_id"] == "rq"
     assert ok["usage"]["total_tokens"] == 5
-    err = result_record({"custom_id": "b", "response": {"status_code": 400, "body": {
-        "error": {"code": "1214", "message": "bad"}}}})
+    err = result_record(
+        {"custom_id": "b", "response": {"status_code": 400, "body": {"error": {"code": "1214", "message": "bad"}}}}
+    )
     assert (err["status"], err["error"]) == ("error", {"code": "1214", "message": "bad", "status": 400})
-    cut = result_record({"custom_id": "c", "response": {"status_code": 200, "body": {"choices": [
-        {"index": 0, "finish_reason": "length", "message": {"role": "assistant", "content": "par"}}]}}})
+    cut = result_record(
+        {
+            "custom_id": "c",
+            "response": {
+                "status_code": 200,
+                "body": {
+                    "choices": [
+                        {"index": 0, "finish_reason": "length", "message": {"role": "assistant", "content": "par"}}
+                    ]
+                },
+            },
+        }
+    )
     assert cut["status"] == "error" and cut["error"]["code"] == "length" and cut["content"] == "par"
     assert result_record({"response": {}}) is None
 
@@ -240,8 +310,15 @@ PERSON = '{"type": "object", "properties": {"age": {"type": "integer"}}, "requir
 
 
 def test_submit_schema_and_fetch_checks_answers(app, api, tmp_path):
-    src = write(tmp_path, [{"id": "a", "prompt": "good"}, {"id": "b", "prompt": "wrong", "system": "Be brief."},
-                           {"id": "c", "prompt": "prose"}, {"id": "d", "prompt": "fail"}])
+    src = write(
+        tmp_path,
+        [
+            {"id": "a", "prompt": "good"},
+            {"id": "b", "prompt": "wrong", "system": "Be brief."},
+            {"id": "c", "prompt": "prose"},
+            {"id": "d", "prompt": "fail"},
+        ],
+    )
     api.answers.update({"good": '{"age": 7}', "wrong": '{"age": "seven"}', "prose": "Seven years."})
     assert run_submit(SubmitOptions(file=src, request=RequestOptions(schema=PERSON)), app) == 0
     uploaded = {u["custom_id"]: u["body"] for u in map(json.loads, api.files["file-0"].splitlines())}
@@ -254,8 +331,11 @@ def test_submit_schema_and_fetch_checks_answers(app, api, tmp_path):
     records = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
     assert code == 1
     assert (records["a"]["status"], records["a"]["content"]) == ("ok", '{"age": 7}')
-    assert (records["b"]["status"], records["b"]["error"]["code"], records["b"]["content"]) == \
-        ("error", "schema_mismatch", '{"age": "seven"}')
+    assert (records["b"]["status"], records["b"]["error"]["code"], records["b"]["content"]) == (
+        "error",
+        "schema_mismatch",
+        '{"age": "seven"}',
+    )
     assert "$.age: 'seven' is not of type 'integer'" in records["b"]["error"]["message"]
     assert (records["c"]["status"], records["c"]["error"]["code"]) == ("error", "invalid_json")
     assert records["d"]["error"]["code"] == "1301"  # an API error stays what it was
@@ -279,8 +359,9 @@ def test_submit_wait_fetch_uses_the_submitted_schema(app, api, tmp_path):
     src = write(tmp_path, [{"id": "a", "prompt": "prose"}])
     api.answers["prose"] = "not JSON"
     out = tmp_path / "o.jsonl"
-    code = run_submit(SubmitOptions(file=src, request=RequestOptions(schema=PERSON), output=str(out), wait=True,
-                                    poll=0), app)
+    code = run_submit(
+        SubmitOptions(file=src, request=RequestOptions(schema=PERSON), output=str(out), wait=True, poll=0), app
+    )
     assert code == 1 and json.loads(out.read_text())["error"]["code"] == "invalid_json"
 
 
@@ -289,8 +370,10 @@ def test_status_list_cancel(app, api, tmp_path):
     app.ios.stdout.truncate(0)
     app.ios.stdout.seek(0)
     run_status(StatusOptions(("batch_0",)), app)
-    assert re.match(r"batch_0  in_progress +0/0 done, 0 failed  created 2026-\d\d-\d\d \d\d:\d\d  nightly eval\n",
-                    app.ios.stdout.getvalue())
+    assert re.match(
+        r"batch_0  in_progress +0/0 done, 0 failed  created 2026-\d\d-\d\d \d\d:\d\d  nightly eval\n",
+        app.ios.stdout.getvalue(),
+    )
     run_list(ListOptions(as_json=True, limit=5), app)
     assert json.loads(app.ios.stdout.getvalue().splitlines()[-1])["id"] == "batch_0"
     run_cancel(CancelOptions(("batch_0",)), app)

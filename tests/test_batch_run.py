@@ -18,16 +18,28 @@ from glm_cli.commands.batch.common import RequestOptions
 from glm_cli.commands.batch.run import BatchOptions, run_batch
 from glm_cli.errors import UsageError
 
-USAGE = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15,
-         "prompt_tokens_details": {"cached_tokens": 4}, "completion_tokens_details": {"reasoning_tokens": 2}}
+USAGE = {
+    "prompt_tokens": 10,
+    "completion_tokens": 5,
+    "total_tokens": 15,
+    "prompt_tokens_details": {"cached_tokens": 4},
+    "completion_tokens_details": {"reasoning_tokens": 2},
+}
 
 
 def answer(content: str, finish: str = "stop", reasoning: str | None = None) -> httpx.Response:
     message = {"role": "assistant", "content": content}
     if reasoning:
         message["reasoning_content"] = reasoning
-    return httpx.Response(200, json={"id": "resp", "model": "glm-4.7", "usage": USAGE,
-                                     "choices": [{"index": 0, "finish_reason": finish, "message": message}]})
+    return httpx.Response(
+        200,
+        json={
+            "id": "resp",
+            "model": "glm-4.7",
+            "usage": USAGE,
+            "choices": [{"index": 0, "finish_reason": finish, "message": message}],
+        },
+    )
 
 
 def fail(status: int, code: str, headers: dict | None = None) -> httpx.Response:
@@ -83,8 +95,9 @@ def run(make_app, tmp_path, fake):
             src.write_text(lines, encoding="utf-8")
         out = out or tmp_path / "out.jsonl"
         req = RequestOptions(**{k: kw.pop(k) for k in list(kw) if k in RequestOptions.__dataclass_fields__})
-        opts = BatchOptions(file="-" if stdin is not None else str(src), request=req, output=str(out),
-                            backoff=0.001, **kw)
+        opts = BatchOptions(
+            file="-" if stdin is not None else str(src), request=req, output=str(out), backoff=0.001, **kw
+        )
         app = app or make_app(stdin or "", stdin_tty=stdin is None, transport=httpx.MockTransport(fake))
         code = run_batch(opts, app)
         records = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()] if out.exists() else []
@@ -98,17 +111,30 @@ def by_id(records):
 
 
 def test_every_shape_becomes_a_record(run, fake):
-    lines = ["plain string", {"id": "obj", "prompt": "object prompt", "max_tokens": 20},
-             {"id": "msgs", "messages": [{"role": "user", "content": "from messages"}]},
-             {"custom_id": "api", "method": "POST", "url": "/v4/chat/completions",
-              "body": {"model": "glm-4.7", "messages": [{"role": "user", "content": "api shape"}]}}]
+    lines = [
+        "plain string",
+        {"id": "obj", "prompt": "object prompt", "max_tokens": 20},
+        {"id": "msgs", "messages": [{"role": "user", "content": "from messages"}]},
+        {
+            "custom_id": "api",
+            "method": "POST",
+            "url": "/v4/chat/completions",
+            "body": {"model": "glm-4.7", "messages": [{"role": "user", "content": "api shape"}]},
+        },
+    ]
     code, records, err = run(lines)
     assert code == 0, err
     recs = by_id(records)
     assert set(recs) == {"line-1", "obj", "msgs", "api"}
     r = recs["obj"]
-    assert (r["status"], r["content"], r["reasoning"], r["finish_reason"], r["attempts"], r["line"]) == \
-        ("ok", "answer to object prompt", "thought", "stop", 1, 2)
+    assert (r["status"], r["content"], r["reasoning"], r["finish_reason"], r["attempts"], r["line"]) == (
+        "ok",
+        "answer to object prompt",
+        "thought",
+        "stop",
+        1,
+        2,
+    )
     assert r["usage"]["prompt_tokens"] == 10 and isinstance(r["latency_ms"], int)
     assert r["request_id"].startswith("obj-") and r["error"] is None
     sent = {b["messages"][-1]["content"]: b for b in fake.bodies}
@@ -169,16 +195,27 @@ def test_length_and_invalid_json_keep_content_as_errors(run, fake):
     fake.script["long"] = [answer("cut off", finish="length")]
     fake.script["j"] = [answer("not json"), answer('{"ok": true}')]
     fake.script["j2"] = [answer("nope"), answer("still nope")]
-    code, records, _ = run([{"id": "long", "prompt": "long"}, {"id": "j", "prompt": "j", "json": True},
-                            {"id": "j2", "prompt": "j2", "json": True}])
+    code, records, _ = run(
+        [
+            {"id": "long", "prompt": "long"},
+            {"id": "j", "prompt": "j", "json": True},
+            {"id": "j2", "prompt": "j2", "json": True},
+        ]
+    )
     recs = by_id(records)
     assert code == 1
-    assert (recs["long"]["status"], recs["long"]["error"]["code"], recs["long"]["content"]) == \
-        ("error", "length", "cut off")
+    assert (recs["long"]["status"], recs["long"]["error"]["code"], recs["long"]["content"]) == (
+        "error",
+        "length",
+        "cut off",
+    )
     assert recs["j"]["status"] == "ok" and recs["j"]["attempts"] == 2
     assert recs["j"]["usage"]["total_tokens"] == 30  # both requests
-    assert (recs["j2"]["error"]["code"], recs["j2"]["content"], recs["j2"]["attempts"]) == \
-        ("invalid_json", "still nope", 2)
+    assert (recs["j2"]["error"]["code"], recs["j2"]["content"], recs["j2"]["attempts"]) == (
+        "invalid_json",
+        "still nope",
+        2,
+    )
     json_bodies = [b for b in fake.bodies if first_user(b) in ("j", "j2")]
     assert len(json_bodies) == 4 and all(b["response_format"] == {"type": "json_object"} for b in json_bodies)
     first, repair = [b for b in json_bodies if first_user(b) == "j"]
@@ -195,15 +232,20 @@ def test_schema_mismatch_is_repaired_once_with_the_errors(run, fake):
     fake.script["fixed"] = [answer('{"age": "ten"}'), answer('{"age": 10}')]
     fake.script["wrong"] = [answer('{"age": "ten"}'), answer('{"name": "Ann"}')]
     fake.script["good"] = [answer('```json\n{"age": 3}\n```')]
-    code, records, err = run([{"id": i, "prompt": i} for i in ("fixed", "wrong", "good")], schema=PERSON,
-                             max_retries=0)  # the repair is not one of the retries
+    code, records, err = run(
+        [{"id": i, "prompt": i} for i in ("fixed", "wrong", "good")], schema=PERSON, max_retries=0
+    )  # the repair is not one of the retries
     recs = by_id(records)
     assert code == 1
     assert (recs["fixed"]["status"], recs["fixed"]["content"], recs["fixed"]["attempts"]) == ("ok", '{"age": 10}', 2)
     assert (recs["good"]["status"], recs["good"]["attempts"]) == ("ok", 1)
     wrong = recs["wrong"]
-    assert (wrong["status"], wrong["error"]["code"], wrong["content"], wrong["attempts"]) == \
-        ("error", "schema_mismatch", '{"name": "Ann"}', 2)
+    assert (wrong["status"], wrong["error"]["code"], wrong["content"], wrong["attempts"]) == (
+        "error",
+        "schema_mismatch",
+        '{"name": "Ann"}',
+        2,
+    )
     assert wrong["error"]["message"] == "the answer does not match the schema: $: 'age' is a required property"
     first, repair = [b for b in fake.bodies if first_user(b) == "fixed"]
     assert first["response_format"] == repair["response_format"] == {"type": "json_object"}
@@ -217,14 +259,23 @@ def test_schema_mismatch_is_repaired_once_with_the_errors(run, fake):
 
 
 def test_schema_instruction_joins_each_lines_own_system_prompt(run, fake):
-    lines = [{"id": "plain", "prompt": "p1"},
-             {"id": "field", "prompt": "p2", "system": "You are terse."},
-             {"id": "msgs", "messages": [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "p3"}]},
-             {"id": "parts", "messages": [{"role": "system", "content": [{"type": "text", "text": "Hi."}]},
-                                         {"role": "user", "content": "p4"}]},
-             {"custom_id": "api", "body": {"messages": [{"role": "system", "content": "API sys."},
-                                                        {"role": "user", "content": "p5"}]}},
-             {"id": "nojson", "prompt": "p6", "json": False}]
+    lines = [
+        {"id": "plain", "prompt": "p1"},
+        {"id": "field", "prompt": "p2", "system": "You are terse."},
+        {"id": "msgs", "messages": [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "p3"}]},
+        {
+            "id": "parts",
+            "messages": [
+                {"role": "system", "content": [{"type": "text", "text": "Hi."}]},
+                {"role": "user", "content": "p4"},
+            ],
+        },
+        {
+            "custom_id": "api",
+            "body": {"messages": [{"role": "system", "content": "API sys."}, {"role": "user", "content": "p5"}]},
+        },
+        {"id": "nojson", "prompt": "p6", "json": False},
+    ]
     for p in ("p1", "p2", "p3", "p4", "p5", "p6"):
         fake.script[p] = [answer('{"age": 1}')]
     code, records, err = run(lines, schema=PERSON, system="Global.")
@@ -293,8 +344,12 @@ def test_ordered_keeps_input_order(make_app, run, tmp_path):
     code, records, _ = run([f"p{i}" for i in range(8)], app=app, ordered=True, concurrency=4)
     assert code == 0 and [r["id"] for r in records] == [f"line-{i}" for i in range(1, 9)]
     slow2 = Fake(delays={"p0": 0.3, "p1": 0.2})
-    code, records, _ = run([f"p{i}" for i in range(8)], out=tmp_path / "b.jsonl",
-                           app=make_app(transport=httpx.MockTransport(slow2)), concurrency=4)
+    code, records, _ = run(
+        [f"p{i}" for i in range(8)],
+        out=tmp_path / "b.jsonl",
+        app=make_app(transport=httpx.MockTransport(slow2)),
+        concurrency=4,
+    )
     assert [r["id"] for r in records][-1] == "line-1"  # completion order by default
 
 
@@ -305,8 +360,9 @@ def test_concurrency_is_bounded(make_app, run):
 
 
 def test_batch_api_format_text_input_template_and_limit(run, fake):
-    code, records, _ = run("alpha\nbeta\ngamma\n", text=True, template="Summarise: {input}", limit=2,
-                           format="batch-api")
+    code, records, _ = run(
+        "alpha\nbeta\ngamma\n", text=True, template="Summarise: {input}", limit=2, format="batch-api"
+    )
     assert code == 0 and sorted(fake.prompts()) == ["Summarise: alpha", "Summarise: beta"]
     rec = by_id([{**r, "id": r["custom_id"]} for r in records])["line-1"]
     assert rec["response"]["status_code"] == 200
@@ -507,8 +563,9 @@ def test_tpm_estimate_learns_from_answers():
     from glm_cli.events import Reply, Usage
 
     client = GlmClient(base_url="http://127.0.0.1:9/v4", api_key="fake-canary-key-0000")  # never sends
-    runner = BatchRunner(RunConfig(tpm=6000), client=client, settings=None, catalogue=None,
-                         writer=RecordWriter(None, stream=None))
+    runner = BatchRunner(
+        RunConfig(tpm=6000), client=client, settings=None, catalogue=None, writer=RecordWriter(None, stream=None)
+    )
     body = {"messages": [{"role": "user", "content": "x" * 300}]}
     first = runner._estimate(body)
     assert first == 100 + 512

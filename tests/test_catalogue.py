@@ -46,6 +46,7 @@ def catalogue_for(make_app, env, yaml_text: str):
 
 # ---- the shipped data
 
+
 def test_every_shipped_model_has_its_facts_dated_and_sourced():
     cat = load_catalogue()
     assert cat.as_of and len(cat.models) >= 20
@@ -83,8 +84,12 @@ def test_shipped_aliases_resolve():
 
 # ---- overrides from the YAML config
 
+
 def test_overrides_change_add_and_alias(make_app, env):
-    cat = catalogue_for(make_app, env, """\
+    cat = catalogue_for(
+        make_app,
+        env,
+        """\
 models:
   glm-4.7:
     max_output: 8192
@@ -96,7 +101,8 @@ models:
 aliases:
   q: my-model
   fast: glm-4.5-air
-""")
+""",
+    )
     m = cat.get("glm-4.7")
     assert m.max_output == 8192 and m.origin == "config"
     assert m.prices["zai"] == {"currency": "USD", "input": 1.0, "cached": 0.11, "output": 2.2}
@@ -116,22 +122,27 @@ def test_flat_price_override_replaces_tiers():
     assert estimate_cost(cat.get("glm-4.7"), "bigmodel", 1_000_000, 0, 0) == (5.0, "CNY")
 
 
-@pytest.mark.parametrize("text, key", [
-    ("models:\n  glm-4.7:\n    max_ouput: 5\n", "models.glm-4.7.max_ouput"),
-    ("models:\n  glm-4.7:\n    max_output: lots\n", "models.glm-4.7.max_output"),
-    ("models:\n  glm-4.7:\n    max_output: -1\n", "models.glm-4.7.max_output"),
-    ("models:\n  glm-4.7:\n    tools: 1\n", "models.glm-4.7.tools"),
-    ("models:\n  glm-4.7:\n    thinking: sometimes\n", "models.glm-4.7.thinking"),
-    ("models:\n  glm-4.7:\n    status: gone\n", "models.glm-4.7.status"),
-    ("models:\n  glm-4.7: 5\n", "models.glm-4.7"),
-    ("models:\n  glm-4.7:\n    prices: {zai: {input: cheap}}\n", "models.glm-4.7.prices.zai.input"),
-    ("models:\n  glm-4.7:\n    prices: {zai: {inptu: 1}}\n", "models.glm-4.7.prices.zai.inptu"),
-    ("models:\n  glm-4.7:\n    prices: {openai: {input: 1}}\n", "models.glm-4.7.prices.openai"),
-    ("models:\n  glm-4.7:\n    prices: {bigmodel: {tiers: [{max_inptu: 1}]}}\n",
-     "models.glm-4.7.prices.bigmodel.tiers[0].max_inptu"),
-    ("aliases:\n  q: 5\n", "aliases.q"),
-    ("aliases:\n  q:\n", "aliases.q"),
-])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("models:\n  glm-4.7:\n    max_ouput: 5\n", "models.glm-4.7.max_ouput"),
+        ("models:\n  glm-4.7:\n    max_output: lots\n", "models.glm-4.7.max_output"),
+        ("models:\n  glm-4.7:\n    max_output: -1\n", "models.glm-4.7.max_output"),
+        ("models:\n  glm-4.7:\n    tools: 1\n", "models.glm-4.7.tools"),
+        ("models:\n  glm-4.7:\n    thinking: sometimes\n", "models.glm-4.7.thinking"),
+        ("models:\n  glm-4.7:\n    status: gone\n", "models.glm-4.7.status"),
+        ("models:\n  glm-4.7: 5\n", "models.glm-4.7"),
+        ("models:\n  glm-4.7:\n    prices: {zai: {input: cheap}}\n", "models.glm-4.7.prices.zai.input"),
+        ("models:\n  glm-4.7:\n    prices: {zai: {inptu: 1}}\n", "models.glm-4.7.prices.zai.inptu"),
+        ("models:\n  glm-4.7:\n    prices: {openai: {input: 1}}\n", "models.glm-4.7.prices.openai"),
+        (
+            "models:\n  glm-4.7:\n    prices: {bigmodel: {tiers: [{max_inptu: 1}]}}\n",
+            "models.glm-4.7.prices.bigmodel.tiers[0].max_inptu",
+        ),
+        ("aliases:\n  q: 5\n", "aliases.q"),
+        ("aliases:\n  q:\n", "aliases.q"),
+    ],
+)
 def test_bad_override_is_a_config_error_naming_the_key(make_app, env, text, key, glm):
     path = write_config(env, text)
     with pytest.raises(ConfigError) as exc:
@@ -142,29 +153,36 @@ def test_bad_override_is_a_config_error_naming_the_key(make_app, env, text, key,
 
 # ---- what `ask` does with it
 
+
 def test_config_alias_resolves_in_the_request_body(make_app, env, glm):
     write_config(env, "aliases:\n  q: glm-4.5-air\n")
     run_ask(AskOptions(prompt=("hi",), model="q"), make_app())
     assert sent(glm)["model"] == "glm-4.5-air"
 
 
-@pytest.mark.parametrize("setting, expected", [
-    ({"model": "fast"}, "glm-4.7-flashx"),
-    ({"preset": "p"}, "glm-4.6v"),
-    ({"model": "a2"}, "glm-4.5-flash"),  # an alias of an alias
-    ({"model": "not-in-catalogue"}, "not-in-catalogue"),
-])
+@pytest.mark.parametrize(
+    "setting, expected",
+    [
+        ({"model": "fast"}, "glm-4.7-flashx"),
+        ({"preset": "p"}, "glm-4.6v"),
+        ({"model": "a2"}, "glm-4.5-flash"),  # an alias of an alias
+        ({"model": "not-in-catalogue"}, "not-in-catalogue"),
+    ],
+)
 def test_aliases_from_flags_presets_and_chains(make_app, env, glm, setting, expected):
     write_config(env, "aliases:\n  a1: glm-4.5-flash\n  a2: a1\npresets:\n  p:\n    model: vision\n")
     run_ask(AskOptions(prompt=("hi",), **setting), make_app())
     assert sent(glm)["model"] == expected
 
 
-@pytest.mark.parametrize("model, max_tokens, limit", [
-    ("glm-4.7", 200_000, "131072"),
-    ("air", 100_000, "98304"),  # the alias's model's limit
-    ("glm-4-32b-0414-128k", 16385, "16384"),
-])
+@pytest.mark.parametrize(
+    "model, max_tokens, limit",
+    [
+        ("glm-4.7", 200_000, "131072"),
+        ("air", 100_000, "98304"),  # the alias's model's limit
+        ("glm-4-32b-0414-128k", 16385, "16384"),
+    ],
+)
 def test_max_tokens_guard_before_any_network(make_app, glm, model, max_tokens, limit):
     with pytest.raises(GlmError) as exc:
         run_ask(AskOptions(prompt=("q",), model=model, max_tokens=max_tokens), make_app())
@@ -220,6 +238,7 @@ def test_usage_line_prices_cached_tokens(make_app, glm):
 
 # ---- cost estimates
 
+
 def test_cached_tokens_use_the_cached_price_or_the_input_price():
     cat = load_catalogue()
     amount, cur = estimate_cost(cat.get("glm-4.7"), "zai", 1_000_000, 400_000, 0)
@@ -229,12 +248,15 @@ def test_cached_tokens_use_the_cached_price_or_the_input_price():
     assert estimate_cost(cat.get("glm-4.7"), "zai", 100, 500, 0)[0] == pytest.approx(100 * 0.11 / 1e6)
 
 
-@pytest.mark.parametrize("prompt, completion, requests, rates", [
-    (1000, 100, 1, (2, 0.4, 8)),        # input < 32K, output < 0.2K
-    (1000, 500, 1, (3, 0.6, 14)),       # input < 32K, output >= 0.2K
-    (40_000, 100, 1, (4, 0.8, 16)),     # input >= 32K
-    (40_000, 200, 2, (2, 0.4, 8)),      # two requests of 20K in / 100 out: the average picks the tier
-])
+@pytest.mark.parametrize(
+    "prompt, completion, requests, rates",
+    [
+        (1000, 100, 1, (2, 0.4, 8)),  # input < 32K, output < 0.2K
+        (1000, 500, 1, (3, 0.6, 14)),  # input < 32K, output >= 0.2K
+        (40_000, 100, 1, (4, 0.8, 16)),  # input >= 32K
+        (40_000, 200, 2, (2, 0.4, 8)),  # two requests of 20K in / 100 out: the average picks the tier
+    ],
+)
 def test_bigmodel_tiers(prompt, completion, requests, rates):
     info = load_catalogue().get("glm-4.7")
     cached = prompt // 4
@@ -271,7 +293,12 @@ def test_merge_remote_marks_listed_unlisted_and_unknown():
     cat = merge_remote(load_catalogue(), ["glm-4.7", "glm-5"], "GET http://x/models", "2026-02-01")
     assert cat.get("glm-4.7").listed is True and cat.get("glm-4.6").listed is False
     new = cat.get("glm-5")
-    assert new == ModelInfo(id="glm-5", origin="remote", listed=True, source="GET http://x/models",
-                            as_of="2026-02-01")
-    assert new.to_json() == {"id": "glm-5", "status": "current", "source": "GET http://x/models",
-                             "as_of": "2026-02-01", "origin": "remote", "listed": True}
+    assert new == ModelInfo(id="glm-5", origin="remote", listed=True, source="GET http://x/models", as_of="2026-02-01")
+    assert new.to_json() == {
+        "id": "glm-5",
+        "status": "current",
+        "source": "GET http://x/models",
+        "as_of": "2026-02-01",
+        "origin": "remote",
+        "listed": True,
+    }

@@ -41,8 +41,13 @@ def answers(*contents: str):
     def respond(request):
         n = len(replies)
         text = replies.pop(0) if replies else "extra"
-        return httpx.Response(200, content=sse_body(chunk(reasoning=f"r{n}"), chunk(content=text),
-                                                    chunk(content="", finish="stop", usage=USAGE)))
+        return httpx.Response(
+            200,
+            content=sse_body(
+                chunk(reasoning=f"r{n}"), chunk(content=text), chunk(content="", finish="stop", usage=USAGE)
+            ),
+        )
+
     return respond
 
 
@@ -73,8 +78,12 @@ def test_turns_go_to_stdout_and_are_saved_after_each(make_app, env, api):
     assert run_chat(ChatOptions(system="be brief"), app, script("hello", "", "  again  ")) == 0
     assert app.ios.stdout.getvalue() == "A1\nA2\n"
     sent = bodies(api)
-    assert sent[1]["messages"] == [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello"},
-                                   {"role": "assistant", "content": "A1"}, {"role": "user", "content": "again"}]
+    assert sent[1]["messages"] == [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "content": "hello"},
+        {"role": "assistant", "content": "A1"},
+        {"role": "user", "content": "again"},
+    ]
     (conv,) = saved(env)
     assert conv.source == "chat" and [m.content for m in conv.messages] == ["hello", "A1", "again", "A2"]
     assert [m.reasoning for m in conv.messages] == ["", "r2", "", "r1"]
@@ -122,8 +131,7 @@ def test_resume_unknown_name_is_an_error(make_app, api):
 
 
 def test_api_error_keeps_the_repl_and_drops_the_message(make_app, env, api):
-    api.side_effect = [httpx.Response(400, json={"error": {"code": "1214", "message": "bad"}}),
-                       *[answers("A2")(None)]]
+    api.side_effect = [httpx.Response(400, json={"error": {"code": "1214", "message": "bad"}}), *[answers("A2")(None)]]
     app = make_app()
     run_chat(ChatOptions(), app, script("broken", "fine"))
     assert "glm: HTTP 400 GLM 1214" in app.ios.stderr.getvalue()
@@ -133,8 +141,11 @@ def test_api_error_keeps_the_repl_and_drops_the_message(make_app, env, api):
 
 
 def test_an_error_without_logging_forgets_only_that_turn(make_app, api):
-    api.side_effect = [answers("A1")(None), httpx.Response(500, json={"error": {"code": "1214", "message": "x"}}),
-                       answers("A3")(None)]
+    api.side_effect = [
+        answers("A1")(None),
+        httpx.Response(500, json={"error": {"code": "1214", "message": "x"}}),
+        answers("A3")(None),
+    ]
     run_chat(ChatOptions(no_log=True), make_app(), script("one", "two", "three"))
     assert [m["content"] for m in bodies(api)[2]["messages"]] == ["one", "A1", "three"]
 
@@ -143,12 +154,15 @@ def interrupted_stream(*pieces: bytes):
     def body():
         yield from pieces
         raise KeyboardInterrupt  # what Ctrl-C does to the read in progress
+
     return httpx.Response(200, content=body())
 
 
 def test_ctrl_c_mid_answer_keeps_the_partial_marked_interrupted(make_app, env, api):
-    api.side_effect = [interrupted_stream(sse_body(chunk(reasoning="hmm "), chunk(content="half an ans"),
-                                                   done=False)), answers("A2")(None)]
+    api.side_effect = [
+        interrupted_stream(sse_body(chunk(reasoning="hmm "), chunk(content="half an ans"), done=False)),
+        answers("A2")(None),
+    ]
     app = make_app()
     run_chat(ChatOptions(), app, script("one", "two"))
     assert "[interrupted: the partial answer is kept]" in app.ios.stderr.getvalue()
@@ -236,11 +250,27 @@ def test_save_name_taken_and_usage_errors(make_app, env, api):
 def test_model_system_show_thinking_commands(make_app, api):
     api.side_effect = answers("A1", "A2")
     app = make_app()
-    run_chat(ChatOptions(), app, script("/model air", "/system You are terse", "/show-thinking on", "one",
-                                        "/system off", "/model", "/system", "/think", "/preserve", "two"))
+    run_chat(
+        ChatOptions(),
+        app,
+        script(
+            "/model air",
+            "/system You are terse",
+            "/show-thinking on",
+            "one",
+            "/system off",
+            "/model",
+            "/system",
+            "/think",
+            "/preserve",
+            "two",
+        ),
+    )
     sent = bodies(api)
-    assert sent[0]["model"] == "glm-4.5-air" and sent[0]["messages"][0] == {"role": "system",
-                                                                             "content": "You are terse"}
+    assert sent[0]["model"] == "glm-4.5-air" and sent[0]["messages"][0] == {
+        "role": "system",
+        "content": "You are terse",
+    }
     assert sent[1]["messages"][0]["role"] == "user"
     err = app.ios.stderr.getvalue()
     assert "r2" in err  # reasoning shown (on stderr)

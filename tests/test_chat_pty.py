@@ -25,8 +25,9 @@ class Chat:
 
     def __init__(self, environ: dict[str, str], *args: str) -> None:
         exe, *pre = glm_executable()
-        self.child = pexpect.spawn(exe, [*pre, "chat", *args], env=environ, encoding="utf-8", timeout=SLOW,
-                                   dimensions=(40, 100))
+        self.child = pexpect.spawn(
+            exe, [*pre, "chat", *args], env=environ, encoding="utf-8", timeout=SLOW, dimensions=(40, 100)
+        )
         self.child.delaybeforesend = None
         self.child.expect(PROMPT)
 
@@ -59,13 +60,19 @@ def test_multi_turn_think_off_and_multi_line(srv, environ):
     assert chat.leave() == 0
     first, second, third = srv.chat_requests()
     assert "thinking" not in first and second["thinking"] == {"type": "disabled"}
-    assert second["messages"] == [{"role": "user", "content": "hello there"},
-                                  {"role": "assistant", "content": "Echo: hello there"},
-                                  {"role": "user", "content": "second\nline"}]
+    assert second["messages"] == [
+        {"role": "user", "content": "hello there"},
+        {"role": "assistant", "content": "Echo: hello there"},
+        {"role": "user", "content": "second\nline"},
+    ]
     assert third["messages"][-1] == {"role": "user", "content": "pasted one\npasted two"}
     (conv,) = history(environ)
-    assert [m.content for m in conv.messages][:4] == ["hello there", "Echo: hello there", "second\nline",
-                                                      "Echo: second\nline"]
+    assert [m.content for m in conv.messages][:4] == [
+        "hello there",
+        "Echo: hello there",
+        "second\nline",
+        "Echo: second\nline",
+    ]
     assert conv.messages[1].reasoning == "Thinking about it." and conv.messages[3].reasoning == ""
 
 
@@ -111,20 +118,28 @@ def test_retry_undo_save_then_resume_by_name_and_continue(srv, environ):
     chat.say("three", "Echo: three")
     assert chat.leave() == 0
     assert srv.chat_requests()[-1]["messages"] == [
-        {"role": "user", "content": "one"}, {"role": "assistant", "content": "a better one"},
-        {"role": "user", "content": "three"}]
+        {"role": "user", "content": "one"},
+        {"role": "assistant", "content": "a better one"},
+        {"role": "user", "content": "three"},
+    ]
 
     chat = Chat(environ, "-c")
     chat.say("four", "Echo: four")
     assert chat.leave() == 0
     assert [m["content"] for m in srv.chat_requests()[-1]["messages"]] == [
-        "one", "a better one", "three", "Echo: three", "four"]
+        "one",
+        "a better one",
+        "three",
+        "Echo: three",
+        "four",
+    ]
     (conv,) = history(environ)
     assert conv.name == "design-review" and len(conv.messages) == 6
 
 
 def test_stdin_not_a_terminal_is_a_usage_error(environ):
-    out = subprocess.run([*glm_executable(), "chat"], input="hello\n", capture_output=True, text=True,
-                         env=environ, timeout=SLOW)
+    out = subprocess.run(
+        [*glm_executable(), "chat"], input="hello\n", capture_output=True, text=True, env=environ, timeout=SLOW
+    )
     assert out.returncode == 2 and out.stdout == ""
     assert "glm chat needs a terminal on stdin" in out.stderr and 'glm ask -c "…"' in out.stderr

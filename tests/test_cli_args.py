@@ -10,8 +10,9 @@ from tests.conftest import SLOW, glm_executable
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*glm_executable(), *args], env=env, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=SLOW)
+    return subprocess.run(
+        [*glm_executable(), *args], env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=SLOW
+    )
 
 
 def test_bare_dry_run_prints_the_body_and_sends_nothing(env):

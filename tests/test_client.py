@@ -47,9 +47,23 @@ def test_stream_sends_key_and_body():
 
 @respx.mock
 def test_non_stream_response():
-    respx.post(f"{BASE}/chat/completions").mock(return_value=httpx.Response(200, json={
-        "id": "x", "model": "glm-4.7", "choices": [{"index": 0, "finish_reason": "stop",
-        "message": {"role": "assistant", "content": "whole", "reasoning_content": "r"}}], "usage": USAGE}))
+    respx.post(f"{BASE}/chat/completions").mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "id": "x",
+                "model": "glm-4.7",
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": "whole", "reasoning_content": "r"},
+                    }
+                ],
+                "usage": USAGE,
+            },
+        )
+    )
     reply = run(make_client([]), {"model": "glm-4.7", "messages": [], "stream": False})
     assert (reply.content, reply.reasoning, reply.finish_reason, reply.id) == ("whole", "r", "stop", "x")
 
@@ -57,9 +71,13 @@ def test_non_stream_response():
 @respx.mock
 @pytest.mark.parametrize("code", ["1302", "1303", "1305"])
 def test_rate_limit_retries_then_succeeds(code):
-    route = respx.post(f"{BASE}/chat/completions").mock(side_effect=[
-        err(429, code), err(429, code),
-        httpx.Response(200, content=sse_body(chunk(content="ok", finish="stop")))])
+    route = respx.post(f"{BASE}/chat/completions").mock(
+        side_effect=[
+            err(429, code),
+            err(429, code),
+            httpx.Response(200, content=sse_body(chunk(content="ok", finish="stop"))),
+        ]
+    )
     sleeps = []
     assert run(make_client(sleeps), {"stream": True}).content == "ok"
     assert route.call_count == 3 and len(sleeps) == 2
@@ -68,22 +86,28 @@ def test_rate_limit_retries_then_succeeds(code):
 
 @respx.mock
 def test_retry_after_header_is_honoured():
-    respx.post(f"{BASE}/chat/completions").mock(side_effect=[
-        err(429, "1302", headers={"Retry-After": "7"}),
-        httpx.Response(200, content=sse_body(chunk(content="ok", finish="stop")))])
+    respx.post(f"{BASE}/chat/completions").mock(
+        side_effect=[
+            err(429, "1302", headers={"Retry-After": "7"}),
+            httpx.Response(200, content=sse_body(chunk(content="ok", finish="stop"))),
+        ]
+    )
     sleeps = []
     run(make_client(sleeps), {"stream": True})
     assert sleeps == [7.0]
 
 
 @respx.mock
-@pytest.mark.parametrize(("status", "code", "exit_code", "words"), [
-    (429, "1113", 5, "insufficient balance"),
-    (401, "1000", 4, "authentication failed"),
-    (400, "1301", 7, "content blocked"),
-    (400, "1211", 1, "unknown model"),
-    (400, "1214", 1, "invalid field value"),
-])
+@pytest.mark.parametrize(
+    ("status", "code", "exit_code", "words"),
+    [
+        (429, "1113", 5, "insufficient balance"),
+        (401, "1000", 4, "authentication failed"),
+        (400, "1301", 7, "content blocked"),
+        (400, "1211", 1, "unknown model"),
+        (400, "1214", 1, "invalid field value"),
+    ],
+)
 def test_no_retry_codes(status, code, exit_code, words):
     route = respx.post(f"{BASE}/chat/completions").mock(return_value=err(status, code))
     with pytest.raises(APIError) as exc:
@@ -107,9 +131,13 @@ def test_gives_up_after_max_retries_with_rate_limit_exit_code():
 
 @respx.mock
 def test_5xx_and_connection_errors_retry():
-    route = respx.post(f"{BASE}/chat/completions").mock(side_effect=[
-        httpx.ConnectError("refused"), httpx.Response(503, text="busy"),
-        httpx.Response(200, content=sse_body(chunk(content="ok", finish="stop")))])
+    route = respx.post(f"{BASE}/chat/completions").mock(
+        side_effect=[
+            httpx.ConnectError("refused"),
+            httpx.Response(503, text="busy"),
+            httpx.Response(200, content=sse_body(chunk(content="ok", finish="stop"))),
+        ]
+    )
     assert run(make_client([]), {"stream": True}).content == "ok"
     assert route.call_count == 3
 

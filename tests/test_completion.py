@@ -47,7 +47,8 @@ def test_checked_in_completions_match_the_app(shell):
     assert path.exists(), f"{path} is missing; generate it with: .venv/bin/{REGENERATE}"
     assert path.read_text(encoding="utf-8") == generate(shell, ROOT_CMD), (
         f"completions/glm.{shell} is out of date with the commands registered in glm_cli/cli.py.\n"
-        f"Regenerate all three from the repo root with:  .venv/bin/{REGENERATE}")
+        f"Regenerate all three from the repo root with:  .venv/bin/{REGENERATE}"
+    )
 
 
 def test_every_command_and_option_of_the_app_is_covered():
@@ -73,8 +74,10 @@ def test_generator_picks_up_new_commands():
     app = typer.Typer()
 
     @app.command()
-    def chat(model: Annotated[str | None, typer.Option("--model", "-m")] = None,
-             resume: Annotated[str | None, typer.Option("--resume", help="Resume a conversation.")] = None) -> None:
+    def chat(
+        model: Annotated[str | None, typer.Option("--model", "-m")] = None,
+        resume: Annotated[str | None, typer.Option("--resume", help="Resume a conversation.")] = None,
+    ) -> None:
         """Chat interactively."""
 
     @app.command("history")
@@ -175,14 +178,18 @@ def test_complete_fast_path_imports_nothing_heavy(env):
     assert lines[0] == "glm-4.7\t200K context, thinking always" and lines[-1] == "HEAVY" and out.stderr == ""
     write_config(env, CONFIG)
     out = subprocess.run([sys.executable, "-c", LIGHT, "presets"], capture_output=True, text=True, env=env, cwd=ROOT)
-    assert out.stdout.splitlines() == ["commit\tconventional commit message from a diff",
-                                       "translate\tTranslate the user's text into Simplified Chinese.",
-                                       "review\tcode review", "HEAVY yaml"]
+    assert out.stdout.splitlines() == [
+        "commit\tconventional commit message from a diff",
+        "translate\tTranslate the user's text into Simplified Chinese.",
+        "review\tcode review",
+        "HEAVY yaml",
+    ]
 
 
 @pytest.mark.slow
 def test_complete_via_executable(env):
     write_config(env, "models: {broken\n")
-    out = subprocess.run([*glm_executable(), "__complete", "models", "glm", "ask", "-m", ""],
-                         capture_output=True, text=True, env=env)
+    out = subprocess.run(
+        [*glm_executable(), "__complete", "models", "glm", "ask", "-m", ""], capture_output=True, text=True, env=env
+    )
     assert out.returncode == 0 and out.stderr == "" and "glm-4.7-flash\t" in out.stdout

@@ -52,8 +52,13 @@ EQUALS = ("glm ask --model=qu", {"--model=quick", "quick"})
 @pytest.fixture(scope="module")
 def shell_env(tmp_path_factory) -> dict[str, str]:
     home = tmp_path_factory.mktemp("home")
-    env = {"HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"), "TERM": "dumb",
-           "PATH": f"{BIN}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
+    env = {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "TERM": "dumb",
+        "PATH": f"{BIN}:/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+    }
     write_config(env, CONFIG)
     return env
 
@@ -71,7 +76,7 @@ def parse(output: str) -> dict[str, set[str]]:
     current = None
     for line in output.splitlines():
         if line.startswith(SEP):
-            current = line[len(SEP):]
+            current = line[len(SEP) :]
             found[current] = set()
         elif current is not None and line:
             found[current].add(line.split("\t")[0])
@@ -96,8 +101,13 @@ exit 0
 def bash_results(shell_env) -> dict[str, set[str]]:
     bash = need("bash")
     lines = [c[0] for c in CASES] + ["glm ask --model = qu"]  # bash's own words for --model=qu
-    out = subprocess.run([bash, "--norc", "--noprofile", "-c", BASH, "bash", str(COMPLETIONS / "glm.bash"), *lines],
-                         capture_output=True, text=True, env=shell_env, timeout=60)
+    out = subprocess.run(
+        [bash, "--norc", "--noprofile", "-c", BASH, "bash", str(COMPLETIONS / "glm.bash"), *lines],
+        capture_output=True,
+        text=True,
+        env=shell_env,
+        timeout=60,
+    )
     assert out.stderr == "", out.stderr
     return parse(out.stdout)
 
@@ -106,8 +116,13 @@ def bash_results(shell_env) -> dict[str, set[str]]:
 def zsh_results(shell_env) -> dict[str, set[str]]:
     zsh = need("zsh")
     lines = [c[0] for c in CASES] + [EQUALS[0]]
-    out = subprocess.run([zsh, "-f", str(ROOT / "tests" / "zsh_capture.zsh"), str(COMPLETIONS / "glm.zsh"), *lines],
-                         capture_output=True, text=True, env=shell_env, timeout=120)
+    out = subprocess.run(
+        [zsh, "-f", str(ROOT / "tests" / "zsh_capture.zsh"), str(COMPLETIONS / "glm.zsh"), *lines],
+        capture_output=True,
+        text=True,
+        env=shell_env,
+        timeout=120,
+    )
     if "zpty" in out.stderr:
         pytest.skip(f"zsh cannot drive a pseudo-terminal here: {out.stderr.strip()}")
     return parse(out.stdout)
@@ -118,8 +133,9 @@ def fish_results(shell_env) -> dict[str, set[str]]:
     fish = need("fish")
     lines = [c[0] for c in CASES] + [EQUALS[0]]
     script = f"source {COMPLETIONS / 'glm.fish'}\nfor l in $argv\n  echo '{SEP}'$l\n  complete -C $l\nend"
-    out = subprocess.run([fish, "--no-config", "-c", script, *lines], capture_output=True, text=True,
-                         env=shell_env, timeout=60)
+    out = subprocess.run(
+        [fish, "--no-config", "-c", script, *lines], capture_output=True, text=True, env=shell_env, timeout=60
+    )
     assert out.stderr == "", out.stderr
     return parse(out.stdout)
 
@@ -155,9 +171,23 @@ def test_file_arguments_complete_files(shell_env, tmp_path):
     (tmp_path / "prompts.jsonl").write_text("{}\n")
     (tmp_path / "other.txt").write_text("")
     bash = need("bash")
-    out = subprocess.run([bash, "--norc", "--noprofile", "-c", BASH, "bash", str(COMPLETIONS / "glm.bash"),
-                          f"glm batch {tmp_path}/pro", f"glm ask --file {tmp_path}/ot"],
-                         capture_output=True, text=True, env=shell_env, timeout=60)
+    out = subprocess.run(
+        [
+            bash,
+            "--norc",
+            "--noprofile",
+            "-c",
+            BASH,
+            "bash",
+            str(COMPLETIONS / "glm.bash"),
+            f"glm batch {tmp_path}/pro",
+            f"glm ask --file {tmp_path}/ot",
+        ],
+        capture_output=True,
+        text=True,
+        env=shell_env,
+        timeout=60,
+    )
     found = parse(out.stdout)
     assert found[f"glm batch {tmp_path}/pro"] == {f"{tmp_path}/prompts.jsonl"}  # glm batch FILE = batch run FILE
     assert found[f"glm ask --file {tmp_path}/ot"] == {f"{tmp_path}/other.txt"}
@@ -168,6 +198,11 @@ def test_zsh_autoloads_the_script_from_fpath(shell_env, tmp_path):
     zsh = need("zsh")
     (tmp_path / "_glm").write_text((COMPLETIONS / "glm.zsh").read_text())
     fpath = subprocess.run([zsh, "-f", "-c", "print -r -- $FPATH"], capture_output=True, text=True).stdout.strip()
-    out = subprocess.run([zsh, "-f", str(ROOT / "tests" / "zsh_capture.zsh"), os.devnull, "glm ask -m fa"],
-                         capture_output=True, text=True, env={**shell_env, "FPATH": f"{tmp_path}:{fpath}"}, timeout=60)
+    out = subprocess.run(
+        [zsh, "-f", str(ROOT / "tests" / "zsh_capture.zsh"), os.devnull, "glm ask -m fa"],
+        capture_output=True,
+        text=True,
+        env={**shell_env, "FPATH": f"{tmp_path}:{fpath}"},
+        timeout=60,
+    )
     assert parse(out.stdout)["glm ask -m fa"] == {"fast"}

@@ -146,7 +146,7 @@ def test_key_from_env_var_named_in_config_and_cmd(env, tmp_path):
     script = tmp_path / "keycmd.py"
     script.write_text("print('cmd.key')\n")
     write_config(env, f"api_key_cmd: ['{sys.executable}', '{script}']\n")
-    assert resolve_api_key(load_settings(base)) [0] == "cmd.key"
+    assert resolve_api_key(load_settings(base))[0] == "cmd.key"
     write_config(env, "api_key_cmd: false-command-that-does-not-exist\n")
     with pytest.raises(AuthError, match="api_key_cmd"):
         resolve_api_key(load_settings(base))

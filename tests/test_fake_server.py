@@ -36,8 +36,9 @@ class Resp:
         return json.loads(self.body)
 
 
-def request(srv, method: str, path: str, body=None, *, key=_DEFAULT, headers=None, prefix=PREFIX,
-            timeout: float = 5) -> Resp:
+def request(
+    srv, method: str, path: str, body=None, *, key=_DEFAULT, headers=None, prefix=PREFIX, timeout: float = 5
+) -> Resp:
     hdrs = {} if key is None else {"Authorization": f"Bearer {srv.api_key if key is _DEFAULT else key}"}
     data = body
     if isinstance(body, (dict, list)):
@@ -65,7 +66,7 @@ def sse(data: bytes) -> list[str]:
     out = []
     for event in text[:-2].split("\n\n"):
         assert event.startswith("data: ") and "\n" not in event, event
-        out.append(event[len("data: "):])
+        out.append(event[len("data: ") :])
     return out
 
 
@@ -88,6 +89,7 @@ def assert_sorted_keys(obj) -> None:
 
 
 # --------------------------------------------------------------------------------------------- streams
+
 
 def test_stream_wire_format(srv):
     srv.reply(content="Hello, 世界!", reasoning="Let me think")
@@ -115,8 +117,13 @@ def test_stream_wire_format(srv):
     assert last["choices"] == [{"index": 0, "finish_reason": "stop", "delta": {"role": "assistant", "content": ""}}]
     assert list(last) == ["id", "created", "object", "model", "choices", "usage"]
     u = last["usage"]
-    assert list(u) == ["prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details",
-                       "completion_tokens_details"]
+    assert list(u) == [
+        "prompt_tokens",
+        "completion_tokens",
+        "total_tokens",
+        "prompt_tokens_details",
+        "completion_tokens_details",
+    ]
     assert u["prompt_tokens"] == 1 and u["completion_tokens"] == 3 + 4  # len//4+1 of content + reasoning
     assert u["total_tokens"] == 8 and u["completion_tokens_details"] == {"reasoning_tokens": 4}
     assert abs(last["created"] - time.time()) < 5
@@ -169,8 +176,12 @@ def test_split_bytes_reassembles_and_really_splits(srv):
     srv.reply(content="x" * 40, reasoning="")
     body = json.dumps({"model": "glm-4.7", "stream": True, "messages": [{"role": "user", "content": "hi"}]})
     with socket.create_connection((srv.host, srv.port), timeout=5) as sock:
-        sock.sendall((f"POST {PREFIX}/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {srv.api_key}"
-                      f"\r\nContent-Length: {len(body)}\r\n\r\n{body}").encode())
+        sock.sendall(
+            (
+                f"POST {PREFIX}/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {srv.api_key}"
+                f"\r\nContent-Length: {len(body)}\r\n\r\n{body}"
+            ).encode()
+        )
         pieces = []
         while data := sock.recv(65536):
             pieces.append(data)
@@ -191,6 +202,7 @@ def test_chunked_transfer_option(srv):
 
 # --------------------------------------------------------------------------------------------- non-stream
 
+
 def test_non_stream_shape(srv):
     srv.cached_tokens = 7
     srv.reply(content="Olá", reasoning="because")
@@ -202,10 +214,20 @@ def test_non_stream_shape(srv):
     assert list(obj) == ["choices", "created", "id", "model", "object", "request_id", "usage"]
     assert TASK_ID.fullmatch(obj["id"]) and obj["request_id"] == "my-request-0001"
     assert obj["object"] == "chat.completion" and isinstance(obj["created"], int)
-    assert obj["choices"] == [{"finish_reason": "stop", "index": 0, "message": {
-        "content": "Olá", "reasoning_content": "because", "role": "assistant"}}]
-    assert obj["usage"] == {"completion_tokens": 3, "completion_tokens_details": {"reasoning_tokens": 2},
-                            "prompt_tokens": 3, "prompt_tokens_details": {"cached_tokens": 7}, "total_tokens": 6}
+    assert obj["choices"] == [
+        {
+            "finish_reason": "stop",
+            "index": 0,
+            "message": {"content": "Olá", "reasoning_content": "because", "role": "assistant"},
+        }
+    ]
+    assert obj["usage"] == {
+        "completion_tokens": 3,
+        "completion_tokens_details": {"reasoning_tokens": 2},
+        "prompt_tokens": 3,
+        "prompt_tokens_details": {"cached_tokens": 7},
+        "total_tokens": 6,
+    }
     again = chat(srv).json()
     assert again["request_id"] == again["id"] != obj["id"]
 
@@ -213,9 +235,12 @@ def test_non_stream_shape(srv):
 def test_keep_alive_and_recording(srv):
     conn = http.client.HTTPConnection(srv.host, srv.port, timeout=5)
     for i in range(3):
-        conn.request("POST", f"{PREFIX}/chat/completions?trace=1&n={i}",
-                     body=json.dumps({"model": "glm-4.7", "messages": [{"role": "user", "content": f"m{i}"}]}),
-                     headers={"Authorization": f"Bearer {srv.api_key}", "X-Custom-Thing": "yes"})
+        conn.request(
+            "POST",
+            f"{PREFIX}/chat/completions?trace=1&n={i}",
+            body=json.dumps({"model": "glm-4.7", "messages": [{"role": "user", "content": f"m{i}"}]}),
+            headers={"Authorization": f"Bearer {srv.api_key}", "X-Custom-Thing": "yes"},
+        )
         assert conn.getresponse().read()
     conn.close()
     request(srv, "GET", "/models")
@@ -237,6 +262,7 @@ def test_usage_override_and_finish_reason(srv):
 
 # --------------------------------------------------------------------------------------------- errors
 
+
 def test_auth_errors(srv):
     r = request(srv, "POST", "/chat/completions", {"model": "glm-4.7", "messages": []}, key=None)
     assert r.status == 401 and r.json() == {"error": {"code": "1001", "message": "Authentication header missing"}}
@@ -253,8 +279,11 @@ def jwt(key: str, exp_ms: int) -> str:
     def b64(obj) -> str:
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
 
-    signing = b64({"alg": "HS256", "sign_type": "SIGN"}) + "." + b64(
-        {"api_key": kid, "exp": exp_ms, "timestamp": exp_ms - 210_000})
+    signing = (
+        b64({"alg": "HS256", "sign_type": "SIGN"})
+        + "."
+        + b64({"api_key": kid, "exp": exp_ms, "timestamp": exp_ms - 210_000})
+    )
     sig = hmac.new(secret.encode(), signing.encode(), hashlib.sha256).digest()
     return signing + "." + base64.urlsafe_b64encode(sig).rstrip(b"=").decode()
 
@@ -263,20 +292,25 @@ def test_legacy_jwt_auth(srv):
     now = int(time.time() * 1000)
     assert request(srv, "GET", "/models", key=jwt(srv.api_key, now + 60_000)).status == 200
     assert request(srv, "GET", "/models", key=jwt(srv.api_key, now - 1)).json()["error"]["code"] == "1003"
-    assert request(srv, "GET", "/models", key=jwt("fake-key-id.other-secret", now + 60_000)).json()["error"][
-        "code"] == "1002"
+    assert (
+        request(srv, "GET", "/models", key=jwt("fake-key-id.other-secret", now + 60_000)).json()["error"]["code"]
+        == "1002"
+    )
 
 
-@pytest.mark.parametrize("body, code", [
-    ({"model": "glm-9", "messages": [{"role": "user", "content": "x"}]}, "1211"),
-    ({"model": "glm-4.7", "messages": []}, "1214"),
-    ({"model": "glm-4.7"}, "1214"),
-    ({"model": "glm-4.7", "messages": [{"role": "system", "content": "only system"}]}, "1214"),
-    ({"model": "glm-4.7", "messages": [{"role": "wizard", "content": "x"}]}, "1214"),
-    ({"model": "glm-4.7", "messages": [{"role": "user", "content": "x"}], "max_tokens": 131073}, "1210"),
-    ({"model": "glm-4.5", "messages": [{"role": "user", "content": "x"}], "max_tokens": 100_000}, "1210"),
-    ({"model": "glm-4.7", "messages": [{"role": "user", "content": "x"}], "temperature": 1.5}, "1210"),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"model": "glm-9", "messages": [{"role": "user", "content": "x"}]}, "1211"),
+        ({"model": "glm-4.7", "messages": []}, "1214"),
+        ({"model": "glm-4.7"}, "1214"),
+        ({"model": "glm-4.7", "messages": [{"role": "system", "content": "only system"}]}, "1214"),
+        ({"model": "glm-4.7", "messages": [{"role": "wizard", "content": "x"}]}, "1214"),
+        ({"model": "glm-4.7", "messages": [{"role": "user", "content": "x"}], "max_tokens": 131073}, "1210"),
+        ({"model": "glm-4.5", "messages": [{"role": "user", "content": "x"}], "max_tokens": 100_000}, "1210"),
+        ({"model": "glm-4.7", "messages": [{"role": "user", "content": "x"}], "temperature": 1.5}, "1210"),
+    ],
+)
 def test_validation_errors(srv, body, code):
     r = request(srv, "POST", "/chat/completions", body)
     assert r.status == 400 and r.json()["error"]["code"] == code
@@ -287,8 +321,12 @@ def test_validation_errors(srv, body, code):
 
 def test_custom_models_and_request_id_reuse(srv):
     srv.models.add("my-model")
-    assert request(srv, "POST", "/chat/completions",
-                   {"model": "my-model", "messages": [{"role": "user", "content": "x"}]}).status == 200
+    assert (
+        request(
+            srv, "POST", "/chat/completions", {"model": "my-model", "messages": [{"role": "user", "content": "x"}]}
+        ).status
+        == 200
+    )
     srv.fault(Fault(status=429, code="1302"))
     assert chat(srv, request_id="rid-000001").status == 429
     assert chat(srv, request_id="rid-000001").status == 200  # a failed attempt does not burn the id
@@ -309,9 +347,17 @@ def test_spring_404_and_405(srv):
 
 # --------------------------------------------------------------------------------------------- faults
 
+
 def test_status_faults_fifo_before_replies(srv):
-    srv.fault(Fault(status=429, code="1302", message="Rate limit reached for requests", retry_after=2,
-                    headers={"x-should-retry": "true"}))
+    srv.fault(
+        Fault(
+            status=429,
+            code="1302",
+            message="Rate limit reached for requests",
+            retry_after=2,
+            headers={"x-should-retry": "true"},
+        )
+    )
     srv.fault(Fault(status=429, code="1113"))
     srv.reply(content="after retry")
     r = chat(srv)
@@ -319,7 +365,9 @@ def test_status_faults_fifo_before_replies(srv):
     assert r.json() == {"error": {"code": "1302", "message": "Rate limit reached for requests"}}
     r = chat(srv)
     assert r.status == 429 and r.json()["error"] == {
-        "code": "1113", "message": "Insufficient balance or no resource package. Please recharge."}
+        "code": "1113",
+        "message": "Insufficient balance or no resource package. Please recharge.",
+    }
     assert "retry-after" not in r.headers
     assert chat(srv).json()["choices"][0]["message"]["content"] == "after retry"
     assert len(srv.chat_requests()) == 3
@@ -368,8 +416,13 @@ def test_drop_and_hang_faults(srv):
     assert time.perf_counter() - t0 >= 0.25
     srv.fault(Fault(kind="hang", seconds=5))
     with pytest.raises(TimeoutError):
-        request(srv, "POST", "/chat/completions",
-                {"model": "glm-4.7", "messages": [{"role": "user", "content": "x"}]}, timeout=0.2)
+        request(
+            srv,
+            "POST",
+            "/chat/completions",
+            {"model": "glm-4.7", "messages": [{"role": "user", "content": "x"}]},
+            timeout=0.2,
+        )
 
 
 def test_faults_always_and_fault_rate(srv):
@@ -416,14 +469,19 @@ def test_tool_calls_stream_whole(srv):
     srv.reply(content="Calling.", reasoning="think", tool_calls=[WEATHER, second])
     chs = chunks(sse(chat(srv, stream=True).body))
     tool_chunks = [c for c in chs if "tool_calls" in c["choices"][0]["delta"]]
-    assert chs.index(tool_chunks[0]) > max(i for i, c in enumerate(chs) if "content" in c["choices"][0]["delta"]
-                                          and "finish_reason" not in c["choices"][0])
+    assert chs.index(tool_chunks[0]) > max(
+        i for i, c in enumerate(chs) if "content" in c["choices"][0]["delta"] and "finish_reason" not in c["choices"][0]
+    )
     assert [list(c["choices"][0]["delta"]) for c in tool_chunks] == [["tool_calls"], ["tool_calls"]]  # no role
     first, other = (c["choices"][0]["delta"]["tool_calls"][0] for c in tool_chunks)
     assert re.fullmatch(r"call_[0-9a-f]{24}", first["id"]) and first["index"] == 0
     assert first["function"] == {"name": "get_weather", "arguments": '{"city":"Paris","unit":"celsius"}'}
-    assert other == {"id": "call_fixed", "index": 1, "type": "function",
-                     "function": {"name": "add", "arguments": '{"a":2}'}}
+    assert other == {
+        "id": "call_fixed",
+        "index": 1,
+        "type": "function",
+        "function": {"name": "add", "arguments": '{"a":2}'},
+    }
     assert chs[-1]["choices"][0]["finish_reason"] == "tool_calls"
 
 
@@ -434,8 +492,10 @@ def test_tool_stream_fragments(srv):
     assert all(list(c["choices"][0]["delta"]) == ["tool_calls"] for c in chs[:-1])
     starts = [f for f in frags if "id" in f]
     assert [list(f) for f in starts] == [["index", "id", "type", "function"]] * 2
-    assert [f["function"] for f in starts] == [{"name": "get_weather", "arguments": ""},
-                                               {"name": "noop", "arguments": ""}]
+    assert [f["function"] for f in starts] == [
+        {"name": "get_weather", "arguments": ""},
+        {"name": "noop", "arguments": ""},
+    ]
     rest = [f for f in frags if "id" not in f]
     assert all(set(f) == {"index", "function"} and list(f["function"]) == ["arguments"] for f in rest)
     assert all(len(f["function"]["arguments"]) <= 4 for f in rest)
@@ -445,6 +505,7 @@ def test_tool_stream_fragments(srv):
 
 
 # --------------------------------------------------------------------------------------------- models
+
 
 def test_models_endpoint(srv):
     obj = request(srv, "GET", "/models").json()
@@ -464,17 +525,28 @@ def test_models_endpoint(srv):
 
 # --------------------------------------------------------------------------------------------- files and batches
 
+
 def upload(srv, content: bytes, filename: str = "requests.jsonl", purpose: str = "batch") -> Resp:
     boundary = "----fakeboundary7MA4YWxkTrZu0gW"
-    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\n{purpose}\r\n'
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\n{purpose}\r\n'
             f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-            f"Content-Type: application/jsonl\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
+            f"Content-Type: application/jsonl\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return request(srv, "POST", "/files", body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
 
 
 def line(cid: str, content: str, model: str = "glm-4.7") -> dict:
-    return {"custom_id": cid, "method": "POST", "url": "/v4/chat/completions",
-            "body": {"model": model, "messages": [{"role": "user", "content": content}], "max_tokens": 64}}
+    return {
+        "custom_id": cid,
+        "method": "POST",
+        "url": "/v4/chat/completions",
+        "body": {"model": model, "messages": [{"role": "user", "content": content}], "max_tokens": 64},
+    }
 
 
 def jsonl(*objs) -> bytes:
@@ -492,8 +564,17 @@ def test_files_and_batch_end_to_end(srv):
     assert request(srv, "GET", f"/files/{fobj['id']}/content").body == content
     assert [o["id"] for o in request(srv, "GET", "/files?purpose=batch").json()["data"]] == [fobj["id"]]
 
-    created = request(srv, "POST", "/batches", {"input_file_id": fobj["id"], "endpoint": "/v4/chat/completions",
-                                                "completion_window": "24h", "metadata": {"description": "t"}})
+    created = request(
+        srv,
+        "POST",
+        "/batches",
+        {
+            "input_file_id": fobj["id"],
+            "endpoint": "/v4/chat/completions",
+            "completion_window": "24h",
+            "metadata": {"description": "t"},
+        },
+    )
     b = created.json()
     assert created.status == 200 and b["status"] == "validating" and re.fullmatch(r"batch_\d{19}", b["id"])
     assert b["request_counts"] == {"completed": 0, "failed": 0, "total": 3} and b["metadata"] == {"description": "t"}
@@ -510,8 +591,10 @@ def test_files_and_batch_end_to_end(srv):
     assert out[0]["custom_id"] == "r1" and out[0]["id"] == b["id"] and out[0]["response"]["status_code"] == 200
     answer = out[0]["response"]["body"]
     assert answer["choices"][0]["message"]["content"] == "Echo: hello ünï" and answer["object"] == "chat.completion"
-    errs = {e["custom_id"]: e["response"] for e in
-            map(json.loads, request(srv, "GET", f"/files/{done['error_file_id']}/content").body.splitlines())}
+    errs = {
+        e["custom_id"]: e["response"]
+        for e in map(json.loads, request(srv, "GET", f"/files/{done['error_file_id']}/content").body.splitlines())
+    }
     assert errs["r2"]["status_code"] == 400 and errs["r2"]["body"]["error"]["code"] == "1211"
     assert errs["r3"] == {"status_code": 500, "body": {"error": {"code": "500", "message": "Internal server error"}}}
     assert srv.chat_requests() == []  # batch lines are not HTTP requests
@@ -524,10 +607,17 @@ def test_files_and_batch_end_to_end(srv):
 
 
 def test_batch_validation_cancel_list_and_limits(srv):
-    bad = upload(srv, b'{"custom_id":"a","method":"POST","url":"/v4/chat/completions","body":{"model":"glm-4.7"}}\n'
-                      b"{not json\n" + jsonl(line("a", "dup"))).json()
-    b = request(srv, "POST", "/batches", {"input_file_id": bad["id"], "endpoint": "/v4/chat/completions",
-                                          "auto_delete_input_file": False}).json()
+    bad = upload(
+        srv,
+        b'{"custom_id":"a","method":"POST","url":"/v4/chat/completions","body":{"model":"glm-4.7"}}\n'
+        b"{not json\n" + jsonl(line("a", "dup")),
+    ).json()
+    b = request(
+        srv,
+        "POST",
+        "/batches",
+        {"input_file_id": bad["id"], "endpoint": "/v4/chat/completions", "auto_delete_input_file": False},
+    ).json()
     failed = request(srv, "GET", f"/batches/{b['id']}").json()
     assert failed["status"] == "failed" and len(str(failed["failed_at"])) == 13
     assert [e["code"] for e in failed["errors"]["data"]] == ["invalid_json_line", "duplicate_custom_id"]
@@ -538,8 +628,15 @@ def test_batch_validation_cancel_list_and_limits(srv):
     assert request(srv, "GET", "/batches/batch_1").status == 404
 
     good = upload(srv, jsonl(line("k1", "a"), line("k2", "b"))).json()
-    ids = [request(srv, "POST", "/batches", {"input_file_id": good["id"], "endpoint": "/v4/chat/completions",
-                                             "auto_delete_input_file": False}).json()["id"] for _ in range(3)]
+    ids = [
+        request(
+            srv,
+            "POST",
+            "/batches",
+            {"input_file_id": good["id"], "endpoint": "/v4/chat/completions", "auto_delete_input_file": False},
+        ).json()["id"]
+        for _ in range(3)
+    ]
     c = request(srv, "POST", f"/batches/{ids[0]}/cancel").json()
     assert c["status"] == "cancelling" and len(str(c["cancelling_at"])) == 13
     assert request(srv, "GET", f"/batches/{ids[0]}").json()["status"] == "cancelled"
@@ -547,7 +644,11 @@ def test_batch_validation_cancel_list_and_limits(srv):
 
     srv.batch_steps_per_status = 2
     assert [request(srv, "GET", f"/batches/{ids[1]}").json()["status"] for _ in range(4)] == [
-        "validating", "in_progress", "in_progress", "finalizing"]
+        "validating",
+        "in_progress",
+        "in_progress",
+        "finalizing",
+    ]
     srv.batch_steps_per_status = 0
     assert request(srv, "GET", f"/batches/{ids[2]}").json()["status"] == "completed"
 
@@ -564,17 +665,27 @@ def test_batch_validation_cancel_list_and_limits(srv):
 
 # --------------------------------------------------------------------------------------------- as a program
 
+
 def test_runs_as_a_program():
     script = Path(__file__).with_name("fake_server.py")
-    proc = subprocess.Popen([sys.executable, str(script), "--port", "0", "--tokens", "3"],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), "--port", "0", "--tokens", "3"], stdout=subprocess.PIPE, text=True
+    )
     try:
         base = proc.stdout.readline().strip()
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/api/paas/v4", base)
-        req = urllib.request.Request(base + "/chat/completions", data=json.dumps({
-            "model": "glm-4.7", "stream": True, "thinking": {"type": "disabled"},
-            "messages": [{"role": "user", "content": "x"}]}).encode(),
-            headers={"Authorization": "Bearer fake-key-id.fake-secret-0000", "Content-Type": "application/json"})
+        req = urllib.request.Request(
+            base + "/chat/completions",
+            data=json.dumps(
+                {
+                    "model": "glm-4.7",
+                    "stream": True,
+                    "thinking": {"type": "disabled"},
+                    "messages": [{"role": "user", "content": "x"}],
+                }
+            ).encode(),
+            headers={"Authorization": "Bearer fake-key-id.fake-secret-0000", "Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(req, timeout=5) as resp:
             assert text(chunks(sse(resp.read())), "content") == "tok tok tok "
         with pytest.raises(urllib.error.HTTPError) as info:

@@ -138,7 +138,9 @@ def test_start_timeout_is_checked_in_the_config_and_listed(make_app, env):
     assert run_list(ListOptions(format="json"), app) == 0
     listed = json.loads(app.ios.stdout.getvalue())
     assert [(s["name"], s["start_timeout"], s["timeout"]) for s in listed if not s["builtin"]] == [
-        ("s", 90.0, 60.0), ("t", 30.0, 60.0)]
+        ("s", 90.0, 60.0),
+        ("t", 30.0, 60.0),
+    ]
 
 
 def test_a_tool_call_that_never_returns_times_out_naming_the_server(srv, environ, state):

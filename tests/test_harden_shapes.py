@@ -635,8 +635,9 @@ def test_tool_arguments_of_any_content_never_crash_the_tool_loop(arguments):
 
 def reply_or_error(body: bytes, *, stream: bool):
     """Send one chat request to a server answering `body`; return the reply, or the GlmError it ended in."""
-    client = GlmClient(base_url=BASE, api_key=FAKE_KEY, retry=RetryPolicy(max_retries=0), transport=serve(body),
-                       sleep=lambda s: None)
+    client = GlmClient(
+        base_url=BASE, api_key=FAKE_KEY, retry=RetryPolicy(max_retries=0), transport=serve(body), sleep=lambda s: None
+    )
     try:
         return collect(client.chat({"model": "glm-4.7", "messages": [], "stream": stream}))
     except GlmError as err:

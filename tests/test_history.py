@@ -18,8 +18,17 @@ def filled(env):
     with Store.open(default_path(env)) as store:
         a = Conversation(model="glm-4.7", system="be brief", source="chat")
         a.add_user("How do I parse JSON in Go?")
-        a.add(Message(role="assistant", content="Use encoding/json.", reasoning="The user asks about Go.\n",
-                      model="glm-4.7", finish_reason="stop", usage=Usage(10, 5, 15, 0, 2), latency=0.5))
+        a.add(
+            Message(
+                role="assistant",
+                content="Use encoding/json.",
+                reasoning="The user asks about Go.\n",
+                model="glm-4.7",
+                finish_reason="stop",
+                usage=Usage(10, 5, 15, 0, 2),
+                latency=0.5,
+            )
+        )
         a.add_user("And YAML?")
         a.add(Message(role="assistant", content="gopkg.in/yaml", model="glm-4.7", interrupted=True))
         store.save(a)
@@ -32,9 +41,13 @@ def filled(env):
 
 
 # One Options type and one run function per subcommand.
-COMMANDS = {"list": (h.ListOptions, h.run_list), "show": (h.ShowOptions, h.run_show),
-            "search": (h.SearchOptions, h.run_search), "export": (h.ExportOptions, h.run_export),
-            "rm": (h.RmOptions, h.run_rm)}
+COMMANDS = {
+    "list": (h.ListOptions, h.run_list),
+    "show": (h.ShowOptions, h.run_show),
+    "search": (h.SearchOptions, h.run_search),
+    "export": (h.ExportOptions, h.run_export),
+    "rm": (h.RmOptions, h.run_rm),
+}
 
 
 def run_history(action, app, **kw):
@@ -94,7 +107,8 @@ def test_export_json_is_complete_and_byte_exact(make_app, filled, tmp_path):
     first = doc["messages"][1]
     assert first["reasoning_content"] == "The user asks about Go.\n" and first["latency"] == 0.5
     assert first["usage"]["prompt_tokens"] == 10 and first["usage"]["completion_tokens_details"] == {
-        "reasoning_tokens": 2}
+        "reasoning_tokens": 2
+    }
     assert doc["messages"][3]["interrupted"] is True and "usage" not in doc["messages"][0]
 
 

@@ -36,9 +36,14 @@ def test_the_limit_is_the_models_own():
 
 
 def test_piping_a_huge_file_exits_2_without_sending(env):
-    done = subprocess.run([*glm_executable(), "ask", "--no-log", "summarise"], input="word " * 300_000,
-                          env={**env, "GLM_BASE_URL": "http://127.0.0.1:9/api/paas/v4"},
-                          capture_output=True, text=True, timeout=SLOW)
+    done = subprocess.run(
+        [*glm_executable(), "ask", "--no-log", "summarise"],
+        input="word " * 300_000,
+        env={**env, "GLM_BASE_URL": "http://127.0.0.1:9/api/paas/v4"},
+        capture_output=True,
+        text=True,
+        timeout=SLOW,
+    )
     assert done.returncode == 2 and done.stdout == ""
     assert "context window" in done.stderr and "cannot reach" not in done.stderr
 

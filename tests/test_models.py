@@ -97,8 +97,18 @@ def test_show_gives_every_fact_with_its_source(make_app):
     _, out, _ = run(make_app, ShowOptions("glm-4.7"))
     facts, notes = out.split("\n\n")
     rows = {line.split("  ")[0]: line for line in facts.splitlines()}
-    assert set(rows) >= {"id", "status", "context", "max_output", "default_max_tokens", "thinking", "tools",
-                         "vision", "price zai", "price bigmodel"}
+    assert set(rows) >= {
+        "id",
+        "status",
+        "context",
+        "max_output",
+        "default_max_tokens",
+        "thinking",
+        "tools",
+        "vision",
+        "price zai",
+        "price bigmodel",
+    }
     assert "204,800" in rows["context"] and rows["context"].endswith("[1]")
     assert rows["price bigmodel"].endswith("[2]") and "input < 32K, output < 200: 2/0.4/8" in rows["price bigmodel"]
     assert notes.splitlines()[0].startswith("[1] zai-docs") and "as of 2026-01-31" in notes
@@ -176,11 +186,14 @@ def test_remote_show_says_whether_listed(make_app, env, server):
     assert re.search(r"^listed +yes", out, re.M) and f"GET {server.base_url}/models, as of" in out
 
 
-@pytest.mark.parametrize("setup, message, timeout", [
-    (lambda srv: setattr(srv, "models_endpoint", False), "HTTP 404", 30),
-    (lambda srv: setattr(srv, "models_delay", 60.0), "timed out", 0.3),  # the server sleeps until it is stopped
-    (lambda srv: srv.keys.clear(), "401", 30),
-])
+@pytest.mark.parametrize(
+    "setup, message, timeout",
+    [
+        (lambda srv: setattr(srv, "models_endpoint", False), "HTTP 404", 30),
+        (lambda srv: setattr(srv, "models_delay", 60.0), "timed out", 0.3),  # the server sleeps until it is stopped
+        (lambda srv: srv.keys.clear(), "401", 30),
+    ],
+)
 def test_remote_failure_is_a_warning_not_an_error(make_app, env, server, setup, message, timeout):
     setup(server)
     app = remote_app(make_app, env, server)

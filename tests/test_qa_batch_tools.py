@@ -16,8 +16,9 @@ from tests.test_batch_run import answer, fail, fake, run  # noqa: F401 - fake an
 
 
 def glm(environ, *args, stdin: str | None = None, timeout: float = SLOW):
-    return subprocess.run([*glm_executable(), *args], input=stdin, capture_output=True, text=True,
-                          env=environ, timeout=timeout)
+    return subprocess.run(
+        [*glm_executable(), *args], input=stdin, capture_output=True, text=True, env=environ, timeout=timeout
+    )
 
 
 # --- glm batch -------------------------------------------------------------------------------------------------
@@ -65,8 +66,14 @@ def test_dot_slash_arguments_are_relative_to_the_tool_file(tmp_path):
     path = tmp_path / "sub" / "t.yaml"
     path.write_text("name: x\ncommand: [python3, ./w.py, ../data.txt, plain, -c, /abs/p]\n", encoding="utf-8")
     [tool] = load_tool_file(path)
-    assert tool.command == ("python3", str(tmp_path / "sub" / "w.py"), str(tmp_path / "data.txt"),
-                            "plain", "-c", "/abs/p")
+    assert tool.command == (
+        "python3",
+        str(tmp_path / "sub" / "w.py"),
+        str(tmp_path / "data.txt"),
+        "plain",
+        "-c",
+        "/abs/p",
+    )
 
 
 # --- MCP -------------------------------------------------------------------------------------------------------
@@ -90,7 +97,8 @@ def test_mcp_tools_of_every_page_are_listed():
             names, nxt = pages[cur]
             return types.ListToolsResult(
                 tools=[types.Tool(name=n, inputSchema={"type": "object", "properties": {}}) for n in names],
-                nextCursor=nxt)
+                nextCursor=nxt,
+            )
 
     tools = anyio.run(_list_tools, Session())
     assert [t["name"] for t in tools] == ["a", "b", "c", "d"]
@@ -164,8 +172,14 @@ def test_the_same_tool_file_twice_is_loaded_once(environ, tmp_path):
     tool.write_text("name: weather\ncommand: [true]\n", encoding="utf-8")
     (tmp_path / "cfg" / "glm").mkdir(parents=True)
     (tmp_path / "cfg" / "glm" / "config.yaml").write_text(f"tools: [{tool}]\n", encoding="utf-8")
-    p = subprocess.run([*glm_executable(), "ask", "--tool", "t.yaml", "--tool", str(tool), "--no-log", "--dry-run",
-                        "hi"], capture_output=True, text=True, env=environ, cwd=tmp_path, timeout=SLOW)
+    p = subprocess.run(
+        [*glm_executable(), "ask", "--tool", "t.yaml", "--tool", str(tool), "--no-log", "--dry-run", "hi"],
+        capture_output=True,
+        text=True,
+        env=environ,
+        cwd=tmp_path,
+        timeout=SLOW,
+    )
     assert p.returncode == 0, p.stderr
     assert [t["function"]["name"] for t in json.loads(p.stdout)["tools"]] == ["weather"]
 
@@ -176,7 +190,9 @@ def test_the_same_mcp_server_named_twice_starts_once(environ, tmp_path):
     (tmp_path / "cfg" / "glm").mkdir(parents=True)
     (tmp_path / "cfg" / "glm" / "config.yaml").write_text(
         f"mcp_servers:\n  t:\n    command: {sys.executable}\n    args: [{Path(__file__).parent / 'mcp_server.py'}]\n"
-        "    tools: [add]\n", encoding="utf-8")
+        "    tools: [add]\n",
+        encoding="utf-8",
+    )
     p = glm(environ, "ask", "--mcp-server", "t", "--mcp-server", "t", "--no-log", "--dry-run", "hi")
     assert p.returncode == 0, p.stderr
     assert [t["function"]["name"] for t in json.loads(p.stdout)["tools"]] == ["add"]
@@ -188,7 +204,8 @@ def test_submit_wait_prints_each_status_change_once(environ, tmp_path):
     p = glm(environ, "batch", "submit", str(src), "--wait", "--poll", "0.01", "-o", str(out))
     assert p.returncode == 0, p.stderr
     assert [line.split()[3] for line in p.stderr.splitlines() if line.startswith("glm batch: batch_")].count(
-        "completed") == 1
+        "completed"
+    ) == 1
     assert len(out.read_text(encoding="utf-8").splitlines()) == 2
 
 
@@ -208,7 +225,10 @@ def test_an_unreachable_mcp_url_is_not_told_to_run_a_command():
     from glm_cli.errors import GlmError
     from glm_cli.tools import mcp as mcp_client
 
-    with pytest.raises(GlmError) as err, mcp_client.McpHub([mcp_client.McpServer(name="u", url="http://127.0.0.1:1/mcp")]):
+    with (
+        pytest.raises(GlmError) as err,
+        mcp_client.McpHub([mcp_client.McpServer(name="u", url="http://127.0.0.1:1/mcp")]),
+    ):
         pass
     assert "failed to start" in err.value.message and "URL" in (err.value.hint or "")
 

@@ -10,24 +10,41 @@ import pytest
 from tests.conftest import SLOW, glm_executable
 
 
-def glm(environ: dict[str, str], *args: str, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
-        input: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([*glm_executable(), *args], env=environ, stdout=stdout, stderr=subprocess.PIPE,
-                          stdin=None if input is not None else stdin, input=input, text=True, timeout=SLOW)
+def glm(
+    environ: dict[str, str], *args: str, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, input: str | None = None
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*glm_executable(), *args],
+        env=environ,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        stdin=None if input is not None else stdin,
+        input=input,
+        text=True,
+        timeout=SLOW,
+    )
 
 
 @pytest.fixture
 def offline(tmp_path) -> dict[str, str]:
     """An isolated environment with a fake key and no server (for commands that send nothing)."""
-    return {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-            "XDG_DATA_HOME": str(tmp_path / "data"), "GLM_API_KEY": "fake-key-id.fake-secret-0000"}
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "GLM_API_KEY": "fake-key-id.fake-secret-0000",
+    }
 
 
 # --- output that cannot be written: a message and exit 1, never a traceback -------------------------------
 
+
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
-@pytest.mark.parametrize("args", [["--version"], ["--help"], ["config", "show"], ["models"],
-                                  ["completion", "bash"], ["ask", "--dry-run", "hi"]])
+@pytest.mark.parametrize(
+    "args",
+    [["--version"], ["--help"], ["config", "show"], ["models"], ["completion", "bash"], ["ask", "--dry-run", "hi"]],
+)
 def test_a_full_disk_on_stdout_is_an_io_error_not_a_traceback(offline, args):
     with open("/dev/full", "w") as full:
         p = glm(offline, *args, stdout=full)
@@ -46,8 +63,9 @@ def test_version_into_a_closed_pipe_is_quiet_success(offline):
     read, write = os.pipe()
     os.close(read)  # the reader (`glm --version | true`) has already gone
     try:
-        p = subprocess.run([*glm_executable(), "--version"], env=offline, stdout=write, stderr=subprocess.PIPE,
-                           text=True, timeout=SLOW)
+        p = subprocess.run(
+            [*glm_executable(), "--version"], env=offline, stdout=write, stderr=subprocess.PIPE, text=True, timeout=SLOW
+        )
     finally:
         os.close(write)
     assert (p.returncode, p.stderr) == (0, "")
@@ -55,13 +73,17 @@ def test_version_into_a_closed_pipe_is_quiet_success(offline):
 
 # --- config values that only failed later (a traceback, or four retries of a hopeless request) -----------
 
-@pytest.mark.parametrize(("yaml_text", "message"), [
-    ("timeout: -1\n", "`timeout` must be more than 0 seconds, got -1"),  # was: ValueError traceback from httpcore
-    ("connect_timeout: 0\n", "`connect_timeout` must be more than 0 seconds, got 0"),  # was: 4 ConnectErrors
-    ("max_retries: -1\n", "`max_retries` must be 0 or more, got -1"),  # was: silently accepted
-    ("proxy: notaurl\n", "`proxy` must be an http://, https://, socks5:// or socks5h:// URL"),  # was: traceback
-    ("profiles:\n  p: {base_url: api.z.ai/api/paas/v4}\ndefault_profile: p\n", "`base_url` must be an http://"),
-])
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("timeout: -1\n", "`timeout` must be more than 0 seconds, got -1"),  # was: ValueError traceback from httpcore
+        ("connect_timeout: 0\n", "`connect_timeout` must be more than 0 seconds, got 0"),  # was: 4 ConnectErrors
+        ("max_retries: -1\n", "`max_retries` must be 0 or more, got -1"),  # was: silently accepted
+        ("proxy: notaurl\n", "`proxy` must be an http://, https://, socks5:// or socks5h:// URL"),  # was: traceback
+        ("profiles:\n  p: {base_url: api.z.ai/api/paas/v4}\ndefault_profile: p\n", "`base_url` must be an http://"),
+    ],
+)
 def test_unusable_config_values_are_config_errors_naming_key_and_file(env, yaml_text, message):
     from glm_cli.config import load_settings
     from glm_cli.errors import ConfigError
@@ -92,6 +114,7 @@ def test_a_negative_timeout_in_the_config_is_exit_3_not_a_traceback(offline):
 
 
 # --- --json-object: what the error's hint promises, and the real reason when the answer was cut ------------------
+
 
 def test_json_mode_with_output_json_shows_the_raw_answer_it_rejects(srv, environ):
     import json
@@ -150,16 +173,25 @@ def test_a_max_tokens_from_the_config_names_the_config_not_a_flag(env):
     assert info.value.message == f"max_tokens (config {path}) 99999999 is more than glm-4.7 can produce (131072)"
     assert "--max-tokens" not in info.value.message + (info.value.hint or "")
     with pytest.raises(UsageError, match=r"^--max-tokens 99999999 is more"):  # from a flag: the flag's name
-        build_chat_request(load_settings(env, {"max_tokens": 99999999}), [{"role": "user", "content": "hi"}],
-                           catalogue=load_catalogue())
+        build_chat_request(
+            load_settings(env, {"max_tokens": 99999999}),
+            [{"role": "user", "content": "hi"}],
+            catalogue=load_catalogue(),
+        )
 
 
 # --- closed standard streams (`<&-`, `>&-`): no AttributeError traceback ----------------------------------
 
+
 def closed(environ: dict[str, str], redirect: str, *args: str) -> subprocess.CompletedProcess:
     """Run glm under bash with a standard stream closed by REDIRECT (e.g. `<&-`)."""
-    return subprocess.run(["bash", "-c", f'exec "$@" {redirect}', "_", *glm_executable(), *args], env=environ,
-                          capture_output=True, text=True, timeout=SLOW)
+    return subprocess.run(
+        ["bash", "-c", f'exec "$@" {redirect}', "_", *glm_executable(), *args],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=SLOW,
+    )
 
 
 def test_a_closed_stdin_reads_as_empty(srv, environ):
@@ -189,6 +221,7 @@ def test_an_empty_stop_sequence_is_refused_before_sending(offline):
 
 # --- completion: --format offers its words, -o offers files --------------------
 
+
 @pytest.mark.slow
 def test_bash_completes_format_words_and_output_files(tmp_path):
     import shutil
@@ -199,12 +232,28 @@ def test_bash_completes_format_words_and_output_files(tmp_path):
     if bash is None:
         pytest.skip("bash is not installed")
     (tmp_path / "some-file.txt").write_text("")
-    env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "TERM": "dumb", "LANG": "C.UTF-8",
-           "PATH": f"{BIN}:/usr/local/bin:/usr/bin:/bin"}
-    lines = ["glm ask --format ", "glm ask --format j", "glm ask -o so", "glm history export 3 --format ",
-             "glm batch in.jsonl --format "]
-    out = subprocess.run([bash, "--norc", "--noprofile", "-c", BASH, "bash", str(COMPLETIONS / "glm.bash"), *lines],
-                         capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path)
+    env = {
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "TERM": "dumb",
+        "LANG": "C.UTF-8",
+        "PATH": f"{BIN}:/usr/local/bin:/usr/bin:/bin",
+    }
+    lines = [
+        "glm ask --format ",
+        "glm ask --format j",
+        "glm ask -o so",
+        "glm history export 3 --format ",
+        "glm batch in.jsonl --format ",
+    ]
+    out = subprocess.run(
+        [bash, "--norc", "--noprofile", "-c", BASH, "bash", str(COMPLETIONS / "glm.bash"), *lines],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd=tmp_path,
+    )
     got = parse(out.stdout)
     assert got["glm ask --format "] == {"text", "json"}
     assert got["glm ask --format j"] == {"json"}
@@ -242,6 +291,7 @@ def test_chat_save_with_a_space_prints_a_resume_command_that_works(make_app):
 
 
 # --- aliases: a loop, and an alias of an unknown model ---------------------------------------------------
+
 
 @pytest.mark.parametrize(("aliases", "loop"), [({"a": "b", "b": "a"}, "a -> b -> a"), ({"a": "a"}, "a -> a")])
 def test_an_alias_loop_is_a_config_error(aliases, loop):

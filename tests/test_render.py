@@ -229,6 +229,7 @@ def test_spinner_on_a_tty_stderr_leaves_no_residue():
 @pytest.mark.parametrize(("stderr_tty", "spinner"), [(False, True), (True, False)])
 def test_no_spinner_off_a_tty_or_when_disabled(stderr_tty, spinner):
     ios = IOStreams.for_test(stderr_tty=stderr_tty)
+
     def deltas():
         spinners.append([t.name for t in threading.enumerate() if t.name == "glm-spinner"])
         yield ContentDelta("hi")

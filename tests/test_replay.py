@@ -30,8 +30,11 @@ def expected(body: bytes, stream: bool) -> dict:
     """What the recording says, read independently of the code under test."""
     exp = {"content": "", "reasoning": "", "calls": {}, "finish": None, "usage": None}
     if stream:
-        objs = [json.loads(line[6:]) for line in body.decode().splitlines()
-                if line.startswith("data: ") and line != "data: [DONE]"]
+        objs = [
+            json.loads(line[6:])
+            for line in body.decode().splitlines()
+            if line.startswith("data: ") and line != "data: [DONE]"
+        ]
     else:
         objs = [json.loads(body)]
     for obj in objs:
@@ -72,7 +75,8 @@ def test_replay_gives_recorded_reply(path, index, split):
     assert reply.reasoning == exp["reasoning"]
     assert reply.finish_reason == exp["finish"]
     assert [(c.id, c.name, c.arguments) for c in reply.tool_calls] == [
-        (c["id"], c["name"], c["arguments"]) for _, c in sorted(exp["calls"].items())]
+        (c["id"], c["name"], c["arguments"]) for _, c in sorted(exp["calls"].items())
+    ]
     u = exp["usage"]
     assert reply.usage.prompt_tokens == u["prompt_tokens"]
     assert reply.usage.completion_tokens == u["completion_tokens"]

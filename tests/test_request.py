@@ -71,8 +71,10 @@ def test_out_of_range_is_usage_error(env, flags, message):
 
 
 def test_history_strips_reasoning_unless_preserved():
-    hist = [{"role": "user", "content": "q"},
-            {"role": "assistant", "content": "a", "reasoning_content": " exact\n reasoning "}]
+    hist = [
+        {"role": "user", "content": "q"},
+        {"role": "assistant", "content": "a", "reasoning_content": " exact\n reasoning "},
+    ]
     plain = build_messages("next", history=hist)
     assert "reasoning_content" not in plain[1]
     kept = build_messages("next", history=hist, preserve_thinking=True)

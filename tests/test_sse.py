@@ -100,11 +100,35 @@ def test_malformed_json_is_a_clear_error():
 
 
 def test_whole_and_fragmented_tool_calls():
-    whole = {"choices": [{"index": 0, "delta": {"tool_calls": [
-        {"id": "call_1", "index": 0, "type": "function",
-         "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}]}}]}
-    frag1 = {"choices": [{"index": 0, "delta": {"tool_calls": [
-        {"id": "call_2", "index": 1, "type": "function", "function": {"name": "f", "arguments": ""}}]}}]}
+    whole = {
+        "choices": [
+            {
+                "index": 0,
+                "delta": {
+                    "tool_calls": [
+                        {
+                            "id": "call_1",
+                            "index": 0,
+                            "type": "function",
+                            "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+                        }
+                    ]
+                },
+            }
+        ]
+    }
+    frag1 = {
+        "choices": [
+            {
+                "index": 0,
+                "delta": {
+                    "tool_calls": [
+                        {"id": "call_2", "index": 1, "type": "function", "function": {"name": "f", "arguments": ""}}
+                    ]
+                },
+            }
+        ]
+    }
     frag2 = {"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 1, "function": {"arguments": '{"a"'}}]}}]}
     frag3 = {"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 1, "function": {"arguments": ":1}"}}]}}]}
     end = {"choices": [{"index": 0, "finish_reason": "tool_calls", "delta": {}}]}
@@ -115,13 +139,17 @@ def test_whole_and_fragmented_tool_calls():
         rb.add(d)
     reply = rb.build()
     assert [(c.id, c.name, c.arguments) for c in reply.tool_calls] == [
-        ("call_1", "get_weather", '{"city":"Paris"}'), ("call_2", "f", '{"a":1}')]
+        ("call_1", "get_weather", '{"city":"Paris"}'),
+        ("call_2", "f", '{"a":1}'),
+    ]
     assert reply.finish_reason == "tool_calls"
 
 
 def test_empty_strings_are_skipped():
-    body = sse_body({"choices": [{"index": 0, "delta": {"role": "assistant", "content": "", "reasoning_content": ""}}]},
-                    chunk(content="ok", finish="stop"))
+    body = sse_body(
+        {"choices": [{"index": 0, "delta": {"role": "assistant", "content": "", "reasoning_content": ""}}]},
+        chunk(content="ok", finish="stop"),
+    )
     deltas = list(iter_deltas(iter_sse([body])))
     assert not any(isinstance(d, ReasoningDelta) for d in deltas)
     assert isinstance(deltas[-1], Finish)

@@ -11,8 +11,13 @@ HEAVY = ("httpx", "rich", "yaml", "prompt_toolkit", "mcp", "jsonschema")
 
 
 def imported_after(code: str) -> set[str]:
-    out = subprocess.run([sys.executable, "-c", code + "\nimport sys\nprint(' '.join(sys.modules))"],
-                         capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys\nprint(' '.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout
     return set(out.split())
 
 
@@ -23,8 +28,10 @@ def test_import_cli_is_light():
 
 def test_building_the_app_is_light():
     # `glm --help` builds every command: still none of the heavy modules.
-    mods = imported_after("import glm_cli.cli as c\nroot = c.build_command()\n"
-                          "[root.get_command(None, name) for name in root.list_commands(None)]")
+    mods = imported_after(
+        "import glm_cli.cli as c\nroot = c.build_command()\n"
+        "[root.get_command(None, name) for name in root.list_commands(None)]"
+    )
     assert "glm_cli.commands.batch.remote" in mods and not [m for m in HEAVY if m in mods]
 
 

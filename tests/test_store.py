@@ -39,15 +39,29 @@ def conversation(*pairs: tuple[str, str], **kw) -> Conversation:
     conv = Conversation(model="glm-4.7", **kw)
     for user, answer in pairs:
         conv.add_user(user)
-        conv.add(Message(role="assistant", content=answer, reasoning=ODD_REASONING, model="glm-4.7",
-                         finish_reason="stop", usage=Usage(100, 50, 150, 40, 20), latency=1.25))
+        conv.add(
+            Message(
+                role="assistant",
+                content=answer,
+                reasoning=ODD_REASONING,
+                model="glm-4.7",
+                finish_reason="stop",
+                usage=Usage(100, 50, 150, 40, 20),
+                latency=1.25,
+            )
+        )
     return conv
 
 
 def test_round_trip_keeps_reasoning_byte_for_byte(store):
     conv = conversation(("hi", "hello"), ("more", "sure"), system="be brief", options={"preserve_thinking": True})
-    conv.add(Message(role="assistant", content="", tool_calls=[
-        {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{\"a\": \"é\"}"}}]))
+    conv.add(
+        Message(
+            role="assistant",
+            content="",
+            tool_calls=[{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": '{"a": "é"}'}}],
+        )
+    )
     conv.add(Message(role="tool", content="42", tool_call_id="call_1"))
     conv.add(Message(role="assistant", content="part", interrupted=True))
     store.save(conv)
@@ -174,8 +188,10 @@ def test_ask_logs_one_turn_conversation_and_never_the_key(make_app, env, glm):
     run_ask(AskOptions(prompt=("hi",), system="be brief"), make_app())
     (conv,) = stored(env)
     assert conv.source == "ask" and conv.system == "be brief" and conv.model == "glm-4.7"
-    assert [(m.role, m.content, m.reasoning) for m in conv.messages] == [("user", "hi", ""),
-                                                                          ("assistant", "Hello", "hmm")]
+    assert [(m.role, m.content, m.reasoning) for m in conv.messages] == [
+        ("user", "hi", ""),
+        ("assistant", "Hello", "hmm"),
+    ]
     assert conv.messages[1].usage.cached_tokens == 40 and conv.messages[1].latency is not None
     data = b"".join(p.read_bytes() for p in default_path(env).parent.iterdir())
     assert FAKE_KEY.encode() not in data and b"fake-secret" not in data
@@ -195,9 +211,12 @@ def test_ask_continue_sends_history_and_appends(make_app, env, glm):
     assert run_ask(AskOptions(prompt=("and now in French",), continue_=True), app) == 0
     body = json.loads(glm.calls.last.request.content)
     assert body["model"] == "glm-4.5-air"  # the conversation's model unless -m says otherwise
-    assert body["messages"] == [{"role": "system", "content": "sys"}, {"role": "user", "content": "first"},
-                                {"role": "assistant", "content": "Hello"},
-                                {"role": "user", "content": "and now in French"}]
+    assert body["messages"] == [
+        {"role": "system", "content": "sys"},
+        {"role": "user", "content": "first"},
+        {"role": "assistant", "content": "Hello"},
+        {"role": "user", "content": "and now in French"},
+    ]
     (conv,) = stored(env)
     assert [m.content for m in conv.messages] == ["first", "Hello", "and now in French", "Hello"]
 
@@ -247,10 +266,24 @@ def test_concurrent_writers_in_threads(tmp_path):
 @pytest.mark.slow
 def test_16_concurrent_ask_processes_all_logged(tmp_path):
     with FakeGLM(first_byte_delay=0.05) as srv:
-        env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-               "XDG_DATA_HOME": str(tmp_path / "data"), "GLM_API_KEY": srv.api_key, "GLM_BASE_URL": srv.base_url}
-        procs = [subprocess.Popen([*glm_executable(), "ask", f"prompt number {i}"], env=env, text=True,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(16)]
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": str(tmp_path),
+            "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+            "XDG_DATA_HOME": str(tmp_path / "data"),
+            "GLM_API_KEY": srv.api_key,
+            "GLM_BASE_URL": srv.base_url,
+        }
+        procs = [
+            subprocess.Popen(
+                [*glm_executable(), "ask", f"prompt number {i}"],
+                env=env,
+                text=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            for i in range(16)
+        ]
         results = [(p.wait(timeout=60), *p.communicate()) for p in procs]
     for code, _out, err in results:
         assert code == 0 and err == "", err

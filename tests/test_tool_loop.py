@@ -20,19 +20,31 @@ URL = "https://api.z.ai/api/paas/v4/chat/completions"
 PY = sys.executable
 
 
-def answer(content: str = "", reasoning: str = "", calls: list[tuple[str, str, dict | str]] = (),
-           usage: int = 10, **extra) -> httpx.Response:
+def answer(
+    content: str = "", reasoning: str = "", calls: list[tuple[str, str, dict | str]] = (), usage: int = 10, **extra
+) -> httpx.Response:
     """A non-stream chat completion; calls are (id, name, arguments)."""
     msg: dict = {"role": "assistant", "content": content}
     if reasoning:
         msg["reasoning_content"] = reasoning
     if calls:
-        msg["tool_calls"] = [{"id": cid, "index": i, "type": "function", "function": {
-            "name": name, "arguments": args if isinstance(args, str) else json.dumps(args)}}
-            for i, (cid, name, args) in enumerate(calls)]
-    body = {"id": "20260101000000abcdef0123456789", "model": "glm-4.7", "created": 1,
-            "choices": [{"index": 0, "finish_reason": "tool_calls" if calls else "stop", "message": msg}],
-            "usage": {"prompt_tokens": usage, "completion_tokens": 1, "total_tokens": usage + 1}, **extra}
+        msg["tool_calls"] = [
+            {
+                "id": cid,
+                "index": i,
+                "type": "function",
+                "function": {"name": name, "arguments": args if isinstance(args, str) else json.dumps(args)},
+            }
+            for i, (cid, name, args) in enumerate(calls)
+        ]
+    body = {
+        "id": "20260101000000abcdef0123456789",
+        "model": "glm-4.7",
+        "created": 1,
+        "choices": [{"index": 0, "finish_reason": "tool_calls" if calls else "stop", "message": msg}],
+        "usage": {"prompt_tokens": usage, "completion_tokens": 1, "total_tokens": usage + 1},
+        **extra,
+    }
     return httpx.Response(200, json=body)
 
 
@@ -43,11 +55,16 @@ def bodies(route) -> list[dict]:
 @pytest.fixture
 def weather(tmp_path) -> str:
     path = tmp_path / "weather.yaml"
-    path.write_text(yaml.safe_dump({
-        "name": "weather", "description": "Current weather for a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-        "command": [PY, "-c", "import json,sys; a=json.load(sys.stdin); print(f\"18 C in {a['city']}\")"],
-    }))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "name": "weather",
+                "description": "Current weather for a city",
+                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+                "command": [PY, "-c", "import json,sys; a=json.load(sys.stdin); print(f\"18 C in {a['city']}\")"],
+            }
+        )
+    )
     return str(path)
 
 
@@ -59,19 +76,26 @@ def ask(app, *prompt: str, **kw) -> int:
 def test_two_step_loop_sends_reasoning_tool_calls_and_results(make_app, weather):
     app = make_app()
     with respx.mock:
-        route = respx.post(URL).mock(side_effect=[
-            answer("Let me look.", "I should call weather.", [("call_1", "weather", {"city": "Paris"})]),
-            answer("It is 18 C in Paris.", "Done."),
-        ])
+        route = respx.post(URL).mock(
+            side_effect=[
+                answer("Let me look.", "I should call weather.", [("call_1", "weather", {"city": "Paris"})]),
+                answer("It is 18 C in Paris.", "Done."),
+            ]
+        )
         assert ask(app, "weather in Paris?", tools=(weather,), yes=True) == 0
     first, second = bodies(route)
     assert first["tools"][0]["function"]["name"] == "weather" and first["tool_choice"] == "auto"
     assert "tool_stream" not in first  # only with stream: true
     assert second["messages"] == [
         {"role": "user", "content": "weather in Paris?"},
-        {"role": "assistant", "content": "Let me look.", "reasoning_content": "I should call weather.",
-         "tool_calls": [{"id": "call_1", "type": "function",
-                         "function": {"name": "weather", "arguments": '{"city": "Paris"}'}}]},
+        {
+            "role": "assistant",
+            "content": "Let me look.",
+            "reasoning_content": "I should call weather.",
+            "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "weather", "arguments": '{"city": "Paris"}'}}
+            ],
+        },
         {"role": "tool", "content": "18 C in Paris", "tool_call_id": "call_1"},
     ]
     assert app.ios.stdout.getvalue() == "Let me look.\nIt is 18 C in Paris.\n"
@@ -80,8 +104,13 @@ def test_two_step_loop_sends_reasoning_tool_calls_and_results(make_app, weather)
 
 def test_streaming_requests_tool_stream_on_glm_47(make_app, weather):
     with respx.mock:
-        route = respx.post(URL).mock(return_value=httpx.Response(200, content=b'data: {"choices":[{"index":0,'
-                                     b'"delta":{"content":"hi"},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n'))
+        route = respx.post(URL).mock(
+            return_value=httpx.Response(
+                200,
+                content=b'data: {"choices":[{"index":0,'
+                b'"delta":{"content":"hi"},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n',
+            )
+        )
         ask(make_app(), tools=(weather,), yes=True, no_stream=False)
         ask(make_app(), tools=(weather,), yes=True, no_stream=False, model="glm-4.5")
     assert [b.get("tool_stream") for b in bodies(route)] == [True, None]
@@ -97,11 +126,12 @@ def test_no_terminal_refuses_before_sending(make_app, weather):
 
 def test_allow_runs_that_tool_and_refuses_others_without_a_terminal(make_app, weather, tmp_path):
     other = tmp_path / "rm.yaml"
-    other.write_text(f"name: rm\ncommand: [{PY}, -c, 'open(\"{tmp_path}/ran\", \"w\")']\n")
+    other.write_text(f'name: rm\ncommand: [{PY}, -c, \'open("{tmp_path}/ran", "w")\']\n')
     app = make_app(stdin_tty=False)
     with respx.mock:
-        route = respx.post(URL).mock(side_effect=[
-            answer(calls=[("c1", "weather", {"city": "Oslo"}), ("c2", "rm", {})]), answer("ok")])
+        route = respx.post(URL).mock(
+            side_effect=[answer(calls=[("c1", "weather", {"city": "Oslo"}), ("c2", "rm", {})]), answer("ok")]
+        )
         ask(app, tools=(weather, str(other)), allow=("weather",))
     results = [m for m in bodies(route)[1]["messages"] if m["role"] == "tool"]
     assert results[0]["content"] == "18 C in Oslo"
@@ -118,20 +148,25 @@ def test_terminal_approval_yes_no_always(make_app, weather):
     calls = [("c1", "weather", {"city": "A"}), ("c2", "weather", {"city": "B"})]
     app = make_app("n\na\n", stdin_tty=True, stderr_tty=True)
     with respx.mock:
-        route = respx.post(URL).mock(side_effect=[answer(calls=calls), answer(calls=[("c3", "weather", {"city": "C"})]),
-                                                  answer("done")])
+        route = respx.post(URL).mock(
+            side_effect=[answer(calls=calls), answer(calls=[("c3", "weather", {"city": "C"})]), answer("done")]
+        )
         ask(app, tools=(weather,))
     msgs = bodies(route)[2]["messages"]
     assert [m["content"] for m in msgs if m["role"] == "tool"] == [
-        "error: the user did not allow this tool call; it was not run", "18 C in B", "18 C in C"]
+        "error: the user did not allow this tool call; it was not run",
+        "18 C in B",
+        "18 C in C",
+    ]
     assert app.ios.stderr.getvalue().count("run tool weather? [y]es / [n]o / [a]lways") == 2  # "always" sticks
 
 
 def test_unknown_tool_and_bad_arguments_go_back_to_the_model(make_app, weather):
     app = make_app()
     with respx.mock:
-        route = respx.post(URL).mock(side_effect=[
-            answer(calls=[("c1", "nope", {}), ("c2", "weather", "{not json")]), answer("sorry")])
+        route = respx.post(URL).mock(
+            side_effect=[answer(calls=[("c1", "nope", {}), ("c2", "weather", "{not json")]), answer("sorry")]
+        )
         assert ask(app, tools=(weather,), yes=True) == 0
     contents = [m["content"] for m in bodies(route)[1]["messages"] if m["role"] == "tool"]
     assert contents[0].startswith("error: there is no tool named 'nope' (tools: weather)")
@@ -151,8 +186,9 @@ def test_failing_tool_is_reported_to_model_and_user(make_app, tmp_path):
 
 def test_max_steps(make_app, weather):
     with respx.mock:
-        route = respx.post(URL).mock(side_effect=[answer(calls=[(f"c{i}", "weather", {"city": "X"})])
-                                                  for i in range(5)])
+        route = respx.post(URL).mock(
+            side_effect=[answer(calls=[(f"c{i}", "weather", {"city": "X"})]) for i in range(5)]
+        )
         with pytest.raises(GlmError, match="after 2 rounds"):
             ask(make_app(), tools=(weather,), yes=True, max_steps=2)
     assert route.call_count == 3
@@ -163,13 +199,22 @@ def test_max_steps(make_app, weather):
 def test_output_json_has_tool_runs_and_summed_usage(make_app, weather):
     app = make_app()
     with respx.mock:
-        respx.post(URL).mock(side_effect=[answer(calls=[("c1", "weather", {"city": "Rome"})], usage=100),
-                                          answer("warm", usage=200)])
+        respx.post(URL).mock(
+            side_effect=[answer(calls=[("c1", "weather", {"city": "Rome"})], usage=100), answer("warm", usage=200)]
+        )
         ask(app, tools=(weather,), yes=True, format="json", usage=True)
     rec = json.loads(app.ios.stdout.getvalue())
     assert rec["content"] == "warm" and rec["usage"]["prompt_tokens"] == 300
-    assert rec["tool_runs"] == [{"id": "c1", "name": "weather", "arguments": '{"city": "Rome"}', "approved": True,
-                                 "ok": True, "result": "18 C in Rome"}]
+    assert rec["tool_runs"] == [
+        {
+            "id": "c1",
+            "name": "weather",
+            "arguments": '{"city": "Rome"}',
+            "approved": True,
+            "ok": True,
+            "result": "18 C in Rome",
+        }
+    ]
     assert "in 300" in app.ios.stderr.getvalue()
 
 
@@ -191,6 +236,7 @@ def test_tools_from_config_relative_to_it(make_app, env, weather):
 
 # ---------------------------------------------------------------------------------------------- web search
 
+
 def test_web_search_sources_on_stderr_and_in_json(make_app):
     results = [{"title": "GLM-4.7", "link": "https://z.ai/blog", "media": "Z.ai", "refer": "ref_1"}]
     app = make_app()
@@ -198,8 +244,16 @@ def test_web_search_sources_on_stderr_and_in_json(make_app):
         route = respx.post(URL).mock(return_value=answer("GLM-4.7 is out [ref_1].", web_search=results))
         ask(app, web_search=True, search_count=5, search_recency="oneMonth")
     [tool] = bodies(route)[0]["tools"]
-    assert tool == {"type": "web_search", "web_search": {"enable": True, "search_engine": "search-prime",
-                    "search_result": True, "count": 5, "search_recency_filter": "oneMonth"}}
+    assert tool == {
+        "type": "web_search",
+        "web_search": {
+            "enable": True,
+            "search_engine": "search-prime",
+            "search_result": True,
+            "count": 5,
+            "search_recency_filter": "oneMonth",
+        },
+    }
     assert app.ios.stdout.getvalue() == "GLM-4.7 is out [ref_1].\n"
     assert "Sources:\n  [1] GLM-4.7 — https://z.ai/blog (Z.ai)\n" in app.ios.stderr.getvalue()
     app = make_app()
@@ -210,11 +264,16 @@ def test_web_search_sources_on_stderr_and_in_json(make_app):
 
 
 def test_web_search_results_on_an_early_stream_chunk(make_app):
-    early = {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}],
-             "web_search": [{"title": "T", "link": "https://e.x"}]}
-    body = (f"data: {json.dumps(early)}\n\n" 'data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n'
-            'data: {"choices":[{"index":0,"delta":{"content":""},"finish_reason":"stop"}],'
-            '"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}\n\ndata: [DONE]\n\n')
+    early = {
+        "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}],
+        "web_search": [{"title": "T", "link": "https://e.x"}],
+    }
+    body = (
+        f"data: {json.dumps(early)}\n\n"
+        'data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n'
+        'data: {"choices":[{"index":0,"delta":{"content":""},"finish_reason":"stop"}],'
+        '"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}\n\ndata: [DONE]\n\n'
+    )
     app = make_app()
     with respx.mock:
         respx.post(URL).mock(return_value=httpx.Response(200, content=body.encode()))
@@ -224,8 +283,13 @@ def test_web_search_results_on_an_early_stream_chunk(make_app):
 
 # --------------------------------------------------------------------------------------------------- schema
 
-SCHEMA = json.dumps({"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
-                     "required": ["name", "age"]})
+SCHEMA = json.dumps(
+    {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+        "required": ["name", "age"],
+    }
+)
 
 
 def test_schema_goes_in_the_system_prompt_with_json_object(make_app):
@@ -243,8 +307,9 @@ def test_schema_goes_in_the_system_prompt_with_json_object(make_app):
 def test_schema_repair_sends_the_errors_once(make_app):
     app = make_app()
     with respx.mock:
-        route = respx.post(URL).mock(side_effect=[answer('{"name": "Ada", "age": "old"}'),
-                                                  answer('{"name": "Ada", "age": 36}')])
+        route = respx.post(URL).mock(
+            side_effect=[answer('{"name": "Ada", "age": "old"}'), answer('{"name": "Ada", "age": 36}')]
+        )
         assert ask(app, schema=SCHEMA) == 0
     second = bodies(route)[1]["messages"]
     assert second[-2] == {"role": "assistant", "content": '{"name": "Ada", "age": "old"}'}
@@ -275,35 +340,55 @@ def test_bad_schema_is_a_usage_error_before_sending(make_app):
 
 # ------------------------------------------------------------------------------ replays of recorded tool loops
 
+
 def recording(name: str) -> list[tuple[dict, bytes]]:
     data = yaml.safe_load((RECORDINGS / f"{name}.yaml").read_text())
     return [(json.loads(it["request"]["body"]), it["response"]["body"].encode()) for it in data["interactions"]]
 
 
-@pytest.mark.parametrize("name", ["OpenAICompatibleCommon--tool", "OpenAICompatibleCommon--tool_streaming",
-                                  "OpenAICompatibleCommon--multi_tool",
-                                  "OpenAICompatibleCommon--multi_tool_streaming"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "OpenAICompatibleCommon--tool",
+        "OpenAICompatibleCommon--tool_streaming",
+        "OpenAICompatibleCommon--multi_tool",
+        "OpenAICompatibleCommon--multi_tool_streaming",
+    ],
+)
 def test_replayed_tool_loop_sends_what_the_recorded_client_sent(make_app, tmp_path, name):
     (req1, resp1), (req2, resp2) = recording(name)
     files = []
     for tool in req1["tools"]:  # the recorded tools, run by commands that give the recorded results
         fn = {k: v for k, v in tool["function"].items() if k != "strict"}
-        code = {"weather": "print('40 C')", "add": "import json,sys; a=json.load(sys.stdin); print(a['a'] + a['b'])",
-                "multiply": "import json,sys; a=json.load(sys.stdin); print(a['a'] * a['b'])"}[fn["name"]]
+        code = {
+            "weather": "print('40 C')",
+            "add": "import json,sys; a=json.load(sys.stdin); print(a['a'] + a['b'])",
+            "multiply": "import json,sys; a=json.load(sys.stdin); print(a['a'] * a['b'])",
+        }[fn["name"]]
         path = tmp_path / f"{fn['name']}.json"
         path.write_text(json.dumps({**fn, "command": [PY, "-c", code]}))
         files.append(str(path))
     system, user = req1["messages"][0]["content"], req1["messages"][1]["content"]
     app = make_app()
     with respx.mock:
-        route = respx.post(URL).mock(side_effect=[httpx.Response(200, content=resp1),
-                                                  httpx.Response(200, content=resp2)])
-        ask(app, user, system=system, model=req1["model"], tools=tuple(files), yes=True,
-            no_stream=not req1.get("stream"), max_tokens=req1["max_tokens"])
+        route = respx.post(URL).mock(
+            side_effect=[httpx.Response(200, content=resp1), httpx.Response(200, content=resp2)]
+        )
+        ask(
+            app,
+            user,
+            system=system,
+            model=req1["model"],
+            tools=tuple(files),
+            yes=True,
+            no_stream=not req1.get("stream"),
+            max_tokens=req1["max_tokens"],
+        )
     mine1, mine2 = bodies(route)
     assert mine1["messages"] == req1["messages"] and mine2["messages"] == req2["messages"]
-    assert mine1["tools"] == [{**t, "function": {k: v for k, v in t["function"].items() if k != "strict"}}
-                              for t in req1["tools"]]
+    assert mine1["tools"] == [
+        {**t, "function": {k: v for k, v in t["function"].items() if k != "strict"}} for t in req1["tools"]
+    ]
     final = json.loads(resp2) if not req1.get("stream") else None
     if final:
         assert app.ios.stdout.getvalue().endswith(final["choices"][0]["message"]["content"] + "\n")
@@ -311,17 +396,30 @@ def test_replayed_tool_loop_sends_what_the_recorded_client_sent(make_app, tmp_pa
 
 # ------------------------------------------------------------------------------------------------------ chat
 
+
 def sse_answer(content: str = "", reasoning: str = "", calls: list[tuple[str, str, dict]] = ()) -> httpx.Response:
     """A streamed answer: reasoning, content, whole tool calls, then the finish chunk."""
+
     def event(delta: dict, finish: str | None = None) -> str:
         choice = {"index": 0, "delta": delta, **({"finish_reason": finish} if finish else {})}
         extra = {"usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}} if finish else {}
         return "data: " + json.dumps({"model": "glm-4.7", "choices": [choice], **extra}) + "\n\n"
+
     out = event({"role": "assistant", "reasoning_content": reasoning}) if reasoning else ""
     out += event({"role": "assistant", "content": content}) if content else ""
     for i, (cid, name, args) in enumerate(calls):
-        out += event({"tool_calls": [{"id": cid, "index": i, "type": "function",
-                                      "function": {"name": name, "arguments": json.dumps(args)}}]})
+        out += event(
+            {
+                "tool_calls": [
+                    {
+                        "id": cid,
+                        "index": i,
+                        "type": "function",
+                        "function": {"name": name, "arguments": json.dumps(args)},
+                    }
+                ]
+            }
+        )
     out += event({"role": "assistant", "content": ""}, "tool_calls" if calls else "stop") + "data: [DONE]\n\n"
     return httpx.Response(200, content=out.encode())
 
@@ -333,6 +431,7 @@ def lines(*items: str):
         if not queue:
             raise EOFError
         return queue.pop(0)
+
     return read
 
 
@@ -341,9 +440,13 @@ def test_chat_runs_the_tool_loop_and_keeps_it_in_the_conversation(make_app, weat
 
     app = make_app("y\n", stdin_tty=True, stderr_tty=True)  # the approval answer comes from the terminal
     with respx.mock:
-        route = respx.post(URL).mock(side_effect=[
-            sse_answer(reasoning="call it", calls=[("c1", "weather", {"city": "Rome"})]),
-            sse_answer("Warm in Rome.", "got it"), sse_answer("You're welcome.")])
+        route = respx.post(URL).mock(
+            side_effect=[
+                sse_answer(reasoning="call it", calls=[("c1", "weather", {"city": "Rome"})]),
+                sse_answer("Warm in Rome.", "got it"),
+                sse_answer("You're welcome."),
+            ]
+        )
         assert run_chat(ChatOptions(tools=ToolOptions(tools=(weather,))), app, lines("weather in Rome?", "thanks")) == 0
     first, second, third = bodies(route)
     assert first["tools"][0]["function"]["name"] == "weather" and first["tool_stream"] is True
@@ -377,6 +480,11 @@ def test_interrupted_tool_call_still_gets_an_answer_message():
 
     added = []
     reply = Reply(tool_calls=(ToolCall("c1", "t", '{"a'),), interrupted=True)
-    run_tool_loop(lambda: reply, lambda cid, text: added.append((cid, text)), toolbox=Toolbox([ToolSpec("t")]),
-                  approver=None, ios=IOStreams.for_test())
+    run_tool_loop(
+        lambda: reply,
+        lambda cid, text: added.append((cid, text)),
+        toolbox=Toolbox([ToolSpec("t")]),
+        approver=None,
+        ios=IOStreams.for_test(),
+    )
     assert added == [("c1", "error: interrupted by the user; the tool was not run")]

@@ -45,17 +45,26 @@ def py_tool(code: str, **kw) -> ToolSpec:
 
 # ---------------------------------------------------------------------------------------------- tool files
 
+
 def test_yaml_tool_file_becomes_the_api_declaration(tmp_path):
     [tool] = load_tool_file(tool_file(tmp_path, WEATHER))
-    assert tool.to_api() == {"type": "function", "function": {
-        "name": "weather", "description": "Current weather for a city",
-        "parameters": {"type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]}}}
+    assert tool.to_api() == {
+        "type": "function",
+        "function": {
+            "name": "weather",
+            "description": "Current weather for a city",
+            "parameters": {"type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]},
+        },
+    }
     assert tool.timeout == 5 and tool.command[0] == PY
 
 
 def test_json_list_and_api_shape_and_tools_key(tmp_path):
-    api = {"type": "function", "function": {"name": "a", "parameters": {"type": "object", "properties": {}}},
-           "command": ["true"]}
+    api = {
+        "type": "function",
+        "function": {"name": "a", "parameters": {"type": "object", "properties": {}}},
+        "command": ["true"],
+    }
     path = tool_file(tmp_path, json.dumps([api, {"name": "b", "command": ["true"]}]), "tools.json")
     assert [t.name for t in load_tool_file(path)] == ["a", "b"]
     path = tool_file(tmp_path, "tools:\n  - {name: c, command: [x]}\n  - {name: d, command: [y]}\n")
@@ -70,18 +79,21 @@ def test_relative_command_is_relative_to_the_tool_file(tmp_path):
     assert tool.command == ("python3",)  # a bare program name is looked up on PATH
 
 
-@pytest.mark.parametrize(("text", "needle"), [
-    ("name: 'bad name'\ncommand: [x]\n", "tool name 'bad name' is not allowed"),
-    ("name: " + "x" * 65 + "\ncommand: [x]\n", "is not allowed"),
-    ("name: x\ncommand: echo hi\n", "must be a list (argv, no shell)"),
-    ("name: x\n", "`command` must be a non-empty list"),
-    ("name: x\ncommand: [x]\nparameters: {type: string}\n", "must have type: object"),
-    ("name: x\ncommand: [x]\nparameters: {type: object, properties: {a: {}}, required: [b]}\n", "names b"),
-    ("name: x\ncommand: [x]\ntimeout: 0\n", "`timeout` must be a positive number"),
-    ("name: x\ncommand: [x]\nrun: y\n", "unknown key(s) run"),
-    ("[]\n", "declares no tool"),
-    ("name: x\n  bad: [\n", "invalid YAML"),
-])
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("name: 'bad name'\ncommand: [x]\n", "tool name 'bad name' is not allowed"),
+        ("name: " + "x" * 65 + "\ncommand: [x]\n", "is not allowed"),
+        ("name: x\ncommand: echo hi\n", "must be a list (argv, no shell)"),
+        ("name: x\n", "`command` must be a non-empty list"),
+        ("name: x\ncommand: [x]\nparameters: {type: string}\n", "must have type: object"),
+        ("name: x\ncommand: [x]\nparameters: {type: object, properties: {a: {}}, required: [b]}\n", "names b"),
+        ("name: x\ncommand: [x]\ntimeout: 0\n", "`timeout` must be a positive number"),
+        ("name: x\ncommand: [x]\nrun: y\n", "unknown key(s) run"),
+        ("[]\n", "declares no tool"),
+        ("name: x\n  bad: [\n", "invalid YAML"),
+    ],
+)
 def test_bad_tool_files_are_usage_errors(tmp_path, text, needle):
     with pytest.raises(UsageError) as err:
         load_tool_file(tool_file(tmp_path, text))
@@ -102,6 +114,7 @@ def test_duplicate_names_and_the_128_limit():
 
 
 # ------------------------------------------------------------------------------------------ running a tool
+
 
 def test_arguments_on_stdin_and_stdout_is_the_result():
     res = run_command_tool(py_tool("import json,sys; a=json.load(sys.stdin); print(a['x'] * 2)"), '{"x": 21}', {})
@@ -155,6 +168,7 @@ def test_tool_stream_only_for_glm_46_and_later():
 
 # ---------------------------------------------------------------------------------------------------- MCP
 
+
 def test_mcp_flag_is_split_like_a_shell():
     s = server_from_flag("npx -y '@modelcontextprotocol/server-filesystem' '/my dir'", 2)
     assert (s.name, s.command, s.args) == ("mcp2", "npx", ("-y", "@modelcontextprotocol/server-filesystem", "/my dir"))
@@ -164,16 +178,26 @@ def test_mcp_flag_is_split_like_a_shell():
 
 
 def test_mcp_servers_config_checked_at_load(make_app, env):
-    write_config(env, "mcp_servers:\n  files:\n    command: [npx, -y, srv]\n    args: [.]\n"
-                      "    env: {TOKEN: abc}\n    tools: [read_file]\n    timeout: 5\n")
+    write_config(
+        env,
+        "mcp_servers:\n  files:\n    command: [npx, -y, srv]\n    args: [.]\n"
+        "    env: {TOKEN: abc}\n    tools: [read_file]\n    timeout: 5\n",
+    )
     settings = make_app().settings()
     [srv] = parse_servers(settings.mcp_servers, "cfg").values()
-    assert (srv.command, srv.args, srv.env, srv.tools, srv.timeout) == ("npx", ("-y", "srv", "."), {"TOKEN": "abc"},
-                                                                       ("read_file",), 5.0)
-    for bad, needle in [("    comand: x\n", "`mcp_servers.files.comand` is not a known key"),
-                        ("    command: x\n    url: http://a\n", "exactly one of"),
-                        ("    command: x\n    tools: read_file\n", "`mcp_servers.files.tools` must be a list"),
-                        ("    command: x\n    timeout: -1\n", "timeout` must be a positive")]:
+    assert (srv.command, srv.args, srv.env, srv.tools, srv.timeout) == (
+        "npx",
+        ("-y", "srv", "."),
+        {"TOKEN": "abc"},
+        ("read_file",),
+        5.0,
+    )
+    for bad, needle in [
+        ("    comand: x\n", "`mcp_servers.files.comand` is not a known key"),
+        ("    command: x\n    url: http://a\n", "exactly one of"),
+        ("    command: x\n    tools: read_file\n", "`mcp_servers.files.tools` must be a list"),
+        ("    command: x\n    timeout: -1\n", "timeout` must be a positive"),
+    ]:
         write_config(env, "mcp_servers:\n  files:\n" + bad)
         with pytest.raises(ConfigError) as err:
             make_app().settings()
@@ -191,9 +215,18 @@ def test_tools_key_in_profile_and_preset(make_app, env):
 
 def test_mcp_names_and_results():
     assert tool_name("read_file") == "read_file" and tool_name("fs.read file") == "fs_read_file"
-    assert result_text({"content": [{"type": "text", "text": "a"}, {"type": "image", "mimeType": "image/png"},
-                                    {"type": "resource", "resource": {"uri": "file:///x", "text": "body"}}]}) \
+    assert (
+        result_text(
+            {
+                "content": [
+                    {"type": "text", "text": "a"},
+                    {"type": "image", "mimeType": "image/png"},
+                    {"type": "resource", "resource": {"uri": "file:///x", "text": "body"}},
+                ]
+            }
+        )
         == "a\n[image image/png]\nbody"
+    )
     assert result_text({"content": [], "structuredContent": {"n": 1}}) == '{"n": 1}'
 
 
@@ -208,11 +241,20 @@ def test_missing_mcp_package_names_the_install_command(monkeypatch):
 
 # --------------------------------------------------------------------------------------------- web search
 
+
 def test_web_search_tool_options():
     tool = web_search_tool(base_url="https://api.z.ai/api/paas/v4", count=3, recency="oneWeek", domain="z.ai")
-    assert tool == {"type": "web_search", "web_search": {
-        "enable": True, "search_engine": "search-prime", "search_result": True, "count": 3,
-        "search_recency_filter": "oneWeek", "search_domain_filter": "z.ai"}}
+    assert tool == {
+        "type": "web_search",
+        "web_search": {
+            "enable": True,
+            "search_engine": "search-prime",
+            "search_result": True,
+            "count": 3,
+            "search_recency_filter": "oneWeek",
+            "search_domain_filter": "z.ai",
+        },
+    }
     mainland = web_search_tool(base_url="https://open.bigmodel.cn/api/paas/v4", engine="search_pro")
     assert mainland["web_search"]["search_engine"] == "search_pro"
     with pytest.raises(UsageError, match="between 1 and 50"):
@@ -222,21 +264,35 @@ def test_web_search_tool_options():
 
 
 def test_sources_are_numbered_by_refer_and_deduplicated():
-    lines = source_lines([
-        {"title": "GLM-4.7 released", "link": "https://z.ai/blog/glm-4.7", "media": "Z.ai", "refer": "ref_1",
-         "publish_date": "2025-12-22"},
-        {"title": "Dup", "link": "https://z.ai/blog/glm-4.7", "refer": "ref_2"},
-        {"title": "Other", "link": "https://example.com", "refer": "ref_3"},
-    ])
-    assert lines == ["Sources:", "  [1] GLM-4.7 released — https://z.ai/blog/glm-4.7 (Z.ai, 2025-12-22)",
-                     "  [3] Other — https://example.com"]
+    lines = source_lines(
+        [
+            {
+                "title": "GLM-4.7 released",
+                "link": "https://z.ai/blog/glm-4.7",
+                "media": "Z.ai",
+                "refer": "ref_1",
+                "publish_date": "2025-12-22",
+            },
+            {"title": "Dup", "link": "https://z.ai/blog/glm-4.7", "refer": "ref_2"},
+            {"title": "Other", "link": "https://example.com", "refer": "ref_3"},
+        ]
+    )
+    assert lines == [
+        "Sources:",
+        "  [1] GLM-4.7 released — https://z.ai/blog/glm-4.7 (Z.ai, 2025-12-22)",
+        "  [3] Other — https://example.com",
+    ]
     assert source_lines([]) == []
 
 
 # ------------------------------------------------------------------------------------------------- schema
 
-PERSON = {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer", "minimum": 0}},
-          "required": ["name", "age"], "additionalProperties": False}
+PERSON = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "age": {"type": "integer", "minimum": 0}},
+    "required": ["name", "age"],
+    "additionalProperties": False,
+}
 
 
 def test_schema_inline_or_file_and_errors(tmp_path):
@@ -248,7 +304,8 @@ def test_schema_inline_or_file_and_errors(tmp_path):
     assert inline.errors('{"name": 1, "age": -1, "x": 0}') == [
         "$: Additional properties are not allowed ('x' was unexpected)",
         "$.age: -1 is less than the minimum of 0",
-        "$.name: 1 is not of type 'string'"]
+        "$.name: 1 is not of type 'string'",
+    ]
     with pytest.raises(InvalidOutputError) as err:
         inline.check('{"name": "Ada"}')
     assert err.value.exit_code == 9 and "'age' is a required property" in err.value.message
@@ -256,12 +313,15 @@ def test_schema_inline_or_file_and_errors(tmp_path):
     assert '"required"' in inline.instruction() and inline.system_prompt("Be brief.").startswith("Be brief.\n\n")
 
 
-@pytest.mark.parametrize(("value", "needle"), [
-    ('{"type": "object", "properties": 3}', "not a valid JSON Schema"),
-    ("{not json", "invalid JSON"),
-    ("/nonexistent/schema.json", "cannot read --schema"),
-    ("[1]", "must be a JSON Schema object, got list"),
-])
+@pytest.mark.parametrize(
+    ("value", "needle"),
+    [
+        ('{"type": "object", "properties": 3}', "not a valid JSON Schema"),
+        ("{not json", "invalid JSON"),
+        ("/nonexistent/schema.json", "cannot read --schema"),
+        ("[1]", "must be a JSON Schema object, got list"),
+    ],
+)
 def test_bad_schemas(value, needle):
     with pytest.raises(UsageError) as err:
         load_schema(value)

@@ -19,32 +19,49 @@ from tests.ptyio import read_pty
 pytestmark = pytest.mark.slow
 PY = sys.executable
 MCP_SERVER = f"{PY} {ROOT / 'tests' / 'mcp_server.py'}"
-SCHEMA = {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
-          "required": ["name", "age"]}
+SCHEMA = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+    "required": ["name", "age"],
+}
 
 
 def glm(environ, *args, stdin: str = "", timeout: float = SLOW):
-    return subprocess.run([*glm_executable(), *args], input=stdin, capture_output=True, text=True,
-                          env=environ, timeout=timeout)
+    return subprocess.run(
+        [*glm_executable(), *args], input=stdin, capture_output=True, text=True, env=environ, timeout=timeout
+    )
 
 
 @pytest.fixture
 def weather(tmp_path) -> str:
     path = tmp_path / "weather.yaml"
-    path.write_text(json.dumps({
-        "name": "weather", "description": "Current weather for a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-        "command": [PY, "-c", "import json,os,sys; a=json.load(sys.stdin); "
-                              "print(a['city'], '18 C', os.environ.get('GLM_API_KEY', 'no key'))"],
-        "timeout": 10}))
+    path.write_text(
+        json.dumps(
+            {
+                "name": "weather",
+                "description": "Current weather for a city",
+                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+                "command": [
+                    PY,
+                    "-c",
+                    "import json,os,sys; a=json.load(sys.stdin); "
+                    "print(a['city'], '18 C', os.environ.get('GLM_API_KEY', 'no key'))",
+                ],
+                "timeout": 10,
+            }
+        )
+    )
     return str(path)
 
 
 @pytest.mark.parametrize("stream", [True, False])
 def test_two_step_loop_carries_reasoning_result_and_call_id(srv, environ, weather, stream):
     srv.chunk_size = 3  # with tool_stream the arguments arrive in 3-character fragments
-    srv.reply(content="", reasoning="The user wants Paris weather; call the tool.",
-              tool_calls=[{"name": "weather", "arguments": {"city": "Paris"}}])
+    srv.reply(
+        content="",
+        reasoning="The user wants Paris weather; call the tool.",
+        tool_calls=[{"name": "weather", "arguments": {"city": "Paris"}}],
+    )
     srv.reply(content="It is 18 C in Paris.", reasoning="Answer now.")
     out = glm(environ, "ask", "--tool", weather, "--yes", *([] if stream else ["--no-stream"]), "Weather in Paris?")
     assert out.returncode == 0, out.stderr
@@ -80,8 +97,11 @@ def test_tool_timeout_goes_back_to_the_model(srv, environ, tmp_path):
 
 
 def test_mcp_loop_with_a_real_server(srv, environ):
-    srv.reply(content="", reasoning="use both", tool_calls=[{"name": "add", "arguments": {"a": 2, "b": 3}},
-                                                            {"name": "secrets_seen", "arguments": {}}])
+    srv.reply(
+        content="",
+        reasoning="use both",
+        tool_calls=[{"name": "add", "arguments": {"a": 2, "b": 3}}, {"name": "secrets_seen", "arguments": {}}],
+    )
     srv.reply(content="2 + 3 = 5")
     out = glm(environ, "ask", "--mcp", MCP_SERVER, "--yes", "add 2 and 3")
     assert out.returncode == 0, out.stderr
@@ -95,12 +115,29 @@ def test_mcp_loop_with_a_real_server(srv, environ):
 def test_mcp_server_from_config_with_env_allowlist_and_errors(srv, environ):
     cfg = Path(environ["XDG_CONFIG_HOME"]) / "glm" / "config.yaml"
     cfg.parent.mkdir(parents=True)
-    cfg.write_text(json.dumps({"mcp_servers": {"t": {
-        "command": PY, "args": [str(ROOT / "tests" / "mcp_server.py")], "env": {"GREETING": "hello"},
-        "tools": ["env_value", "explode", "dotted.name"], "description": "the test server"}}}))
-    srv.reply(content="", tool_calls=[{"name": "env_value", "arguments": {"name": "GREETING"}},
-                                      {"name": "explode", "arguments": {"reason": "boom"}},
-                                      {"name": "dotted_name", "arguments": {"text": "hi"}}])
+    cfg.write_text(
+        json.dumps(
+            {
+                "mcp_servers": {
+                    "t": {
+                        "command": PY,
+                        "args": [str(ROOT / "tests" / "mcp_server.py")],
+                        "env": {"GREETING": "hello"},
+                        "tools": ["env_value", "explode", "dotted.name"],
+                        "description": "the test server",
+                    }
+                }
+            }
+        )
+    )
+    srv.reply(
+        content="",
+        tool_calls=[
+            {"name": "env_value", "arguments": {"name": "GREETING"}},
+            {"name": "explode", "arguments": {"reason": "boom"}},
+            {"name": "dotted_name", "arguments": {"text": "hi"}},
+        ],
+    )
     srv.reply(content="done")
     out = glm(environ, "ask", "--mcp-server", "t", "--yes", "go")
     assert out.returncode == 0, out.stderr
@@ -136,8 +173,10 @@ def test_missing_mcp_package(srv, environ, tmp_path):
 
 
 def test_web_search(srv, environ):
-    srv.reply(content="GLM-4.7 came out in December [ref_1].", web_search=[
-        {"title": "GLM-4.7", "link": "https://z.ai/blog/glm-4.7", "media": "Z.ai", "refer": "ref_1"}])
+    srv.reply(
+        content="GLM-4.7 came out in December [ref_1].",
+        web_search=[{"title": "GLM-4.7", "link": "https://z.ai/blog/glm-4.7", "media": "Z.ai", "refer": "ref_1"}],
+    )
     out = glm(environ, "ask", "--web-search", "--search-engine", "search_pro", "What changed in GLM-4.7?")
     assert out.returncode == 0, out.stderr
     assert out.stdout == "GLM-4.7 came out in December [ref_1].\n"
@@ -174,8 +213,9 @@ def test_batch_schema_error_records(srv, environ, tmp_path):
     rows.write_text('{"id": "a", "prompt": "Ada, 36"}\n{"id": "b", "prompt": "Bob"}\n')
     out_file = tmp_path / "out.jsonl"
     good, bad = '{"name": "Ada", "age": 36}', '{"name": "Bob"}'
-    out = glm(environ, "batch", str(rows), "-o", str(out_file), "--schema", json.dumps(SCHEMA), "-j", "1",
-              "--backoff", "0")
+    out = glm(
+        environ, "batch", str(rows), "-o", str(out_file), "--schema", json.dumps(SCHEMA), "-j", "1", "--backoff", "0"
+    )
     # without scripted replies the fake echoes the prompt: neither line matches the schema
     records = {r["id"]: r for r in map(json.loads, out_file.read_text().splitlines())}
     assert out.returncode == 1
@@ -189,8 +229,9 @@ def test_batch_schema_error_records(srv, environ, tmp_path):
     srv.reply(content=good, reasoning="")
     srv.reply(content=bad, reasoning="")
     srv.reply(content=bad, reasoning="")
-    out = glm(environ, "batch", str(rows), "-o", str(out_file), "--schema", json.dumps(SCHEMA), "-j", "1",
-              "--backoff", "0")
+    out = glm(
+        environ, "batch", str(rows), "-o", str(out_file), "--schema", json.dumps(SCHEMA), "-j", "1", "--backoff", "0"
+    )
     records = {r["id"]: r for r in map(json.loads, out_file.read_text().splitlines())}
     assert out.returncode == 1
     assert records["a"]["status"] == "ok" and json.loads(records["a"]["content"]) == {"name": "Ada", "age": 36}
@@ -202,8 +243,13 @@ def test_approval_on_a_terminal(srv, environ, weather):
     srv.reply(content="", tool_calls=[{"name": "weather", "arguments": {"city": "Oslo"}}])
     srv.reply(content="Cold.")
     master, slave = pty.openpty()
-    proc = subprocess.Popen([*glm_executable(), "ask", "--tool", weather, "--raw", "weather?"], stdin=slave,
-                            stdout=slave, stderr=slave, env={**environ, "TERM": "dumb"})
+    proc = subprocess.Popen(
+        [*glm_executable(), "ask", "--tool", weather, "--raw", "weather?"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**environ, "TERM": "dumb"},
+    )
     os.close(slave)
     answered = False
 
@@ -225,8 +271,11 @@ def test_mcp_over_streamable_http(srv, environ):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = subprocess.Popen([PY, str(ROOT / "tests" / "mcp_server.py"), "--http", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [PY, str(ROOT / "tests" / "mcp_server.py"), "--http", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -250,15 +299,28 @@ def test_chat_with_an_mcp_server_from_the_config(srv, environ):
     pexpect = pytest.importorskip("pexpect")
     cfg = Path(environ["XDG_CONFIG_HOME"]) / "glm" / "config.yaml"
     cfg.parent.mkdir(parents=True)
-    cfg.write_text(json.dumps({"mcp_servers": {"calc": {"command": PY, "args": [str(ROOT / "tests" / "mcp_server.py")],
-                                                        "tools": ["add"]}}}))
+    cfg.write_text(
+        json.dumps(
+            {
+                "mcp_servers": {
+                    "calc": {"command": PY, "args": [str(ROOT / "tests" / "mcp_server.py")], "tools": ["add"]}
+                }
+            }
+        )
+    )
     srv.reply(content="", reasoning="add", tool_calls=[{"name": "add", "arguments": {"a": 2, "b": 3}}])
     srv.reply(content="2 + 3 = 5")
     srv.reply(content="", tool_calls=[{"name": "add", "arguments": {"a": 1, "b": 1}}])
     srv.reply(content="1 + 1 = 2")
     exe, *pre = glm_executable()
-    child = pexpect.spawn(exe, [*pre, "chat", "--mcp-server", "calc"], encoding="utf-8", timeout=SLOW,
-                          dimensions=(40, 100), env={**environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"})
+    child = pexpect.spawn(
+        exe,
+        [*pre, "chat", "--mcp-server", "calc"],
+        encoding="utf-8",
+        timeout=SLOW,
+        dimensions=(40, 100),
+        env={**environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"},
+    )
     child.delaybeforesend = None
     child.expect("glm>")
     child.send("add 2 and 3\r")

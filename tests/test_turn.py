@@ -74,8 +74,14 @@ def test_run_turn_appends_reply_with_reasoning_latency_and_usage(make_app):
     settings = app.settings()
     conv = convo()
     with respx.mock() as mock:
-        mock.post(URL).mock(return_value=httpx.Response(200, content=sse_body(
-            chunk(reasoning="  why\n"), chunk(content="Hi"), chunk(content="", finish="stop", usage=USAGE))))
+        mock.post(URL).mock(
+            return_value=httpx.Response(
+                200,
+                content=sse_body(
+                    chunk(reasoning="  why\n"), chunk(content="Hi"), chunk(content="", finish="stop", usage=USAGE)
+                ),
+            )
+        )
         client = app.make_client(settings)
         reply = run_turn(conv, settings, app, client)
     assert reply.content == "Hi" and not reply.interrupted
@@ -100,6 +106,7 @@ def test_interrupt_mid_stream_returns_the_partial_reply(make_app):
                     raise KeyboardInterrupt
                 finally:
                     Client.closed = True
+
             return gen()
 
     from glm_cli.events import ContentDelta
@@ -140,8 +147,14 @@ def test_cached_history_matches_a_rebuild_through_every_change():
             assert conv.history(preserve) == fresh(preserve)
 
     check()
-    conv.add(Message(role="assistant", content="", reasoning="call a tool", tool_calls=[
-        {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]))
+    conv.add(
+        Message(
+            role="assistant",
+            content="",
+            reasoning="call a tool",
+            tool_calls=[{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+        )
+    )
     conv.add(Message(role="tool", content="42", tool_call_id="c1"))
     check()  # the current turn keeps its reasoning even without preserve
     conv.add_user("after the tool")

@@ -202,8 +202,13 @@ def _object_item(obj: dict[str, Any], line: int, template: str | None) -> Item:
     settings = {k: _typed(obj, k, t) for k, t in SETTING_FIELDS.items()}
     stop = _typed(obj, "stop", (str, list)) or ()
     stop = (stop,) if isinstance(stop, str) else tuple(str(s) for s in stop)
-    common = dict(line=line, id=item_id(obj, line), settings={k: v for k, v in settings.items() if v is not None},
-                  json_mode=_typed(obj, "json", (bool,)), stop=stop)
+    common = dict(
+        line=line,
+        id=item_id(obj, line),
+        settings={k: v for k, v in settings.items() if v is not None},
+        json_mode=_typed(obj, "json", (bool,)),
+        stop=stop,
+    )
     attachments = _typed(obj, "attachments", (list,)) or []
     if not all(isinstance(a, str) and a.strip() for a in attachments):
         raise ValueError("`attachments` must be a list of file paths or URLs")

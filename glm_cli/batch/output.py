@@ -483,8 +483,10 @@ def open_output(path: str | None, fmt: str, app: App) -> tuple[RecordWriter, Res
     if path in (None, "-"):
         return RecordWriter(None, app.ios.stdout, fmt), None
     if os.path.isfile(path) and (first := foreign_line(path)) is not None:  # e.g. -o another input file
-        raise UsageError(f"{path} is not the output of a glm batch run: its first line is not a record ({first!r})",
-                         "choose another -o: a new file, or the output of an earlier run to resume it")
+        raise UsageError(
+            f"{path} is not the output of a glm batch run: its first line is not a record ({first!r})",
+            "choose another -o: a new file, or the output of an earlier run to resume it",
+        )
     writer = RecordWriter(path, fmt=fmt)
     if not os.path.isfile(path):  # /dev/stdout, a FIFO, /dev/null: written to, never read back (it would block)
         return writer, None

@@ -25,8 +25,10 @@ def total_usage(stats: Stats) -> Usage:
 
 def tokens_text(usage: Usage) -> str:
     """Return `in N (cached N) · out N (reasoning N)`."""
-    return (f"in {usage.prompt_tokens:,} (cached {usage.cached_tokens:,}) · "
-            f"out {usage.completion_tokens:,} (reasoning {usage.reasoning_tokens:,})")
+    return (
+        f"in {usage.prompt_tokens:,} (cached {usage.cached_tokens:,}) · "
+        f"out {usage.completion_tokens:,} (reasoning {usage.reasoning_tokens:,})"
+    )
 
 
 def summary_lines(stats: Stats, elapsed: float, cost: str | None, *, label: str = "glm batch") -> list[str]:
@@ -36,8 +38,9 @@ def summary_lines(stats: Stats, elapsed: float, cost: str | None, *, label: str 
     head = f"{label}: {stats.ok:,} ok, {stats.failed:,} failed"
     if stats.errors:
         head += " (" + ", ".join(f"{n:,}× {code}" for code, n in sorted(stats.errors.items())) + ")"
-    lines = [head + f" · {elapsed:.2f} s, {rate:.1f} records/s"
-             + (f", {stats.retries:,} retries" if stats.retries else "")]
+    lines = [
+        head + f" · {elapsed:.2f} s, {rate:.1f} records/s" + (f", {stats.retries:,} retries" if stats.retries else "")
+    ]
     if stats.usage:
         lines.append(f"{label}: tokens {tokens_text(total_usage(stats))}" + (f" · est. {cost}" if cost else ""))
     if stats.skipped_ok or stats.skipped_failed:
@@ -72,8 +75,9 @@ class NullProgress:
 class RichProgress:
     """A live bar on stderr: done/failed/in flight, records/s, tokens, cost, ETA."""
 
-    def __init__(self, ios: IOStreams, stats: Stats, in_flight: Callable[[], int], cost: CostFn,
-                 clock: Callable[[], float]) -> None:
+    def __init__(
+        self, ios: IOStreams, stats: Stats, in_flight: Callable[[], int], cost: CostFn, clock: Callable[[], float]
+    ) -> None:
         from glm_cli.render import ProgressBar
 
         self.stats, self.in_flight, self.cost, self.clock = stats, in_flight, cost, clock
@@ -109,8 +113,14 @@ class RichProgress:
         self.bar.update(self._done())
 
 
-def make_progress(ios: IOStreams, stats: Stats, in_flight: Callable[[], int], cost: CostFn,
-                  clock: Callable[[], float], enabled: bool | None = None) -> NullProgress | RichProgress:
+def make_progress(
+    ios: IOStreams,
+    stats: Stats,
+    in_flight: Callable[[], int],
+    cost: CostFn,
+    clock: Callable[[], float],
+    enabled: bool | None = None,
+) -> NullProgress | RichProgress:
     """Return the live display: a bar when stderr is a terminal (or `enabled`), else nothing."""
     if enabled is False or (enabled is None and not ios.stderr_tty):
         return NullProgress()

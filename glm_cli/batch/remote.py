@@ -38,23 +38,36 @@ class Part:
     first_line: int = 0
 
 
-def request_lines(items: Iterable[Item], settings: Settings, catalogue: Catalogue | None, *,
-                  json_mode: bool = False, stop: tuple[str, ...] = (),
-                  schema: Schema | None = None) -> Iterator[tuple[Item, dict[str, Any] | None]]:
+def request_lines(
+    items: Iterable[Item],
+    settings: Settings,
+    catalogue: Catalogue | None,
+    *,
+    json_mode: bool = False,
+    stop: tuple[str, ...] = (),
+    schema: Schema | None = None,
+) -> Iterator[tuple[Item, dict[str, Any] | None]]:
     """Yield (item, Batch-API request line), or (item, None) for a line that cannot be sent."""
     for item in items:
         try:
             body = build_body(item, settings, catalogue, stream=False, json_mode=json_mode, stop=stop, schema=schema)
         except GlmError as err:
-            yield (item if item.error else Item(line=item.line, id=item.id, error=f"line {item.line}: {err.message}"),
-                   None)
+            yield (
+                item if item.error else Item(line=item.line, id=item.id, error=f"line {item.line}: {err.message}"),
+                None,
+            )
             continue
         body.pop("stream", None)
         yield item, {"custom_id": item.id, "method": "POST", "url": CHAT_URL, "body": body}
 
 
-def split_parts(lines: Iterable[tuple[Item, dict[str, Any]]], *, max_lines: int = MAX_LINES,
-                max_bytes: int = MAX_BYTES, tmpdir: str | None = None) -> list[Part]:
+def split_parts(
+    lines: Iterable[tuple[Item, dict[str, Any]]],
+    *,
+    max_lines: int = MAX_LINES,
+    max_bytes: int = MAX_BYTES,
+    tmpdir: str | None = None,
+) -> list[Part]:
     """Write request lines into temporary files: one model per file, split at the size limits."""
     open_parts: dict[str, Part] = {}
     done: list[Part] = []
@@ -80,15 +93,29 @@ def split_parts(lines: Iterable[tuple[Item, dict[str, Any]]], *, max_lines: int 
 def upload(client: GlmClient, part: Part, filename: str) -> dict[str, Any]:
     """Upload a request file (`POST /files`, purpose batch); return the file object."""
     part.fh.seek(0)
-    return _with_id(client.request_json("POST", "/files", data={"purpose": "batch"},
-                                        files={"file": (filename, part.fh, "application/jsonl")}), "file")
+    return _with_id(
+        client.request_json(
+            "POST", "/files", data={"purpose": "batch"}, files={"file": (filename, part.fh, "application/jsonl")}
+        ),
+        "file",
+    )
 
 
 def create_batch(client: GlmClient, file_id: str, metadata: dict[str, str]) -> dict[str, Any]:
     """Create a batch over an uploaded file (`POST /batches`)."""
-    return batch_object(client.request_json("POST", "/batches", json={
-        "input_file_id": file_id, "endpoint": CHAT_URL, "completion_window": "24h",
-        "auto_delete_input_file": True, "metadata": metadata}))
+    return batch_object(
+        client.request_json(
+            "POST",
+            "/batches",
+            json={
+                "input_file_id": file_id,
+                "endpoint": CHAT_URL,
+                "completion_window": "24h",
+                "auto_delete_input_file": True,
+                "metadata": metadata,
+            },
+        )
+    )
 
 
 def get_batch(client: GlmClient, batch_id: str) -> dict[str, Any]:
@@ -161,12 +188,19 @@ def result_record(obj: Any, validate: Callable[[str], str] | None = None) -> dic
     code, message = error_detail(body.get("error") if isinstance(body, dict) else None)
     if not message:
         code, message = error_detail(obj.get("error"))
-    return error_record(str(custom_id), None, code or str(status or "error"),
-                        message or (f"HTTP {status}" if status else "no answer"), status=status, attempts=None)
+    return error_record(
+        str(custom_id),
+        None,
+        code or str(status or "error"),
+        message or (f"HTTP {status}" if status else "no answer"),
+        status=status,
+        attempts=None,
+    )
 
 
-def iter_results(client: GlmClient, batch: dict[str, Any],
-                 validate: Callable[[str], str] | None = None) -> Iterator[dict[str, Any]]:
+def iter_results(
+    client: GlmClient, batch: dict[str, Any], validate: Callable[[str], str] | None = None
+) -> Iterator[dict[str, Any]]:
     """Download a batch's output and error files and yield local records (answers checked by `validate`)."""
     for key in ("output_file_id", "error_file_id"):
         file_id = batch.get(key)

@@ -127,8 +127,10 @@ class BatchRunner:
     def run(self, items: Iterable[Item], state: ResumeState | None = None) -> Stats:
         """Run every item not already done; return the counters. Handles SIGINT/SIGTERM meanwhile."""
         clients = self._clients()
-        workers = [threading.Thread(target=self._work, args=(clients[i % len(clients)],), daemon=True,
-                                    name=f"glm-batch-{i}") for i in range(self.cfg.concurrency)]
+        workers = [
+            threading.Thread(target=self._work, args=(clients[i % len(clients)],), daemon=True, name=f"glm-batch-{i}")
+            for i in range(self.cfg.concurrency)
+        ]
         try:
             with self._signals():
                 for w in workers:
@@ -283,8 +285,9 @@ class BatchRunner:
                 return outcome
         return None
 
-    def _attempt(self, item: Item, body: dict[str, Any], attempt: int, request_id: str,
-                 repair: Repair | None, client: GlmClient) -> dict[str, Any] | Repair | None:
+    def _attempt(
+        self, item: Item, body: dict[str, Any], attempt: int, request_id: str, repair: Repair | None, client: GlmClient
+    ) -> dict[str, Any] | Repair | None:
         """Send once; return the final record, a Repair to send next, or None to try again (after the backoff)."""
         from glm_cli.tools.schema import repair_message
 

@@ -25,9 +25,11 @@ CLIPBOARD_TOOLS = (  # (program, argv): the first one found on PATH is used
     ("pbcopy", ["pbcopy"]),
     ("clip.exe", ["clip.exe"]),
 )
-KEYS_HELP = ("keys: Enter sends · Alt-Enter or Esc then Enter: new line (pasted text keeps its lines) · "
-             "Tab completes /commands · Ctrl-C stops an answer or clears the line · Ctrl-D or /exit leaves · "
-             "start a message with // to send a literal /")
+KEYS_HELP = (
+    "keys: Enter sends · Alt-Enter or Esc then Enter: new line (pasted text keeps its lines) · "
+    "Tab completes /commands · Ctrl-C stops an answer or clears the line · Ctrl-D or /exit leaves · "
+    "start a message with // to send a literal /"
+)
 
 Result = object | str | None  # EXIT, a message to send, or nothing
 
@@ -130,8 +132,9 @@ def _edit(session: ChatSession, arg: str) -> str | None:
         try:
             code = subprocess.run([*editor, path], env={**os.environ, **env}).returncode
         except OSError as exc:
-            raise GlmError(f"cannot run the editor {editor[0]!r}: {exc.strerror or exc}",
-                           "set $EDITOR (or $VISUAL)") from None
+            raise GlmError(
+                f"cannot run the editor {editor[0]!r}: {exc.strerror or exc}", "set $EDITOR (or $VISUAL)"
+            ) from None
         with open(path, encoding="utf-8", errors="replace") as f:
             text = f.read().strip()
     finally:
@@ -174,8 +177,9 @@ def _copy(session: ChatSession, arg: str) -> None:
         session.info("no clipboard tool found (install wl-clipboard, xclip or xsel); nothing copied")
         return
     try:
-        subprocess.run(found, input=reply.content.encode(), check=True, timeout=10,
-                       env={**os.environ, **session.app.environ})
+        subprocess.run(
+            found, input=reply.content.encode(), check=True, timeout=10, env={**os.environ, **session.app.environ}
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         raise GlmError(f"{found[0]} failed: {exc}") from None
     session.info(f"copied the last answer ({len(reply.content)} characters) with {found[0]}")
@@ -189,8 +193,9 @@ def _commands() -> dict[str, Command]:
         Command("think", "on|off", "thinking on or off from the next message", _think, ("on", "off")),
         Command("show-thinking", "on|off", "show or hide the reasoning", _show_thinking, ("on", "off")),
         Command("preserve", "on|off", "send earlier reasoning back (preserved thinking)", _preserve, ("on", "off")),
-        Command("json", "on|off", "ask for a JSON object (response_format) from the next message", _json,
-                ("on", "off")),
+        Command(
+            "json", "on|off", "ask for a JSON object (response_format) from the next message", _json, ("on", "off")
+        ),
         Command("retry", "", "regenerate the last answer", lambda s, a: s.retry() and None),
         Command("undo", "", "drop the last exchange", lambda s, a: s.undo()),
         Command("clear", "", "start a new conversation", lambda s, a: s.clear()),

@@ -27,8 +27,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class AskOptions:
-    prompt: Annotated[tuple[str, ...], typer.Argument(
-        metavar="PROMPT...", help="The prompt (joined with spaces); piped stdin follows it.")] = ()
+    prompt: Annotated[
+        tuple[str, ...],
+        typer.Argument(metavar="PROMPT...", help="The prompt (joined with spaces); piped stdin follows it."),
+    ] = ()
     model: o.Model = None
     system: o.System = None
     preset: o.Preset = None
@@ -41,38 +43,75 @@ class AskOptions:
     max_tokens: o.MaxTokens = None
     stop: o.Stop = ()
     json_object: o.JsonObject = None
-    no_stream: Annotated[bool, typer.Option(
-        "--no-stream", help="Wait for the whole answer (one non-streamed request).", rich_help_panel=o.MODEL)] = False
+    no_stream: Annotated[
+        bool,
+        typer.Option(
+            "--no-stream", help="Wait for the whole answer (one non-streamed request).", rich_help_panel=o.MODEL
+        ),
+    ] = False
     output: Annotated[o.Output, Help("Write the answer to FILE instead of stdout (-).")] = None
-    format: Annotated[Literal["text", "json"] | None, o.format_flag(
-        "text (default): the answer; json: one object with content, reasoning, usage…")] = None
+    format: Annotated[
+        Literal["text", "json"] | None,
+        o.format_flag("text (default): the answer; json: one object with content, reasoning, usage…"),
+    ] = None
     as_json: Annotated[o.AsJson, Help("Print glm's JSON record (same as --format json).")] = False
-    usage: Annotated[bool, typer.Option(
-        "--usage", "-u", help="Print tokens and cost on stderr.", rich_help_panel=o.OUTPUT)] = False
-    dry_run: Annotated[str | None, typer.Option(
-        "--dry-run", metavar="[=curl]", rich_help_panel=o.OUTPUT,
-        help="Print the request (JSON), or a curl line with --dry-run=curl; send nothing.")] = None
-    files: Annotated[tuple[str, ...], typer.Option(
-        "--file", "-f", metavar="FILE", help="Attach a text file, fenced and named (repeatable).",
-        rich_help_panel=o.INPUT)] = ()
-    request_id: Annotated[str | None, typer.Option(
-        "--request-id", metavar="ID", help="Send this request_id.", rich_help_panel=o.CONNECTION)] = None
+    usage: Annotated[
+        bool, typer.Option("--usage", "-u", help="Print tokens and cost on stderr.", rich_help_panel=o.OUTPUT)
+    ] = False
+    dry_run: Annotated[
+        str | None,
+        typer.Option(
+            "--dry-run",
+            metavar="[=curl]",
+            rich_help_panel=o.OUTPUT,
+            help="Print the request (JSON), or a curl line with --dry-run=curl; send nothing.",
+        ),
+    ] = None
+    files: Annotated[
+        tuple[str, ...],
+        typer.Option(
+            "--file",
+            "-f",
+            metavar="FILE",
+            help="Attach a text file, fenced and named (repeatable).",
+            rich_help_panel=o.INPUT,
+        ),
+    ] = ()
+    request_id: Annotated[
+        str | None,
+        typer.Option("--request-id", metavar="ID", help="Send this request_id.", rich_help_panel=o.CONNECTION),
+    ] = None
     verbose: o.Verbose = False
     no_stdin: Annotated[bool, typer.Option("--no-stdin", help="Ignore stdin.", rich_help_panel=o.INPUT)] = False
-    raw: Annotated[bool, typer.Option(
-        "--raw", help="No markdown rendering, even on a terminal.", rich_help_panel=o.OUTPUT)] = False
+    raw: Annotated[
+        bool, typer.Option("--raw", help="No markdown rendering, even on a terminal.", rich_help_panel=o.OUTPUT)
+    ] = False
     continue_: o.Continue = False
     no_log: o.NoLog = False
     tools: ToolOptions = field(default_factory=ToolOptions)
     extra: dict[str, Any] = field(default_factory=dict)
-    extract: Annotated[bool, typer.Option(
-        "--extract", "-x", help="Print only the answer's first fenced code block, raw (none: exit 9).",
-        rich_help_panel=o.OUTPUT)] = False
-    extract_all: Annotated[bool, typer.Option(
-        "--extract-all", help="Print every fenced code block (implies -x).", rich_help_panel=o.OUTPUT)] = False
-    extract_lang: Annotated[str | None, typer.Option(
-        "--extract-lang", metavar="LANG", help="Only code blocks fenced as LANG, e.g. bash (implies -x).",
-        rich_help_panel=o.OUTPUT)] = None
+    extract: Annotated[
+        bool,
+        typer.Option(
+            "--extract",
+            "-x",
+            help="Print only the answer's first fenced code block, raw (none: exit 9).",
+            rich_help_panel=o.OUTPUT,
+        ),
+    ] = False
+    extract_all: Annotated[
+        bool,
+        typer.Option("--extract-all", help="Print every fenced code block (implies -x).", rich_help_panel=o.OUTPUT),
+    ] = False
+    extract_lang: Annotated[
+        str | None,
+        typer.Option(
+            "--extract-lang",
+            metavar="LANG",
+            help="Only code blocks fenced as LANG, e.g. bash (implies -x).",
+            rich_help_panel=o.OUTPUT,
+        ),
+    ] = None
     attach: Annotated[o.Attach, Help("Attach an image, video or document for a vision model (repeatable).")] = ()
     resume: Annotated[o.Resume, Help("Continue that conversation (see `glm history list`) with this prompt.")] = None
 
@@ -105,8 +144,10 @@ def run_ask(opts: AskOptions, app: App) -> int:
     if opts.dry_run not in (None, "json", "curl"):
         raise UsageError(f"--dry-run takes json or curl, got {opts.dry_run!r}")
     if opts.extraction() is not None and (json_mode or opts.tools.schema is not None):
-        raise UsageError("-x extracts fenced code blocks; a JSON-object answer has none",
-                         "use one of them: -x for code, --json-object (or --schema) for a JSON object")
+        raise UsageError(
+            "-x extracts fenced code blocks; a JSON-object answer has none",
+            "use one of them: -x for code, --json-object (or --schema) for a JSON object",
+        )
     if opts.extract_lang is not None and not opts.extract_lang.strip():
         raise UsageError("--extract-lang needs a language, e.g. --extract-lang bash")
 
@@ -131,8 +172,17 @@ def load_attachments(refs: tuple[str, ...]) -> list[Any]:
     return [load_attachment(ref) for ref in refs]
 
 
-def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, json_mode: bool, fmt: str,
-         tools: ToolSession | None, attachments: list[Any]) -> int:
+def _ask(
+    opts: AskOptions,
+    app: App,
+    settings: Settings,
+    prior: Any,
+    text: str,
+    json_mode: bool,
+    fmt: str,
+    tools: ToolSession | None,
+    attachments: list[Any],
+) -> int:
     from glm_cli.commands.conversing import continue_or_start, show_reasoning
     from glm_cli.request import Knobs
     from glm_cli.turn import build_turn_request
@@ -142,8 +192,9 @@ def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, 
     if tools is not None:
         conv.system = tools.system(conv.system)
     conv.add_user(text, attachments)
-    knobs = Knobs(stream=not opts.no_stream, json_mode=json_mode, stop=opts.stop, request_id=opts.request_id,
-                  extra=opts.extra)
+    knobs = Knobs(
+        stream=not opts.no_stream, json_mode=json_mode, stop=opts.stop, request_id=opts.request_id, extra=opts.extra
+    )
     if tools is not None:
         knobs = tools.knobs(knobs, catalogue.resolve(settings.model), catalogue)  # --schema: json_mode too
     json_mode = knobs.json_mode
@@ -164,9 +215,19 @@ def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, 
         sink = ExtractingOutput(app.ios.stdout, extraction)
 
     def send(first: dict[str, Any] | None) -> Reply:  # FIRST: the request built above (for --dry-run)
-        return _send(app, settings, client, conv, first, knobs, catalogue,
-                     quiet_stdout=json_mode or fmt == "json", show=show_reasoning(settings, app.ios), raw=opts.raw,
-                     sink=sink)
+        return _send(
+            app,
+            settings,
+            client,
+            conv,
+            first,
+            knobs,
+            catalogue,
+            quiet_stdout=json_mode or fmt == "json",
+            show=show_reasoning(settings, app.ios),
+            raw=opts.raw,
+            sink=sink,
+        )
 
     runs: list[Any] = []
     try:
@@ -174,8 +235,9 @@ def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, 
             reply = send(body)
         else:  # the tool loop sends the conversation again after each round of tool calls
             bodies = [body]
-            result = tools.converse(lambda: send(bodies.pop() if bodies else None), *conversation_hooks(conv),
-                                    check_last=False)  # checked below
+            result = tools.converse(
+                lambda: send(bodies.pop() if bodies else None), *conversation_hooks(conv), check_last=False
+            )  # checked below
             reply, runs = result.final_reply(), result.runs
     finally:
         client.close()
@@ -212,8 +274,20 @@ def _ask(opts: AskOptions, app: App, settings: Settings, prior: Any, text: str, 
     return _finish_check(reply)
 
 
-def _send(app: App, settings: Settings, client: Any, conv: Any, body: dict[str, Any] | None, knobs: Any,
-          catalogue: Any, *, quiet_stdout: bool, show: bool, raw: bool, sink: Any = None) -> Reply:
+def _send(
+    app: App,
+    settings: Settings,
+    client: Any,
+    conv: Any,
+    body: dict[str, Any] | None,
+    knobs: Any,
+    catalogue: Any,
+    *,
+    quiet_stdout: bool,
+    show: bool,
+    raw: bool,
+    sink: Any = None,
+) -> Reply:
     import io
 
     from glm_cli.turn import run_turn
@@ -221,8 +295,18 @@ def _send(app: App, settings: Settings, client: Any, conv: Any, body: dict[str, 
     ios = app.ios
     if quiet_stdout or sink is not None:
         ios = replace(ios, stdout=io.StringIO() if quiet_stdout else sink, stdout_tty=False)
-    return run_turn(conv, settings, app, client, knobs=knobs, catalogue=catalogue, body=body, ios=ios,
-                    show_reasoning=show, markdown=False if raw else None)
+    return run_turn(
+        conv,
+        settings,
+        app,
+        client,
+        knobs=knobs,
+        catalogue=catalogue,
+        body=body,
+        ios=ios,
+        show_reasoning=show,
+        markdown=False if raw else None,
+    )
 
 
 def _extracted(app: App, conv: Any, reply: Reply, extraction: dict[str, Any], sink: Any, output: str) -> list[Any]:
@@ -242,8 +326,9 @@ def _extracted(app: App, conv: Any, reply: Reply, extraction: dict[str, Any], si
         return blocks
     lang = extraction.get("language")
     where = f"glm history show {conv.id}" if conv.id is not None else "ask again without -x"
-    err = InvalidOutputError(f"the answer has no {'```' + lang + ' ' if lang else ''}fenced code block",
-                             f"to see the whole answer: {where}")
+    err = InvalidOutputError(
+        f"the answer has no {'```' + lang + ' ' if lang else ''}fenced code block", f"to see the whole answer: {where}"
+    )
     if output == "json":  # the record still shows the answer (as with --json), then exit 9
         record = reply_record(reply)
         record["extracted"] = []
@@ -328,5 +413,9 @@ def dry_run_text(settings: Settings, body: dict[str, Any], kind: str, *, shorten
 def command() -> Any:
     """The `glm ask` command."""
     return binding.command(
-        AskOptions, run_ask, name="ask", retired=(o.NO_JSON_RENAMED,),
-        help="Ask one question; the answer goes to stdout (or -o FILE). Piped stdin is appended after a blank line.")
+        AskOptions,
+        run_ask,
+        name="ask",
+        retired=(o.NO_JSON_RENAMED,),
+        help="Ask one question; the answer goes to stdout (or -o FILE). Piped stdin is appended after a blank line.",
+    )

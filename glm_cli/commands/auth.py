@@ -26,8 +26,9 @@ class LoginOptions:
 @dataclass(frozen=True)
 class StatusOptions:
     profile: o.Profile = None
-    offline: Annotated[bool, typer.Option(
-        "--offline", help="Do not test the key with a request.", rich_help_panel=o.CONNECTION)] = False
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Do not test the key with a request.", rich_help_panel=o.CONNECTION)
+    ] = False
     as_json: Annotated[o.AsJson, Help("One JSON object, for scripts.")] = False
 
 
@@ -56,12 +57,24 @@ def _logout(opts: LogoutOptions, app: App) -> int:
 
 def command() -> Any:
     """The `glm auth` group."""
-    return binding.group("auth", HELP, [
-        binding.command(LoginOptions, _login, name="login",
-                        help="Store a key: typed without echo on a terminal, or the first line of stdin (scripts)."),
-        binding.command(StatusOptions, _status, name="status",
-                        help="Which key is in effect (masked) and where it comes from, the endpoint, and whether it "
-                        "works: one request with max_tokens 1 to the configured model (exit 4: refused, "
-                        "5: no balance, 6: unreachable)."),
-        binding.command(LogoutOptions, _logout, name="logout", help="Remove the stored key (of the profile)."),
-    ])
+    return binding.group(
+        "auth",
+        HELP,
+        [
+            binding.command(
+                LoginOptions,
+                _login,
+                name="login",
+                help="Store a key: typed without echo on a terminal, or the first line of stdin (scripts).",
+            ),
+            binding.command(
+                StatusOptions,
+                _status,
+                name="status",
+                help="Which key is in effect (masked) and where it comes from, the endpoint, and whether it "
+                "works: one request with max_tokens 1 to the configured model (exit 4: refused, "
+                "5: no balance, 6: unreachable).",
+            ),
+            binding.command(LogoutOptions, _logout, name="logout", help="Remove the stored key (of the profile)."),
+        ],
+    )

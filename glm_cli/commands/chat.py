@@ -20,8 +20,10 @@ if TYPE_CHECKING:
 
 PROMPT = "glm> "
 EMPTY_PROMPT_HINT = "(Ctrl-D or /exit to leave)"
-NO_TTY = ("glm chat needs a terminal on stdin",
-          'from a script, ask one turn at a time: glm ask "…", then glm ask -c "…" for each next turn')
+NO_TTY = (
+    "glm chat needs a terminal on stdin",
+    'from a script, ask one turn at a time: glm ask "…", then glm ask -c "…" for each next turn',
+)
 
 ReadLine = Callable[[], str]  # returns a line; raises EOFError (leave) or KeyboardInterrupt (Ctrl-C)
 
@@ -34,23 +36,36 @@ class ChatOptions:
     endpoint: o.Endpoint = None
     think: o.Think = None
     show_thinking: o.ShowThinking = None
-    preserve_thinking: Annotated[bool | None, typer.Option(
-        "--preserve-thinking/--no-preserve-thinking", rich_help_panel=o.THINKING,
-        help="Send earlier reasoning back (clear_thinking: false; default on the coding endpoints).")] = None
+    preserve_thinking: Annotated[
+        bool | None,
+        typer.Option(
+            "--preserve-thinking/--no-preserve-thinking",
+            rich_help_panel=o.THINKING,
+            help="Send earlier reasoning back (clear_thinking: false; default on the coding endpoints).",
+        ),
+    ] = None
     temperature: o.Temperature = None
     top_p: o.TopP = None
     max_tokens: o.MaxTokens = None
     json_object: o.JsonObject = None
     continue_: o.Continue = False
-    resume: Annotated[str | None, typer.Option(
-        "--resume", "-r", metavar="ID", help="Resume a conversation by id or name (see `glm history list`).",
-        rich_help_panel=o.HISTORY)] = None
+    resume: Annotated[
+        str | None,
+        typer.Option(
+            "--resume",
+            "-r",
+            metavar="ID",
+            help="Resume a conversation by id or name (see `glm history list`).",
+            rich_help_panel=o.HISTORY,
+        ),
+    ] = None
     no_log: o.NoLog = False
     verbose: o.Verbose = False
     raw: Annotated[bool, typer.Option("--raw", help="No markdown rendering.", rich_help_panel=o.OUTPUT)] = False
     tools: ToolOptions = ToolOptions()
-    attach: Annotated[o.Attach, Help(
-        "Attach an image, video or document to the first message (repeatable; later: /attach).")] = ()
+    attach: Annotated[
+        o.Attach, Help("Attach an image, video or document to the first message (repeatable; later: /attach).")
+    ] = ()
 
 
 def run_chat(opts: ChatOptions, app: App, read_line: ReadLine | None = None) -> int:
@@ -80,14 +95,20 @@ def open_session(opts: ChatOptions, app: App) -> ChatSession:
     catalogue = app.catalogue(settings)
     info = catalogue.get(settings.model)
     check_usable(info, info.id if info else "")  # as `glm ask` does: refuse now, not at the first message
-    conv = continue_or_start(prior, settings, opts.system, source="chat",
-                             model=catalogue.resolve(settings.model))
+    conv = continue_or_start(prior, settings, opts.system, source="chat", model=catalogue.resolve(settings.model))
     if opts.preserve_thinking is not None:  # (a resumed conversation's own choice is already in its options)
         conv.options["preserve_thinking"] = opts.preserve_thinking
-    session = ChatSession(app=app, settings=settings, conv=conv, client=app.make_client(settings, verbose=opts.verbose),
-                          catalogue=catalogue, show_thinking=show_reasoning(settings, app.ios),
-                          log=not opts.no_log and settings.log,
-                          markdown=False if opts.raw else None, json_object=bool(opts.json_object))
+    session = ChatSession(
+        app=app,
+        settings=settings,
+        conv=conv,
+        client=app.make_client(settings, verbose=opts.verbose),
+        catalogue=catalogue,
+        show_thinking=show_reasoning(settings, app.ios),
+        log=not opts.no_log and settings.log,
+        markdown=False if opts.raw else None,
+        json_object=bool(opts.json_object),
+    )
     if opts.tools != ToolOptions():
         _open_tools(session, opts)
     try:
@@ -118,8 +139,7 @@ def _open_tools(session: ChatSession, opts: ChatOptions) -> None:
 
     try:
         with ExitStack() as stack:  # a failure here stops the servers already started
-            tools = stack.enter_context(tool_session(opts.tools, session.settings, session.app,
-                                                       verbose=opts.verbose))
+            tools = stack.enter_context(tool_session(opts.tools, session.settings, session.app, verbose=opts.verbose))
             if tools.toolbox.tools:
                 tools.approver.check(tools.toolbox)  # --allow typos, before the first turn
             tools.knobs(Knobs(), session.catalogue.resolve(session.model), session.catalogue)  # warns if unsupported
@@ -200,8 +220,13 @@ def make_prompt(session: ChatSession, **pt_args: Any) -> ReadLine:
 
         pt_args["output"] = create_output(always_prefer_tty=True)  # `glm chat > file`: the prompt stays visible
     prompt: PromptSession[str] = PromptSession(
-        history=history, key_bindings=keys, completer=_completer(session), complete_while_typing=True,
-        prompt_continuation="... ", **pt_args)
+        history=history,
+        key_bindings=keys,
+        completer=_completer(session),
+        complete_while_typing=True,
+        prompt_continuation="... ",
+        **pt_args,
+    )
     return lambda: prompt.prompt(PROMPT)
 
 
@@ -225,7 +250,7 @@ def input_history(path: str) -> Any:
                 fd = os.open(self.filename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
                 try:
                     while data:
-                        data = data[os.write(fd, data):]
+                        data = data[os.write(fd, data) :]
                 finally:
                     os.close(fd)
             except OSError:
@@ -274,5 +299,8 @@ def _input_history_path(session: ChatSession) -> Any:
 def command() -> Any:
     """The `glm chat` command."""
     return binding.command(
-        ChatOptions, run_chat, name="chat",
-        help="Chat interactively; every turn is saved to the history unless --no-log. /help lists the commands.")
+        ChatOptions,
+        run_chat,
+        name="chat",
+        help="Chat interactively; every turn is saved to the history unless --no-log. /help lists the commands.",
+    )

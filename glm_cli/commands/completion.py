@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from glm_cli.app import App
 
 INSTALL = {
-    "bash": 'echo \'source <(glm completion bash)\' >> ~/.bashrc',
+    "bash": "echo 'source <(glm completion bash)' >> ~/.bashrc",
     "zsh": 'glm completion zsh > "${fpath[1]}/_glm"   # then start a new shell',
     "fish": "glm completion fish > ~/.config/fish/completions/glm.fish",
 }
@@ -42,6 +42,10 @@ def run_completion(opts: CompletionOptions, app: App) -> int:
 
 def command() -> Any:
     """The `glm completion` command."""
-    return binding.command(CompletionOptions, run_completion, name="completion",
-                           context=lambda ctx: {"root": ctx.find_root().command},
-                           help='Print the shell completion script (install: see README, "Shell completion").')
+    return binding.command(
+        CompletionOptions,
+        run_completion,
+        name="completion",
+        context=lambda ctx: {"root": ctx.find_root().command},
+        help='Print the shell completion script (install: see README, "Shell completion").',
+    )

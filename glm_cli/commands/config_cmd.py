@@ -94,8 +94,9 @@ def run_init(opts: InitOptions, app: App) -> int:
 
     path, _ = config_path(app.environ)
     if path.exists() and not opts.force:
-        raise ConfigError(f"{path} already exists; not overwriting it",
-                          "edit it, or move it away and run `glm config init` again")
+        raise ConfigError(
+            f"{path} already exists; not overwriting it", "edit it, or move it away and run `glm config init` again"
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -103,8 +104,9 @@ def run_init(opts: InitOptions, app: App) -> int:
             fh.write(STARTER)
         os.chmod(path, 0o600)
     except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}",
-                          "set GLM_CONFIG or XDG_CONFIG_HOME to a writable place") from None
+        raise ConfigError(
+            f"cannot write {path}: {exc.strerror or exc}", "set GLM_CONFIG or XDG_CONFIG_HOME to a writable place"
+        ) from None
     app.ios.stdout.write(f"wrote {path}\n")
     return 0
 
@@ -167,10 +169,22 @@ def _key_state(settings: Any, env_vars: tuple[str, ...]) -> str:
 
 def command() -> Any:
     """The `glm config` group."""
-    return binding.group("config", "Show, locate or create the YAML config.", [
-        binding.command(ShowOptions, run_show, name="show",
-                        help="Print the effective settings and where each comes from (the key is never shown)."),
-        binding.command(PathOptions, run_path, name="path", help="Print the config file's path."),
-        binding.command(InitOptions, run_init, name="init",
-                        help="Write a commented starter config (mode 0600); refuses to overwrite."),
-    ])
+    return binding.group(
+        "config",
+        "Show, locate or create the YAML config.",
+        [
+            binding.command(
+                ShowOptions,
+                run_show,
+                name="show",
+                help="Print the effective settings and where each comes from (the key is never shown).",
+            ),
+            binding.command(PathOptions, run_path, name="path", help="Print the config file's path."),
+            binding.command(
+                InitOptions,
+                run_init,
+                name="init",
+                help="Write a commented starter config (mode 0600); refuses to overwrite.",
+            ),
+        ],
+    )

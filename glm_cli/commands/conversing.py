@@ -12,16 +12,24 @@ if TYPE_CHECKING:
     from glm_cli.iostreams import IOStreams
 
 
-def conversation_settings(app: App, opts: Any, prior: Conversation | None, *, preset: str | None = None,
-                          preserve: bool | None = None) -> Settings:
+def conversation_settings(
+    app: App, opts: Any, prior: Conversation | None, *, preset: str | None = None, preserve: bool | None = None
+) -> Settings:
     """Resolve the settings from OPTS' flags; a continued conversation (PRIOR) gives its model unless --model,
     and its preserved-thinking choice unless PRESERVE says otherwise."""
     from glm_cli.commands.options import setting_flags
     from glm_cli.turn import with_preserve
 
-    flags = setting_flags(model=opts.model or (prior.model if prior else None), system=opts.system,
-                          endpoint=opts.endpoint, thinking=opts.think, show_thinking=opts.show_thinking,
-                          temperature=opts.temperature, top_p=opts.top_p, max_tokens=opts.max_tokens)
+    flags = setting_flags(
+        model=opts.model or (prior.model if prior else None),
+        system=opts.system,
+        endpoint=opts.endpoint,
+        thinking=opts.think,
+        show_thinking=opts.show_thinking,
+        temperature=opts.temperature,
+        top_p=opts.top_p,
+        max_tokens=opts.max_tokens,
+    )
     settings = app.settings(flags, profile=opts.profile, preset=preset)
     if preserve is None and prior is not None:
         preserve = prior.options.get("preserve_thinking")
@@ -30,8 +38,9 @@ def conversation_settings(app: App, opts: Any, prior: Conversation | None, *, pr
     return settings
 
 
-def continue_or_start(prior: Conversation | None, settings: Settings, system: str | None,
-                      **fields: Any) -> Conversation:
+def continue_or_start(
+    prior: Conversation | None, settings: Settings, system: str | None, **fields: Any
+) -> Conversation:
     """Return PRIOR (a given --system replaces its system prompt), or a new conversation with FIELDS."""
     from glm_cli.conversation import Conversation
 

@@ -17,31 +17,52 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class EmbedCliOptions:
-    text: Annotated[tuple[str, ...], typer.Argument(
-        metavar="TEXT...", help="The text (joined with spaces); or -f FILE, or stdin.")] = ()
+    text: Annotated[
+        tuple[str, ...], typer.Argument(metavar="TEXT...", help="The text (joined with spaces); or -f FILE, or stdin.")
+    ] = ()
     file: Annotated[o.InputFile, Help("Embed this file's text.")] = None
-    model: Annotated[str, typer.Option(
-        "--model", "-m", metavar="MODEL", help="embedding-3 (default) or embedding-2.",
-        rich_help_panel=o.MODEL)] = "embedding-3"
-    dimensions: Annotated[int | None, typer.Option(
-        "--dimensions", metavar="N", help="256, 512, 1024 or 2048 (embedding-3; default 2048).",
-        rich_help_panel=o.MODEL)] = None
-    format: Annotated[Literal["json", "lines"] | None, o.format_flag(
-        "json: one JSON array (default); lines: one number per line.")] = None
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model", "-m", metavar="MODEL", help="embedding-3 (default) or embedding-2.", rich_help_panel=o.MODEL
+        ),
+    ] = "embedding-3"
+    dimensions: Annotated[
+        int | None,
+        typer.Option(
+            "--dimensions",
+            metavar="N",
+            help="256, 512, 1024 or 2048 (embedding-3; default 2048).",
+            rich_help_panel=o.MODEL,
+        ),
+    ] = None
+    format: Annotated[
+        Literal["json", "lines"] | None, o.format_flag("json: one JSON array (default); lines: one number per line.")
+    ] = None
     output: o.Output = None
     as_json: Annotated[o.AsJson, Help("One JSON object: model, dimensions, embedding, usage.")] = False
     profile: o.Profile = None
     endpoint: o.Endpoint = None
     no_stdin: Annotated[bool, typer.Option("--no-stdin", help="Ignore stdin.", rich_help_panel=o.INPUT)] = False
-    batch: Annotated[str | None, typer.Option(
-        "--batch", metavar="FILE", help="Embed every line of FILE (JSONL; - = stdin): one record each, to -o.",
-        rich_help_panel=o.BATCH)] = None
-    concurrency: Annotated[int, typer.Option(
-        "--concurrency", "-j", metavar="N", help="--batch: requests in flight.", rich_help_panel=o.BATCH)] = 4
-    text_lines: Annotated[bool, typer.Option(
-        "--text", help="--batch: one text per plain line.", rich_help_panel=o.BATCH)] = False
-    retry_failed: Annotated[bool, typer.Option(
-        "--retry-failed", help="--batch: run lines that failed before.", rich_help_panel=o.BATCH)] = False
+    batch: Annotated[
+        str | None,
+        typer.Option(
+            "--batch",
+            metavar="FILE",
+            help="Embed every line of FILE (JSONL; - = stdin): one record each, to -o.",
+            rich_help_panel=o.BATCH,
+        ),
+    ] = None
+    concurrency: Annotated[
+        int,
+        typer.Option("--concurrency", "-j", metavar="N", help="--batch: requests in flight.", rich_help_panel=o.BATCH),
+    ] = 4
+    text_lines: Annotated[
+        bool, typer.Option("--text", help="--batch: one text per plain line.", rich_help_panel=o.BATCH)
+    ] = False
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="--batch: run lines that failed before.", rich_help_panel=o.BATCH)
+    ] = False
 
 
 def run(opts: EmbedCliOptions, app: App) -> int:
@@ -49,22 +70,51 @@ def run(opts: EmbedCliOptions, app: App) -> int:
     if opts.batch is not None:
         from glm_cli.embed.batch import EmbedBatchOptions, run_embed_batch
 
-        given = (("TEXT", opts.text), ("-f", opts.file), ("--format lines", opts.format == "lines"),
-                 ("--json", opts.as_json))
-        return run_embed_batch(EmbedBatchOptions(
-            file=opts.batch, output=opts.output, model=opts.model, dimensions=dimensions,
-            concurrency=opts.concurrency, text=opts.text_lines, retry_failed=opts.retry_failed,
-            profile=opts.profile, endpoint=opts.endpoint, conflicts=tuple(name for name, v in given if v)), app)
+        given = (
+            ("TEXT", opts.text),
+            ("-f", opts.file),
+            ("--format lines", opts.format == "lines"),
+            ("--json", opts.as_json),
+        )
+        return run_embed_batch(
+            EmbedBatchOptions(
+                file=opts.batch,
+                output=opts.output,
+                model=opts.model,
+                dimensions=dimensions,
+                concurrency=opts.concurrency,
+                text=opts.text_lines,
+                retry_failed=opts.retry_failed,
+                profile=opts.profile,
+                endpoint=opts.endpoint,
+                conflicts=tuple(name for name, v in given if v),
+            ),
+            app,
+        )
     from glm_cli.embed import EmbedOptions, run_embed
 
-    return run_embed(EmbedOptions(
-        text=opts.text, file=opts.file, model=opts.model, dimensions=dimensions, fmt=opts.format or "json",
-        output=opts.output, as_json=opts.as_json, profile=opts.profile, endpoint=opts.endpoint,
-        no_stdin=opts.no_stdin), app)
+    return run_embed(
+        EmbedOptions(
+            text=opts.text,
+            file=opts.file,
+            model=opts.model,
+            dimensions=dimensions,
+            fmt=opts.format or "json",
+            output=opts.output,
+            as_json=opts.as_json,
+            profile=opts.profile,
+            endpoint=opts.endpoint,
+            no_stdin=opts.no_stdin,
+        ),
+        app,
+    )
 
 
 def command() -> Any:
     """The `glm embed` command."""
     return binding.command(
-        EmbedCliOptions, run, name="embed",
-        help="Print the embedding vector of a text (Zhipu's embedding-3); --batch FILE embeds every line.")
+        EmbedCliOptions,
+        run,
+        name="embed",
+        help="Print the embedding vector of a text (Zhipu's embedding-3); --batch FILE embeds every line.",
+    )

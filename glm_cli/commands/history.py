@@ -28,8 +28,11 @@ A conversation is named by its id or by a name given with /save in chat."""
 Ref = Annotated[str, typer.Argument(metavar="ID|NAME", help="Conversation id or name.")]
 Json = Annotated[o.AsJson, Help("Print JSON.")]
 FORMAT_IS_NOT_F = Retired(
-    ("-f",), "-f is an input file in every glm command; the export's shape is --format",
-    "glm history export ID|NAME --format json (or --json)", takes_value=True)
+    ("-f",),
+    "-f is an input file in every glm command; the export's shape is --format",
+    "glm history export ID|NAME --format json (or --json)",
+    takes_value=True,
+)
 
 
 @dataclass(frozen=True)
@@ -135,8 +138,14 @@ def _list(store: Store, opts: ListOptions, app: App) -> None:
     rows = store.list(limit=opts.limit or None)
     out = app.ios.stdout
     if opts.as_json:
-        out.write(json.dumps([{**r.to_json(), "created": _iso(r.created), "updated": _iso(r.updated)}
-                              for r in rows], ensure_ascii=False, indent=2) + "\n")
+        out.write(
+            json.dumps(
+                [{**r.to_json(), "created": _iso(r.created), "updated": _iso(r.updated)} for r in rows],
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n"
+        )
         return
     tty = app.ios.stdout_tty
     if tty and not rows:
@@ -146,7 +155,7 @@ def _list(store: Store, opts: ListOptions, app: App) -> None:
         title = f"{r.name}: {r.title}" if r.name else r.title
         if tty:
             line = f"{r.id:>5}  {_local(r.updated):<16}  {r.turns:>5}  {(r.model or '-'):<14}  {title}"
-            lines.append(line[:max(app.ios.width, 60)])
+            lines.append(line[: max(app.ios.width, 60)])
         else:  # tab-separated for scripts: id, updated (ISO), turns, model, name, title
             lines.append("\t".join([str(r.id), _iso(r.updated), str(r.turns), r.model or "", r.name or "", r.title]))
     out.write("".join(line + "\n" for line in lines))
@@ -156,8 +165,23 @@ def _search(store: Store, opts: SearchOptions, app: App) -> None:
     hits = store.search(opts.text, limit=opts.limit or 1_000_000)
     out = app.ios.stdout
     if opts.as_json:
-        out.write(json.dumps([{"conversation": h.conversation_id, "name": h.name, "title": h.title, "role": h.role,
-                               "content": h.content} for h in hits], ensure_ascii=False, indent=2) + "\n")
+        out.write(
+            json.dumps(
+                [
+                    {
+                        "conversation": h.conversation_id,
+                        "name": h.name,
+                        "title": h.title,
+                        "role": h.role,
+                        "content": h.content,
+                    }
+                    for h in hits
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n"
+        )
         return
     if not hits and app.ios.stdout_tty:
         app.ios.stderr.write(f"nothing found for {opts.text!r}\n")
@@ -175,7 +199,7 @@ def _snippet(text: str, terms: list[str], before: int = 40, width: int = 120) ->
     lower = flat.lower()
     at = min((i for i in (lower.find(t.lower()) for t in terms) if i >= 0), default=0)
     start = max(0, at - before)
-    piece = flat[start:start + width]
+    piece = flat[start : start + width]
     return ("…" if start else "") + piece + ("…" if start + width < len(flat) else "")
 
 
@@ -199,24 +223,46 @@ def to_json(conv: Conversation) -> str:
     messages = []
     for m in conv.messages:
         # the API message (a copy: to_api's is cached), then the rest; attachments by name, size and sha256, no bytes
-        rec: dict[str, Any] = dict(m.to_api()) if not m.attachments else {
-            "role": m.role, "content": m.content, "attachments": [a.record() for a in m.attachments]}
+        rec: dict[str, Any] = (
+            dict(m.to_api())
+            if not m.attachments
+            else {"role": m.role, "content": m.content, "attachments": [a.record() for a in m.attachments]}
+        )
         if m.role == "assistant":
-            rec.update(model=m.model, finish_reason=m.finish_reason, usage=m.usage.to_api() if m.usage else None,
-                       latency=m.latency, interrupted=m.interrupted)
+            rec.update(
+                model=m.model,
+                finish_reason=m.finish_reason,
+                usage=m.usage.to_api() if m.usage else None,
+                latency=m.latency,
+                interrupted=m.interrupted,
+            )
         rec["created"] = _iso(m.created)
         messages.append(rec)
-    doc = {"id": conv.id, "name": conv.name, "title": conv.title, "model": conv.model, "profile": conv.profile,
-           "source": conv.source, "system": conv.system, "options": conv.options, "created": _iso(conv.created),
-           "updated": _iso(conv.updated), "messages": messages}
+    doc = {
+        "id": conv.id,
+        "name": conv.name,
+        "title": conv.title,
+        "model": conv.model,
+        "profile": conv.profile,
+        "source": conv.source,
+        "system": conv.system,
+        "options": conv.options,
+        "created": _iso(conv.created),
+        "updated": _iso(conv.updated),
+        "messages": messages,
+    }
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
 def to_markdown(conv: Conversation, *, thinking: bool) -> str:
     """Return a readable transcript; reasoning in <details> blocks when asked for."""
-    out = [f"# {conv.title or f'Conversation {conv.id}'}", "",
-           f"conversation {conv.id} · {conv.model or '?'} · {conv.source} · "
-           f"{_local(conv.created)} – {_local(conv.updated)}", ""]
+    out = [
+        f"# {conv.title or f'Conversation {conv.id}'}",
+        "",
+        f"conversation {conv.id} · {conv.model or '?'} · {conv.source} · "
+        f"{_local(conv.created)} – {_local(conv.updated)}",
+        "",
+    ]
     if conv.system:
         out += ["## System", "", conv.system, ""]
     for m in conv.messages:
@@ -242,13 +288,30 @@ def to_markdown(conv: Conversation, *, thinking: bool) -> str:
 
 def command() -> Any:
     """The `glm history` group."""
-    return binding.group("history", HELP, [
-        binding.command(ListOptions, run_list, name="list",
-                        help="List conversations, most recent first (tab-separated when piped)."),
-        binding.command(ShowOptions, run_show, name="show", help="Print a conversation as markdown (or JSON)."),
-        binding.command(SearchOptions, run_search, name="search",
-                        help="Find messages containing every word (case-insensitive substrings; FTS5 when available)."),
-        binding.command(ExportOptions, run_export, name="export", retired=(FORMAT_IS_NOT_F,),
-                        help="Export a whole conversation, reasoning included, as markdown or JSON."),
-        binding.command(RmOptions, run_rm, name="rm", help="Delete conversations."),
-    ])
+    return binding.group(
+        "history",
+        HELP,
+        [
+            binding.command(
+                ListOptions,
+                run_list,
+                name="list",
+                help="List conversations, most recent first (tab-separated when piped).",
+            ),
+            binding.command(ShowOptions, run_show, name="show", help="Print a conversation as markdown (or JSON)."),
+            binding.command(
+                SearchOptions,
+                run_search,
+                name="search",
+                help="Find messages containing every word (case-insensitive substrings; FTS5 when available).",
+            ),
+            binding.command(
+                ExportOptions,
+                run_export,
+                name="export",
+                retired=(FORMAT_IS_NOT_F,),
+                help="Export a whole conversation, reasoning included, as markdown or JSON.",
+            ),
+            binding.command(RmOptions, run_rm, name="rm", help="Delete conversations."),
+        ],
+    )

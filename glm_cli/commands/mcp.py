@@ -76,8 +76,10 @@ def _list(app: App, opts: ListOptions, fmt: str) -> int:
         if server.description:
             out.write(f"{'':<{width}}  {server.description}\n")
     if all(server.builtin for server in servers.values()):
-        app.ios.stderr.write(f"glm: no MCP servers of yours in {settings.config_path}\n"
-                             "hint: add some under `mcp_servers:` (see README, Tools), or use --mcp \"CMD ARGS\"\n")
+        app.ios.stderr.write(
+            f"glm: no MCP servers of yours in {settings.config_path}\n"
+            'hint: add some under `mcp_servers:` (see README, Tools), or use --mcp "CMD ARGS"\n'
+        )
     return 0
 
 
@@ -99,8 +101,10 @@ def _tools(app: App, opts: ToolsOptions, fmt: str) -> int:
         tools = list(hub.tools)
     out = app.ios.stdout
     if fmt == "json":
-        rows = [{"name": t.name, "mcp_name": t.remote_name, "description": t.description,
-                 "parameters": t.parameters} for t in tools]
+        rows = [
+            {"name": t.name, "mcp_name": t.remote_name, "description": t.description, "parameters": t.parameters}
+            for t in tools
+        ]
         out.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return 0
     for tool in tools:
@@ -119,18 +123,34 @@ def _tools(app: App, opts: ToolsOptions, fmt: str) -> int:
 
 def _server_json(server: McpServer, start_timeout: float | None = None) -> dict[str, Any]:
     # headers: each ${VAR} as written, other values *** (McpServer.shown_headers); never the key
-    return {"name": server.name, "command": server.command, "args": list(server.args),
-            "url": server.url and redact_url(server.url), "headers": server.shown_headers(),
-            "env": sorted(server.env), "env_withhold": list(server.env_withhold),
-            "tools": list(server.tools) if server.tools is not None else None,
-            "timeout": server.timeout, "start_timeout": server.start_bound(start_timeout),
-            "description": server.description or None, "builtin": server.builtin}
+    return {
+        "name": server.name,
+        "command": server.command,
+        "args": list(server.args),
+        "url": server.url and redact_url(server.url),
+        "headers": server.shown_headers(),
+        "env": sorted(server.env),
+        "env_withhold": list(server.env_withhold),
+        "tools": list(server.tools) if server.tools is not None else None,
+        "timeout": server.timeout,
+        "start_timeout": server.start_bound(start_timeout),
+        "description": server.description or None,
+        "builtin": server.builtin,
+    }
 
 
 def command() -> Any:
     """The `glm mcp` group."""
-    return binding.group("mcp", "Inspect MCP servers (tools for `glm ask --mcp/--mcp-server`).", [
-        binding.command(ListOptions, run_list, name="list",
-                        help="List the MCP servers: Zhipu's built-in ones and those under `mcp_servers:`."),
-        binding.command(ToolsOptions, run_tools, name="tools", help="Start a server and list its tools."),
-    ])
+    return binding.group(
+        "mcp",
+        "Inspect MCP servers (tools for `glm ask --mcp/--mcp-server`).",
+        [
+            binding.command(
+                ListOptions,
+                run_list,
+                name="list",
+                help="List the MCP servers: Zhipu's built-in ones and those under `mcp_servers:`.",
+            ),
+            binding.command(ToolsOptions, run_tools, name="tools", help="Start a server and list its tools."),
+        ],
+    )

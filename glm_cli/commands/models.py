@@ -26,18 +26,25 @@ FAMILY_NAMES = {"zai": "Z.ai", "bigmodel": "BigModel"}
 MODEL_ID = re.compile(r"[^\s\x00-\x1f\x7f-\x9f]{1,200}")  # what GET /models may list: no spaces or control codes
 
 
-Remote = Annotated[bool, typer.Option(
-    "--remote", help="Also ask the endpoint's GET /models (a warning if it fails).", rich_help_panel=o.CONNECTION)]
-Timeout = Annotated[float, typer.Option(
-    "--timeout", metavar="SECONDS", help="Seconds to wait for --remote.", rich_help_panel=o.CONNECTION)]
+Remote = Annotated[
+    bool,
+    typer.Option(
+        "--remote", help="Also ask the endpoint's GET /models (a warning if it fails).", rich_help_panel=o.CONNECTION
+    ),
+]
+Timeout = Annotated[
+    float,
+    typer.Option("--timeout", metavar="SECONDS", help="Seconds to wait for --remote.", rich_help_panel=o.CONNECTION),
+]
 
 
 @dataclass(frozen=True)
 class ModelsOptions:
     as_json: Annotated[o.AsJson, Help("Print the whole catalogue as JSON (retired models and aliases too).")] = False
     remote: Remote = False
-    include_retired: Annotated[bool, typer.Option(
-        "--all", "-a", help="Include retired models.", rich_help_panel=o.OUTPUT)] = False
+    include_retired: Annotated[
+        bool, typer.Option("--all", "-a", help="Include retired models.", rich_help_panel=o.OUTPUT)
+    ] = False
     timeout: Timeout = REMOTE_TIMEOUT
     endpoint: o.Endpoint = None
     profile: o.Profile = None
@@ -94,8 +101,13 @@ def with_remote(app: App, settings: Settings, catalogue: Catalogue, timeout: flo
     from glm_cli.catalogue import merge_remote
 
     url = redact_url(f"{settings.base_url}/models")
-    quick = replace(settings, timeout=timeout, max_retries=0, deadline=timeout,
-                    connect_timeout=min(timeout, settings.connect_timeout))
+    quick = replace(
+        settings,
+        timeout=timeout,
+        max_retries=0,
+        deadline=timeout,
+        connect_timeout=min(timeout, settings.connect_timeout),
+    )
     try:
         client = app.make_client(quick)
         try:
@@ -107,14 +119,17 @@ def with_remote(app: App, settings: Settings, catalogue: Catalogue, timeout: flo
         app.warn(f"could not list models from {url}: {err.message}; showing the shipped catalogue only")
         return catalogue
     except Exception as exc:  # noqa: BLE001 - --remote must never turn a listing into a failure
-        app.warn(f"could not list models from {url}: {exc.__class__.__name__}: {exc}; "
-                 "showing the shipped catalogue only")
+        app.warn(
+            f"could not list models from {url}: {exc.__class__.__name__}: {exc}; showing the shipped catalogue only"
+        )
         return catalogue
     merged = merge_remote(catalogue, ids, f"GET {url}", date.today().isoformat())
     unknown = sum(1 for m in merged.models.values() if m.origin == "remote")
     unlisted = sum(1 for m in merged.models.values() if m.listed is False and m.status != "retired")
-    app.ios.stderr.write(f"glm: {url} lists {len(set(ids))} models: {unknown} not in the catalogue, "
-                         f"{unlisted} current catalogue models not listed\n")
+    app.ios.stderr.write(
+        f"glm: {url} lists {len(set(ids))} models: {unknown} not in the catalogue, "
+        f"{unlisted} current catalogue models not listed\n"
+    )
     return merged
 
 
@@ -137,8 +152,9 @@ def _yes_no(value: bool | None) -> str:
 def _notes(m: ModelInfo, aliases: list[str]) -> str:
     notes = [("alias " if len(aliases) == 1 else "aliases ") + ", ".join(aliases)] if aliases else []
     if m.status == "retired":
-        notes.append("retired" + (f" {m.retired}" if m.retired else "") +
-                     (f", use {m.replacement}" if m.replacement else ""))
+        notes.append(
+            "retired" + (f" {m.retired}" if m.retired else "") + (f", use {m.replacement}" if m.replacement else "")
+        )
     elif m.status != "current":
         notes.append(m.status)
     if m.region == "bigmodel":
@@ -157,13 +173,26 @@ def _table(app: App, settings: Settings, catalogue: Catalogue, models: list[Mode
     from glm_cli.render import render_table
 
     family = endpoint_family(settings.base_url)
-    rows = [[m.id, format_tokens(m.context), format_tokens(m.max_output), m.thinking or "?", _yes_no(m.tools),
-             _yes_no(m.vision), price_text(m, family) or "-", _notes(m, catalogue.aliases_of(m.id))]
-            for m in models]
-    caption = (f"ctx: context window, out: max output tokens; price per 1M tokens (input/cached/output) on "
-               f"{FAMILY_NAMES[family]}; catalogue as of {catalogue.as_of}; sources: glm models show ID")
-    render_table(app.ios, ["model", "ctx", "out", "think", "tools", "vision", "price", "notes"], rows,
-                 caption=caption, wrap=(7,))
+    rows = [
+        [
+            m.id,
+            format_tokens(m.context),
+            format_tokens(m.max_output),
+            m.thinking or "?",
+            _yes_no(m.tools),
+            _yes_no(m.vision),
+            price_text(m, family) or "-",
+            _notes(m, catalogue.aliases_of(m.id)),
+        ]
+        for m in models
+    ]
+    caption = (
+        f"ctx: context window, out: max output tokens; price per 1M tokens (input/cached/output) on "
+        f"{FAMILY_NAMES[family]}; catalogue as of {catalogue.as_of}; sources: glm models show ID"
+    )
+    render_table(
+        app.ios, ["model", "ctx", "out", "think", "tools", "vision", "price", "notes"], rows, caption=caption, wrap=(7,)
+    )
 
 
 def show_model(app: App, catalogue: Catalogue, opts: ShowOptions) -> int:
@@ -175,17 +204,25 @@ def show_model(app: App, catalogue: Catalogue, opts: ShowOptions) -> int:
     if info is None:
         target = catalogue.resolve(name)
         if target != name:  # an alias of a model the catalogue does not know: name both, suggest neither
-            raise UsageError(f"{name!r} is an alias of {target!r}, which is not in the catalogue",
-                             "fix `aliases:` in the config, or describe the model under `models:`")
+            raise UsageError(
+                f"{name!r} is an alias of {target!r}, which is not in the catalogue",
+                "fix `aliases:` in the config, or describe the model under `models:`",
+            )
         close = difflib.get_close_matches(name, [*catalogue.models, *catalogue.aliases], n=1)
-        raise UsageError(f"unknown model {name!r}: not in the catalogue" + (" or GET /models" if opts.remote else ""),
-                         f"did you mean {close[0]}?" if close else "`glm models` lists them; "
-                         "add your own under `models:` in the config")
+        raise UsageError(
+            f"unknown model {name!r}: not in the catalogue" + (" or GET /models" if opts.remote else ""),
+            f"did you mean {close[0]}?"
+            if close
+            else "`glm models` lists them; add your own under `models:` in the config",
+        )
     rows = fact_rows(info, catalogue)
     out = app.ios.stdout
     if opts.as_json:
-        record = {**info.to_json(), "aliases": catalogue.aliases_of(info.id),
-                  "sources": {key: source for key, _, source in rows}}
+        record = {
+            **info.to_json(),
+            "aliases": catalogue.aliases_of(info.id),
+            "sources": {key: source for key, _, source in rows},
+        }
         record.pop("fact_sources", None)
         out.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
         return 0
@@ -230,16 +267,27 @@ def fact_rows(m: ModelInfo, catalogue: Catalogue) -> list[tuple[str, str, str]]:
 def _tier_text(tier: dict[str, Any]) -> str:
     from glm_cli.catalogue import format_tokens
 
-    cond = [f"{what} < {format_tokens(tier[key])}" for key, what in (("max_input", "input"), ("max_output", "output"))
-            if tier.get(key) is not None]
+    cond = [
+        f"{what} < {format_tokens(tier[key])}"
+        for key, what in (("max_input", "input"), ("max_output", "output"))
+        if tier.get(key) is not None
+    ]
     cached = "-" if tier.get("cached") is None else f"{tier['cached']:g}"
     return f"{', '.join(cond) or 'otherwise'}: {tier['input']:g}/{cached}/{tier['output']:g}"
 
 
 def command() -> Any:
     """The `glm models` group: the listing is its own callback, `show` its one subcommand."""
-    show = binding.command(ShowOptions, run_show, name="show",
-                           help="Everything known about one model, with the source and date of each fact.")
+    show = binding.command(
+        ShowOptions,
+        run_show,
+        name="show",
+        help="Everything known about one model, with the source and date of each fact.",
+    )
     listing = binding.command(ModelsOptions, run_models, name="models", group_callback=True, help="")
-    return binding.group("models", "List the models glm knows: a table on a terminal, one id per line when piped.",
-                         [show], options=listing)
+    return binding.group(
+        "models",
+        "List the models glm knows: a table on a terminal, one id per line when piped.",
+        [show],
+        options=listing,
+    )

@@ -117,7 +117,10 @@ Continue = Annotated[
 Resume = Annotated[
     str | None,
     typer.Option(
-        "--resume", "-r", metavar="ID|NAME", help="Continue that conversation (see `glm history list`).",
+        "--resume",
+        "-r",
+        metavar="ID|NAME",
+        help="Continue that conversation (see `glm history list`).",
         rich_help_panel=HISTORY,
     ),
 ]
@@ -130,7 +133,10 @@ NoLog = Annotated[
 Attach = Annotated[
     tuple[str, ...],
     typer.Option(
-        "--attach", "-a", metavar="PATH|URL", help="Attach an image, video or document (repeatable).",
+        "--attach",
+        "-a",
+        metavar="PATH|URL",
+        help="Attach an image, video or document (repeatable).",
         rich_help_panel=INPUT,
     ),
 ]

@@ -15,17 +15,28 @@ from glm_cli.commands.binding import Help
 if TYPE_CHECKING:
     from glm_cli.app import App
 
-HELP = ("Count the tokens of a request (as `glm ask` would send it) with Zhipu's tokenizer; show the share of "
-        "the model's context window and the input cost. Piped stdin is appended after a blank line.")
+HELP = (
+    "Count the tokens of a request (as `glm ask` would send it) with Zhipu's tokenizer; show the share of "
+    "the model's context window and the input cost. Piped stdin is appended after a blank line."
+)
 
 
 @dataclass(frozen=True)
 class TokensCliOptions:
-    prompt: Annotated[tuple[str, ...], typer.Argument(
-        metavar="PROMPT...", help="The prompt (joined with spaces); piped stdin follows it.")] = ()
-    files: Annotated[tuple[str, ...], typer.Option(
-        "--file", "-f", metavar="FILE", help="A text file, fenced and named as ask adds it (repeatable).",
-        rich_help_panel=o.INPUT)] = ()
+    prompt: Annotated[
+        tuple[str, ...],
+        typer.Argument(metavar="PROMPT...", help="The prompt (joined with spaces); piped stdin follows it."),
+    ] = ()
+    files: Annotated[
+        tuple[str, ...],
+        typer.Option(
+            "--file",
+            "-f",
+            metavar="FILE",
+            help="A text file, fenced and named as ask adds it (repeatable).",
+            rich_help_panel=o.INPUT,
+        ),
+    ] = ()
     attach: Annotated[o.Attach, Help("An image, video or document (repeatable).")] = ()
     model: o.Model = None
     system: o.System = None

@@ -21,43 +21,96 @@ if TYPE_CHECKING:
 class ToolOptions:
     """The tool flags of ask and chat (one field each: its declaration is the flag)."""
 
-    tools: Annotated[tuple[str, ...], typer.Option(
-        "--tool", metavar="FILE", rich_help_panel=TOOLS,
-        help="A tool file (YAML/JSON: name, description, parameters, command); repeatable.")] = ()
-    mcp: Annotated[tuple[str, ...], typer.Option(
-        "--mcp", metavar="COMMAND", rich_help_panel=TOOLS,
-        help='Start an MCP server and offer its tools: --mcp "CMD ARGS" (repeatable).')] = ()
-    mcp_servers: Annotated[tuple[str, ...], typer.Option(
-        "--mcp-server", metavar="NAME", rich_help_panel=TOOLS,
-        help="Use an MCP server named under mcp_servers: in the config (repeatable).")] = ()
-    yes: Annotated[bool, typer.Option(
-        "--yes", "-y", help="Run every tool call without asking.", rich_help_panel=TOOLS)] = False
-    allow: Annotated[tuple[str, ...], typer.Option(
-        "--allow", metavar="TOOL", rich_help_panel=TOOLS,
-        help="Run this tool without asking (repeatable); others are asked on a terminal, else refused.")] = ()
-    max_steps: Annotated[int | None, typer.Option(
-        "--max-steps", metavar="N", help="Rounds of tool calls before glm gives up (default 8).",
-        rich_help_panel=TOOLS)] = None
-    web_search: Annotated[bool, typer.Option(
-        "--web-search", help="Let GLM search the web (built-in web_search tool, billed per search).",
-        rich_help_panel=SEARCH)] = False
-    search_engine: Annotated[str | None, typer.Option(
-        "--search-engine", metavar="NAME", rich_help_panel=SEARCH,
-        help="web_search engine (default search-prime on z.ai, search_std on bigmodel).")] = None
-    search_count: Annotated[int | None, typer.Option(
-        "--search-count", metavar="N", help="web_search results, 1-50.", rich_help_panel=SEARCH)] = None
-    search_recency: Annotated[str | None, typer.Option(
-        "--search-recency", metavar="WHEN", help="oneDay, oneWeek, oneMonth, oneYear or noLimit.",
-        rich_help_panel=SEARCH)] = None
-    search_domain: Annotated[str | None, typer.Option(
-        "--search-domain", metavar="DOMAIN", help="Only search this domain.", rich_help_panel=SEARCH)] = None
+    tools: Annotated[
+        tuple[str, ...],
+        typer.Option(
+            "--tool",
+            metavar="FILE",
+            rich_help_panel=TOOLS,
+            help="A tool file (YAML/JSON: name, description, parameters, command); repeatable.",
+        ),
+    ] = ()
+    mcp: Annotated[
+        tuple[str, ...],
+        typer.Option(
+            "--mcp",
+            metavar="COMMAND",
+            rich_help_panel=TOOLS,
+            help='Start an MCP server and offer its tools: --mcp "CMD ARGS" (repeatable).',
+        ),
+    ] = ()
+    mcp_servers: Annotated[
+        tuple[str, ...],
+        typer.Option(
+            "--mcp-server",
+            metavar="NAME",
+            rich_help_panel=TOOLS,
+            help="Use an MCP server named under mcp_servers: in the config (repeatable).",
+        ),
+    ] = ()
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Run every tool call without asking.", rich_help_panel=TOOLS)
+    ] = False
+    allow: Annotated[
+        tuple[str, ...],
+        typer.Option(
+            "--allow",
+            metavar="TOOL",
+            rich_help_panel=TOOLS,
+            help="Run this tool without asking (repeatable); others are asked on a terminal, else refused.",
+        ),
+    ] = ()
+    max_steps: Annotated[
+        int | None,
+        typer.Option(
+            "--max-steps",
+            metavar="N",
+            help="Rounds of tool calls before glm gives up (default 8).",
+            rich_help_panel=TOOLS,
+        ),
+    ] = None
+    web_search: Annotated[
+        bool,
+        typer.Option(
+            "--web-search",
+            help="Let GLM search the web (built-in web_search tool, billed per search).",
+            rich_help_panel=SEARCH,
+        ),
+    ] = False
+    search_engine: Annotated[
+        str | None,
+        typer.Option(
+            "--search-engine",
+            metavar="NAME",
+            rich_help_panel=SEARCH,
+            help="web_search engine (default search-prime on z.ai, search_std on bigmodel).",
+        ),
+    ] = None
+    search_count: Annotated[
+        int | None,
+        typer.Option("--search-count", metavar="N", help="web_search results, 1-50.", rich_help_panel=SEARCH),
+    ] = None
+    search_recency: Annotated[
+        str | None,
+        typer.Option(
+            "--search-recency",
+            metavar="WHEN",
+            help="oneDay, oneWeek, oneMonth, oneYear or noLimit.",
+            rich_help_panel=SEARCH,
+        ),
+    ] = None
+    search_domain: Annotated[
+        str | None,
+        typer.Option("--search-domain", metavar="DOMAIN", help="Only search this domain.", rich_help_panel=SEARCH),
+    ] = None
     schema: o.Schema = None
 
     @property
     def searching(self) -> bool:
         """--web-search, or any of its options (they imply it)."""
-        return self.web_search or any(v is not None for v in (
-            self.search_engine, self.search_count, self.search_recency, self.search_domain))
+        return self.web_search or any(
+            v is not None for v in (self.search_engine, self.search_count, self.search_recency, self.search_domain)
+        )
 
     def wanted(self, settings: Settings) -> bool:
         """Whether the command runs with a tool session: any tool flag given, or `tools:` in the config."""

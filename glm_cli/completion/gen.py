@@ -74,8 +74,12 @@ def command_specs(root: Any) -> list[Cmd]:
     _walk(root, "", None, specs)
     by_path = {c.path: c for c in specs}
     # A group with a default subcommand also takes that subcommand's options (glm batch -j 4 FILE).
-    return [c if not c.default else Cmd(c.path, c.subs, _union(c.opts, by_path[f"{c.path} {c.default}"].opts),
-                                        c.args, c.default) for c in specs]
+    return [
+        c
+        if not c.default
+        else Cmd(c.path, c.subs, _union(c.opts, by_path[f"{c.path} {c.default}"].opts), c.args, c.default)
+        for c in specs
+    ]
 
 
 def _union(first: tuple[Opt, ...], second: tuple[Opt, ...]) -> tuple[Opt, ...]:
@@ -94,8 +98,15 @@ def _walk(cmd: Any, path: str, parent: Any, out: list[Cmd]) -> None:
     opts = (HELP, *(_opt(p) for p in params if p.param_type_name == "option"))
     args = tuple(_kind(p) + ("*" if p.nargs == -1 else "") for p in params if p.param_type_name == "argument")
     default = getattr(cmd, "default_subcommand", None)
-    out.append(Cmd(path, tuple((n, _help(s.get_short_help_str(80))) for n, s in subs), opts, args,
-                   default if default in dict(subs) else None))
+    out.append(
+        Cmd(
+            path,
+            tuple((n, _help(s.get_short_help_str(80))) for n, s in subs),
+            opts,
+            args,
+            default if default in dict(subs) else None,
+        )
+    )
     for name, sub in subs:
         _walk(sub, f"{path} {name}".strip(), ctx, out)
 
@@ -123,14 +134,20 @@ def _bash(specs: list[Cmd]) -> str:
         lines += [f"        *) _glm_r={otherwise} ;;", "    esac", "}"]
         return "\n".join(lines)
 
-    return "\n\n".join([
-        case("_glm_subs", [([c.path], " ".join(n for n, _ in c.subs)) for c in specs if c.subs], "''"),
-        case("_glm_opts", [([c.path], " ".join(n for o in c.opts for n in o.names)) for c in specs], "''"),
-        case("_glm_kind", [([f"{c.path}|{n}" for n in names], kind) for c in specs for names, kind in _kinds(c)],
-             FLAG, '"$1|$2"'),
-        case("_glm_args", [([c.path], " ".join(c.args)) for c in specs if c.args], "''"),
-        case("_glm_default", [([c.path], c.default) for c in specs if c.default], "''"),
-    ])
+    return "\n\n".join(
+        [
+            case("_glm_subs", [([c.path], " ".join(n for n, _ in c.subs)) for c in specs if c.subs], "''"),
+            case("_glm_opts", [([c.path], " ".join(n for o in c.opts for n in o.names)) for c in specs], "''"),
+            case(
+                "_glm_kind",
+                [([f"{c.path}|{n}" for n in names], kind) for c in specs for names, kind in _kinds(c)],
+                FLAG,
+                '"$1|$2"',
+            ),
+            case("_glm_args", [([c.path], " ".join(c.args)) for c in specs if c.args], "''"),
+            case("_glm_default", [([c.path], c.default) for c in specs if c.default], "''"),
+        ]
+    )
 
 
 def _zsh(specs: list[Cmd]) -> str:
@@ -143,20 +160,32 @@ def _zsh(specs: list[Cmd]) -> str:
     def items(pairs: list[tuple[str, str]]) -> str:
         return "(" + " ".join(_q_sh(f"{n}:{h}" if h else n) for n, h in pairs) + ")"
 
-    return "\n\n".join([
-        case("_glm_subs", "reply", [([c.path], items(list(c.subs))) for c in specs if c.subs], "()"),
-        case("_glm_opts", "reply", [([c.path], items([(n, o.help) for o in c.opts for n in o.names]))
-                                    for c in specs], "()"),
-        case("_glm_kind", "REPLY", [([f"{c.path}|{n}" for n in names], _q_sh(kind)) for c in specs
-                                    for names, kind in _kinds(c)], FLAG, '"$1|$2"'),
-        case("_glm_args", "REPLY", [([c.path], _q_sh(" ".join(c.args))) for c in specs if c.args], "''"),
-        case("_glm_default", "REPLY", [([c.path], _q_sh(c.default)) for c in specs if c.default], "''"),
-    ])
+    return "\n\n".join(
+        [
+            case("_glm_subs", "reply", [([c.path], items(list(c.subs))) for c in specs if c.subs], "()"),
+            case(
+                "_glm_opts",
+                "reply",
+                [([c.path], items([(n, o.help) for o in c.opts for n in o.names])) for c in specs],
+                "()",
+            ),
+            case(
+                "_glm_kind",
+                "REPLY",
+                [([f"{c.path}|{n}" for n in names], _q_sh(kind)) for c in specs for names, kind in _kinds(c)],
+                FLAG,
+                '"$1|$2"',
+            ),
+            case("_glm_args", "REPLY", [([c.path], _q_sh(" ".join(c.args))) for c in specs if c.args], "''"),
+            case("_glm_default", "REPLY", [([c.path], _q_sh(c.default)) for c in specs if c.default], "''"),
+        ]
+    )
 
 
 def _fish(specs: list[Cmd]) -> str:
-    def switch(fn: str, arms: list[tuple[list[str], list[str]]], subject: str = "$argv[1]",
-               otherwise: str | None = None) -> str:
+    def switch(
+        fn: str, arms: list[tuple[list[str], list[str]]], subject: str = "$argv[1]", otherwise: str | None = None
+    ) -> str:
         lines = [f"function {fn}", f"    switch {subject}"]
         for pats, body in arms:
             lines += [f"        case {' '.join(_q_fish(p) for p in pats)}", *(f"            {b}" for b in body)]
@@ -168,21 +197,31 @@ def _fish(specs: list[Cmd]) -> str:
     def printf(pairs: list[tuple[str, str]]) -> list[str]:
         return [f"printf '%s\\t%s\\n' {_q_fish(n)} {_q_fish(h)}" for n, h in pairs]
 
-    return "\n\n".join([
-        switch("__glm_subs", [([c.path], printf(list(c.subs))) for c in specs if c.subs]),
-        switch("__glm_opts", [([c.path], printf([(n, o.help) for o in c.opts for n in o.names])) for c in specs]),
-        switch("__glm_kind", [([f"{c.path}|{n}" for n in names], [f"echo {_q_fish(kind)}"]) for c in specs
-                              for names, kind in _kinds(c)], '"$argv[1]|$argv[2]"', f"echo {FLAG}"),
-        switch("__glm_args", [([c.path], [f"echo {_q_fish(' '.join(c.args))}"]) for c in specs if c.args]),
-        switch("__glm_default", [([c.path], [f"echo {_q_fish(c.default)}"]) for c in specs if c.default]),
-    ])
+    return "\n\n".join(
+        [
+            switch("__glm_subs", [([c.path], printf(list(c.subs))) for c in specs if c.subs]),
+            switch("__glm_opts", [([c.path], printf([(n, o.help) for o in c.opts for n in o.names])) for c in specs]),
+            switch(
+                "__glm_kind",
+                [
+                    ([f"{c.path}|{n}" for n in names], [f"echo {_q_fish(kind)}"])
+                    for c in specs
+                    for names, kind in _kinds(c)
+                ],
+                '"$argv[1]|$argv[2]"',
+                f"echo {FLAG}",
+            ),
+            switch("__glm_args", [([c.path], [f"echo {_q_fish(' '.join(c.args))}"]) for c in specs if c.args]),
+            switch("__glm_default", [([c.path], [f"echo {_q_fish(c.default)}"]) for c in specs if c.default]),
+        ]
+    )
 
 
 HEADERS = {
     "bash": "# bash completion for glm. Install: source it from ~/.bashrc, or save it as\n"
-            "# ~/.local/share/bash-completion/completions/glm",
+    "# ~/.local/share/bash-completion/completions/glm",
     "zsh": "#compdef glm\n# zsh completion for glm. Install: save it as _glm in a directory on $fpath\n"
-           "# (before compinit runs), or `source` it after compinit",
+    "# (before compinit runs), or `source` it after compinit",
     "fish": "# fish completion for glm. Install: save it as ~/.config/fish/completions/glm.fish",
 }
 RENDER = {"bash": _bash, "zsh": _zsh, "fish": _fish}
@@ -196,6 +235,8 @@ def generate(shell: str, root: Any = None, specs: list[Cmd] | None = None) -> st
         raise ValueError(f"unknown shell {shell!r}; expected one of {', '.join(SHELLS)}")
     specs = specs if specs is not None else command_specs(root)
     engine = files("glm_cli").joinpath(f"data/completion-engine.{shell}").read_text(encoding="utf-8")
-    return (f"{HEADERS[shell]}\n# Generated from the glm commands by `{REGENERATE}`: do not edit.\n"
-            f"# `glm completion {shell}` prints the same for the installed version.\n\n"
-            f"# The command tree: subcommands, options, what each value is.\n{RENDER[shell](specs)}\n\n{engine}")
+    return (
+        f"{HEADERS[shell]}\n# Generated from the glm commands by `{REGENERATE}`: do not edit.\n"
+        f"# `glm completion {shell}` prints the same for the installed version.\n\n"
+        f"# The command tree: subcommands, options, what each value is.\n{RENDER[shell](specs)}\n\n{engine}"
+    )

@@ -100,8 +100,9 @@ def conversation_values(environ: dict[str, str]) -> list[tuple[str, str]]:
         return []
     db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=1.0)
     try:
-        rows = db.execute("SELECT id, name, title FROM conversations ORDER BY updated DESC, id DESC LIMIT ?",
-                          (RECENT,)).fetchall()
+        rows = db.execute(
+            "SELECT id, name, title FROM conversations ORDER BY updated DESC, id DESC LIMIT ?", (RECENT,)
+        ).fetchall()
     finally:
         db.close()
     named = [(str(name), str(title or "")[:60]) for _, name, title in rows if name and len(str(name).split()) == 1]

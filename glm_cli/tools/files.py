@@ -145,8 +145,10 @@ def _argv_item(value: Any, index: int, where: str) -> str:
         return str(value)
     if isinstance(value, (bool, float)) or value is None:
         shown = json.dumps(value)
-        raise UsageError(f"{where}: `command` element {index + 1} is {shown}, not a string",
-                         f"quote it to pass it as written: {json.dumps(shown)}")
+        raise UsageError(
+            f"{where}: `command` element {index + 1} is {shown}, not a string",
+            f"quote it to pass it as written: {json.dumps(shown)}",
+        )
     raise UsageError(f"{where}: `command` element {index + 1} is a {type(value).__name__}, not a string")
 
 

@@ -34,8 +34,10 @@ def expand(value: str, environ: Mapping[str, str], what: str, *, secret: bool = 
     def sub(match: re.Match[str]) -> str:
         name = match.group(1)[2:-1]
         if name not in environ:
-            raise ConfigError(f"{what} uses ${{{name}}}, which is not set in the environment",
-                              f"export {name}=... before running glm, or change the config")
+            raise ConfigError(
+                f"{what} uses ${{{name}}}, which is not set in the environment",
+                f"export {name}=... before running glm, or change the config",
+            )
         if secret:
             hide(environ[name])
         return environ[name]
@@ -59,7 +61,7 @@ def server_from_flag(spec: str, index: int) -> McpServer:
     except ValueError as exc:
         raise UsageError(f"--mcp {spec!r}: {exc}") from None
     if not argv:
-        raise UsageError("--mcp needs a command, e.g. --mcp \"npx -y @modelcontextprotocol/server-filesystem .\"")
+        raise UsageError('--mcp needs a command, e.g. --mcp "npx -y @modelcontextprotocol/server-filesystem ."')
     if re.match(r"https?://", argv[0]) and len(argv) == 1:
         return McpServer(name=f"mcp{index}", url=argv[0])
     return McpServer(name=f"mcp{index}", command=argv[0], args=tuple(argv[1:]))
@@ -70,8 +72,7 @@ def require_mcp() -> None:
     try:
         import mcp  # noqa: F401
     except ImportError:
-        raise UsageError("MCP support needs the optional `mcp` package, which is not installed",
-                         INSTALL_HINT) from None
+        raise UsageError("MCP support needs the optional `mcp` package, which is not installed", INSTALL_HINT) from None
 
 
 def tool_name(remote: str) -> str:
@@ -116,9 +117,16 @@ class McpHub:
     withhold: variables no server gets (glm's key variables always); start_timeout: `mcp_start_timeout`.
     """
 
-    def __init__(self, servers: list[McpServer], *, verbose: bool = False, environ: Mapping[str, str] | None = None,
-                 withhold: Collection[str] = (), start_timeout: float | None = None,
-                 say: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        servers: list[McpServer],
+        *,
+        verbose: bool = False,
+        environ: Mapping[str, str] | None = None,
+        withhold: Collection[str] = (),
+        start_timeout: float | None = None,
+        say: Callable[[str], None] | None = None,
+    ) -> None:
         import os
 
         from glm_cli.config import KEY_ENV_VARS
@@ -180,8 +188,10 @@ class McpHub:
         """Return a URL server's headers, expanded; the GLM key only ever for Zhipu's own hosts."""
         from glm_cli.tools.hosted import zhipu_url
 
-        headers = {k: expand(v, self.environ, f"MCP server {server.name}: `headers.{k}`", secret=True)
-                   for k, v in server.headers.items()}
+        headers = {
+            k: expand(v, self.environ, f"MCP server {server.name}: `headers.{k}`", secret=True)
+            for k, v in server.headers.items()
+        }
         for name, value in headers.items():  # httpx would refuse it, quoting the value
             if any(ch in value for ch in "\r\n\0"):
                 raise ConfigError(f"MCP server {server.name}: `headers.{name}` has a line break or NUL once expanded")
@@ -197,8 +207,11 @@ class McpHub:
         # Expanded now, at use (a ${VAR} that is not set is a config error before anything starts)
         launch = self.headers(server) if server.url else self.environment(server)
         # The server's stderr: shown with --verbose, else kept aside and quoted only if it fails to start.
-        errlog = sys.stderr if self.verbose else self._stack.enter_context(
-            tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace"))
+        errlog = (
+            sys.stderr
+            if self.verbose
+            else self._stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace"))
+        )
         statuses: list[tuple[str, int]] = []  # (method, status) of each HTTP answer >= 400 while starting
 
         def start(legacy: bool = False) -> Any:
@@ -237,16 +250,19 @@ class McpHub:
     def _add_tools(self, server: McpServer, listed: list[dict[str, Any]]) -> None:
         names = {t["name"] for t in listed}
         for missing in sorted(set(server.tools or ()) - names):
-            self.warnings.append(f"MCP server {server.name} has no tool {missing!r} "
-                                 f"(it has: {', '.join(sorted(names))})")
+            self.warnings.append(
+                f"MCP server {server.name} has no tool {missing!r} (it has: {', '.join(sorted(names))})"
+            )
         for tool in listed:
             if server.tools is not None and tool["name"] not in server.tools:
                 continue
             where = f"MCP server {server.name}, tool {tool['name']}"
             if (tool.get("execution") or {}).get("taskSupport") == "required":
                 # It would be offered, then every call refused: glm does not run MCP tasks (yet), so leave it out.
-                text = f"{where} runs only as a task (execution.taskSupport: required), which glm does not support; " \
-                       "the tool is left out"
+                text = (
+                    f"{where} runs only as a task (execution.taskSupport: required), which glm does not support; "
+                    "the tool is left out"
+                )
                 if server.tools is not None:
                     self.warnings.append(text)
                 else:
@@ -257,12 +273,29 @@ class McpHub:
             except UsageError as err:
                 self.warnings.append(f"{err.message}; the tool is left out")
                 continue
-            self.tools.append(ToolSpec(
-                name=tool_name(tool["name"]), description=tool.get("description") or "", parameters=params,
-                timeout=server.timeout, source=where, server=server.name, remote_name=tool["name"]))
+            self.tools.append(
+                ToolSpec(
+                    name=tool_name(tool["name"]),
+                    description=tool.get("description") or "",
+                    parameters=params,
+                    timeout=server.timeout,
+                    source=where,
+                    server=server.name,
+                    remote_name=tool["name"],
+                )
+            )
 
-    def _failed(self, server: McpServer, exc: BaseException, step: str, bound: float,
-                statuses: list[tuple[str, int]], errlog: Any, *, legacy: bool = False) -> GlmError:
+    def _failed(
+        self,
+        server: McpServer,
+        exc: BaseException,
+        step: str,
+        bound: float,
+        statuses: list[tuple[str, int]],
+        errlog: Any,
+        *,
+        legacy: bool = False,
+    ) -> GlmError:
         """Say why SERVER failed to start: the HTTP status it answered, what timed out, or what broke."""
         import http
 
@@ -274,18 +307,23 @@ class McpHub:
             if code in (401, 403):
                 return AuthError(f"{where} refused the connection: {status}", _auth_hint(server))
             if legacy:
-                return GlmError(f"{where} failed to start: it answered {status} to the streamable-HTTP handshake, "
-                                "and does not speak the legacy HTTP+SSE transport either",
-                                "check the URL (a streamable-HTTP endpoint often ends in /mcp, a legacy one in /sse)")
-            return GlmError(f"{where} failed to start: it answered {status}",
-                            "check that the URL serves MCP over streamable HTTP")
+                return GlmError(
+                    f"{where} failed to start: it answered {status} to the streamable-HTTP handshake, "
+                    "and does not speak the legacy HTTP+SSE transport either",
+                    "check the URL (a streamable-HTTP endpoint often ends in /mcp, a legacy one in /sse)",
+                )
+            return GlmError(
+                f"{where} failed to start: it answered {status}", "check that the URL serves MCP over streamable HTTP"
+            )
         if isinstance(exc, TimeoutError):
-            what = ("no answer to the MCP handshake (initialize)" if step == "handshake"
-                    else f"no answer to {step}")
-            return GlmError(f"{where} failed to start: {what} within {bound:g}s",
-                            "\n".join(filter(None, [_slow_hint(server, bound), tail])))
-        hint = tail or ("check that the URL serves MCP over streamable HTTP" if server.url
-                        else "run the command by hand to see why")
+            what = "no answer to the MCP handshake (initialize)" if step == "handshake" else f"no answer to {step}"
+            return GlmError(
+                f"{where} failed to start: {what} within {bound:g}s",
+                "\n".join(filter(None, [_slow_hint(server, bound), tail])),
+            )
+        hint = tail or (
+            "check that the URL serves MCP over streamable HTTP" if server.url else "run the command by hand to see why"
+        )
         return GlmError(f"{where} failed to start: " + _describe(exc), hint)
 
     def _note(self, text: str) -> None:
@@ -308,6 +346,7 @@ class McpHub:
 
             options["client_info"] = Implementation(name="glm", version=__version__)
         if self.verbose and "logging_callback" in accepted:
+
             async def log(params: Any) -> None:
                 data = params.data if isinstance(params.data, str) else json.dumps(params.data, ensure_ascii=False)
                 by = f" {params.logger}" if getattr(params, "logger", None) else ""
@@ -323,8 +362,10 @@ class McpHub:
 
         async def progress(done: float, total: float | None, message: str | None = None) -> None:
             of = f"/{total:g}" if total is not None else ""
-            self._say(f"glm: MCP server {tool.server}, tool {tool.remote_name}: progress {done:g}{of}"
-                      + (f": {message}" if message else ""))
+            self._say(
+                f"glm: MCP server {tool.server}, tool {tool.remote_name}: progress {done:g}{of}"
+                + (f": {message}" if message else "")
+            )
 
         return progress
 
@@ -332,8 +373,9 @@ class McpHub:
         """Call an MCP tool; failures and timeouts come back as a failed ToolResult."""
         session = self._sessions[tool.server or ""]
         try:
-            result = self._portal.call(_call_tool, session, tool.remote_name or tool.name, arguments, tool.timeout,
-                                       self._progress(tool))
+            result = self._portal.call(
+                _call_tool, session, tool.remote_name or tool.name, arguments, tool.timeout, self._progress(tool)
+            )
         except TimeoutError:
             msg = f"MCP server {tool.server} did not answer tools/call within {tool.timeout:g}s (timeout)"
             return ToolResult(f"error: {msg}", ok=False, error=msg)
@@ -352,8 +394,10 @@ def namespace(tools: list[ToolSpec]) -> list[ToolSpec]:
     from collections import Counter
 
     count = Counter(t.name for t in tools)
-    return [replace(t, name=tool_name(f"{t.server}__{t.name}")) if t.server is not None and count[t.name] > 1 else t
-            for t in tools]
+    return [
+        replace(t, name=tool_name(f"{t.server}__{t.name}")) if t.server is not None and count[t.name] > 1 else t
+        for t in tools
+    ]
 
 
 def _to_stderr(text: str) -> None:
@@ -380,14 +424,20 @@ def _phrase(code: int, http: Any) -> str:
 def _auth_hint(server: McpServer) -> str:
     if server.builtin:
         if server.secret_headers:
-            return ("glm sent your GLM API key; Zhipu's hosted MCP servers come with the GLM Coding Plan: "
-                    "check that this key has it")
-        return ("glm sends your GLM API key only to Zhipu's own hosts, when base_url is one of them; "
-                "otherwise define the server under mcp_servers: with `headers: {Authorization: \"Bearer ${VAR}\"}`")
+            return (
+                "glm sent your GLM API key; Zhipu's hosted MCP servers come with the GLM Coding Plan: "
+                "check that this key has it"
+            )
+        return (
+            "glm sends your GLM API key only to Zhipu's own hosts, when base_url is one of them; "
+            'otherwise define the server under mcp_servers: with `headers: {Authorization: "Bearer ${VAR}"}`'
+        )
     if server.headers:
         return f"check its `headers:` in the config (sent: {', '.join(server.headers)})"
-    return "it wants credentials: add `headers:` to its entry under mcp_servers:, " \
-           "e.g. `headers: {Authorization: \"Bearer ${TOKEN}\"}`"
+    return (
+        "it wants credentials: add `headers:` to its entry under mcp_servers:, "
+        'e.g. `headers: {Authorization: "Bearer ${TOKEN}"}`'
+    )
 
 
 LAUNCHERS = {"npx", "uvx", "bunx", "pnpx", "pipx", "pnpm", "yarn", "bun", "uv", "docker"}
@@ -396,11 +446,16 @@ LAUNCHERS = {"npx", "uvx", "bunx", "pnpx", "pipx", "pnpm", "yarn", "bun", "uv", 
 def _slow_hint(server: McpServer, bound: float) -> str:
     """Say how to give a slow server longer, and why it may be slow (a first `npx -y` downloads the package)."""
     program = Path(server.command or "").name
-    why = (f"a first `{program} {shlex.join(server.args[:2])}` downloads the server before it can answer; "
-           if program in LAUNCHERS else "")
+    why = (
+        f"a first `{program} {shlex.join(server.args[:2])}` downloads the server before it can answer; "
+        if program in LAUNCHERS
+        else ""
+    )
     where = "its entry under `mcp_servers:`" if not re.fullmatch(r"mcp\d+", server.name) else "a `mcp_servers:` entry"
-    return (f"{why}if it is only slow to start, give it longer: `start_timeout: SECONDS` in {where}, "
-            f"or `mcp_start_timeout: SECONDS` in the config for every server (now {bound:g}s)")
+    return (
+        f"{why}if it is only slow to start, give it longer: `start_timeout: SECONDS` in {where}, "
+        f"or `mcp_start_timeout: SECONDS` in the config for every server (now {bound:g}s)"
+    )
 
 
 @asynccontextmanager
@@ -444,6 +499,7 @@ def _http_transport(url: str, headers: dict[str, str], statuses: list[tuple[str,
     except ImportError:  # an SDK without it: the headers still go, the statuses are not seen
         pass
     else:
+
         def factory(headers: dict[str, str] | None = None, timeout: Any = None, auth: Any = None) -> Any:
             made = create_mcp_http_client(headers={**(headers or {}), **sent}, timeout=timeout, auth=auth)
             hooks = dict(made.event_hooks)
@@ -496,8 +552,9 @@ async def _list_page(session: Any, cursor: str | None) -> Any:
         return await session.list_tools(cursor=cursor)
 
 
-async def _call_tool(session: Any, name: str, arguments: dict[str, Any], timeout: float,
-                     progress: Any = None) -> dict[str, Any]:
+async def _call_tool(
+    session: Any, name: str, arguments: dict[str, Any], timeout: float, progress: Any = None
+) -> dict[str, Any]:
     import inspect
 
     import anyio
@@ -604,8 +661,10 @@ def resolve(spec: str, settings: Settings) -> McpServer:
         return server
     if looks_like_command(spec, settings.environ):
         return server_from_flag(spec, 1)
-    raise UsageError(f"no MCP server or command named {spec!r}",
-                     f"{servers_hint(settings)}; or give a command line: glm mcp tools \"npx -y PACKAGE ARGS\"")
+    raise UsageError(
+        f"no MCP server or command named {spec!r}",
+        f'{servers_hint(settings)}; or give a command line: glm mcp tools "npx -y PACKAGE ARGS"',
+    )
 
 
 def servers_hint(settings: Settings) -> str:
@@ -618,5 +677,8 @@ def hub_options(settings: Settings) -> dict[str, Any]:
     """Return McpHub's options from the settings: the environment, what it withholds, `mcp_start_timeout`."""
     from glm_cli.tools.files import withheld_vars
 
-    return {"environ": settings.environ, "withhold": withheld_vars(settings),
-            "start_timeout": settings.mcp_start_timeout}
+    return {
+        "environ": settings.environ,
+        "withhold": withheld_vars(settings),
+        "start_timeout": settings.mcp_start_timeout,
+    }

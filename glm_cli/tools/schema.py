@@ -67,18 +67,25 @@ class SchemaMismatch(InvalidOutputError):
     code = "schema_mismatch"
 
     def __init__(self, errors: list[str]) -> None:
-        shown = "; ".join(errors[:MAX_ERRORS]) + (f"; and {len(errors) - MAX_ERRORS} more" if len(errors) > MAX_ERRORS
-                                                  else "")
-        super().__init__(f"the answer does not match the schema: {shown}",
-                         "use --json to see the raw answer, or make the prompt more precise")
+        shown = "; ".join(errors[:MAX_ERRORS]) + (
+            f"; and {len(errors) - MAX_ERRORS} more" if len(errors) > MAX_ERRORS else ""
+        )
+        super().__init__(
+            f"the answer does not match the schema: {shown}",
+            "use --json to see the raw answer, or make the prompt more precise",
+        )
         self.errors = errors
 
 
 def repair_message(problem: str) -> dict[str, Any]:
     """Return the user message that asks the model to correct its answer."""
-    return {"role": "user", "content": (
-        f"Your answer was rejected: {problem}\n"
-        "Answer again with only the corrected JSON, valid against the schema; no prose, no code fences.")}
+    return {
+        "role": "user",
+        "content": (
+            f"Your answer was rejected: {problem}\n"
+            "Answer again with only the corrected JSON, valid against the schema; no prose, no code fences."
+        ),
+    }
 
 
 def load_schema(value: str) -> Schema:
@@ -91,8 +98,10 @@ def load_schema(value: str) -> Schema:
         try:
             text, source = path.read_text(encoding="utf-8"), str(path)
         except OSError as exc:
-            raise UsageError(f"cannot read --schema {value}: {exc.strerror or exc}",
-                             "give a schema file, or the schema itself as JSON ('{\"type\": \"object\", …}')") from None
+            raise UsageError(
+                f"cannot read --schema {value}: {exc.strerror or exc}",
+                'give a schema file, or the schema itself as JSON (\'{"type": "object", …}\')',
+            ) from None
     data = parse_json_or_yaml(text, f"schema {source}", json_only=source == "--schema" or source.endswith(".json"))
     if not isinstance(data, dict):
         raise UsageError(f"schema {source} must be a JSON Schema object, got {type(data).__name__}")
@@ -100,8 +109,9 @@ def load_schema(value: str) -> Schema:
         _validator_class(data).check_schema(data)
     except _jsonschema().SchemaError as exc:
         where = _path(exc.absolute_path)
-        raise UsageError(f"schema {source} is not a valid JSON Schema: {exc.message}"
-                         + (f" (at {where})" if where != "$" else "")) from None
+        raise UsageError(
+            f"schema {source} is not a valid JSON Schema: {exc.message}" + (f" (at {where})" if where != "$" else "")
+        ) from None
     return Schema(data, source)
 
 
@@ -109,8 +119,10 @@ def _jsonschema() -> Any:
     try:
         import jsonschema
     except ImportError:
-        raise UsageError("--schema needs the `jsonschema` package, which is not installed",
-                         "pip install jsonschema  (or reinstall zhipu-glm-cli)") from None
+        raise UsageError(
+            "--schema needs the `jsonschema` package, which is not installed",
+            "pip install jsonschema  (or reinstall zhipu-glm-cli)",
+        ) from None
     return jsonschema
 
 

@@ -216,9 +216,11 @@ def mcp_servers(opts: ToolOptions, settings: Settings) -> list[McpServer]:
         if server is None:
             import shlex
 
-            hint = (f"{name} looks like a command: start it with --mcp {shlex.quote(name)}"
-                    if looks_like_command(name, settings.environ)
-                    else servers_hint(settings))
+            hint = (
+                f"{name} looks like a command: start it with --mcp {shlex.quote(name)}"
+                if looks_like_command(name, settings.environ)
+                else servers_hint(settings)
+            )
             raise UsageError(f"--mcp-server {name}: no such server (built-in or in {settings.config_path})", hint)
         out.append(server)
     out += [server_from_flag(spec, i) for i, spec in enumerate(opts.mcp, 1)]

@@ -12,8 +12,14 @@ RECENCY = ("oneDay", "oneWeek", "oneMonth", "oneYear", "noLimit")
 DEFAULT_ENGINE = {"zai": "search-prime", "bigmodel": "search_std"}
 
 
-def web_search_tool(*, base_url: str, engine: str | None = None, count: int | None = None,
-                    recency: str | None = None, domain: str | None = None) -> dict[str, Any]:
+def web_search_tool(
+    *,
+    base_url: str,
+    engine: str | None = None,
+    count: int | None = None,
+    recency: str | None = None,
+    domain: str | None = None,
+) -> dict[str, Any]:
     """Return the `tools[]` entry that turns on GLM's web search, with results returned to us."""
     if count is not None and not 1 <= count <= 50:
         raise UsageError(f"--search-count must be between 1 and 50, got {count}")
@@ -21,8 +27,11 @@ def web_search_tool(*, base_url: str, engine: str | None = None, count: int | No
         raise UsageError(f"--search-recency must be one of {', '.join(RECENCY)}, got {recency!r}")
     from glm_cli.catalogue import endpoint_family
 
-    opts: dict[str, Any] = {"enable": True, "search_engine": engine or DEFAULT_ENGINE[endpoint_family(base_url)],
-                            "search_result": True}
+    opts: dict[str, Any] = {
+        "enable": True,
+        "search_engine": engine or DEFAULT_ENGINE[endpoint_family(base_url)],
+        "search_result": True,
+    }
     if count is not None:
         opts["count"] = count
     if recency is not None:

@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 
 
 Text = Annotated[bool, typer.Option("--text", help="Plain text input: one prompt per line.", rich_help_panel=o.INPUT)]
-Format = Annotated[Literal["record", "batch-api"], o.format_flag(
-    "record: glm's records; batch-api: Zhipu's output-file shape.")]
+Format = Annotated[
+    Literal["record", "batch-api"], o.format_flag("record: glm's records; batch-api: Zhipu's output-file shape.")
+]
 RETIRED = (o.JSON_MODE_RENAMED, o.NO_JSON_RENAMED)  # run and submit: --json asked the model for JSON
 
 
@@ -31,9 +32,16 @@ class RequestOptions:
     """What every line's request is built from (shared by `run` and `submit`)."""
 
     text: Text = False
-    template: Annotated[str | None, typer.Option(
-        "--template", "-T", metavar="TEMPLATE", rich_help_panel=o.INPUT,
-        help="Prompt template: {input} is the line's prompt, {field} any field of a JSON line.")] = None
+    template: Annotated[
+        str | None,
+        typer.Option(
+            "--template",
+            "-T",
+            metavar="TEMPLATE",
+            rich_help_panel=o.INPUT,
+            help="Prompt template: {input} is the line's prompt, {field} any field of a JSON line.",
+        ),
+    ] = None
     model: o.Model = None
     system: o.System = None
     preset: o.Preset = None
@@ -44,10 +52,13 @@ class RequestOptions:
     top_p: o.TopP = None
     max_tokens: o.MaxTokens = None
     stop: o.Stop = ()
-    json_object: Annotated[o.JsonObject, Help(
-        "Ask for JSON objects (response_format json_object); an answer that does not parse is an error record.")] = None
-    schema: Annotated[o.Schema, Help(
-        "A JSON Schema (a file, or inline JSON) every answer must match; a mismatch is an error record.")] = None
+    json_object: Annotated[
+        o.JsonObject,
+        Help("Ask for JSON objects (response_format json_object); an answer that does not parse is an error record."),
+    ] = None
+    schema: Annotated[
+        o.Schema, Help("A JSON Schema (a file, or inline JSON) every answer must match; a mismatch is an error record.")
+    ] = None
 
 
 @dataclass(frozen=True)
@@ -64,8 +75,15 @@ def prepare(ro: RequestOptions, app: App) -> Prepared:
     from glm_cli.commands.options import setting_flags
     from glm_cli.request import Knobs, build_chat_request, build_messages
 
-    flags = setting_flags(model=ro.model, system=ro.system, endpoint=ro.endpoint, thinking=ro.think,
-                          temperature=ro.temperature, top_p=ro.top_p, max_tokens=ro.max_tokens)
+    flags = setting_flags(
+        model=ro.model,
+        system=ro.system,
+        endpoint=ro.endpoint,
+        thinking=ro.think,
+        temperature=ro.temperature,
+        top_p=ro.top_p,
+        max_tokens=ro.max_tokens,
+    )
     settings = app.settings(flags, profile=ro.profile, preset=ro.preset)
     json_mode = ro.json_object if ro.json_object is not None else bool(settings.preset.json)
     schema = None
@@ -75,8 +93,12 @@ def prepare(ro: RequestOptions, app: App) -> Prepared:
         schema, json_mode = load_schema(ro.schema), True
     catalogue = app.catalogue(settings)
     # A bad --temperature is one usage error now, not an error record on every line later.
-    build_chat_request(settings, build_messages("check", system=settings.system),
-                       Knobs(stream=False, json_mode=json_mode, stop=ro.stop), catalogue)
+    build_chat_request(
+        settings,
+        build_messages("check", system=settings.system),
+        Knobs(stream=False, json_mode=json_mode, stop=ro.stop),
+        catalogue,
+    )
     return Prepared(settings, catalogue, ro.template or settings.preset.template, json_mode, schema)
 
 
@@ -94,8 +116,10 @@ def open_checked(path: str, ro: RequestOptions, app: App) -> tuple[IO[bytes], in
     if scan.duplicates:
         stream.close()
         shown = "; ".join(f"{k!r} on lines {', '.join(map(str, v[:5]))}" for k, v in list(scan.duplicates.items())[:5])
-        raise UsageError(f"{len(scan.duplicates):,} id(s) used more than once in {path}: {shown}",
-                         "ids must be unique: they are how a rerun knows what is done")
+        raise UsageError(
+            f"{len(scan.duplicates):,} id(s) used more than once in {path}: {shown}",
+            "ids must be unique: they are how a rerun knows what is done",
+        )
     return stream, scan.total
 
 

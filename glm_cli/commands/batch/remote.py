@@ -36,20 +36,28 @@ SHOW_MISSING = 10
 
 Ids = Annotated[tuple[str, ...], typer.Argument(metavar="ID...", help="Batch id(s).")]
 Wait = Annotated[bool, typer.Option("--wait", help="Poll until the batches finish.", rich_help_panel=o.BATCH)]
-Poll = Annotated[float, typer.Option(
-    "--poll", metavar="SECONDS", help="Seconds between polls with --wait.", rich_help_panel=o.BATCH)]
+Poll = Annotated[
+    float, typer.Option("--poll", metavar="SECONDS", help="Seconds between polls with --wait.", rich_help_panel=o.BATCH)
+]
 ApiJson = Annotated[o.AsJson, Help("Print the API's JSON objects.")]
 FETCH_INPUT_RENAMED = Retired(
-    ("--input", "-i"), "-i/--input is now -f/--file: an input file is -f, --file in every glm command",
-    "glm batch fetch ID… -f FILE", takes_value=True)
+    ("--input", "-i"),
+    "-i/--input is now -f/--file: an input file is -f, --file in every glm command",
+    "glm batch fetch ID… -f FILE",
+    takes_value=True,
+)
 
 
 @dataclass(frozen=True)
 class SubmitOptions:
     file: Annotated[str, typer.Argument(metavar="FILE", help="JSONL input (or text with --text); - reads stdin.")]
     request: RequestOptions = field(default_factory=RequestOptions)
-    description: Annotated[str | None, typer.Option(
-        "--description", "-d", metavar="TEXT", help="Stored in the batch metadata.", rich_help_panel=o.BATCH)] = None
+    description: Annotated[
+        str | None,
+        typer.Option(
+            "--description", "-d", metavar="TEXT", help="Stored in the batch metadata.", rich_help_panel=o.BATCH
+        ),
+    ] = None
     wait: Wait = False
     poll: Poll = 30.0
     output: Annotated[o.Output, Help("With --wait: then fetch the records into FILE.")] = None
@@ -71,8 +79,9 @@ class StatusOptions:
 @dataclass(frozen=True)
 class ListOptions:
     limit: Annotated[o.Limit, Help("How many (1-100).")] = 20
-    after: Annotated[str | None, typer.Option(
-        "--after", metavar="ID", help="Start after this batch id.", rich_help_panel=o.OUTPUT)] = None
+    after: Annotated[
+        str | None, typer.Option("--after", metavar="ID", help="Start after this batch id.", rich_help_panel=o.OUTPUT)
+    ] = None
     as_json: ApiJson = False
     profile: o.Profile = None
     endpoint: o.Endpoint = None
@@ -90,15 +99,17 @@ class CancelOptions:
 @dataclass(frozen=True)
 class FetchOptions:
     batch_ids: Ids
-    output: Annotated[o.Output, Help(
-        "Write the records to FILE (default stdout); appended, ids already ok are skipped.")] = None
+    output: Annotated[
+        o.Output, Help("Write the records to FILE (default stdout); appended, ids already ok are skipped.")
+    ] = None
     format: Format = "record"
     wait: Wait = False
     poll: Poll = 30.0
     file: Annotated[o.InputFile, Help("The submitted input, to name the lines without a result.")] = None
     text: Text = False
-    schema: Annotated[o.Schema, Help(
-        "A JSON Schema (a file, or inline JSON) to check each answer; a mismatch is an error record.")] = None
+    schema: Annotated[
+        o.Schema, Help("A JSON Schema (a file, or inline JSON) to check each answer; a mismatch is an error record.")
+    ] = None
     profile: o.Profile = None
     endpoint: o.Endpoint = None
     verbose: o.Verbose = False
@@ -120,9 +131,11 @@ def status_line(batch: dict[str, Any]) -> str:
     """Return one human line about a batch: id, status, counts, creation time, description."""
     counts = batch.get("request_counts") or {}
     desc = (batch.get("metadata") or {}).get("description") or ""
-    return (f"{batch.get('id')}  {batch.get('status') or '?':<11} {counts.get('completed') or 0:,}/"
-            f"{counts.get('total') or 0:,} done, {counts.get('failed') or 0:,} failed  "
-            f"created {_when(batch.get('created_at'))}" + (f"  {desc}" if desc else ""))
+    return (
+        f"{batch.get('id')}  {batch.get('status') or '?':<11} {counts.get('completed') or 0:,}/"
+        f"{counts.get('total') or 0:,} done, {counts.get('failed') or 0:,} failed  "
+        f"created {_when(batch.get('created_at'))}" + (f"  {desc}" if desc else "")
+    )
 
 
 def wait_for(client: GlmClient, ids: tuple[str, ...], app: App, poll: float) -> list[dict[str, Any]]:
@@ -148,14 +161,22 @@ def run_submit(opts: SubmitOptions, app: App) -> int:
     from glm_cli.batch.remote import create_batch, request_lines, split_parts, upload
 
     if opts.output is not None and not opts.wait:  # was ignored: the records only exist once the batch is done
-        raise UsageError("submit -o FILE writes the records of the finished batches: it needs --wait",
-                         f"add --wait, or fetch them later: glm batch fetch ID… -o {opts.output}")
+        raise UsageError(
+            "submit -o FILE writes the records of the finished batches: it needs --wait",
+            f"add --wait, or fetch them later: glm batch fetch ID… -o {opts.output}",
+        )
     prep = prepare(opts.request, app)
     stream, _ = open_checked(opts.file, opts.request, app)
     bad: list[str] = []
     with stream:
-        lines = request_lines(items_of(stream, opts.request, prep), prep.settings, prep.catalogue,
-                              json_mode=prep.json_mode, stop=opts.request.stop, schema=prep.schema)
+        lines = request_lines(
+            items_of(stream, opts.request, prep),
+            prep.settings,
+            prep.catalogue,
+            json_mode=prep.json_mode,
+            stop=opts.request.stop,
+            schema=prep.schema,
+        )
         parts = split_parts(_sendable(lines, bad), max_lines=opts.max_lines, max_bytes=opts.max_bytes)
     for text in bad[:SHOW_MISSING]:
         app.warn(f"{text} (not submitted)")
@@ -172,8 +193,10 @@ def run_submit(opts: SubmitOptions, app: App) -> int:
             ids.append(batch["id"])
             app.ios.stdout.write(batch["id"] + "\n")
             app.ios.stdout.flush()
-            app.ios.stderr.write(f"glm batch: submitted {batch['id']}: {part.lines:,} requests ({part.model}, "
-                                 f"{part.size / 1e6:.1f} MB) from line {part.first_line}\n")
+            app.ios.stderr.write(
+                f"glm batch: submitted {batch['id']}: {part.lines:,} requests ({part.model}, "
+                f"{part.size / 1e6:.1f} MB) from line {part.first_line}\n"
+            )
     finally:
         for part in parts:
             part.fh.close()
@@ -181,16 +204,26 @@ def run_submit(opts: SubmitOptions, app: App) -> int:
     if bad:
         app.warn(f"{len(bad):,} line(s) not submitted; `glm batch fetch` reports them as missing")
     if not opts.wait:
-        app.ios.stderr.write(f"next: glm batch status {' '.join(ids)}   ·   "
-                             f"glm batch fetch {' '.join(ids)} -o answers.jsonl\n")
+        app.ios.stderr.write(
+            f"next: glm batch status {' '.join(ids)}   ·   glm batch fetch {' '.join(ids)} -o answers.jsonl\n"
+        )
         return API_ERROR if bad else 0
     wait_for(client, tuple(ids), app, opts.poll)
     if opts.output is None:
         return API_ERROR if bad else 0
     ro = opts.request
-    fetch = FetchOptions(tuple(ids), output=opts.output, format=opts.format, poll=opts.poll,
-                         file=opts.file if opts.file != "-" else None, text=ro.text, schema=ro.schema,
-                         profile=ro.profile, endpoint=ro.endpoint, verbose=opts.verbose)
+    fetch = FetchOptions(
+        tuple(ids),
+        output=opts.output,
+        format=opts.format,
+        poll=opts.poll,
+        file=opts.file if opts.file != "-" else None,
+        text=ro.text,
+        schema=ro.schema,
+        profile=ro.profile,
+        endpoint=ro.endpoint,
+        verbose=opts.verbose,
+    )
     return run_fetch(fetch, app, client=client)
 
 
@@ -208,8 +241,11 @@ def _remember(app: App, opts: SubmitOptions, ids: list[str]) -> None:
 
     source = os.path.abspath(opts.file) if opts.file != "-" else None
     for batch_id in ids:
-        save_manifest(app.environ, batch_id, {"input": source, "text": opts.request.text, "batches": ids,
-                                              "submitted_at": time.time()})
+        save_manifest(
+            app.environ,
+            batch_id,
+            {"input": source, "text": opts.request.text, "batches": ids, "submitted_at": time.time()},
+        )
 
 
 def run_fetch(opts: FetchOptions, app: App, client: GlmClient | None = None) -> int:
@@ -225,12 +261,17 @@ def run_fetch(opts: FetchOptions, app: App, client: GlmClient | None = None) -> 
 
         validate = answer_check(load_schema(opts.schema))
     client = client or _client(opts, app)
-    batches = wait_for(client, opts.batch_ids, app, opts.poll) if opts.wait else \
-        [get_batch(client, i) for i in opts.batch_ids]
+    batches = (
+        wait_for(client, opts.batch_ids, app, opts.poll)
+        if opts.wait
+        else [get_batch(client, i) for i in opts.batch_ids]
+    )
     busy = [b for b in batches if b.get("status") not in TERMINAL]
     if busy:
-        raise GlmError(f"batch {busy[0]['id']} is {busy[0].get('status')}; nothing fetched",
-                       "wait with `glm batch fetch --wait …`, or check with `glm batch status`")
+        raise GlmError(
+            f"batch {busy[0]['id']} is {busy[0].get('status')}; nothing fetched",
+            "wait with `glm batch fetch --wait …`, or check with `glm batch status`",
+        )
     writer, state = open_output(opts.output, opts.format, app)
     stats, seen = Stats(started=app.clock()), []
     try:
@@ -245,13 +286,18 @@ def run_fetch(opts: FetchOptions, app: App, client: GlmClient | None = None) -> 
         writer.close()
     settings = app.settings({"endpoint": opts.endpoint} if opts.endpoint else None, profile=opts.profile)
     usage = dict(stats.usage)
-    cost = cost_text(app.catalogue(settings), settings.base_url, usage, dict(stats.requests), BATCH_PRICE) \
-        if usage else None
+    cost = (
+        cost_text(app.catalogue(settings), settings.base_url, usage, dict(stats.requests), BATCH_PRICE)
+        if usage
+        else None
+    )
     for line in summary_lines(stats, app.clock() - stats.started, cost, label="glm batch fetch"):
         app.ios.stderr.write(line + "\n")
     if validate is not None and (stats.errors.get("schema_mismatch") or stats.errors.get("invalid_json")):
-        app.ios.stderr.write("hint: the Batch API cannot be asked to correct an answer; rerun those lines locally "
-                             "(one repair each): glm batch INPUT -o OUTPUT --retry-failed --schema SCHEMA\n")
+        app.ios.stderr.write(
+            "hint: the Batch API cannot be asked to correct an answer; rerun those lines locally "
+            "(one repair each): glm batch INPUT -o OUTPUT --retry-failed --schema SCHEMA\n"
+        )
     missing = _missing(opts, app, batches, IdSet(seen), state)
     return API_ERROR if stats.failed or missing else 0
 
@@ -265,8 +311,10 @@ def _missing(opts: FetchOptions, app: App, batches: list[dict[str, Any]], seen: 
         expected = sum((b.get("request_counts") or {}).get("total", 0) for b in batches)
         gap = max(0, expected - len(seen))
         if gap:
-            app.warn(f"{gap:,} request(s) have no result (expected {expected:,}); "
-                     "pass -f FILE (the submitted input) to name them")
+            app.warn(
+                f"{gap:,} request(s) have no result (expected {expected:,}); "
+                "pass -f FILE (the submitted input) to name them"
+            )
         return gap
 
     def done(item_id: str) -> bool:
@@ -316,14 +364,25 @@ def run_cancel(opts: CancelOptions, app: App) -> int:
 def commands() -> list[Any]:
     """The Batch-API subcommands of `glm batch`."""
     return [
-        binding.command(SubmitOptions, run_submit, name="submit", retired=RETIRED,
-                        help="Upload the input to Zhipu's Batch API (split at 50,000 lines / 100 MB); "
-                             "print batch ids."),
-        binding.command(StatusOptions, run_status, name="status",
-                        help="Show batches: status, done/total, failed, created."),
+        binding.command(
+            SubmitOptions,
+            run_submit,
+            name="submit",
+            retired=RETIRED,
+            help="Upload the input to Zhipu's Batch API (split at 50,000 lines / 100 MB); print batch ids.",
+        ),
+        binding.command(
+            StatusOptions, run_status, name="status", help="Show batches: status, done/total, failed, created."
+        ),
         binding.command(ListOptions, run_list, name="list", help="List recent batches."),
-        binding.command(CancelOptions, run_cancel, name="cancel",
-                        help="Cancel batches (they go to `cancelling`, then `cancelled`)."),
-        binding.command(FetchOptions, run_fetch, name="fetch", retired=(FETCH_INPUT_RENAMED,),
-                        help="Download results as local records (appended to -o; ids already ok are skipped)."),
+        binding.command(
+            CancelOptions, run_cancel, name="cancel", help="Cancel batches (they go to `cancelling`, then `cancelled`)."
+        ),
+        binding.command(
+            FetchOptions,
+            run_fetch,
+            name="fetch",
+            retired=(FETCH_INPUT_RENAMED,),
+            help="Download results as local records (appended to -o; ids already ok are skipped).",
+        ),
     ]

@@ -37,33 +37,56 @@ if TYPE_CHECKING:
 class BatchOptions:
     file: Annotated[str, typer.Argument(metavar="FILE", help="JSONL input (or text with --text); - reads stdin.")]
     request: RequestOptions = field(default_factory=RequestOptions)
-    output: Annotated[o.Output, Help(
-        "Write the records to FILE (default stdout); the file is the run's state: rerun to resume.")] = None
-    concurrency: Annotated[int, typer.Option(
-        "--concurrency", "-j", metavar="N", help="Requests in flight at most.", rich_help_panel=o.BATCH)] = 8
-    rpm: Annotated[float | None, typer.Option(
-        "--rpm", metavar="N", help="Requests per minute, shared by all workers.", rich_help_panel=o.BATCH)] = None
-    tpm: Annotated[float | None, typer.Option(
-        "--tpm", metavar="N", help="Tokens per minute, shared by all workers.", rich_help_panel=o.BATCH)] = None
-    ordered: Annotated[bool, typer.Option(
-        "--ordered", help="Write records in input order.", rich_help_panel=o.OUTPUT)] = False
-    retry_failed: Annotated[bool, typer.Option(
-        "--retry-failed", help="Run lines whose record is an error again.", rich_help_panel=o.BATCH)] = False
+    output: Annotated[
+        o.Output, Help("Write the records to FILE (default stdout); the file is the run's state: rerun to resume.")
+    ] = None
+    concurrency: Annotated[
+        int,
+        typer.Option("--concurrency", "-j", metavar="N", help="Requests in flight at most.", rich_help_panel=o.BATCH),
+    ] = 8
+    rpm: Annotated[
+        float | None,
+        typer.Option("--rpm", metavar="N", help="Requests per minute, shared by all workers.", rich_help_panel=o.BATCH),
+    ] = None
+    tpm: Annotated[
+        float | None,
+        typer.Option("--tpm", metavar="N", help="Tokens per minute, shared by all workers.", rich_help_panel=o.BATCH),
+    ] = None
+    ordered: Annotated[
+        bool, typer.Option("--ordered", help="Write records in input order.", rich_help_panel=o.OUTPUT)
+    ] = False
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Run lines whose record is an error again.", rich_help_panel=o.BATCH)
+    ] = False
     format: Format = "record"
-    max_retries: Annotated[int | None, typer.Option(
-        "--max-retries", metavar="N", help="Tries after the first (default 8).", rich_help_panel=o.BATCH)] = None
-    keep_reasoning: Annotated[bool, typer.Option(
-        "--keep-reasoning/--drop-reasoning", help="Keep the reasoning in each record.",
-        rich_help_panel=o.OUTPUT)] = True
-    stream: Annotated[bool, typer.Option(
-        "--stream", help="Stream each answer (default: whole answers).", rich_help_panel=o.BATCH)] = False
+    max_retries: Annotated[
+        int | None,
+        typer.Option("--max-retries", metavar="N", help="Tries after the first (default 8).", rich_help_panel=o.BATCH),
+    ] = None
+    keep_reasoning: Annotated[
+        bool,
+        typer.Option(
+            "--keep-reasoning/--drop-reasoning", help="Keep the reasoning in each record.", rich_help_panel=o.OUTPUT
+        ),
+    ] = True
+    stream: Annotated[
+        bool, typer.Option("--stream", help="Stream each answer (default: whole answers).", rich_help_panel=o.BATCH)
+    ] = False
     limit: Annotated[o.Limit, Help("Only the first N lines (try a prompt out).")] = None
-    dry_run: Annotated[bool, typer.Option(
-        "--dry-run", help="Print each line's request (Batch-API shape); send nothing.",
-        rich_help_panel=o.OUTPUT)] = False
-    progress: Annotated[bool | None, typer.Option(
-        "--progress/--no-progress", help="Progress bar on stderr (default: when stderr is a terminal).",
-        rich_help_panel=o.OUTPUT)] = None
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Print each line's request (Batch-API shape); send nothing.", rich_help_panel=o.OUTPUT
+        ),
+    ] = False
+    progress: Annotated[
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress",
+            help="Progress bar on stderr (default: when stderr is a terminal).",
+            rich_help_panel=o.OUTPUT,
+        ),
+    ] = None
     verbose: o.Verbose = False
     backoff: Annotated[float, typer.Option("--backoff", hidden=True, help="First retry delay, seconds.")] = 0.5
 
@@ -107,24 +130,36 @@ def _runner(opts: BatchOptions, prep: Prepared, app: App, client: GlmClient, wri
     from glm_cli.batch.runner import BatchRunner, RunConfig
 
     client.http  # noqa: B018 - build the connection pool now, before threads race to
-    cfg = RunConfig(concurrency=opts.concurrency, rpm=opts.rpm, tpm=opts.tpm,
-                    ordered=opts.ordered, retry_failed=opts.retry_failed, keep_reasoning=opts.keep_reasoning,
-                    stream=opts.stream, json_mode=prep.json_mode, stop=opts.request.stop, schema=prep.schema,
-                    limit=opts.limit)
-    return BatchRunner(cfg, client, prep.settings, prep.catalogue, writer, validate=answer_check(prep.schema),
-                       clock=app.clock)
+    cfg = RunConfig(
+        concurrency=opts.concurrency,
+        rpm=opts.rpm,
+        tpm=opts.tpm,
+        ordered=opts.ordered,
+        retry_failed=opts.retry_failed,
+        keep_reasoning=opts.keep_reasoning,
+        stream=opts.stream,
+        json_mode=prep.json_mode,
+        stop=opts.request.stop,
+        schema=prep.schema,
+        limit=opts.limit,
+    )
+    return BatchRunner(
+        cfg, client, prep.settings, prep.catalogue, writer, validate=answer_check(prep.schema), clock=app.clock
+    )
 
 
-def _run(runner: BatchRunner, opts: BatchOptions, prep: Prepared, app: App, stream: IO[bytes],
-         state: ResumeState | None) -> None:
+def _run(
+    runner: BatchRunner, opts: BatchOptions, prep: Prepared, app: App, stream: IO[bytes], state: ResumeState | None
+) -> None:
     from functools import partial
 
     from glm_cli.batch.progress import make_progress
     from glm_cli.catalogue import cost_text
 
     cost = partial(cost_text, prep.catalogue, prep.settings.base_url)
-    progress = make_progress(app.ios, runner.stats, lambda: runner.limiter.in_flight, cost, app.clock,
-                             enabled=opts.progress)
+    progress = make_progress(
+        app.ios, runner.stats, lambda: runner.limiter.in_flight, cost, app.clock, enabled=opts.progress
+    )
     runner.listen(progress.advance)
     with progress:
         runner.run(items_of(stream, opts.request, prep), state)
@@ -137,8 +172,11 @@ def _finish(runner: BatchRunner, opts: BatchOptions, app: App, prep: Prepared) -
     stats, err = runner.stats, app.ios.stderr
     if isinstance(runner.writer.error, BrokenPipeError):
         raise BrokenPipeError  # `glm batch … | head`: the reader left; exit quietly
-    cost = cost_text(prep.catalogue, prep.settings.base_url, dict(stats.usage), dict(stats.requests)) \
-        if stats.usage else None
+    cost = (
+        cost_text(prep.catalogue, prep.settings.base_url, dict(stats.usage), dict(stats.requests))
+        if stats.usage
+        else None
+    )
     for line in summary_lines(stats, app.clock() - stats.started, cost):
         err.write(line + "\n")
     stopped = runner.fatal is not None or runner.interrupted
@@ -165,12 +203,14 @@ def _compact(writer: RecordWriter, app: App) -> None:
     try:
         dropped = writer.compact()
     except OSError as exc:
-        app.warn(f"{writer.path}: could not remove superseded error records ({exc.strerror or exc});"
-                 " the file is unchanged")
+        app.warn(
+            f"{writer.path}: could not remove superseded error records ({exc.strerror or exc}); the file is unchanged"
+        )
         return
     if dropped:
-        app.ios.stderr.write(f"glm batch: removed {dropped:,} error record(s) of lines that then succeeded"
-                             " or failed again\n")
+        app.ios.stderr.write(
+            f"glm batch: removed {dropped:,} error record(s) of lines that then succeeded or failed again\n"
+        )
 
 
 def dry_run(opts: BatchOptions, prep: Prepared, app: App) -> int:
@@ -180,8 +220,14 @@ def dry_run(opts: BatchOptions, prep: Prepared, app: App) -> int:
     stream, _ = open_checked(opts.file, opts.request, app)
     bad = 0
     with stream:
-        for item, line in request_lines(items_of(stream, opts.request, prep), prep.settings, prep.catalogue,
-                                        json_mode=prep.json_mode, stop=opts.request.stop, schema=prep.schema):
+        for item, line in request_lines(
+            items_of(stream, opts.request, prep),
+            prep.settings,
+            prep.catalogue,
+            json_mode=prep.json_mode,
+            stop=opts.request.stop,
+            schema=prep.schema,
+        ):
             if line is None:
                 bad += 1
                 app.ios.stderr.write(f"glm: {item.error}\n")
@@ -196,5 +242,10 @@ def dry_run(opts: BatchOptions, prep: Prepared, app: App) -> int:
 
 def command() -> Any:
     """The `glm batch run` command (also `glm batch FILE`)."""
-    return binding.command(BatchOptions, run_batch, name="run", retired=RETIRED,
-                           help="Run a JSONL file of prompts concurrently; one JSON record per line to -o (resumable).")
+    return binding.command(
+        BatchOptions,
+        run_batch,
+        name="run",
+        retired=RETIRED,
+        help="Run a JSONL file of prompts concurrently; one JSON record per line to -o (resumable).",
+    )
