@@ -468,9 +468,15 @@ def test_sigint_stops_cleanly_and_a_rerun_resumes(make_app, run, tmp_path):
     import signal
 
     slow = Fake(delays={f"p{i}": 0.1 for i in range(40)})
-    app = make_app(transport=httpx.MockTransport(slow))
-    timer = threading.Timer(0.25, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
+    served: list[int] = []
+
+    def interrupting(request: httpx.Request) -> httpx.Response:
+        served.append(1)
+        if len(served) == 5:  # the run is under way (its handler is installed): Ctrl-C now
+            os.kill(os.getpid(), signal.SIGINT)
+        return slow(request)
+
+    app = make_app(transport=httpx.MockTransport(interrupting))
     code, records, err = run([f"p{i}" for i in range(40)], app=app, concurrency=4)
     assert code == 130 and "interrupted; run the same command again" in err
     assert 0 < len(records) < 40 and all(r["status"] == "ok" for r in records)
