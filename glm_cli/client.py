@@ -116,7 +116,12 @@ class RetryPolicy:
 
 def error_from_response(status: int, body: bytes, headers: dict[str, str] | None = None) -> APIError:
     """Map an HTTP error answer to a typed error whose message names the GLM code."""
-    code, message = error_body_detail(body)
+    found, message = error_body_detail(body)
+    # GLM business codes are numeric strings; another server's code (OpenAI's "invalid_api_key",
+    # "rate_limit_exceeded", ...) is not a GLM code: the HTTP status says what kind of failure it is.
+    code = found if found is not None and found.isdigit() else None
+    if found is not None and code is None:
+        message = f"{found}: {message}" if message else found
     meaning, hint, cls = CODES.get(code or "", (None, None, APIError))
     if code is None:
         if status == 401:

@@ -153,7 +153,16 @@ TOP_LEVEL_ONLY = {
     "aliases": ((dict,), "model aliases, e.g. fast: glm-4.7-flashx"),
 }
 # Environment variables that set a field (key variables are handled separately).
-ENV_FIELDS = {"GLM_BASE_URL": "base_url", "GLM_MODEL": "model", "GLM_ENDPOINT": "endpoint"}
+# Later entries win: the official SDKs' base URL variables (zhipuai's, then zai-sdk's) are honoured as the SDKs
+# honour them, below glm's own GLM_BASE_URL.
+ENV_FIELDS = {
+    "ZHIPUAI_BASE_URL": "base_url",
+    "ZAI_BASE_URL": "base_url",
+    "GLM_BASE_URL": "base_url",
+    "GLM_MODEL": "model",
+    "GLM_ENDPOINT": "endpoint",
+}
+BASE_URL_VARS = tuple(var for var, key in ENV_FIELDS.items() if key == "base_url")
 
 
 def config_path(environ: dict[str, str]) -> tuple[Path, bool]:
@@ -321,7 +330,7 @@ def load_settings(
     for var, key in ENV_FIELDS.items():
         if environ.get(var):
             values[key], sources[key] = environ[var], f"env {var}"
-    if "GLM_BASE_URL" not in environ and "endpoint" in sources and "base_url" in sources:
+    if not any(environ.get(var) for var in BASE_URL_VARS) and "endpoint" in sources and "base_url" in sources:
         # An endpoint chosen in a more specific layer than base_url wins over it.
         if _rank(sources["endpoint"]) > _rank(sources["base_url"]):
             values["base_url"] = None

@@ -101,6 +101,8 @@ def error_of(doc: dict[str, Any]) -> APIError | None:
     if doc.get("error") is None:
         return None
     code, message = error_detail(doc["error"])
+    if code is not None and not code.isdigit():  # another server's code: shown, but not taken for a GLM code
+        message, code = f"{code}: {message}" if message else code, None
     return APIError(
         f"the server answered with an error{f' (GLM {code})' if code else ''}: {message or 'no details'}", code=code
     )
