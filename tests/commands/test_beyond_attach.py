@@ -22,8 +22,8 @@ from glm_cli.commands.chat import ChatOptions, run_chat
 from glm_cli.commands.history import ExportOptions, ShowOptions, run_export, run_show
 from glm_cli.errors import GlmError, UsageError
 from glm_cli.store import Store, default_path
+from tests.chat.test_chat import script
 from tests.conftest import chunk, glm_executable, sse_body
-from tests.test_chat import script
 
 URL = "https://api.z.ai/api/paas/v4/chat/completions"
 

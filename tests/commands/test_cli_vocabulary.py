@@ -213,8 +213,8 @@ def test_chat_json_object_and_the_json_slash_command(make_app):
     import respx
 
     from glm_cli.commands.chat import ChatOptions, run_chat
+    from tests.chat.test_chat import URL, bodies, script
     from tests.conftest import chunk, sse_body
-    from tests.test_chat import URL, bodies, script
 
     with respx.mock() as mock:
         route = mock.post(URL).mock(

@@ -11,8 +11,8 @@ import respx
 
 from glm_cli.errors import GlmError
 from glm_cli.tokens import TokensOptions, run_tokens
+from tests.commands.test_beyond_attach import data_url, png
 from tests.conftest import glm_executable, write_config
-from tests.test_beyond_attach import data_url, png
 
 URL = "https://api.z.ai/api/paas/v4/tokenizer"
 

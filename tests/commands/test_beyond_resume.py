@@ -13,8 +13,8 @@ from glm_cli.commands.ask import AskOptions, run_ask
 from glm_cli.completion.values import conversation_values
 from glm_cli.errors import GlmError
 from glm_cli.store import Store, default_path
+from tests.completion.test_completion_shells import BASH, COMPLETIONS, need, parse
 from tests.conftest import chunk, glm_executable, sse_body
-from tests.test_completion_shells import BASH, COMPLETIONS, need, parse
 
 URL = "https://api.z.ai/api/paas/v4/chat/completions"
 

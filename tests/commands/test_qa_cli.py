@@ -226,7 +226,7 @@ def test_an_empty_stop_sequence_is_refused_before_sending(offline):
 def test_bash_completes_format_words_and_output_files(tmp_path):
     import shutil
 
-    from tests.test_completion_shells import BASH, BIN, COMPLETIONS, parse
+    from tests.completion.test_completion_shells import BASH, BIN, COMPLETIONS, parse
 
     bash = shutil.which("bash")
     if bash is None:
@@ -283,7 +283,7 @@ def test_config_show_says_how_the_profile_was_chosen(offline, tmp_path):
 
 def test_chat_save_with_a_space_prints_a_resume_command_that_works(make_app):
     from glm_cli.commands.chat import ChatOptions, run_chat
-    from tests.test_chat import script
+    from tests.chat.test_chat import script
 
     app = make_app()
     run_chat(ChatOptions(no_log=True), app, script("/save design review"))  # no message: nothing is sent
@@ -315,7 +315,7 @@ def test_models_show_of_an_alias_to_an_unknown_model_names_both(offline, tmp_pat
 def test_chat_with_a_retired_model_is_refused_at_start_like_ask(make_app):
     from glm_cli.commands.chat import ChatOptions, run_chat
     from glm_cli.errors import UsageError
-    from tests.test_chat import script
+    from tests.chat.test_chat import script
 
     with pytest.raises(UsageError) as info:  # was: a banner, then the error only after the first message
         run_chat(ChatOptions(model="glm-z1-air"), make_app(), script("hello"))
@@ -326,7 +326,7 @@ def test_chat_with_a_retired_model_is_refused_at_start_like_ask(make_app):
 def test_chat_resume_with_an_empty_name_is_a_usage_error(make_app):
     from glm_cli.commands.chat import ChatOptions, run_chat
     from glm_cli.errors import UsageError
-    from tests.test_chat import script
+    from tests.chat.test_chat import script
 
     app = make_app()
     with pytest.raises(UsageError, match="--resume needs a conversation id or name"):

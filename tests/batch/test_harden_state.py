@@ -21,7 +21,7 @@ from glm_cli.batch.output import RecordWriter, compact, load_state
 from tests.conftest import glm_executable
 from tests.fake_server import Fault
 
-HOOK = str(Path(__file__).resolve().parent / "race_hook")
+HOOK = str(Path(__file__).resolve().parent.parent / "race_hook")
 BOUND = 30.0  # seconds; matters only when something is broken
 
 

@@ -24,7 +24,7 @@ from glm_cli.iostreams import IOStreams
 from glm_cli.tools.files import ToolSpec
 from glm_cli.tools.loop import Approver, Toolbox, run_tool_loop
 from tests.conftest import glm_executable
-from tests.test_tool_loop import URL, answer, ask, bodies
+from tests.tools.test_tool_loop import URL, answer, ask, bodies
 
 PY = sys.executable
 ECHO = (PY, "-c", "import sys; sys.stdout.write(sys.stdin.read())")  # the tool's stdout is its arguments

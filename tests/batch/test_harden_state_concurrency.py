@@ -164,7 +164,7 @@ def test_two_writers_of_chat_input_history_never_interleave(tmp_path):
 
 @pytest.mark.slow
 def test_two_chats_at_once_both_keep_their_input_history(srv, environ, tmp_path):
-    from tests.test_chat_pty import Chat  # skips when pexpect is missing
+    from tests.chat.test_chat_pty import Chat  # skips when pexpect is missing
 
     environ = {**environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
     data = Path(environ["XDG_DATA_HOME"]) / "glm"

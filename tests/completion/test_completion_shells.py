@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.completion.test_completion import CONFIG
 from tests.conftest import ROOT, write_config
-from tests.test_completion import CONFIG
 
 pytestmark = pytest.mark.slow
 

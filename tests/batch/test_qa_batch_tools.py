@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from glm_cli.tools.files import load_tool_file
-from tests.conftest import SLOW, glm_executable
+from tests.batch.test_batch_run import answer, fail, fake, run  # noqa: F401 - fake and run are fixtures
+from tests.conftest import ROOT, SLOW, glm_executable
 from tests.fake_server import Fault
-from tests.test_batch_run import answer, fail, fake, run  # noqa: F401 - fake and run are fixtures
 
 
 def glm(environ, *args, stdin: str | None = None, timeout: float = SLOW):
@@ -189,7 +188,7 @@ def test_the_same_mcp_server_named_twice_starts_once(environ, tmp_path):
     pytest.importorskip("mcp")
     (tmp_path / "cfg" / "glm").mkdir(parents=True)
     (tmp_path / "cfg" / "glm" / "config.yaml").write_text(
-        f"mcp_servers:\n  t:\n    command: {sys.executable}\n    args: [{Path(__file__).parent / 'mcp_server.py'}]\n"
+        f"mcp_servers:\n  t:\n    command: {sys.executable}\n    args: [{ROOT / 'tests' / 'mcp_server.py'}]\n"
         "    tools: [add]\n",
         encoding="utf-8",
     )
