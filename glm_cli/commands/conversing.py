@@ -17,19 +17,10 @@ def conversation_settings(
 ) -> Settings:
     """Resolve the settings from OPTS' flags; a continued conversation (PRIOR) gives its model unless --model,
     and its preserved-thinking choice unless PRESERVE says otherwise."""
-    from glm_cli.commands.options import setting_flags
+    from glm_cli.commands.options import request_flags
     from glm_cli.turn import with_preserve
 
-    flags = setting_flags(
-        model=opts.model or (prior.model if prior else None),
-        system=opts.system,
-        endpoint=opts.endpoint,
-        thinking=opts.think,
-        show_thinking=opts.show_thinking,
-        temperature=opts.temperature,
-        top_p=opts.top_p,
-        max_tokens=opts.max_tokens,
-    )
+    flags = request_flags(opts, model=opts.model or (prior.model if prior else None), show_thinking=opts.show_thinking)
     settings = app.settings(flags, profile=opts.profile, preset=preset)
     if preserve is None and prior is not None:
         preserve = prior.options.get("preserve_thinking")

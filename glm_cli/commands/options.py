@@ -210,3 +210,17 @@ NO_JSON_RENAMED = Retired(("--no-json",), "--no-json was renamed --no-json-objec
 def setting_flags(**flags: object) -> dict[str, object]:
     """Return the flags that were given, by setting name."""
     return {k: v for k, v in flags.items() if v is not None}
+
+
+def request_flags(opts: Any, **more: object) -> dict[str, object]:
+    """Return the request flags ask, chat and batch share (model … max_tokens) that were given, plus MORE."""
+    shared = {
+        "model": opts.model,
+        "system": opts.system,
+        "endpoint": opts.endpoint,
+        "thinking": opts.think,
+        "temperature": opts.temperature,
+        "top_p": opts.top_p,
+        "max_tokens": opts.max_tokens,
+    }
+    return setting_flags(**{**shared, **more})

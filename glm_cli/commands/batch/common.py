@@ -72,18 +72,10 @@ class Prepared:
 
 def prepare(ro: RequestOptions, app: App) -> Prepared:
     """Resolve settings, preset template and JSON mode; check the flags once, before any line."""
-    from glm_cli.commands.options import setting_flags
+    from glm_cli.commands.options import request_flags
     from glm_cli.request import Knobs, build_chat_request, build_messages
 
-    flags = setting_flags(
-        model=ro.model,
-        system=ro.system,
-        endpoint=ro.endpoint,
-        thinking=ro.think,
-        temperature=ro.temperature,
-        top_p=ro.top_p,
-        max_tokens=ro.max_tokens,
-    )
+    flags = request_flags(ro)
     settings = app.settings(flags, profile=ro.profile, preset=ro.preset)
     json_mode = ro.json_object if ro.json_object is not None else bool(settings.preset.json)
     schema = None
