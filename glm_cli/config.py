@@ -165,6 +165,15 @@ ENV_FIELDS = {
 BASE_URL_VARS = tuple(var for var, key in ENV_FIELDS.items() if key == "base_url")
 
 
+def _is_text(value: str) -> bool:
+    """Whether an environment value decoded to real text (undecodable bytes arrive as lone surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def config_path(environ: dict[str, str]) -> tuple[Path, bool]:
     """Return the config file path and whether it was named explicitly ($GLM_CONFIG)."""
     if environ.get("GLM_CONFIG"):
@@ -329,6 +338,8 @@ def load_settings(
     # 2. environment variables
     for var, key in ENV_FIELDS.items():
         if environ.get(var):
+            if not _is_text(environ[var]):
+                raise ConfigError(f"env {var} is not valid UTF-8 text: set it again in UTF-8")
             values[key], sources[key] = environ[var], f"env {var}"
     if not any(environ.get(var) for var in BASE_URL_VARS) and "endpoint" in sources and "base_url" in sources:
         # An endpoint chosen in a more specific layer than base_url wins over it.
