@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -67,8 +68,15 @@ class App:
         """The client for these settings; RETRY: its retry policy (default: max_retries from the settings)."""
         from glm_cli.client import GlmClient, RetryPolicy
         from glm_cli.config import resolve_api_key
-        from glm_cli.redact import scrub
+        from glm_cli.errors import ConfigError
+        from glm_cli.redact import USERINFO, redact_url, scrub
 
+        if re.search(USERINFO, settings.base_url):  # httpx would send them as Basic auth, in place of the key
+            raise ConfigError(
+                f"base_url {redact_url(settings.base_url)} ({settings.source('base_url')}) carries user:password@,"
+                " which would replace the API key (a request has one Authorization header)",
+                "remove the credentials from the URL: glm sends the key as a Bearer token",
+            )
         key, _ = resolve_api_key(settings)
         log = None
         if verbose:
