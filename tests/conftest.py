@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,6 +59,13 @@ def glm_executable() -> list[str]:
     """Return the argv prefix that runs the installed `glm`."""
     exe = Path(sys.executable).parent / "glm"
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "glm_cli"]
+
+
+def run_glm(args: list[str], environ: dict[str, str], **kw: Any) -> subprocess.CompletedProcess[str]:
+    """Run the installed `glm` with ARGS in ENVIRON, output captured as text, stdin empty unless given; bounded."""
+    if "input" not in kw:
+        kw.setdefault("stdin", subprocess.DEVNULL)
+    return subprocess.run([*glm_executable(), *args], capture_output=True, text=True, env=environ, timeout=SLOW, **kw)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import hashlib
 import json
 import sqlite3
 import struct
-import subprocess
 import zlib
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from glm_cli.commands.history import ExportOptions, ShowOptions, run_export, run
 from glm_cli.errors import GlmError, UsageError
 from glm_cli.store import Store, default_path
 from tests.chat.test_chat import script
-from tests.conftest import chunk, glm_executable, sse_body
+from tests.conftest import chunk, run_glm, sse_body
 
 URL = "https://api.z.ai/api/paas/v4/chat/completions"
 
@@ -419,18 +418,6 @@ def settings_for(env):
 
 
 # ---- the installed glm against the fake server
-
-
-def run_glm(args, environ, **kw):
-    return subprocess.run(
-        [*glm_executable(), *args],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        **kw,
-    )
 
 
 def test_e2e_ask_attach_sends_the_exact_bytes(srv, environ, tmp_path):

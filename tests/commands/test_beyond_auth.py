@@ -16,7 +16,7 @@ from glm_cli.commands.config_cmd import ShowOptions, run_show
 from glm_cli.config import key_folder, load_settings, resolve_api_key
 from glm_cli.errors import GlmError
 from glm_cli.keystore import store_path
-from tests.conftest import SLOW, glm_executable, write_config
+from tests.conftest import SLOW, glm_executable, run_glm, write_config
 
 KEY = "login-key-id.login-secret-1234"  # obviously fake
 URL = "https://api.z.ai/api/paas/v4/chat/completions"
@@ -216,10 +216,6 @@ def test_mask():
 
 
 # ---- the installed glm
-
-
-def run_glm(args, environ, **kw):
-    return subprocess.run([*glm_executable(), *args], capture_output=True, text=True, env=environ, timeout=60, **kw)
 
 
 def test_e2e_login_status_use_logout(srv, environ):

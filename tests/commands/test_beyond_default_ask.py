@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 
 from glm_cli.cli import COMMAND_NAMES, build_command, default_to_ask
 from glm_cli.errors import UsageError
-from tests.conftest import glm_executable
+from tests.conftest import run_glm
 
 
 @pytest.mark.parametrize(
@@ -58,11 +57,6 @@ def test_the_command_names_are_the_apps():
     ctx = click.Context(root)
     assert sorted(root.list_commands(ctx)) == sorted(COMMAND_NAMES)
     assert all(root.get_command(ctx, name) is not None for name in COMMAND_NAMES)  # each module loads
-
-
-def run_glm(args, environ, **kw):
-    kw.setdefault("stdin", subprocess.DEVNULL)
-    return subprocess.run([*glm_executable(), *args], capture_output=True, text=True, env=environ, timeout=60, **kw)
 
 
 def test_e2e_a_question_is_asked(srv, environ):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 
 import httpx
 import pytest
@@ -14,7 +13,7 @@ from hypothesis import strategies as st
 from glm_cli.commands.ask import AskOptions, run_ask
 from glm_cli.errors import GlmError
 from glm_cli.extract import CodeExtractor, extract_blocks, same_language
-from tests.conftest import FAKE_KEY, chunk, glm_executable, sse_body
+from tests.conftest import FAKE_KEY, chunk, run_glm, sse_body
 
 URL = "https://api.z.ai/api/paas/v4/chat/completions"
 ANSWER = "Use this:\n\n```bash\nls -la | head\n```\n\nand then:\n\n```python\nprint('hi')\n```\nDone."
@@ -209,18 +208,6 @@ def test_extract_on_a_terminal_is_raw_too(make_app):
 
 
 # ---- the installed glm against the fake server
-
-
-def run_glm(args, environ, **kw):
-    return subprocess.run(
-        [*glm_executable(), *args],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        **kw,
-    )
 
 
 def test_e2e_extract(srv, environ):

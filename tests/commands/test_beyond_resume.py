@@ -14,7 +14,7 @@ from glm_cli.completion.values import conversation_values
 from glm_cli.errors import GlmError
 from glm_cli.store import Store, default_path
 from tests.completion.test_completion_shells import BASH, COMPLETIONS, need, parse
-from tests.conftest import chunk, glm_executable, sse_body
+from tests.conftest import chunk, glm_executable, run_glm, sse_body
 
 URL = "https://api.z.ai/api/paas/v4/chat/completions"
 
@@ -99,18 +99,6 @@ def test_bash_completes_resume(make_app, env, api):
     found = parse(out.stdout)
     assert found["glm ask --resume "] == {"cats", "1", "2"}
     assert found["glm chat -r c"] == {"cats"}
-
-
-def run_glm(args, environ, **kw):
-    return subprocess.run(
-        [*glm_executable(), *args],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        **kw,
-    )
 
 
 def test_e2e_resume(srv, environ):

@@ -12,7 +12,7 @@ import respx
 
 from glm_cli.embed import EmbedOptions, run_embed
 from glm_cli.errors import GlmError
-from tests.conftest import glm_executable
+from tests.conftest import run_glm
 from tests.fake_server import embedding_of
 
 URL = "https://api.z.ai/api/paas/v4/embeddings"
@@ -123,10 +123,6 @@ def test_wrong_size_vector_is_a_protocol_error(make_app):
         respx.post(URL).mock(return_value=httpx.Response(200, json=answer([1.0] * 10)))
         with pytest.raises(GlmError, match="gave 10 dimensions, not the 512 asked for"):
             run_embed(EmbedOptions(text=("x",), dimensions=512), make_app())
-
-
-def run_glm(args, environ, **kw):
-    return subprocess.run([*glm_executable(), *args], capture_output=True, text=True, env=environ, timeout=60, **kw)
 
 
 def test_e2e_embed(srv, environ, tmp_path):

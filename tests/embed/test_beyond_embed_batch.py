@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 
 import httpx
 import pytest
@@ -11,7 +10,7 @@ import respx
 
 from glm_cli.embed.batch import EmbedBatchOptions, run_embed_batch
 from glm_cli.errors import GlmError
-from tests.conftest import glm_executable
+from tests.conftest import run_glm
 from tests.fake_server import embedding_of
 
 URL = "https://api.z.ai/api/paas/v4/embeddings"
@@ -138,18 +137,6 @@ def test_usage_errors_before_sending(make_app, tmp_path):
                 run_embed_batch(opts, make_app())
             assert exc.value.exit_code == 2
     assert not route.called
-
-
-def run_glm(args, environ, **kw):
-    return subprocess.run(
-        [*glm_executable(), *args],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        **kw,
-    )
 
 
 def test_e2e_embed_batch(srv, environ, tmp_path):
