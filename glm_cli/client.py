@@ -338,6 +338,7 @@ class GlmClient:
     def http(self) -> httpx.Client:
         if self._http is None:
             httpx = _import_httpx()
+            from glm_cli.tls import tls_context
 
             headers = {
                 "Authorization": f"Bearer {self.api_key}",
@@ -356,6 +357,7 @@ class GlmClient:
                 proxy=self.proxy,
                 transport=self.transport,
                 trust_env=True,
+                verify=tls_context(),  # shared, its CA certificates loaded at the first https handshake
             )
         return self._http
 
