@@ -103,6 +103,7 @@ class LazyGroup(GlmGroup):
         if name in self.lazy or name.startswith("-"):
             return super().resolve_command(ctx, args)
         import click  # only here: ~14 ms that no known command needs
+
         from glm_cli.commands.suggest import close_name  # the one rule, also used before the root for `glm WORD`
 
         close = close_name(name, list(self.lazy))
