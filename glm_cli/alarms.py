@@ -23,11 +23,12 @@ class Alarms:
         self._ids = itertools.count()
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
-        self._target = -1  # the alarm the thread sleeps until (-1: none)
+        self._wakes = float("inf")  # when the thread wakes next (a cancelled alarm's time is fine: never later)
 
     def set(self, seconds: float, action: Callable[[], None]) -> int:
         """Call ACTION in SECONDS (at the earliest); return the alarm's id, for cancel()."""
-        when = self.clock() + max(0.0, seconds)
+        now = self.clock()
+        when = now + max(0.0, seconds)
         with self._cond:
             alarm = next(self._ids)
             self._due[alarm] = (when, action)
@@ -40,8 +41,8 @@ class Alarms:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="glm-deadlines", daemon=True)
                 self._thread.start()
-            elif self._heap[0][1] == alarm or self._target not in self._due:
-                self._cond.notify()  # the thread sleeps until a later alarm, or one that was cancelled
+            elif when < self._wakes or self._wakes <= now:
+                self._cond.notify()  # the thread sleeps past this alarm (or its clock moved on without it)
         return alarm
 
     def cancel(self, alarm: int) -> None:
@@ -61,14 +62,14 @@ class Alarms:
                     while self._heap and self._heap[0][1] not in self._due:
                         heapq.heappop(self._heap)
                     if not self._heap:
-                        self._target = -1
+                        self._wakes = float("inf")
                         self._cond.wait()
                         continue
-                    when, self._target = self._heap[0]
-                    wait = when - self.clock()
+                    self._wakes, alarm = self._heap[0]
+                    wait = self._wakes - self.clock()
                     if wait <= 0:
                         heapq.heappop(self._heap)
-                        _, action = self._due.pop(self._target)
+                        _, action = self._due.pop(alarm)
                         break
                     self._cond.wait(wait)
             try:
