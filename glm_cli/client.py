@@ -189,16 +189,14 @@ class _Watchdog:
     """At the deadline, shut the response's socket: a read blocked on a silent server returns then."""
 
     def __init__(self, resp: httpx.Response, seconds: float | None) -> None:
-        import threading
+        from glm_cli.alarms import alarms
 
         self.fired = False
         stream = resp.extensions.get("network_stream")
         sock = stream.get_extra_info("socket") if stream is not None else None
-        self._timer = None
+        self._alarm: int | None = None
         if sock is not None and seconds is not None:
-            self._timer = threading.Timer(max(0.0, seconds), self._fire, (sock,))
-            self._timer.daemon = True
-            self._timer.start()
+            self._alarm = alarms().set(seconds, lambda: self._fire(sock))
 
     def _fire(self, sock: Any) -> None:
         import socket
@@ -210,8 +208,10 @@ class _Watchdog:
             pass
 
     def cancel(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+        if self._alarm is not None:
+            from glm_cli.alarms import alarms
+
+            alarms().cancel(self._alarm)
 
 
 def too_big(limit: int) -> APIError:
@@ -338,6 +338,7 @@ class GlmClient:
     def http(self) -> httpx.Client:
         if self._http is None:
             httpx = _import_httpx()
+            from glm_cli.tls import tls_context
 
             headers = {
                 "Authorization": f"Bearer {self.api_key}",
@@ -356,6 +357,7 @@ class GlmClient:
                 proxy=self.proxy,
                 transport=self.transport,
                 trust_env=True,
+                verify=tls_context(),  # shared, its CA certificates loaded at the first https handshake
             )
         return self._http
 

@@ -114,6 +114,10 @@ def chunk_to_deltas(chunk: Any, *, whole: bool = False) -> list[Delta]:
     The chunk is checked completely before any delta is returned. A whole response must have a choice with a
     `message`; a stream chunk may have none (a usage-only chunk) and its choices may leave out `delta`.
     """
+    if not whole:
+        plain = _plain_chunk(chunk)
+        if plain is not None:
+            return plain
     doc = want_object(chunk, "the answer")
     err = error_of(doc)
     if err is not None:
@@ -146,6 +150,30 @@ def chunk_to_deltas(chunk: Any, *, whole: bool = False) -> list[Delta]:
     return deltas
 
 
+def _plain_chunk(doc: Any) -> list[Delta] | None:
+    """The deltas of the usual stream chunk, read fast; None for any other chunk (chunk_to_deltas reads that).
+
+    Usual: an object with one choice whose delta is an object without tool calls, and no finish_reason,
+    usage, error, web_search or content_filter, and an id and model that are text or absent. Its fields
+    get the same checks as in chunk_to_deltas (that is, those of _message_deltas).
+    """
+    if type(doc) is not dict or doc.get("error") is not None or doc.get("usage") is not None:
+        return None
+    choices = doc.get("choices")
+    if type(choices) is not list or len(choices) != 1 or "web_search" in doc or "content_filter" in doc:
+        return None
+    choice = choices[0]
+    if type(choice) is not dict or choice.get("finish_reason") is not None:
+        return None
+    body = choice.get("delta")
+    if type(body) is not dict or body.get("tool_calls") is not None:
+        return None
+    ident, model = doc.get("id"), doc.get("model")
+    if not (ident is None or type(ident) is str) or not (model is None or type(model) is str):
+        return None
+    return _message_deltas(body, "choices[0].delta")
+
+
 def says_something(delta: Delta) -> bool:
     """Whether a delta makes an answer: content, a tool call or a finish_reason (reasoning alone does not)."""
     return isinstance(delta, (ContentDelta, ToolCallDelta)) or isinstance(delta, Finish) and bool(delta.finish_reason)
@@ -153,14 +181,18 @@ def says_something(delta: Delta) -> bool:
 
 def _message_deltas(body: dict[str, Any], where: str) -> list[Delta]:
     deltas: list[Delta] = []
-    reasoning = want_text(body.get("reasoning_content"), f"{where}.reasoning_content")
-    if reasoning:
-        deltas.append(ReasoningDelta(reasoning))
-    content = want_text(body.get("content"), f"{where}.content")
-    if content:
-        deltas.append(ContentDelta(content))
-    for pos, call in enumerate(want_list(body.get("tool_calls"), f"{where}.tool_calls")):
-        deltas.append(_tool_call_delta(call, pos, f"{where}.tool_calls[{pos}]"))
+    reasoning, content, calls = body.get("reasoning_content"), body.get("content"), body.get("tool_calls")
+    if reasoning is not None:  # (the path names are built only for a field that is there: once per delta)
+        reasoning = want_text(reasoning, f"{where}.reasoning_content")
+        if reasoning:
+            deltas.append(ReasoningDelta(reasoning))
+    if content is not None:
+        content = want_text(content, f"{where}.content")
+        if content:
+            deltas.append(ContentDelta(content))
+    if calls is not None:
+        for pos, call in enumerate(want_list(calls, f"{where}.tool_calls")):
+            deltas.append(_tool_call_delta(call, pos, f"{where}.tool_calls[{pos}]"))
     return deltas
 
 

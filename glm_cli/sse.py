@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from glm_cli.errors import APIError, NetworkError, ProtocolError
 from glm_cli.events import Delta, Finish
@@ -14,8 +14,7 @@ class StreamCutError(NetworkError):
     """The connection closed mid-answer."""
 
 
-@dataclass(frozen=True)
-class SSEEvent:
+class SSEEvent(NamedTuple):  # a tuple: made once per event, ~3× cheaper than a frozen dataclass
     data: str
     event: str = "message"
 
@@ -60,6 +59,9 @@ class SSEDecoder:
             if not line:
                 if self._data:
                     events.append(self._dispatch())
+            elif line[:6] == b"data: " and not self._data and len(line) <= self.max_event:
+                self._data.append(line[6:])  # the usual line, first of its event: what _line does, inline
+                self._data_len = len(line) - 5
             else:
                 self._line(line)
         if rest:
