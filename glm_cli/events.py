@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from glm_cli.errors import ProtocolError
@@ -68,6 +68,16 @@ class Usage:
             if getattr(self, name):
                 out[name] = getattr(self, name)
         return out
+
+
+def usage_sum(*usages: Usage | None) -> Usage | None:
+    """Add up the usage of several requests; unknown (None) when any of them reported none."""
+    total = Usage()
+    for usage in usages:
+        if usage is None:
+            return None
+        total = total + usage
+    return total
 
 
 def _media_count(usage: dict[str, Any], details: dict[str, Any], name: str) -> int:
@@ -177,7 +187,11 @@ class ReplyBuilder:
             call["arguments"] += delta.arguments
         elif isinstance(delta, Finish):
             self.extras.update(delta.extras)
-            if delta.finish_reason or delta.usage or self.finish is None:
+            fin = self.finish
+            if delta.usage and not delta.finish_reason and fin is not None and fin.finish_reason:
+                # usage on a chunk of its own after the finish chunk (stream_options.include_usage): keep the reason
+                self.finish = replace(fin, usage=delta.usage)
+            elif delta.finish_reason or delta.usage or fin is None:
                 self.finish = delta
 
     def build(self, interrupted: bool = False) -> Reply:

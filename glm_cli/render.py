@@ -69,8 +69,13 @@ def render_stream(
     return builder.build()
 
 
-def format_usage_line(usage: Usage, cost: str | None) -> str:
-    """Return `in 12,345 (cached 10,240, 83%) · out 512 (reasoning 300) · $0.0123`."""
+USAGE_UNKNOWN = "in ? · out ? (the server reported no usage)"
+
+
+def format_usage_line(usage: Usage | None, cost: str | None) -> str:
+    """Return `in 12,345 (cached 10,240, 83%) · out 512 (reasoning 300) · $0.0123` (unknown usage: USAGE_UNKNOWN)."""
+    if usage is None:  # never zeros that are not true, nor a cost of them
+        return USAGE_UNKNOWN
     prompt = f"in {usage.prompt_tokens:,}"
     details = []
     if usage.cached_tokens:

@@ -314,8 +314,10 @@ class BatchRunner:
             return Repair((reply.to_message(), repair_message(err.message)), reply.usage)
         if reply is not None and (err is None or not self.retry.retryable(err)):
             self.limiter.on_success()
-            if repair is not None and repair.usage is not None:  # the record counts what both requests cost
-                reply = replace(reply, usage=repair.usage + reply.usage if reply.usage else repair.usage)
+            if repair is not None:  # the record counts what both requests cost (unknown if either reported none)
+                from glm_cli.events import usage_sum
+
+                reply = replace(reply, usage=usage_sum(repair.usage, reply.usage))
             error = {"code": policy.error_code(err), "message": err.message} if err else None
             return ok_record(item.id, item.line, reply, keep_reasoning=self.cfg.keep_reasoning, error=error, **meta)
         assert err is not None
@@ -362,6 +364,8 @@ class BatchRunner:
         if self.tpm is None:
             return
         usage = reply.usage if reply is not None else None
+        if reply is not None and usage is None:  # an answer whose usage is unknown: the estimate stands
+            return
         self.tpm.adjust((usage.total_tokens if usage else 0) - estimate)
         if usage and usage.completion_tokens:
             self.completion_avg = 0.9 * self.completion_avg + 0.1 * usage.completion_tokens

@@ -371,10 +371,11 @@ def reply_record(reply: Reply, content: str | None = None) -> dict[str, Any]:
 def usage_text(app: App, settings: Settings, reply: Reply) -> str:
     """Return the one-line token and cost summary for a reply."""
     from glm_cli.catalogue import cost_text
-    from glm_cli.events import Usage
     from glm_cli.render import format_usage_line
 
-    usage = reply.usage or Usage()
+    usage = reply.usage
+    if usage is None:
+        return format_usage_line(None, None)
     model = reply.model or settings.model
     return format_usage_line(usage, cost_text(app.catalogue(settings), settings.base_url, {model: usage}))
 
