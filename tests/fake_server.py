@@ -917,7 +917,9 @@ class _Handler(BatchApiHandlers, BaseHTTPRequestHandler):
         self.end_headers()
         if fake.usage_mode == "requested" and not (body.get("stream_options") or {}).get("include_usage"):
             answer.usage = None
-        events: Iterable[bytes] = answer.events(fake.chunk_size, body.get("tool_stream") is True, fake.usage_mode == "requested")
+        events: Iterable[bytes] = answer.events(
+            fake.chunk_size, body.get("tool_stream") is True, fake.usage_mode == "requested"
+        )
         kind = fault.kind if fault else None
         if kind == "cut":
             events = itertools.islice(events, max(0, fault.after_events))

@@ -45,7 +45,9 @@ def summary_lines(stats: Stats, elapsed: float, cost: str | None, *, label: str 
         lines.append(f"{label}: tokens {tokens_text(total_usage(stats))}" + (f" · est. {cost}" if cost else ""))
     if stats.no_usage:  # unknown, not zero: the tokens and cost above leave these answers out
         n = stats.no_usage
-        lines.append(f"{label}: {n:,} answer{'s' if n != 1 else ''} with no usage reported (tokens unknown, not counted)")
+        lines.append(
+            f"{label}: {n:,} answer{'s' if n != 1 else ''} with no usage reported (tokens unknown, not counted)"
+        )
     if stats.skipped_ok or stats.skipped_failed:
         text = f"{label}: skipped {stats.skipped_ok:,} already ok"
         if stats.skipped_failed:
