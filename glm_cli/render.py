@@ -183,6 +183,12 @@ class ProgressBar:
     def update(self, completed: int) -> None:
         self.progress.update(self.task, completed=completed)
 
+    def note(self, text: str) -> None:
+        """Print one line above the bar (from any thread)."""
+        from rich.text import Text
+
+        self.progress.console.print(Text(text))
+
 
 class _View:
     """Route deltas: content to the output, reasoning to stderr, spinner until there is something to show."""

@@ -108,6 +108,7 @@ class BatchRunner:
         self.stopping = threading.Event()  # no new requests: Ctrl-C, SIGTERM or a fatal error
         self.abandon = threading.Event()  # and stop waiting for the requests in flight
         self.fatal: GlmError | None = None
+        self.on_notice: Callable[[str], None] | None = None  # told once per shared slow-down (pause, fewer in flight)
         self.interrupted_at: float | None = None
         self.tag = secrets.token_hex(3)
         self.completion_avg = 512.0  # tokens; the --tpm estimate learns from real answers
@@ -336,7 +337,10 @@ class BatchRunner:
             self.stop()
         if policy.is_throttle(err, self.retry):
             # Fewer requests in flight for everyone; a pause for everyone only when the server names one.
-            self.limiter.on_throttle(self.retry.retry_after(err) or 0.0)
+            pause = self.retry.retry_after(err) or 0.0
+            began, cut = self.limiter.on_throttle(pause)
+            if (began or cut) and self.on_notice is not None:  # said once per pause or cut, not once per line
+                self.on_notice(policy.throttle_notice(err, pause if began else 0.0, self.limiter.limit))
         if not self.retry.retryable(err) or attempt > self.retry.max_retries:
             return False
         delay = self.retry.delay(err, attempt)
