@@ -134,10 +134,10 @@ def error_from_response(status: int, body: bytes, headers: dict[str, str] | None
     parts = [f"HTTP {status}"]
     if code:
         parts.append(f"GLM {code}")
-    text = f"{' '.join(parts)}: {meaning or 'error'}"
+    summary = text = f"{' '.join(parts)}: {meaning or 'error'}"
     if message and message != meaning:
         text += f" ({message})"
-    return cls(text, hint, status=status, code=code, retry_after=_retry_after(headers or {}))
+    return cls(text, hint, status=status, code=code, retry_after=_retry_after(headers or {}), summary=summary)
 
 
 class StreamBrokeError(NetworkError):
@@ -465,7 +465,7 @@ class GlmClient:
                 err.message += f" — gave up after {tries} within the {deadline.seconds:g} s deadline"
                 raise err
             yield Waiting(
-                err.message,
+                getattr(err, "summary", None) or err.message,
                 delay,
                 attempt + 2,
                 most + 1,

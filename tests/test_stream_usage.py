@@ -15,13 +15,12 @@ import httpx
 import pytest
 
 from glm_cli.client import GlmClient
-from glm_cli.events import Reply, ReplyBuilder, Usage, usage_sum
-from glm_cli.render import USAGE_UNKNOWN
-from glm_cli.tools.loop import TurnResult
+from glm_cli.events import Reply, ReplyBuilder, Usage
 from tests.conftest import FAKE_KEY, SLOW, USAGE, chunk, glm_executable, sse_body
 from tests.fake_server import FakeGLM
 
 INCLUDE_USAGE = {"include_usage": True}
+USAGE_UNKNOWN = "in ? · out ? (the server reported no usage)"
 
 
 def run_glm(srv: FakeGLM, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -56,7 +55,7 @@ def test_no_usage_in_a_stream_is_unknown_never_zero(tmp_path):
         as_json = run_glm(srv, tmp_path, "ask", "--json", "hi")
         shown = run_glm(srv, tmp_path, "history", "show", "--json", "1")
     assert (text.returncode, text.stdout) == (0, "Echo: hi\n"), text.stderr
-    assert text.stderr == "in ? · out ? (the server reported no usage)\n"  # before: "in 0 · out 0 · free"
+    assert text.stderr == USAGE_UNKNOWN + "\n"  # before: "in 0 · out 0 · free"
     assert as_json.returncode == 0 and json.loads(as_json.stdout)["usage"] is None
     answer = json.loads(shown.stdout)["messages"][-1]
     assert answer["role"] == "assistant" and answer["usage"] is None  # stored as unknown (NULL), not as 0
@@ -121,6 +120,9 @@ def test_a_usage_chunk_after_the_finish_chunk_keeps_the_finish_reason():
 
 
 def test_a_tool_turn_with_one_unknown_usage_is_unknown():
+    from glm_cli.events import usage_sum
+    from glm_cli.tools.loop import TurnResult
+
     known = Usage(10, 5, 15)
     assert usage_sum(known, known) == Usage(20, 10, 30)
     turn = TurnResult(Reply(), usage=known).add(TurnResult(Reply(content="x"), usage=None))
