@@ -59,7 +59,7 @@ def throttle_notice(err: GlmError, pause: float, limit: int) -> str:
         then = f"every request waits {seconds_text(pause)}, as the server asked; then at most {limit} in flight"
     else:
         then = f"at most {limit} request{'s' if limit != 1 else ''} in flight now, each retried after a backoff"
-    return f"glm batch: rate limited ({err.message}); {then}"
+    return f"glm batch: {getattr(err, 'summary', None) or err.message}; {then}"
 
 
 def error_code(err: GlmError) -> str:
