@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 
 from glm_cli.batch.limits import AdaptiveLimiter
 from glm_cli.batch.output import RecordWriter
@@ -67,7 +68,8 @@ def test_a_shared_pause_is_said_once_however_many_lines_hit_it():
     assert len(said) == 2 and said[1].endswith("then at most 2 in flight")
 
 
-def test_a_run_says_a_cut_once_on_stderr(make_app, tmp_path):
+@pytest.mark.parametrize("progress", [False, True], ids=["plain", "above-the-bar"])
+def test_a_run_says_a_cut_once_on_stderr(make_app, tmp_path, progress):
     # Before: a run slowed by the server printed nothing until its summary.
     answered: set[str] = set()
 
