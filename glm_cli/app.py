@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from glm_cli.catalogue import Catalogue
     from glm_cli.client import GlmClient, RetryPolicy
     from glm_cli.config import Settings
+    from glm_cli.events import Waiting
 
 
 @dataclass
@@ -99,8 +100,16 @@ class App:
             transport=self.transport,
             sleep=self.sleep,
             log=log,
+            notice=self.announce_wait,
             accept_language=None if "bigmodel" in settings.base_url else "en-US,en",
         )
+
+    def announce_wait(self, wait: Waiting) -> None:
+        """Say on stderr, once per wait, what a request waits for before its next try, and how long."""
+        from glm_cli.redact import scrub
+
+        self.ios.stderr.write(f"glm: {scrub(wait.text())}\n")
+        self.ios.stderr.flush()
 
     def warn(self, text: str) -> None:
         """Write one `glm: warning:` line to stderr (with no secret in it)."""

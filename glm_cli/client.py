@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -19,9 +19,10 @@ from glm_cli.errors import (
     GlmError,
     NetworkError,
     ProtocolError,
+    RateLimitError,
 )
-from glm_cli.events import Delta
-from glm_cli.response import chunk_to_deltas, error_body_detail, loads
+from glm_cli.events import Event, Waiting
+from glm_cli.response import ReportedError, chunk_to_deltas, error_body_detail, loads
 from glm_cli.sse import MiB, StreamCutError, iter_deltas, iter_sse
 
 if TYPE_CHECKING:
@@ -133,10 +134,34 @@ def error_from_response(status: int, body: bytes, headers: dict[str, str] | None
     parts = [f"HTTP {status}"]
     if code:
         parts.append(f"GLM {code}")
-    text = f"{' '.join(parts)}: {meaning or 'error'}"
+    summary = text = f"{' '.join(parts)}: {meaning or 'error'}"
     if message and message != meaning:
         text += f" ({message})"
-    return cls(text, hint, status=status, code=code, retry_after=_retry_after(headers or {}))
+    return cls(text, hint, status=status, code=code, retry_after=_retry_after(headers or {}), summary=summary)
+
+
+class StreamBrokeError(NetworkError):
+    """The server reported an error after part of the answer had come: it broke off, like a cut stream."""
+
+    def __init__(self, message: str, hint: str | None, *, code: str | None) -> None:
+        super().__init__(message, hint)
+        self.code = code  # what batch records show
+
+
+def reported_error(err: ReportedError, *, mid_answer: bool) -> GlmError:
+    """Class an error the server reported in a 200 answer as the same GLM code in an HTTP error answer is.
+
+    MID_ANSWER (part of the answer had come): one whose code names no class of its own (none, 500, another
+    server's) means the answer broke off - a network-class failure (exit 6), as a cut stream is.
+    """
+    found = CODES.get(err.code or "")
+    what = f"the answer broke off: the server reported an error{f' (GLM {err.code})' if err.code else ''}"
+    if found is None or (mid_answer and err.code == "500"):
+        if mid_answer:
+            return StreamBrokeError(f"{what}: {err.detail}", "try again", code=err.code)
+        return err
+    _, hint, cls = found
+    return cls(f"{what}: {err.detail}" if mid_answer else err.message, hint, code=err.code)
 
 
 def _retry_after(headers: dict[str, str]) -> float | None:
@@ -325,6 +350,7 @@ class GlmClient:
     transport: Any = None
     sleep: Callable[[float], None] = time.sleep
     log: Callable[[str], None] | None = None
+    notice: Callable[[Waiting], None] | None = None  # told of each wait before a retry (chat yields it instead)
     accept_language: str | None = "en-US,en"
     pool_size: int | None = None  # connections kept open; batch sets it to its concurrency
     deadline: float | None = DEFAULT_DEADLINE
@@ -333,6 +359,7 @@ class GlmClient:
 
     def __post_init__(self) -> None:
         self._http: httpx.Client | None = None
+        self._no_stream_options = False  # the server refused stream_options once: not sent again
 
     @property
     def http(self) -> httpx.Client:
@@ -382,7 +409,23 @@ class GlmClient:
     def _send(
         self, method: str, path: str, deadline: Deadline, *, retries: bool = True, **kwargs: Any
     ) -> httpx.Response:
-        """Send with retries (by the policy; none if not RETRIES); return a 2xx response, its body unread."""
+        """Send with retries (by the policy; none if not RETRIES); return a 2xx response, its body unread.
+
+        Each wait before a retry is announced through ``notice`` first.
+        """
+        tries = self._tries(method, path, deadline, retries=retries, **kwargs)
+        while True:
+            try:
+                wait = next(tries)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+            if self.notice is not None:
+                self.notice(wait)
+
+    def _tries(
+        self, method: str, path: str, deadline: Deadline, *, retries: bool = True, **kwargs: Any
+    ) -> Generator[Waiting, None, httpx.Response]:
+        """Send with retries; yield a Waiting before each wait (taken up again, it waits); return the response."""
         httpx = _import_httpx()
 
         most = self.retry.max_retries if retries else 0
@@ -423,7 +466,14 @@ class GlmClient:
                 tries = "1 attempt" if attempt == 0 else f"{attempt + 1} attempts"
                 err.message += f" — gave up after {tries} within the {deadline.seconds:g} s deadline"
                 raise err
-            self._log(f"! {err.message}; retrying in {delay:.2f}s")
+            yield Waiting(
+                getattr(err, "summary", None) or err.message,
+                delay,
+                attempt + 2,
+                most + 1,
+                rate_limited=isinstance(err, RateLimitError),
+                asked=self.retry.retry_after(err) is not None,
+            )
             self.sleep(delay)
             attempt += 1
 
@@ -460,22 +510,38 @@ class GlmClient:
             "check base_url / --endpoint: is it the GLM API?",
         )
 
-    def chat(self, body: dict[str, Any], *, retries: bool = True) -> Iterator[Delta]:
+    def chat(self, body: dict[str, Any], *, retries: bool = True) -> Iterator[Event]:
         """Send a chat request and yield typed deltas, streamed or whole.
 
         ``retries=False``: one try; the caller retries by ``self.retry`` (batch: shared, adaptive backoff).
+        Before each wait for a retry it yields a Waiting: whoever shows the answer announces it.
         """
         if body.get("stream"):
             yield from self._stream(body, retries)
             return
-        answer = self.request_json("POST", "/chat/completions", json=body, retries=retries)
-        yield from chunk_to_deltas(answer, whole=True)
-
-    def _stream(self, body: dict[str, Any], retries: bool) -> Iterator[Delta]:
         deadline = Deadline(self.deadline, self.clock)
-        resp = self._send(
-            "POST", "/chat/completions", deadline, retries=retries, json=body, headers={"Accept": "text/event-stream"}
-        )
+        resp = yield from self._tries("POST", "/chat/completions", deadline, retries=retries, json=body)
+        try:
+            deltas = chunk_to_deltas(self._json(resp, deadline), whole=True)
+        except ReportedError as err:
+            raise reported_error(err, mid_answer=False) from None
+        yield from deltas
+
+    def _stream(self, body: dict[str, Any], retries: bool) -> Iterator[Event]:
+        deadline = Deadline(self.deadline, self.clock)
+        if self._no_stream_options:
+            body = {k: v for k, v in body.items() if k != "stream_options"}
+        kwargs: dict[str, Any] = {"retries": retries, "headers": {"Accept": "text/event-stream"}}
+        try:
+            resp = yield from self._tries("POST", "/chat/completions", deadline, json=body, **kwargs)
+        except APIError as err:
+            # Some OpenAI-compatible servers refuse a field they do not know: the answer matters more than its usage.
+            if not ("stream_options" in body and err.status == 400 and "stream_options" in err.message):
+                raise
+            self._log("the server refuses stream_options; sending again without it (its usage may be unknown)")
+            self._no_stream_options = True
+            body = {k: v for k, v in body.items() if k != "stream_options"}
+            resp = yield from self._tries("POST", "/chat/completions", deadline, json=body, **kwargs)
         try:
             reader = Body(resp, deadline, self.max_response_bytes)
             if media_type(resp) not in ("", "text/event-stream"):
@@ -488,6 +554,8 @@ class GlmClient:
                 for delta in iter_deltas(iter_sse(reader)):
                     started = True
                     yield delta
+            except ReportedError as err:  # an error frame: classed by its code, as an HTTP error answer is
+                raise reported_error(err, mid_answer=started) from None
             except StreamCutError as exc:
                 if not started:  # nothing usable came: say what did
                     shown = sanitise(bytes(reader.head), 160, self.api_key)
@@ -499,7 +567,10 @@ class GlmClient:
     def request_json(self, method: str, path: str, *, retries: bool = True, **kwargs: Any) -> Any:
         """Send a request (whole chat answers, models, files, batches) and return its JSON."""
         deadline = Deadline(self.deadline, self.clock)
-        resp = self._send(method, path, deadline, retries=retries, **kwargs)
+        return self._json(self._send(method, path, deadline, retries=retries, **kwargs), deadline)
+
+    def _json(self, resp: httpx.Response, deadline: Deadline) -> Any:
+        """Read a response's JSON body (within the size bound and the deadline)."""
         try:
             data = Body(resp, deadline, self.max_response_bytes).read()
         finally:

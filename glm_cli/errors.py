@@ -80,11 +80,13 @@ class APIError(GlmError):
         status: int | None = None,
         code: str | None = None,
         retry_after: float | None = None,
+        summary: str | None = None,
     ):
         super().__init__(message, hint)
         self.status = status
         self.code = code
         self.retry_after = retry_after
+        self.summary = scrub(summary) if summary else None  # the message without the server's words, for one line
 
 
 # An error answer of each class (client.CODES): both an APIError (status, code) and the class of failure,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from glm_cli.errors import ProtocolError
@@ -70,6 +71,16 @@ class Usage:
         return out
 
 
+def usage_sum(*usages: Usage | None) -> Usage | None:
+    """Add up the usage of several requests; unknown (None) when any of them reported none."""
+    total = Usage()
+    for usage in usages:
+        if usage is None:
+            return None
+        total = total + usage
+    return total
+
+
 def _media_count(usage: dict[str, Any], details: dict[str, Any], name: str) -> int:
     """An image/video token count, at the top of usage (as /tokenizer reports it) or in prompt_tokens_details."""
     if usage.get(name) is not None:
@@ -110,6 +121,41 @@ class Finish:
 
 
 Delta = ContentDelta | ReasoningDelta | ToolCallDelta | Finish
+
+
+def seconds_text(seconds: float) -> str:
+    """`0.5 s`, `2 s`, `60 s`: a wait as a person reads it."""
+    return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.2g} s"
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A wait before a request is sent again (no part of any reply): why, how long, which try comes next."""
+
+    reason: str  # what failed: the error's message
+    seconds: float
+    attempt: int  # the try after the wait (2: the first retry)
+    attempts: int  # tries in all, at most
+    rate_limited: bool = False
+    asked: bool = False  # the server named the wait (Retry-After)
+
+    def text(self) -> str:
+        """The announcement: `HTTP 429 …; retrying in 60 s, as the server asked (attempt 2 of 4)`."""
+        asked = ", as the server asked" if self.asked else ""
+        return f"{self.reason}; retrying in {seconds_text(self.seconds)}{asked} ({self.of()})"
+
+    def label(self, left: float) -> str:
+        """The spinner's words while waiting, LEFT seconds to go (then while the next try is on its way)."""
+        what = "rate limited" if self.rate_limited else "request failed"
+        if left <= 0:
+            return f"{what}: trying again ({self.of()})…"
+        return f"{what}: retrying in {math.ceil(left)} s ({self.of()})…"
+
+    def of(self) -> str:
+        return f"attempt {self.attempt} of {self.attempts}"
+
+
+Event = Delta | Waiting  # what a chat request yields: the answer's deltas, and the waits before a retry
 
 
 @dataclass(frozen=True)
@@ -161,7 +207,7 @@ class ReplyBuilder:
         self.finish: Finish | None = None
         self.extras: dict[str, Any] = {}  # merged from every Finish (web_search may come early)
 
-    def add(self, delta: Delta) -> None:
+    def add(self, delta: Event) -> None:
         if isinstance(delta, ContentDelta):
             self.content.append(delta.text)
         elif isinstance(delta, ReasoningDelta):
@@ -177,7 +223,11 @@ class ReplyBuilder:
             call["arguments"] += delta.arguments
         elif isinstance(delta, Finish):
             self.extras.update(delta.extras)
-            if delta.finish_reason or delta.usage or self.finish is None:
+            fin = self.finish
+            if delta.usage and not delta.finish_reason and fin is not None and fin.finish_reason:
+                # usage on a chunk of its own after the finish chunk (stream_options.include_usage): keep the reason
+                self.finish = replace(fin, usage=delta.usage)
+            elif delta.finish_reason or delta.usage or fin is None:
                 self.finish = delta
 
     def build(self, interrupted: bool = False) -> Reply:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from glm_cli.events import ContentDelta, Delta, ReasoningDelta, Reply, ReplyBuilder, ToolCallDelta, Usage
+from glm_cli.events import ContentDelta, Event, ReasoningDelta, Reply, ReplyBuilder, ToolCallDelta, Usage, Waiting
 from glm_cli.iostreams import IOStreams
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ class Pace:
 
 
 def render_stream(
-    deltas: Iterable[Delta],
+    deltas: Iterable[Event],
     ios: IOStreams,
     *,
     show_reasoning: bool,
@@ -69,8 +69,13 @@ def render_stream(
     return builder.build()
 
 
-def format_usage_line(usage: Usage, cost: str | None) -> str:
-    """Return `in 12,345 (cached 10,240, 83%) · out 512 (reasoning 300) · $0.0123`."""
+USAGE_UNKNOWN = "in ? · out ? (the server reported no usage)"
+
+
+def format_usage_line(usage: Usage | None, cost: str | None) -> str:
+    """Return `in 12,345 (cached 10,240, 83%) · out 512 (reasoning 300) · $0.0123` (unknown usage: USAGE_UNKNOWN)."""
+    if usage is None:  # never zeros that are not true, nor a cost of them
+        return USAGE_UNKNOWN
     prompt = f"in {usage.prompt_tokens:,}"
     details = []
     if usage.cached_tokens:
@@ -178,6 +183,12 @@ class ProgressBar:
     def update(self, completed: int) -> None:
         self.progress.update(self.task, completed=completed)
 
+    def note(self, text: str) -> None:
+        """Print one line above the bar (from any thread)."""
+        from rich.text import Text
+
+        self.progress.console.print(Text(text))
+
 
 class _View:
     """Route deltas: content to the output, reasoning to stderr, spinner until there is something to show."""
@@ -187,12 +198,12 @@ class _View:
     ) -> None:
         self.ios, self.out, self.show = ios, out, show_reasoning
         self.dim = ios.color_stderr()
-        self.spinner = _Spinner(ios, pace.spinner) if spinner and ios.stderr_tty else None
+        self.spinner = _Spinner(ios, pace) if spinner and ios.stderr_tty else None
         self.reasoning_open = False  # reasoning was shown and not yet ended with a newline/blank line
         self.reasoning_nl = True
         self.call: list[str] = ["", ""]  # the tool call being streamed (tool_stream): name, arguments so far
 
-    def feed(self, delta: Delta) -> None:
+    def feed(self, delta: Event) -> None:
         if isinstance(delta, ContentDelta) and delta.text:
             self._quiet()
             self._end_reasoning("\n")
@@ -215,6 +226,12 @@ class _View:
             self.call[1] = (self.call[1] + delta.arguments)[-400:]  # only the tail is ever shown
             room = max(10, self.ios.width - len(self.call[0]) - 6)
             self.spinner.label = f"{self.call[0]} {visible(' '.join(self.call[1].split()))[-room:]}"
+        elif isinstance(delta, Waiting):  # before a retry, once per wait: said on stderr, counted down by the spinner
+            line = f"glm: {delta.text()}"
+            if self.spinner is not None:
+                self.spinner.announce(line, delta)
+            else:
+                write_diagnostic(self.ios, line)
 
     def close(self) -> None:
         self._quiet()
@@ -236,9 +253,11 @@ class _View:
 class _Spinner:
     """Animate a spinner line on stderr from a thread; erase it without residue on stop."""
 
-    def __init__(self, ios: IOStreams, interval: float) -> None:
+    def __init__(self, ios: IOStreams, pace: Pace) -> None:
         self.stream, self.dim, self.label = ios.stderr, ios.color_stderr(), "waiting…"
-        self.width, self.interval = 0, interval
+        self.width, self.interval, self.clock = 0, pace.spinner, pace.clock
+        self.wait: tuple[Waiting, float] | None = None  # a wait before a retry, and when it ends
+        self._lock = threading.Lock()  # one writer of the line at a time: the thread, or an announcement
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="glm-spinner", daemon=True)
         self._thread.start()
@@ -246,14 +265,26 @@ class _Spinner:
     def _run(self) -> None:
         frame = 0
         while not self._stop.wait(self.interval):  # the first frame waits too: quick replies never flicker
-            text = f"{SPINNER_FRAMES[frame % len(SPINNER_FRAMES)]} {self.label}".ljust(self.width)
-            self.width = len(text)
-            try:
-                self.stream.write("\r" + (f"\x1b[2m{text}\x1b[0m" if self.dim else text))
-                self.stream.flush()
-            except (OSError, ValueError):
-                return
+            with self._lock:
+                if self.wait is not None:
+                    wait, end = self.wait
+                    self.label = wait.label(end - self.clock())
+                text = f"{SPINNER_FRAMES[frame % len(SPINNER_FRAMES)]} {self.label}".ljust(self.width)
+                self.width = len(text)
+                try:
+                    self.stream.write("\r" + (f"\x1b[2m{text}\x1b[0m" if self.dim else text))
+                    self.stream.flush()
+                except (OSError, ValueError):
+                    return
             frame += 1
+
+    def announce(self, line: str, wait: Waiting) -> None:
+        """Print LINE above the spinner, which then counts the wait down."""
+        with self._lock:
+            self.stream.write("\r" + " " * self.width + "\r" + line + "\n")
+            self.stream.flush()
+            self.wait = (wait, self.clock() + wait.seconds)
+            self.label = wait.label(wait.seconds)
 
     def stop(self) -> None:
         self._stop.set()

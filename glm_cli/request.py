@@ -126,5 +126,7 @@ def build_chat_request(
         if knobs.stream and knobs.tool_stream:
             body["tool_stream"] = True
     body["stream"] = knobs.stream
+    if knobs.stream:  # GLM sends usage in a stream anyway; OpenAI-compatible servers only when asked
+        body["stream_options"] = {"include_usage": True}
     body.update(knobs.extra)
     return body

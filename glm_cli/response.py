@@ -96,16 +96,38 @@ def error_body_detail(body: bytes) -> tuple[str | None, str | None]:
     return None, _shown(body[: 4 * SHOWN].decode("utf-8", "replace")) or None
 
 
-def error_of(doc: dict[str, Any]) -> APIError | None:
+class ReportedError(APIError):
+    """An error the server reported in a 200 answer: in its body, or in a frame of its stream.
+
+    The client classes it by its GLM code as it classes an HTTP error answer (client.reported_error).
+    """
+
+    def __init__(self, code: str | None, detail: str, what: str = "the server answered with an error") -> None:
+        self.detail = detail or "no details"
+        super().__init__(f"{what}{f' (GLM {code})' if code else ''}: {self.detail}", code=code)
+
+
+def error_of(doc: dict[str, Any]) -> ReportedError | None:
     """Return the error an answer carries in an `error` field (null or absent: none)."""
     if doc.get("error") is None:
         return None
     code, message = error_detail(doc["error"])
     if code is not None and not code.isdigit():  # another server's code: shown, but not taken for a GLM code
         message, code = f"{code}: {message}" if message else code, None
-    return APIError(
-        f"the server answered with an error{f' (GLM {code})' if code else ''}: {message or 'no details'}", code=code
-    )
+    return ReportedError(code, message)
+
+
+def error_event(data: str) -> ReportedError:
+    """Return the error an `event: error` stream frame reports: its JSON error object, else its text."""
+    try:
+        value = parse_json(data)
+    except ValueError:
+        value = None
+    if isinstance(value, dict):
+        found = error_of(value if value.get("error") is not None else {"error": value})
+        if found is not None:
+            return found
+    return ReportedError(None, _shown(data[:SHOWN]), "stream error")
 
 
 def chunk_to_deltas(chunk: Any, *, whole: bool = False) -> list[Delta]:

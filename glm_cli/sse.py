@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from glm_cli.errors import APIError, NetworkError, ProtocolError
 from glm_cli.events import Delta, Finish
-from glm_cli.response import EMPTY, chunk_to_deltas, loads, says_something
+from glm_cli.response import EMPTY, chunk_to_deltas, error_event, loads, says_something
 
 
 class StreamCutError(NetworkError):
@@ -134,7 +134,7 @@ def iter_deltas(events: Iterable[SSEEvent]) -> Iterator[Delta]:
                 raise ProtocolError(EMPTY)
             return
         if ev.event == "error":
-            raise APIError(f"stream error: {data[:200]}")
+            raise error_event(data)
         obj = loads(data, "a stream event from the server")
         for delta in chunk_to_deltas(obj):
             if isinstance(delta, Finish) and delta.finish_reason:

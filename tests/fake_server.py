@@ -31,6 +31,10 @@ Knobs (plain attributes, also accepted as FakeGLM(**knobs)):
     first_byte_delay = 0.0  seconds before a valid chat request's response (after its fault/reply is picked)
     tokens = None           int N: the default reply's content is "tok " * N, one token per delta
     cached_tokens = 0       reported as usage.prompt_tokens_details.cached_tokens
+    usage_mode = "always"   "always": usage on the stream's finish chunk, as GLM does; "requested": as OpenAI-style
+                            servers do, only with stream_options.include_usage, in a chunk of its own (choices [])
+                            after the finish chunk; "never": no usage at all (non-stream answers too)
+    reject_stream_options = False  True: a body with stream_options -> HTTP 400, as some OpenAI-compatible servers do
     chunked = False         stream with Transfer-Encoding: chunked instead of Connection: close
     check_request_ids = True  a request_id already used by a successful (200) chat request -> 400 1231
     models = {...}          known model ids (mutable set); models_endpoint = True; models_delay = 0.0
@@ -197,7 +201,7 @@ class Answer:
     reasoning: str
     tool_calls: list[dict]
     finish_reason: str
-    usage: dict
+    usage: dict | None  # None: the answer reports no usage
     content_pieces: list[str] | None = None  # `tokens` mode: one token per delta
     web_search: list | None = None  # built-in search results: top level (JSON) / on the first chunk (SSE)
 
@@ -218,14 +222,18 @@ class Answer:
             "model": self.model,
             "object": "chat.completion",
             "request_id": self.request_id,
-            "usage": self.usage,
         }
+        if self.usage is not None:
+            out["usage"] = self.usage
         if self.web_search:
             out["web_search"] = self.web_search
         return out
 
-    def events(self, chunk_size: int, tool_stream: bool) -> Iterator[bytes]:
-        """SSE events without the final [DONE]: reasoning, content, tool calls, then the finish chunk."""
+    def events(self, chunk_size: int, tool_stream: bool, usage_chunk: bool = False) -> Iterator[bytes]:
+        """SSE events without the final [DONE]: reasoning, content, tool calls, then the finish chunk.
+
+        The usage rides on the finish chunk, or (USAGE_CHUNK) on a chunk of its own after it; none when it is None.
+        """
         head = (
             'data: {"id":'
             + dumps(self.id)
@@ -290,15 +298,18 @@ class Answer:
             )
             for piece in split_text(fn["arguments"], chunk_size):
                 yield chunk({"tool_calls": [{"index": i, "function": {"arguments": piece}}]})
+        on_finish = self.usage is not None and not usage_chunk
         yield (
             head
             + '"finish_reason":'
             + dumps(self.finish_reason)
             + ',"delta":{"role":"assistant","content":""}}]'
-            + ',"usage":'
-            + dumps(self.usage)
+            + (',"usage":' + dumps(self.usage) if on_finish else "")
             + "}\n\n"
         ).encode()
+        if self.usage is not None and usage_chunk:
+            head = head[: head.index(',"choices":')]
+            yield (head + ',"choices":[],"usage":' + dumps(self.usage) + "}\n\n").encode()
 
 
 # ------------------------------------------------------------------------------------------ the server
@@ -320,6 +331,8 @@ class FakeGLM(BatchApiState):
         self.first_byte_delay = 0.0
         self.tokens: int | None = None
         self.cached_tokens = 0
+        self.usage_mode = "always"
+        self.reject_stream_options = False
         self.chunked = False
         self.check_request_ids = True
         self.models_endpoint = True
@@ -627,7 +640,7 @@ class FakeGLM(BatchApiState):
             reasoning=reasoning,
             tool_calls=tool_calls,
             finish_reason=finish,
-            usage=usage,
+            usage=None if self.usage_mode == "never" else usage,
             content_pieces=pieces,
             web_search=reply.web_search,
         )
@@ -846,6 +859,9 @@ class _Handler(BatchApiHandlers, BaseHTTPRequestHandler):
         problem = fake._validate_chat(body)
         if problem:
             return self._json(400, error_body(*problem))
+        if fake.reject_stream_options and "stream_options" in body:  # an OpenAI-style server that knows no such field
+            message = "Unrecognized request argument supplied: stream_options"
+            return self._json(400, {"error": {"code": None, "message": message, "type": "invalid_request_error"}})
         rid = body.get("request_id")
         if rid and fake.check_request_ids:
             with fake.lock:
@@ -874,7 +890,7 @@ class _Handler(BatchApiHandlers, BaseHTTPRequestHandler):
             with fake.lock:
                 fake._used_request_ids.add(rid)
         if stream:
-            return self._stream(answer, body.get("tool_stream") is True, fault, headers)
+            return self._stream(answer, body, fault, headers)
         data = dumps(answer.to_json(), sort=True).encode()
         if kind == "cut":  # promise the whole body, deliver half, hang up
             self.send_response(200)
@@ -886,7 +902,7 @@ class _Handler(BatchApiHandlers, BaseHTTPRequestHandler):
             return
         self._send(200, data, "application/json; charset=UTF-8", headers, split=True)
 
-    def _stream(self, answer: Answer, tool_stream: bool, fault: Fault | None, headers: dict) -> None:
+    def _stream(self, answer: Answer, body: dict, fault: Fault | None, headers: dict) -> None:
         fake = self.server.fake
         chunked = bool(fake.chunked)
         self.send_response(200)
@@ -899,7 +915,11 @@ class _Handler(BatchApiHandlers, BaseHTTPRequestHandler):
         for key, value in headers.items():
             self.send_header(key, str(value))
         self.end_headers()
-        events: Iterable[bytes] = answer.events(fake.chunk_size, tool_stream)
+        if fake.usage_mode == "requested" and not (body.get("stream_options") or {}).get("include_usage"):
+            answer.usage = None
+        events: Iterable[bytes] = answer.events(
+            fake.chunk_size, body.get("tool_stream") is True, fake.usage_mode == "requested"
+        )
         kind = fault.kind if fault else None
         if kind == "cut":
             events = itertools.islice(events, max(0, fault.after_events))

@@ -15,7 +15,12 @@ def body_for(env, flags=None, knobs=None, prompt="hi", **kw):
 
 
 def test_minimal_body(env):
-    assert body_for(env) == {"model": "glm-4.7", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    assert body_for(env) == {
+        "model": "glm-4.7",
+        "messages": [{"role": "user", "content": "hi"}],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
 
 
 @pytest.mark.parametrize(

@@ -91,15 +91,22 @@ class AdaptiveLimiter:
                 self.streak = 0
                 self.cond.notify()
 
-    def on_throttle(self, pause: float) -> None:
-        """The server said slow down: halve the bound (once per cooldown) and pause everyone."""
+    def on_throttle(self, pause: float) -> tuple[bool, bool]:
+        """The server said slow down: halve the bound (once per cooldown) and pause everyone.
+
+        Return (a new pause began, the bound was cut): what is worth saying once, not once per request.
+        """
         with self.cond:
             now = self.clock()
             self.streak = 0
+            cut = False
             if now - self.last_cut >= self.cooldown:
+                cut = self.limit > 1
                 self.limit = max(1, self.limit // 2)
                 self.last_cut = now
+            began = pause > 0 and self.pause_until <= now
             self.pause_until = max(self.pause_until, now + pause)
+            return began, cut
 
     def wake(self) -> None:
         """Wake every waiter (used when the run is stopping)."""

@@ -401,6 +401,7 @@ class Stats:
     skipped_failed: int = 0
     retries: int = 0
     usage: dict[str, Usage] = field(default_factory=dict)
+    no_usage: int = 0  # answers whose server reported no usage: unknown, not counted as zero
     requests: dict[str, int] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
     started: float = 0.0
@@ -418,6 +419,8 @@ class Stats:
                 code = str((record.get("error") or {}).get("code"))
                 self.errors[code] = self.errors.get(code, 0) + 1
             usage = Usage.from_api(record.get("usage"))
+            if usage is None and record.get("content") is not None:
+                self.no_usage += 1
             if usage is not None:
                 model = record.get("model") or "?"
                 self.usage[model] = self.usage.get(model, Usage()) + usage

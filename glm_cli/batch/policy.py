@@ -51,6 +51,17 @@ def is_throttle(err: GlmError, retry: RetryPolicy) -> bool:
     return err.status == 429 or err.code in THROTTLE_CODES
 
 
+def throttle_notice(err: GlmError, pause: float, limit: int) -> str:
+    """The line that says how the whole run slows down after a throttle: a shared pause, fewer requests in flight."""
+    from glm_cli.events import seconds_text
+
+    if pause > 0:
+        then = f"every request waits {seconds_text(pause)}, as the server asked; then at most {limit} in flight"
+    else:
+        then = f"at most {limit} request{'s' if limit != 1 else ''} in flight now, each retried after a backoff"
+    return f"glm batch: {getattr(err, 'summary', None) or err.message}; {then}"
+
+
 def error_code(err: GlmError) -> str:
     """Return the record's error code: the GLM code, else the HTTP status, else the error kind."""
     code = getattr(err, "code", None) or getattr(err, "status", None)

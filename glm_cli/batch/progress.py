@@ -43,6 +43,11 @@ def summary_lines(stats: Stats, elapsed: float, cost: str | None, *, label: str 
     ]
     if stats.usage:
         lines.append(f"{label}: tokens {tokens_text(total_usage(stats))}" + (f" · est. {cost}" if cost else ""))
+    if stats.no_usage:  # unknown, not zero: the tokens and cost above leave these answers out
+        n = stats.no_usage
+        lines.append(
+            f"{label}: {n:,} answer{'s' if n != 1 else ''} with no usage reported (tokens unknown, not counted)"
+        )
     if stats.skipped_ok or stats.skipped_failed:
         text = f"{label}: skipped {stats.skipped_ok:,} already ok"
         if stats.skipped_failed:
@@ -60,6 +65,18 @@ def _clock_text(seconds: float) -> str:
 
 class NullProgress:
     """No progress display: stderr is not a terminal (only the summary is printed)."""
+
+    def __init__(self, ios: IOStreams | None = None) -> None:
+        import threading
+
+        self.ios, self.lock = ios, threading.Lock()
+
+    def note(self, text: str) -> None:
+        """Write one line to stderr (workers call this: one line at a time)."""
+        if self.ios is not None:
+            with self.lock:
+                self.ios.stderr.write(text + "\n")
+                self.ios.stderr.flush()
 
     def __enter__(self) -> NullProgress:
         return self
@@ -108,6 +125,10 @@ class RichProgress:
     def __exit__(self, *exc: Any) -> None:
         self.bar.stop()
 
+    def note(self, text: str) -> None:
+        """Print one line above the bar."""
+        self.bar.note(text)
+
     def advance(self) -> None:
         """Move the bar to the records written so far."""
         self.bar.update(self._done())
@@ -123,5 +144,5 @@ def make_progress(
 ) -> NullProgress | RichProgress:
     """Return the live display: a bar when stderr is a terminal (or `enabled`), else nothing."""
     if enabled is False or (enabled is None and not ios.stderr_tty):
-        return NullProgress()
+        return NullProgress(ios)
     return RichProgress(ios, stats, in_flight, cost, clock)

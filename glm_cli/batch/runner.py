@@ -108,6 +108,7 @@ class BatchRunner:
         self.stopping = threading.Event()  # no new requests: Ctrl-C, SIGTERM or a fatal error
         self.abandon = threading.Event()  # and stop waiting for the requests in flight
         self.fatal: GlmError | None = None
+        self.on_notice: Callable[[str], None] | None = None  # told once per shared slow-down (pause, fewer in flight)
         self.interrupted_at: float | None = None
         self.tag = secrets.token_hex(3)
         self.completion_avg = 512.0  # tokens; the --tpm estimate learns from real answers
@@ -314,8 +315,10 @@ class BatchRunner:
             return Repair((reply.to_message(), repair_message(err.message)), reply.usage)
         if reply is not None and (err is None or not self.retry.retryable(err)):
             self.limiter.on_success()
-            if repair is not None and repair.usage is not None:  # the record counts what both requests cost
-                reply = replace(reply, usage=repair.usage + reply.usage if reply.usage else repair.usage)
+            if repair is not None:  # the record counts what both requests cost (unknown if either reported none)
+                from glm_cli.events import usage_sum
+
+                reply = replace(reply, usage=usage_sum(repair.usage, reply.usage))
             error = {"code": policy.error_code(err), "message": err.message} if err else None
             return ok_record(item.id, item.line, reply, keep_reasoning=self.cfg.keep_reasoning, error=error, **meta)
         assert err is not None
@@ -334,7 +337,10 @@ class BatchRunner:
             self.stop()
         if policy.is_throttle(err, self.retry):
             # Fewer requests in flight for everyone; a pause for everyone only when the server names one.
-            self.limiter.on_throttle(self.retry.retry_after(err) or 0.0)
+            pause = self.retry.retry_after(err) or 0.0
+            began, cut = self.limiter.on_throttle(pause)
+            if (began or cut) and self.on_notice is not None:  # said once per pause or cut, not once per line
+                self.on_notice(policy.throttle_notice(err, pause if began else 0.0, self.limiter.limit))
         if not self.retry.retryable(err) or attempt > self.retry.max_retries:
             return False
         delay = self.retry.delay(err, attempt)
@@ -362,6 +368,8 @@ class BatchRunner:
         if self.tpm is None:
             return
         usage = reply.usage if reply is not None else None
+        if reply is not None and usage is None:  # an answer whose usage is unknown: the estimate stands
+            return
         self.tpm.adjust((usage.total_tokens if usage else 0) - estimate)
         if usage and usage.completion_tokens:
             self.completion_avg = 0.9 * self.completion_avg + 0.1 * usage.completion_tokens

@@ -128,8 +128,9 @@ class ChatSession:
             self.info("[interrupted: the partial answer is kept]")
         if reply.usage is not None:
             self.spent[self.conv.model] = self.spent.get(self.conv.model, Usage()) + reply.usage
-            if not reply.interrupted:
-                self.info(format_usage_line(reply.usage, self._cost({self.conv.model: reply.usage})))
+        if not reply.interrupted:  # unknown usage says so: never a zero that is not true
+            cost = self._cost({self.conv.model: reply.usage}) if reply.usage is not None else None
+            self.info(format_usage_line(reply.usage, cost))
         if reply.finish_reason not in (None, "stop", "tool_calls"):
             self.info(f"(finish_reason: {reply.finish_reason})")
         self.persist()
@@ -241,10 +242,14 @@ class ChatSession:
         """This conversation's tokens: in, cached and cache-hit %, out, reasoning, and estimated cost."""
         by_model = self.conv.usage_by_model()
         answers = sum(1 for m in self.conv.messages if m.usage is not None)
+        unknown = sum(1 for m in self.conv.messages if m.role == "assistant" and m.usage is None and not m.interrupted)
         text = "no tokens used yet"
         if by_model:
             total = sum(by_model.values(), start=Usage())
             text = f"{format_usage_line(total, self._cost(by_model))} · {answers} answer{'s' if answers != 1 else ''}"
+        if unknown:  # counted as unknown, not as zero
+            text = format_usage_line(None, None) if not by_model else text
+            text += f" · {unknown} answer{'s' if unknown != 1 else ''} with no usage reported (not counted)"
         if self.spent and self.spent != by_model:
             spent = sum(self.spent.values(), start=Usage())
             text += (

@@ -13,7 +13,7 @@ from glm_cli.commands import options as o
 from glm_cli.commands.binding import Help
 from glm_cli.commands.common import writing_to
 from glm_cli.commands.tooling import ToolOptions
-from glm_cli.errors import InvalidOutputError, UsageError, finish_problem
+from glm_cli.errors import GlmError, InvalidOutputError, UsageError, finish_problem
 from glm_cli.prompt_input import compose_prompt, input_bound, read_stdin
 from glm_cli.tools.schema import check_json
 from glm_cli.tools.session import conversation_hooks
@@ -239,6 +239,10 @@ def _ask(
                 lambda: send(bodies.pop() if bodies else None), *conversation_hooks(conv), check_last=False
             )  # checked below
             reply, runs = result.final_reply(), result.runs
+    except GlmError as err:
+        if fmt == "json":  # a stream cut mid-way (error frame, dropped, deadline): the record keeps what came
+            _partial_record(app, err, conv.model)
+        raise
     finally:
         client.close()
     if not opts.no_log and settings.log:
@@ -336,6 +340,20 @@ def _extracted(app: App, conv: Any, reply: Reply, extraction: dict[str, Any], si
     raise finish_problem(reply.finish_reason) or err
 
 
+def _partial_record(app: App, err: GlmError, model: str | None) -> None:
+    """Print the record of an answer that broke off, with what had come and the error (as batch records say it)."""
+    from glm_cli.batch.policy import error_code
+
+    partial: Reply | None = getattr(err, "partial_reply", None)
+    if partial is None or not (partial.content or partial.reasoning or partial.tool_calls):
+        return  # nothing of an answer came: the error alone says it
+    record = reply_record(partial)
+    record["model"] = partial.model or model  # the model is named on the last chunk, which never came
+    record["error"] = {"code": error_code(err), "message": err.message}
+    app.ios.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    app.ios.stdout.flush()
+
+
 def _log(app: App, conv: Any) -> None:
     """Log the turn to the history store; a store problem is a warning, never a lost answer."""
     from glm_cli.store import StoreError, save_conversation
@@ -371,10 +389,11 @@ def reply_record(reply: Reply, content: str | None = None) -> dict[str, Any]:
 def usage_text(app: App, settings: Settings, reply: Reply) -> str:
     """Return the one-line token and cost summary for a reply."""
     from glm_cli.catalogue import cost_text
-    from glm_cli.events import Usage
     from glm_cli.render import format_usage_line
 
-    usage = reply.usage or Usage()
+    usage = reply.usage
+    if usage is None:
+        return format_usage_line(None, None)
     model = reply.model or settings.model
     return format_usage_line(usage, cost_text(app.catalogue(settings), settings.base_url, {model: usage}))
 

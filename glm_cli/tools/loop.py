@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from glm_cli.errors import GlmError, UsageError
-from glm_cli.events import Reply, ToolCall, Usage
+from glm_cli.events import Reply, ToolCall, Usage, usage_sum
 from glm_cli.render import visible, write_diagnostic
 from glm_cli.response import parse_json
 from glm_cli.tools.files import ToolResult, ToolSpec, check_tools, load_tool_file, run_command_tool
@@ -219,16 +219,19 @@ def _page(lines: list[str]) -> list[str]:
 
 @dataclass
 class TurnResult:
-    """What one user turn produced: the last reply, every tool run, and the usage of every request."""
+    """What one user turn produced: the last reply, every tool run, and the usage of every request.
+
+    The usage is unknown (None) when any request's answer reported none: a sum of the others would understate it.
+    """
 
     reply: Reply
     runs: list[ToolRun] = field(default_factory=list)
-    usage: Usage = field(default_factory=Usage)
+    usage: Usage | None = field(default_factory=Usage)
     web_search: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, other: TurnResult) -> TurnResult:
         return TurnResult(
-            other.reply, self.runs + other.runs, self.usage + other.usage, self.web_search + other.web_search
+            other.reply, self.runs + other.runs, usage_sum(self.usage, other.usage), self.web_search + other.web_search
         )
 
     def final_reply(self) -> Reply:
@@ -258,7 +261,7 @@ def run_tool_loop(
     rounds = 0
     while True:
         reply = step()
-        this = TurnResult(reply, usage=reply.usage or Usage(), web_search=list(reply.extras.get("web_search") or []))
+        this = TurnResult(reply, usage=reply.usage, web_search=list(reply.extras.get("web_search") or []))
         result = this if result is None else result.add(this)
         calls = [c for c in reply.tool_calls if c.type == "function"]
         if not calls or toolbox is None:

@@ -185,6 +185,7 @@ def test_dry_run_sends_nothing_and_needs_no_key(make_app, env):
         "messages": [{"role": "user", "content": "hi"}],
         "max_tokens": 10,
         "stream": True,
+        "stream_options": {"include_usage": True},
     }
 
 

@@ -161,6 +161,7 @@ def _run(
         app.ios, runner.stats, lambda: runner.limiter.in_flight, cost, app.clock, enabled=opts.progress
     )
     runner.listen(progress.advance)
+    runner.on_notice = progress.note  # a shared rate-limit pause, said once, above the bar if there is one
     with progress:
         runner.run(items_of(stream, opts.request, prep), state)
 
