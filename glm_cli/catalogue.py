@@ -339,18 +339,21 @@ def format_tokens(n: int | None) -> str:
 
 def cost_text(
     catalogue: Catalogue,
-    settings: Settings,
+    where: Settings | str | None,
     usage_by_model: dict[str, Usage],
     requests_by_model: dict[str, int] | None = None,
     factor: float = 1.0,
 ) -> str | None:
     """Return the estimated cost of usage per model as text, or None when any model's price is unknown.
 
-    The prices (and currency) are those of the settings' endpoint family (Settings.family), not of the URL alone.
+    WHERE: the settings, whose endpoint family (Settings.family) has the prices and currency, or a base URL.
     """
-    if settings.coding_endpoint:
+    from glm_cli.config import family_of
+
+    base_url = where if isinstance(where, str) or where is None else where.base_url
+    if base_url and "/coding/" in base_url + "/":
         return "Coding Plan"  # a subscription: per-token prices do not apply
-    family = settings.family
+    family = family_of(base_url) if isinstance(where, str) or where is None else where.family
     totals: dict[str, float] = {}
     for model, u in usage_by_model.items():
         found = estimate_cost(

@@ -125,19 +125,8 @@ class Settings:
 
     @property
     def family(self) -> str:
-        """ "zai" or "bigmodel": the family of base_url when it is one of Zhipu's hosts, else of the endpoint
-        setting (a proxy in front of BigModel: `endpoint: bigmodel` beside its base_url). Prices and the
-        currency follow it."""
-        from urllib.parse import urlsplit
-
-        try:
-            host = urlsplit(self.base_url).hostname
-        except ValueError:
-            host = None
-        for name, zhipu_host in FAMILY_HOSTS.items():
-            if host == zhipu_host:
-                return name
-        return "bigmodel" if str(self.endpoint or "").startswith("bigmodel") else "zai"
+        """The endpoint family ("zai" or "bigmodel") whose prices and currency apply (see family_of)."""
+        return family_of(self.base_url, self.endpoint)
 
     def source(self, name: str) -> str:
         if name == "base_url" and name not in self.sources:
@@ -187,6 +176,21 @@ ENV_FIELDS = {
     "GLM_ENDPOINT": "endpoint",
 }
 BASE_URL_VARS = tuple(var for var, key in ENV_FIELDS.items() if key == "base_url")
+
+
+def family_of(base_url: str | None, endpoint: str | None = None) -> str:
+    """The endpoint family, "zai" or "bigmodel": BASE_URL's when it is one of Zhipu's hosts, else the ENDPOINT
+    setting's (a proxy in front of BigModel: `endpoint: bigmodel` beside its base_url), else zai."""
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(base_url or "").hostname
+    except ValueError:
+        host = None
+    for name, zhipu_host in FAMILY_HOSTS.items():
+        if host == zhipu_host:
+            return name
+    return "bigmodel" if str(endpoint or "").startswith("bigmodel") else "zai"
 
 
 def config_path(environ: dict[str, str]) -> tuple[Path, bool]:

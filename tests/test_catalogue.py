@@ -274,12 +274,12 @@ def at(url: str):
 def test_cost_text_sums_models_and_currencies_and_needs_every_price():
     cat = load_catalogue()
     usage = Usage(prompt_tokens=1_000_000, completion_tokens=1_000_000)
-    zai, bigmodel = at(ENDPOINTS["zai"]), at(ENDPOINTS["bigmodel"])
-    assert cost_text(cat, zai, {"glm-4.7": usage, "air": usage}) == "$4.10"
-    assert cost_text(cat, bigmodel, {"glm-4.7": usage}) == "¥20.00"
-    assert cost_text(cat, zai, {"glm-4.7": usage, "glm-9": usage}) is None  # one unknown price: no guess
-    assert cost_text(cat, zai, {"glm-4.7": usage}, factor=0.5) == "$1.40"
-    assert cost_text(cat, zai, {"flash": usage}) == "free"
+    assert cost_text(cat, "https://api.z.ai/api/paas/v4", {"glm-4.7": usage, "air": usage}) == "$4.10"
+    assert cost_text(cat, "https://open.bigmodel.cn/api/paas/v4", {"glm-4.7": usage}) == "¥20.00"
+    assert cost_text(cat, None, {"glm-4.7": usage, "glm-9": usage}) is None  # one unknown price: no guess
+    assert cost_text(cat, None, {"glm-4.7": usage}, factor=0.5) == "$1.40"
+    assert cost_text(cat, None, {"flash": usage}) == "free"
+    assert cost_text(cat, at(ENDPOINTS["bigmodel"]), {"glm-4.7": usage}) == "¥20.00"  # or the settings
 
 
 def test_price_and_token_texts():
