@@ -20,11 +20,11 @@ _glm_subs() {
 _glm_opts() {
     case "$1" in
         '') _glm_r='-h --help --version -V' ;;
-        'ask') _glm_r='-h --help --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --temperature -t --top-p --max-tokens --stop --json-object --no-json-object --no-stream --output -o --format --json --usage -u --dry-run --file -f --request-id --verbose -v --no-stdin --raw --continue -c --no-log --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema --extract -x --extract-all --extract-lang --attach -a --resume -r' ;;
-        'chat') _glm_r='-h --help --model -m --system -s --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --preserve-thinking --no-preserve-thinking --temperature -t --top-p --max-tokens --json-object --no-json-object --continue -c --resume -r --no-log --verbose -v --raw --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema --attach -a' ;;
-        'batch') _glm_r='-h --help --text --template -T --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --temperature -t --top-p --max-tokens --stop --json-object --no-json-object --schema --output -o --concurrency -j --rpm --tpm --ordered --retry-failed --format --max-retries --keep-reasoning --drop-reasoning --stream --limit -n --dry-run --progress --no-progress --verbose -v' ;;
-        'batch run') _glm_r='-h --help --text --template -T --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --temperature -t --top-p --max-tokens --stop --json-object --no-json-object --schema --output -o --concurrency -j --rpm --tpm --ordered --retry-failed --format --max-retries --keep-reasoning --drop-reasoning --stream --limit -n --dry-run --progress --no-progress --verbose -v' ;;
-        'batch submit') _glm_r='-h --help --text --template -T --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --temperature -t --top-p --max-tokens --stop --json-object --no-json-object --schema --description -d --wait --poll --output -o --format --verbose -v' ;;
+        'ask') _glm_r='-h --help --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --temperature -t --top-p --max-tokens --stop --param --json-object --no-json-object --no-stream --output -o --format --json --usage -u --dry-run --file -f --request-id --verbose -v --no-stdin --raw --continue -c --no-log --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema --extract -x --extract-all --extract-lang --attach -a --resume -r' ;;
+        'chat') _glm_r='-h --help --model -m --system -s --profile -P --endpoint -e --think --no-think --show-thinking --hide-thinking --preserve-thinking --no-preserve-thinking --temperature -t --top-p --max-tokens --param --json-object --no-json-object --continue -c --resume -r --no-log --verbose -v --raw --tool --mcp --mcp-server --yes -y --allow --max-steps --web-search --search-engine --search-count --search-recency --search-domain --schema --attach -a' ;;
+        'batch') _glm_r='-h --help --text --template -T --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --temperature -t --top-p --max-tokens --stop --param --json-object --no-json-object --schema --output -o --concurrency -j --rpm --tpm --ordered --retry-failed --format --max-retries --keep-reasoning --drop-reasoning --stream --limit -n --dry-run --progress --no-progress --verbose -v' ;;
+        'batch run') _glm_r='-h --help --text --template -T --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --temperature -t --top-p --max-tokens --stop --param --json-object --no-json-object --schema --output -o --concurrency -j --rpm --tpm --ordered --retry-failed --format --max-retries --keep-reasoning --drop-reasoning --stream --limit -n --dry-run --progress --no-progress --verbose -v' ;;
+        'batch submit') _glm_r='-h --help --text --template -T --model -m --system -s --preset -p --profile -P --endpoint -e --think --no-think --temperature -t --top-p --max-tokens --stop --param --json-object --no-json-object --schema --description -d --wait --poll --output -o --format --verbose -v' ;;
         'batch status') _glm_r='-h --help --json --profile -P --endpoint -e --verbose -v' ;;
         'batch list') _glm_r='-h --help --limit -n --after --json --profile -P --endpoint -e --verbose -v' ;;
         'batch cancel') _glm_r='-h --help --profile -P --endpoint -e --verbose -v' ;;
@@ -66,6 +66,7 @@ _glm_kind() {
         'ask|--top-p') _glm_r='none' ;;
         'ask|--max-tokens') _glm_r='none' ;;
         'ask|--stop') _glm_r='files' ;;
+        'ask|--param') _glm_r='files' ;;
         'ask|--output'|'ask|-o') _glm_r='files' ;;
         'ask|--format') _glm_r='choice:text,json' ;;
         'ask|--dry-run') _glm_r='files' ;;
@@ -91,6 +92,7 @@ _glm_kind() {
         'chat|--temperature'|'chat|-t') _glm_r='none' ;;
         'chat|--top-p') _glm_r='none' ;;
         'chat|--max-tokens') _glm_r='none' ;;
+        'chat|--param') _glm_r='files' ;;
         'chat|--resume'|'chat|-r') _glm_r='conversations' ;;
         'chat|--tool') _glm_r='files' ;;
         'chat|--mcp') _glm_r='files' ;;
@@ -113,6 +115,7 @@ _glm_kind() {
         'batch|--top-p') _glm_r='none' ;;
         'batch|--max-tokens') _glm_r='none' ;;
         'batch|--stop') _glm_r='files' ;;
+        'batch|--param') _glm_r='files' ;;
         'batch|--schema') _glm_r='files' ;;
         'batch|--output'|'batch|-o') _glm_r='files' ;;
         'batch|--concurrency'|'batch|-j') _glm_r='none' ;;
@@ -131,6 +134,7 @@ _glm_kind() {
         'batch run|--top-p') _glm_r='none' ;;
         'batch run|--max-tokens') _glm_r='none' ;;
         'batch run|--stop') _glm_r='files' ;;
+        'batch run|--param') _glm_r='files' ;;
         'batch run|--schema') _glm_r='files' ;;
         'batch run|--output'|'batch run|-o') _glm_r='files' ;;
         'batch run|--concurrency'|'batch run|-j') _glm_r='none' ;;
@@ -149,6 +153,7 @@ _glm_kind() {
         'batch submit|--top-p') _glm_r='none' ;;
         'batch submit|--max-tokens') _glm_r='none' ;;
         'batch submit|--stop') _glm_r='files' ;;
+        'batch submit|--param') _glm_r='files' ;;
         'batch submit|--schema') _glm_r='files' ;;
         'batch submit|--description'|'batch submit|-d') _glm_r='files' ;;
         'batch submit|--poll') _glm_r='none' ;;

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from glm_cli.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
+    from glm_cli.config import Settings
     from glm_cli.events import Usage
 
 THINKING_KINDS = ("always", "hybrid", "none")
@@ -176,6 +177,24 @@ class Catalogue:
         """Return the facts for a model id or alias, or None when the catalogue does not know it."""
         return self.models.get(self.resolve(name))
 
+    def close_match(self, name: str) -> str | None:
+        """The model id or alias NAME probably misspells, or None."""
+        import difflib
+
+        close = difflib.get_close_matches(name, [*self.models, *self.aliases], n=1)
+        return close[0] if close else None
+
+    def unknown_warning(self, name: str) -> str | None:
+        """The warning for a model the catalogue does not know (sent as given: new models come before the
+        catalogue knows them), naming the id it probably misspells; None when it is known."""
+        model = self.resolve(name)
+        if model in self.models:
+            return None
+        close = self.close_match(name)
+        return f"{model} is not in the model catalogue; " + (
+            f"did you mean {close}? (sending it as given)" if close else "sending it as given"
+        )
+
     def ids(self, *, include_retired: bool = False) -> list[str]:
         """Return model ids in catalogue order."""
         return [m.id for m in self.models.values() if include_retired or m.status != "retired"]
@@ -243,11 +262,6 @@ def merge_remote(catalogue: Catalogue, listed_ids: list[str], source: str, as_of
         if mid not in models:
             models[mid] = ModelInfo(id=mid, origin="remote", listed=True, source=source, as_of=as_of)
     return Catalogue(models, dict(catalogue.aliases), catalogue.as_of)
-
-
-def endpoint_family(base_url: str | None) -> str:
-    """Return the price family of an endpoint: 'bigmodel' (CNY) or 'zai' (USD)."""
-    return "bigmodel" if base_url and "bigmodel.cn" in base_url else "zai"
 
 
 def _price_row(price: dict[str, Any], prompt: int, completion: int) -> dict[str, Any]:
@@ -325,15 +339,21 @@ def format_tokens(n: int | None) -> str:
 
 def cost_text(
     catalogue: Catalogue,
-    base_url: str | None,
+    where: Settings | str | None,
     usage_by_model: dict[str, Usage],
     requests_by_model: dict[str, int] | None = None,
     factor: float = 1.0,
 ) -> str | None:
-    """Return the estimated cost of usage per model as text, or None when any model's price is unknown."""
-    if base_url and "/coding/" in base_url:
+    """Return the estimated cost of usage per model as text, or None when any model's price is unknown.
+
+    WHERE: the settings, whose endpoint family (Settings.family) has the prices and currency, or a base URL.
+    """
+    from glm_cli.config import family_of
+
+    base_url = where if isinstance(where, str) or where is None else where.base_url
+    if base_url and "/coding/" in base_url + "/":
         return "Coding Plan"  # a subscription: per-token prices do not apply
-    family = endpoint_family(base_url)
+    family = family_of(base_url) if isinstance(where, str) or where is None else where.family
     totals: dict[str, float] = {}
     for model, u in usage_by_model.items():
         found = estimate_cost(

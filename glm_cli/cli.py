@@ -124,20 +124,34 @@ def close_command(word: str) -> str | None:
     return close_name(word, COMMAND_NAMES)
 
 
-# Options that work as a bare flag and also take `=VALUE`: the value a bare flag means, by command.
-# Typer dropped click's `flag_value`, so a bare `--dry-run` is rewritten to `--dry-run=json` here.
-OPTIONAL_VALUE_FLAGS = {"ask": {"--dry-run": "json"}}
+# Options that work as a bare flag and also take a value: the values each takes by command, the first being
+# what the bare flag means. Typer dropped click's `flag_value`, so a bare `--dry-run` is rewritten to
+# `--dry-run=json` here, and `--dry-run curl` (one of its values after a space) to `--dry-run=curl`: a value
+# it takes is never swallowed into the prompt.
+OPTIONAL_VALUE_FLAGS = {"ask": {"--dry-run": ("json", "curl")}}
 
 
 def with_flag_defaults(args: list[str]) -> list[str]:
-    """Give bare optional-value flags their default value (only before a `--`)."""
+    """Give bare optional-value flags their value: the next word when it is one they take, else the default.
+
+    Only before a `--`.
+    """
     flags = OPTIONAL_VALUE_FLAGS.get(args[0], {}) if args else {}
     if not flags:
         return args
-    out = list(args)
-    for i, arg in enumerate(out):
+    out: list[str] = []
+    rest = iter(range(len(args)))
+    for i in rest:
+        arg = args[i]
         if arg == "--":
+            out.extend(args[i:])
             break
         if arg in flags:
-            out[i] = f"{arg}={flags[arg]}"
+            values = flags[arg]
+            if i + 1 < len(args) and args[i + 1] in values:
+                arg = f"{arg}={args[i + 1]}"
+                next(rest)
+            else:
+                arg = f"{arg}={values[0]}"
+        out.append(arg)
     return out

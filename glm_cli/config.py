@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ ENDPOINTS = {
     "bigmodel-coding": "https://open.bigmodel.cn/api/coding/paas/v4",
 }
 KEY_ENV_VARS = ("GLM_API_KEY", "ZAI_API_KEY", "ZHIPUAI_API_KEY")
+# Zhipu's two API hosts, by endpoint family (Z.ai bills in USD, BigModel in CNY).
+FAMILY_HOSTS = {"zai": "api.z.ai", "bigmodel": "open.bigmodel.cn"}
 
 _NUM = (int, float)
 
@@ -47,6 +50,7 @@ class Preset:
     output: str | None = _preset_field((str,), "text or json")
     template: str | None = _preset_field((str,), "prompt template; {input} is the prompt and stdin")
     tools: tuple[str, ...] | None = _preset_field((list,), "tool files offered to the model")
+    params: dict[str, Any] | None = _preset_field((dict,), "extra request fields (as `params:` in a profile)")
 
     def settings(self) -> dict[str, Any]:
         """The settings this preset sets, by name."""
@@ -100,6 +104,10 @@ class Settings:
         (list,), None, "environment variables never passed to tools or MCP servers"
     )
     mcp_start_timeout: float | None = _setting(_NUM, None, "seconds an MCP server may take to start (default 30)")
+    # issue 13: request fields glm has no flag for (glm_cli/request.py apply_params); merged key by key across layers
+    params: dict[str, Any] | None = _setting(
+        (dict,), None, "extra request fields sent as given (a.b: nested; KEY!: replace a field glm sets)"
+    )
     # Where the values came from, and what else the config file holds.
     sources: dict[str, str] = field(default_factory=dict)
     profile: str | None = None
@@ -114,6 +122,11 @@ class Settings:
     @property
     def coding_endpoint(self) -> bool:
         return "/coding/" in self.base_url + "/"
+
+    @property
+    def family(self) -> str:
+        """The endpoint family ("zai" or "bigmodel") whose prices and currency apply (see family_of)."""
+        return family_of(self.base_url, self.endpoint)
 
     def source(self, name: str) -> str:
         if name == "base_url" and name not in self.sources:
@@ -172,6 +185,21 @@ def _is_text(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def family_of(base_url: str | None, endpoint: str | None = None) -> str:
+    """The endpoint family, "zai" or "bigmodel": BASE_URL's when it is one of Zhipu's hosts, else the ENDPOINT
+    setting's (a proxy in front of BigModel: `endpoint: bigmodel` beside its base_url), else zai."""
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(base_url or "").hostname
+    except ValueError:
+        host = None
+    for name, zhipu_host in FAMILY_HOSTS.items():
+        if host == zhipu_host:
+            return name
+    return "bigmodel" if str(endpoint or "").startswith("bigmodel") else "zai"
 
 
 def config_path(environ: dict[str, str]) -> tuple[Path, bool]:
@@ -277,6 +305,10 @@ def _check_tool_keys(path: Path, key: str, value: Any) -> None:
         raise ConfigError(f"{path}: `{key}` must be a list of tool file paths")
     if name == "env_withhold" and not all(isinstance(v, str) and v for v in value):
         raise ConfigError(f"{path}: `{key}` must be a list of environment variable names")
+    if name == "params":
+        for param in value:
+            if (problem := param_key_problem(param)) is not None:
+                raise ConfigError(f"{path}: `{key}`: {problem}")
     if name == "mcp_servers":
         from glm_cli.mcp_config import parse_servers
 
@@ -331,10 +363,10 @@ def load_settings(
         values[key] = default
     # 4. the config file's top level
     for key, value in top.items():
-        values[key], sources[key] = value, f"config {path}"
+        _put(values, sources, key, value, f"config {path}")
     # 3. the selected profile
     for key, value in prof.items():
-        values[key], sources[key] = value, f"profile {chosen} ({path})"
+        _put(values, sources, key, value, f"profile {chosen} ({path})")
     # 2. environment variables
     for var, key in ENV_FIELDS.items():
         if environ.get(var):
@@ -360,7 +392,7 @@ def load_settings(
             known = ", ".join(sorted(presets)) or "none defined"
             raise ConfigError(f"unknown preset {preset!r}", f"presets in {path}: {known}")
         for key, value in presets[preset].settings().items():
-            values[key], sources[key] = value, f"preset {preset}"
+            _put(values, sources, key, value, f"preset {preset}")
     # 1. command-line flags
     _apply_flags(values, sources, flags or {})
     _check_values(values, sources)
@@ -420,6 +452,58 @@ def _chosen_profile(
     return chosen, chosen_src, (layers.get(chosen, {}) if chosen else {})
 
 
+def _put(values: dict[str, Any], sources: dict[str, str], key: str, value: Any, source: str) -> None:
+    """Set VALUES[KEY] from SOURCE; `params` are merged field by field (a later layer replaces a field, not all).
+
+    Each field's source is kept as `params.NAME` (NAME without its `!`), for the messages that name it.
+    """
+    if key != "params":
+        values[key], sources[key] = value, source
+        return
+    merged = dict(values.get("params") or {})
+    for name, field_value in value.items():
+        bare = str(name).rstrip("!")
+        merged.pop(bare, None)
+        merged.pop(bare + "!", None)
+        merged[name] = field_value
+        sources[f"params.{bare}"] = source
+    values["params"], sources["params"] = merged, source
+
+
+PARAM_KEY = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*!?")
+
+
+def param_key_problem(key: Any) -> str | None:
+    """Why KEY cannot name a request field (None: it can): NAME, a.b.c for a nested one, a `!` at the end."""
+    if isinstance(key, str) and PARAM_KEY.fullmatch(key):
+        return None
+    return f"{key!r} is not a field name (letters, digits, _ and -; a.b for a nested field; a final ! to override)"
+
+
+def parse_params(texts: tuple[str, ...]) -> dict[str, Any]:
+    """Return the `--param KEY=VALUE` flags as fields: VALUE is JSON when it parses as JSON, else the string."""
+    import json
+
+    from glm_cli.errors import UsageError
+
+    out: dict[str, Any] = {}
+    for text in texts:
+        key, eq, raw = text.partition("=")
+        if not eq:
+            raise UsageError(f"--param needs KEY=VALUE, got {text!r}", "e.g. --param do_sample=false")
+        if (problem := param_key_problem(key)) is not None:
+            raise UsageError(f"--param {text!r}: {problem}")
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        bare = key.rstrip("!")
+        out.pop(bare, None)
+        out.pop(bare + "!", None)
+        out[key] = value
+    return out
+
+
 def _apply_flags(values: dict[str, Any], sources: dict[str, str], flags: dict[str, Any]) -> None:
     """Put the command-line flags over VALUES; --endpoint drops a base_url from any other layer."""
     for key, value in flags.items():
@@ -428,7 +512,7 @@ def _apply_flags(values: dict[str, Any], sources: dict[str, str], flags: dict[st
                 from glm_cli.errors import UsageError
 
                 raise UsageError(f"unknown endpoint {value!r}; expected one of " + ", ".join(ENDPOINTS))
-            values[key], sources[key] = value, f"flag --{key.replace('_', '-')}"
+            _put(values, sources, key, value, "flag --param" if key == "params" else f"flag --{key.replace('_', '-')}")
             if key == "endpoint":
                 values["base_url"] = None
                 sources.pop("base_url", None)
@@ -471,38 +555,83 @@ def resolve_api_key(settings: Settings) -> tuple[str, str]:
     return _usable_key(key, where), where
 
 
-def _find_api_key(settings: Settings) -> tuple[str, str]:
-    """Return (key, where it came from); raise AuthError naming every way to set one."""
-    from glm_cli.errors import AuthError
-    from glm_cli.keystore import DEFAULT, store_path, stored_key
+def key_source(settings: Settings) -> tuple[str, str] | None:
+    """Where the key will come from, without running or reading anything secret: (kind, detail) or None.
+
+    Kinds: "env" (detail: the variable), "login" (the profile), "api_key_cmd", "api_key_env" (the variable),
+    "api_key". The one order of the key's sources (the environment first, so CI can override any stored key):
+    1. GLM_API_KEY / ZAI_API_KEY / ZHIPUAI_API_KEY; 2. the key `glm auth login [--profile P]` stored for the chosen
+    profile (the newest, most explicit act); 3. the config file: api_key_cmd, api_key_env, api_key (profile over top
+    level); 4. a profile with no key of its own: the default login's.
+    """
+    from glm_cli.keystore import DEFAULT, stored_key
 
     env = settings.environ
-    # Precedence of the key (the environment first, so CI can override any stored key):
-    # 1. GLM_API_KEY / ZAI_API_KEY / ZHIPUAI_API_KEY
     for var in KEY_ENV_VARS:
         if env.get(var, "").strip():
-            return env[var].strip(), f"env {var}"
-    # 2. the key `glm auth login [--profile P]` stored for the chosen profile (the newest, most explicit act)
+            return "env", var
     profile = settings.profile or DEFAULT
-    if key := stored_key(key_folder(env), profile):
-        return key, f"glm auth login ({store_path(key_folder(env))}, {profile})"
-    # 3. the config file: api_key_cmd, api_key_env, api_key (profile over top level)
-    cmd = settings.api_key_cmd
-    if cmd:
-        return _run_key_cmd(cmd, env), f"api_key_cmd ({settings.source('api_key_cmd')})"
-    named = settings.api_key_env
-    if named:
-        if env.get(named, "").strip():
-            return env[named].strip(), f"env {named} (api_key_env)"
-        raise AuthError(
-            f"api_key_env names ${named}, but it is not set",
-            f"export {named}=... or change api_key_env in {settings.config_path}",
-        )
+    if stored_key(key_folder(env), profile):
+        return "login", profile
+    if settings.api_key_cmd:
+        return "api_key_cmd", ""
+    if settings.api_key_env:
+        return "api_key_env", settings.api_key_env
     if settings.api_key:
-        return settings.api_key.strip(), f"api_key ({settings.source('api_key')})"
-    # 4. a profile with no key of its own: the default login's
-    if settings.profile and (key := stored_key(key_folder(env), None)):
-        return key, f"glm auth login ({store_path(key_folder(env))}, {DEFAULT})"
+        return "api_key", ""
+    if settings.profile and stored_key(key_folder(env), None):
+        return "login", DEFAULT
+    return None
+
+
+def key_reference(settings: Settings) -> tuple[str, str | None]:
+    """The shell text that yields the key where it comes from (for a printed curl line; never the key itself),
+    and a note when there is none: a key written in the config file has no shell form."""
+    import shlex
+
+    from glm_cli.keystore import store_path
+
+    source = key_source(settings)
+    kind, detail = source or ("", "")
+    if kind in ("env", "api_key_env"):
+        return f"${detail}", None
+    if kind == "api_key_cmd":
+        return f"$({shlex.join(_key_argv(settings.api_key_cmd or ()))})", None
+    if kind == "login":
+        path = shlex.quote(str(store_path(key_folder(settings.environ))))
+        return f"$(jq -r --arg profile {shlex.quote(detail)} '.keys[$profile]' {path})", None
+    why = (
+        f"the key is written in the config ({settings.source('api_key')})"
+        if kind == "api_key"
+        else "no API key is set up"
+    )
+    return "$GLM_API_KEY", f"{why}: the curl line reads $GLM_API_KEY; export it before running it"
+
+
+def _find_api_key(settings: Settings) -> tuple[str, str]:
+    """Return (key, where it came from), in key_source's order; raise AuthError naming every way to set one."""
+    from glm_cli.errors import AuthError
+    from glm_cli.keystore import store_path, stored_key
+
+    env = settings.environ
+    kind, detail = key_source(settings) or ("", "")
+    if kind == "env":
+        return env[detail].strip(), f"env {detail}"
+    if kind == "login":
+        key = stored_key(key_folder(env), detail) or ""
+        return key, f"glm auth login ({store_path(key_folder(env))}, {detail})"
+    if kind == "api_key_cmd":
+        where = f"api_key_cmd ({settings.source('api_key_cmd')})"
+        return _run_key_cmd(settings.api_key_cmd or (), env, where), where
+    if kind == "api_key_env":
+        if env.get(detail, "").strip():
+            return env[detail].strip(), f"env {detail} (api_key_env)"
+        raise AuthError(
+            f"api_key_env names ${detail}, but it is not set",
+            f"export {detail}=... or change api_key_env in {settings.config_path}",
+        )
+    if kind == "api_key":
+        return (settings.api_key or "").strip(), f"api_key ({settings.source('api_key')})"
     raise AuthError(
         "no API key found",
         "run `glm auth login`, or set one of: export GLM_API_KEY=... (or ZAI_API_KEY / ZHIPUAI_API_KEY); "
@@ -535,18 +664,38 @@ def _usable_key(key: str, where: str) -> str:
     return key
 
 
-def _run_key_cmd(cmd: str | tuple[str, ...], environ: dict[str, str]) -> str:
+def _key_argv(cmd: str | tuple[str, ...]) -> list[str]:
     import shlex
+
+    return shlex.split(cmd) if isinstance(cmd, str) else [str(a) for a in cmd]
+
+
+def _run_key_cmd(cmd: str | tuple[str, ...], environ: dict[str, str], where: str) -> str:
+    """Run api_key_cmd (WHERE: it and where it is set) and return the first line it prints; raise AuthError."""
     import subprocess
 
     from glm_cli.errors import AuthError
 
-    argv = shlex.split(cmd) if isinstance(cmd, str) else [str(a) for a in cmd]
+    argv = _key_argv(cmd)
+    if not argv:
+        raise AuthError(f"{where} is empty", "set it to the command that prints the key, e.g. pass show glm")
+    program = argv[0]
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=30, env={**os.environ, **environ})
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise AuthError(f"api_key_cmd {argv[0]!r} failed: {exc.__class__.__name__}") from None
+    except FileNotFoundError:
+        raise AuthError(
+            f"{where}: program {program!r} not found",
+            "install it, or give its full path in api_key_cmd",
+        ) from None
+    except PermissionError:
+        raise AuthError(
+            f"{where}: program {program!r} cannot be run (permission denied)", "check its mode: chmod +x"
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise AuthError(f"{where}: {program!r} did not finish within 30 s", "does it wait for input?") from None
+    except OSError as exc:
+        raise AuthError(f"{where}: cannot run {program!r}: {exc.strerror or exc}") from None
     key = proc.stdout.strip().splitlines()[0].strip() if proc.stdout.strip() else ""
     if proc.returncode != 0 or not key:
-        raise AuthError(f"api_key_cmd {argv[0]!r} exited {proc.returncode} without printing a key")
+        raise AuthError(f"api_key_cmd {program!r} exited {proc.returncode} without printing a key")
     return key

@@ -128,5 +128,71 @@ def build_chat_request(
     body["stream"] = knobs.stream
     if knobs.stream:  # GLM sends usage in a stream anyway; OpenAI-compatible servers only when asked
         body["stream_options"] = {"include_usage": True}
-    body.update(knobs.extra)
+    apply_params(body, settings)
+    body.update(knobs.extra)  # a batch line's own fields: the most specific
     return body
+
+
+# The fields glm sets itself, and how to set each with glm (a `params:` field of that name is refused unless forced).
+OWN_FIELDS = {
+    "model": "use -m/--model",
+    "messages": "the prompt, -s/--system and the history make them",
+    "stream": "use --no-stream",
+    "stream_options": "glm asks for usage in a stream",
+    "temperature": "use -t/--temperature",
+    "top_p": "use --top-p",
+    "max_tokens": "use --max-tokens",
+    "thinking": "use --think/--no-think (clear_thinking in the config)",
+    "stop": "use --stop",
+    "response_format": "use --json-object or --schema",
+    "request_id": "use --request-id",
+    "tools": "use --tool, --mcp-server or --web-search",
+    "tool_choice": "glm sets it with the tools",
+    "tool_stream": "glm sets it with the tools",
+}
+
+
+def check_params(settings: Settings) -> None:
+    """Refuse, before anything is sent, a `params` field that would replace one of OWN_FIELDS without a `!`."""
+    for key in settings.params or {}:
+        if not key.endswith("!") and key.split(".")[0] in OWN_FIELDS:
+            _refuse(settings, key)
+
+
+def apply_params(body: dict[str, Any], settings: Settings) -> None:
+    """Put the `params` setting (--param KEY=VALUE, `params:` in the config) into BODY.
+
+    `a.b` sets a nested field. A field glm sets itself (OWN_FIELDS, or any already in BODY) is refused
+    unless the key ends in `!`, which replaces it.
+    """
+    check_params(settings)
+    for key, value in (settings.params or {}).items():
+        name = key.rstrip("!")
+        path = name.split(".")
+        where: Any = body
+        for depth, part in enumerate(path[:-1]):
+            inner = where.setdefault(part, {})
+            if not isinstance(inner, dict):
+                top = ".".join(path[: depth + 1])
+                raise UsageError(f"param `{name}`: `{top}` is {json_type(inner)}, not an object")
+            where = inner
+        if path[-1] in where and not key.endswith("!"):
+            _refuse(settings, key)
+        where[path[-1]] = value
+
+
+def _refuse(settings: Settings, key: str) -> None:
+    name = key.rstrip("!")
+    top = name.split(".")[0]
+    what = "a field" if name == top else f"inside `{top}`, a field"
+    how = OWN_FIELDS.get(top, "glm sets it in this request")
+    raise UsageError(
+        f"param `{name}` (from {settings.source('params.' + name)}) is {what} glm sets itself",
+        f"{how}; to replace it anyway, end the key with ! (--param '{name}!=VALUE', or `{name}!:` in the config)",
+    )
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of VALUE's type, for messages."""
+    names = {bool: "true/false", int: "a number", float: "a number", str: "a string", list: "an array"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from glm_cli.app import App
     from glm_cli.catalogue import Catalogue
     from glm_cli.client import GlmClient
+    from glm_cli.config import Settings
     from glm_cli.events import Usage
 
 # Codes of a tokenizer that does not take the model (the exact one is unconfirmed): try the fallback.
@@ -104,15 +105,15 @@ def run_tokens(opts: TokensOptions, app: App) -> int:
             f"the tokenizer does not take {model}; counted with {count.counted_with}'s tokenizer "
             "(the same family as far as known: unconfirmed)"
         )
-    record = count_record(count, catalogue, settings.base_url)
+    record = count_record(count, catalogue, settings)
     text = json.dumps(record, ensure_ascii=False) if opts.as_json else count_text(record)
     app.ios.stdout.write(text + "\n")
     return 0
 
 
-def count_record(count: Count, catalogue: Catalogue, base_url: str) -> dict[str, Any]:
-    """The `--json` object: the counts, the share of the context window, the input cost."""
-    from glm_cli.catalogue import endpoint_family, estimate_cost, format_cost
+def count_record(count: Count, catalogue: Catalogue, settings: Settings) -> dict[str, Any]:
+    """The `--json` object: the counts, the share of the context window, the input cost (Settings.family's)."""
+    from glm_cli.catalogue import estimate_cost, format_cost
 
     info = catalogue.get(count.model)
     context = info.context if info is not None else None
@@ -127,10 +128,10 @@ def count_record(count: Count, catalogue: Catalogue, base_url: str) -> dict[str,
         "context_fraction": round(count.tokens / context, 6) if context else None,
         "input_cost": None,
     }
-    if "/coding/" in base_url:
+    if settings.coding_endpoint:
         record["input_cost"] = {"amount": None, "currency": None, "text": "Coding Plan"}
         return record
-    family = endpoint_family(base_url)
+    family = settings.family
     cost = estimate_cost(info, family, count.tokens, 0, 0)
     per_million = estimate_cost(info, family, 1_000_000, 0, 0)
     if cost is not None and per_million is not None:

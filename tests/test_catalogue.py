@@ -11,7 +11,6 @@ import respx
 from glm_cli.catalogue import (
     ModelInfo,
     cost_text,
-    endpoint_family,
     estimate_cost,
     format_cost,
     format_tokens,
@@ -20,6 +19,7 @@ from glm_cli.catalogue import (
     price_text,
 )
 from glm_cli.commands.ask import AskOptions, run_ask
+from glm_cli.config import ENDPOINTS, load_settings
 from glm_cli.errors import ConfigError, GlmError
 from glm_cli.events import Usage
 from tests.conftest import USAGE, chunk, sse_body, write_config
@@ -266,6 +266,11 @@ def test_bigmodel_tiers(prompt, completion, requests, rates):
     assert amount == pytest.approx(((prompt - cached) * rate_in + cached * rate_cached + completion * rate_out) / 1e6)
 
 
+def at(url: str):
+    """The settings of a run against URL (no config file, the default endpoint)."""
+    return load_settings({"HOME": "/nonexistent-home", "GLM_BASE_URL": url})
+
+
 def test_cost_text_sums_models_and_currencies_and_needs_every_price():
     cat = load_catalogue()
     usage = Usage(prompt_tokens=1_000_000, completion_tokens=1_000_000)
@@ -274,6 +279,7 @@ def test_cost_text_sums_models_and_currencies_and_needs_every_price():
     assert cost_text(cat, None, {"glm-4.7": usage, "glm-9": usage}) is None  # one unknown price: no guess
     assert cost_text(cat, None, {"glm-4.7": usage}, factor=0.5) == "$1.40"
     assert cost_text(cat, None, {"flash": usage}) == "free"
+    assert cost_text(cat, at(ENDPOINTS["bigmodel"]), {"glm-4.7": usage}) == "¥20.00"  # or the settings
 
 
 def test_price_and_token_texts():
@@ -285,8 +291,8 @@ def test_price_and_token_texts():
     assert price_text(cat.get("glm-4-plus"), "zai") is None and price_text(None, "zai") is None
     assert [format_tokens(n) for n in (204800, 98304, 1_000_000, 4000, None)] == ["200K", "96K", "1M", "4,000", "?"]
     assert format_cost(0.00123, "USD") == "$0.0012" and format_cost(12.5, "EUR") == "12.50 EUR"
-    assert endpoint_family("https://open.bigmodel.cn/api/coding/paas/v4") == "bigmodel"
-    assert endpoint_family("http://127.0.0.1:9/api/paas/v4") == "zai"
+    assert at(ENDPOINTS["bigmodel-coding"]).family == "bigmodel"
+    assert at("http://127.0.0.1:9/api/paas/v4").family == "zai"
 
 
 def test_merge_remote_marks_listed_unlisted_and_unknown():

@@ -97,7 +97,7 @@ presets:
   z: {model: glm-4.6, json: true}
 """
 # What `glm config show` printed before settings were typed (captured from that code), CFG the file's path;
-# since then: env_withhold and mcp_start_timeout (MCP, issue 13), so the names column is wider.
+# since then: env_withhold and mcp_start_timeout (MCP, issue 13), so the names column is wider; params (issue 13).
 GOLDEN_SHOW = """\
 config             CFG  (GLM_CONFIG)
 profile            -  (none)
@@ -122,6 +122,7 @@ tools              ["a.yaml"]  (config CFG)
 mcp_servers        {"fs": {"command": ["npx", "srv"], "timeout": 5}}  (config CFG)
 env_withhold       -  (default)
 mcp_start_timeout  -  (default)
+params             -  (default)
 api_key            env MY_KEY (NOT set)  (never shown)
 presets            ["z"]  (config CFG)
 """
@@ -148,4 +149,4 @@ def test_config_show_json_and_a_profile_endpoint_over_base_url(make_app, env, tm
     assert rows["timeout"] == {"value": 300, "source": "config CFG"}
     assert rows["tools"] == {"value": ["a.yaml"], "source": "config CFG"}
     assert rows["api_key"] == {"value": "env MY_KEY (NOT set)", "source": "never shown"}
-    assert list(rows)[-3:] == ["mcp_start_timeout", "api_key", "presets"] and "api_key_env" not in rows
+    assert list(rows)[-4:] == ["mcp_start_timeout", "params", "api_key", "presets"] and "api_key_env" not in rows

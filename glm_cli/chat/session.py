@@ -214,8 +214,8 @@ class ChatSession:
     def set_model(self, name: str) -> None:
         model = self.catalogue.resolve(name)
         info = self.catalogue.get(model)
-        if info is None:
-            self.app.warn(f"{model} is not in the model catalogue; sending it as given")
+        if (warning := self.catalogue.unknown_warning(model)) is not None:
+            self.app.warn(warning)
         check_usable(info, model)
         self.settings = self.settings.with_values("chat", model=model)
         self.info(f"model: {model}")
@@ -261,7 +261,7 @@ class ChatSession:
     def _cost(self, by_model: dict[str, Any]) -> str | None:
         from glm_cli.catalogue import cost_text
 
-        return cost_text(self.catalogue, self.settings.base_url, by_model)
+        return cost_text(self.catalogue, self.settings, by_model)
 
     # ---- messages to the user (stderr: stdout carries only answers)
 

@@ -42,6 +42,7 @@ class AskOptions:
     top_p: o.TopP = None
     max_tokens: o.MaxTokens = None
     stop: o.Stop = ()
+    param: o.Param = ()
     json_object: o.JsonObject = None
     no_stream: Annotated[
         bool,
@@ -203,7 +204,7 @@ def _ask(
     _warn_thinking_flags(opts, app, catalogue, body["model"])
 
     if opts.dry_run:
-        app.ios.stdout.write(dry_run_text(settings, body, opts.dry_run, shorten=app.ios.stdout_tty) + "\n")
+        app.ios.stdout.write(dry_run_text(app, settings, body, opts.dry_run, shorten=app.ios.stdout_tty) + "\n")
         return 0
 
     client = app.make_client(settings, verbose=opts.verbose)
@@ -365,6 +366,9 @@ def _log(app: App, conv: Any) -> None:
 
 
 def _warn_thinking_flags(opts: AskOptions, app: App, catalogue: Any, model: str) -> None:
+    from glm_cli.commands.conversing import warn_unknown_model
+
+    warn_unknown_model(app, catalogue, model)
     info = catalogue.get(model)
     if opts.think is not None and info is not None and info.thinking == "none":
         app.warn(f"{model} has no thinking mode; --think/--no-think has no effect")
@@ -395,7 +399,7 @@ def usage_text(app: App, settings: Settings, reply: Reply) -> str:
     if usage is None:
         return format_usage_line(None, None)
     model = reply.model or settings.model
-    return format_usage_line(usage, cost_text(app.catalogue(settings), settings.base_url, {model: usage}))
+    return format_usage_line(usage, cost_text(app.catalogue(settings), settings, {model: usage}))
 
 
 def _finish_check(reply: Reply) -> int:
@@ -405,8 +409,9 @@ def _finish_check(reply: Reply) -> int:
     return 0
 
 
-def dry_run_text(settings: Settings, body: dict[str, Any], kind: str, *, shorten: bool = False) -> str:
-    """Return the request as JSON, or as a curl line with the key as $GLM_API_KEY (and no URL password).
+def dry_run_text(app: App, settings: Settings, body: dict[str, Any], kind: str, *, shorten: bool = False) -> str:
+    """Return the request as JSON, or as a curl line (and no URL password) that takes the key from where glm
+    would: $GLM_API_KEY (or the variable it is in), $(api_key_cmd), the `glm auth login` file; never the key.
 
     SHORTEN (stdout is a terminal): attached files' data: URLs are cut, never megabytes of base64 on a screen;
     piped, the request is whole, ready to send.
@@ -419,12 +424,16 @@ def dry_run_text(settings: Settings, body: dict[str, Any], kind: str, *, shorten
         return json.dumps(body, ensure_ascii=False, indent=2)
     import shlex
 
+    from glm_cli.config import key_reference
     from glm_cli.redact import redact_url
 
+    key, note = key_reference(settings)
+    if note is not None:
+        app.warn(note)
     url = redact_url(f"{settings.base_url}/chat/completions")
     return (
         f"curl -sS {'-N ' if body.get('stream') else ''}{shlex.quote(url)} "
-        '-H "Authorization: Bearer $GLM_API_KEY" -H "Content-Type: application/json" '
+        f'-H "Authorization: Bearer {key}" -H "Content-Type: application/json" '
         f"-d {shlex.quote(json.dumps(body, ensure_ascii=False))}"
     )
 

@@ -47,6 +47,7 @@ class ChatOptions:
     temperature: o.Temperature = None
     top_p: o.TopP = None
     max_tokens: o.MaxTokens = None
+    param: o.Param = ()
     json_object: o.JsonObject = None
     continue_: o.Continue = False
     resume: Annotated[
@@ -85,7 +86,13 @@ def open_session(opts: ChatOptions, app: App) -> ChatSession:
     """Load or start the conversation and resolve the settings it runs with."""
     from glm_cli.catalogue import check_usable
     from glm_cli.chat.session import ChatSession
-    from glm_cli.commands.conversing import continue_or_start, conversation_settings, show_reasoning
+    from glm_cli.commands.conversing import (
+        continue_or_start,
+        conversation_settings,
+        show_reasoning,
+        warn_unknown_model,
+    )
+    from glm_cli.request import check_params
     from glm_cli.store import load_conversation
 
     if opts.resume is not None and not opts.resume.strip():  # was: a new conversation, "resumed conversation None"
@@ -95,6 +102,8 @@ def open_session(opts: ChatOptions, app: App) -> ChatSession:
     catalogue = app.catalogue(settings)
     info = catalogue.get(settings.model)
     check_usable(info, info.id if info else "")  # as `glm ask` does: refuse now, not at the first message
+    check_params(settings)  # a --param glm sets itself: refused now too
+    warn_unknown_model(app, catalogue, settings.model)
     conv = continue_or_start(prior, settings, opts.system, source="chat", model=catalogue.resolve(settings.model))
     if opts.preserve_thinking is not None:  # (a resumed conversation's own choice is already in its options)
         conv.options["preserve_thinking"] = opts.preserve_thinking

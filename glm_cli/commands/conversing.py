@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from glm_cli.app import App
+    from glm_cli.catalogue import Catalogue
     from glm_cli.config import Settings
     from glm_cli.conversation import Conversation
     from glm_cli.iostreams import IOStreams
@@ -46,3 +47,9 @@ def show_reasoning(settings: Settings, ios: IOStreams) -> bool:
     """The show_thinking setting; unset: whether stderr is a terminal."""
     value = settings.show_thinking
     return ios.stderr_tty if value is None else bool(value)
+
+
+def warn_unknown_model(app: App, catalogue: Catalogue, model: str) -> None:
+    """Warn (once, before sending) about a model the catalogue does not know: `-m glm-4.7-flsh` is likely a typo."""
+    if (warning := catalogue.unknown_warning(model)) is not None:
+        app.warn(warning)

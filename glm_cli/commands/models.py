@@ -169,10 +169,10 @@ def _notes(m: ModelInfo, aliases: list[str]) -> str:
 
 
 def _table(app: App, settings: Settings, catalogue: Catalogue, models: list[ModelInfo]) -> None:
-    from glm_cli.catalogue import endpoint_family, format_tokens, price_text
+    from glm_cli.catalogue import format_tokens, price_text
     from glm_cli.render import render_table
 
-    family = endpoint_family(settings.base_url)
+    family = settings.family
     rows = [
         [
             m.id,
@@ -197,8 +197,6 @@ def _table(app: App, settings: Settings, catalogue: Catalogue, models: list[Mode
 
 def show_model(app: App, catalogue: Catalogue, opts: ShowOptions) -> int:
     """Print everything known about one model, each fact with its source and date."""
-    import difflib
-
     name = opts.model or ""
     info = catalogue.get(name)
     if info is None:
@@ -208,10 +206,10 @@ def show_model(app: App, catalogue: Catalogue, opts: ShowOptions) -> int:
                 f"{name!r} is an alias of {target!r}, which is not in the catalogue",
                 "fix `aliases:` in the config, or describe the model under `models:`",
             )
-        close = difflib.get_close_matches(name, [*catalogue.models, *catalogue.aliases], n=1)
+        close = catalogue.close_match(name)
         raise UsageError(
             f"unknown model {name!r}: not in the catalogue" + (" or GET /models" if opts.remote else ""),
-            f"did you mean {close[0]}?"
+            f"did you mean {close}?"
             if close
             else "`glm models` lists them; add your own under `models:` in the config",
         )

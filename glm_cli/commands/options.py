@@ -23,9 +23,21 @@ INPUT, MODEL, THINKING, TOOLS, SEARCH, OUTPUT, HISTORY, BATCH, CONNECTION = PANE
 
 # ---- model and request
 
+
+def not_empty(flag: str, hint: str) -> Check:
+    """Refuse an empty value (`-m "$UNSET"`): it is a mistake, never "use the default"."""
+
+    def check(value: Any, _options: type) -> None:
+        if value is not None and not value.strip():
+            raise UsageError(f"{flag} needs a value, got an empty one", hint)
+
+    return Check(check)
+
+
 Model = Annotated[
     str | None,
     typer.Option("--model", "-m", metavar="MODEL", help="Model id or alias (default glm-4.7).", rich_help_panel=MODEL),
+    not_empty("-m/--model", "name a model (see `glm models`), or leave the flag out for the default"),
 ]
 System = Annotated[
     str | None, typer.Option("--system", "-s", metavar="TEXT", help="System prompt.", rich_help_panel=INPUT)
@@ -63,6 +75,18 @@ Schema = Annotated[
         metavar="SCHEMA",
         rich_help_panel=MODEL,
         help="A JSON Schema (a file, or inline JSON) the answer must match; implies --json-object.",
+    ),
+    not_empty("--schema", "give a schema file or inline JSON, or leave the flag out"),
+]
+
+Param = Annotated[
+    tuple[str, ...],
+    typer.Option(
+        "--param",
+        metavar="KEY=VALUE",
+        rich_help_panel=MODEL,
+        help="Send a request field glm has no flag for (repeatable): VALUE is JSON when it parses, else a string; "
+        "a.b=VALUE sets a nested field; KEY!=VALUE replaces a field glm sets itself.",
     ),
 ]
 
@@ -213,7 +237,9 @@ def setting_flags(**flags: object) -> dict[str, object]:
 
 
 def request_flags(opts: Any, **more: object) -> dict[str, object]:
-    """Return the request flags ask, chat and batch share (model … max_tokens) that were given, plus MORE."""
+    """Return the request flags ask, chat and batch share (model … max_tokens, --param) that were given, plus MORE."""
+    from glm_cli.config import parse_params
+
     shared = {
         "model": opts.model,
         "system": opts.system,
@@ -222,5 +248,6 @@ def request_flags(opts: Any, **more: object) -> dict[str, object]:
         "temperature": opts.temperature,
         "top_p": opts.top_p,
         "max_tokens": opts.max_tokens,
+        "params": parse_params(opts.param) if opts.param else None,
     }
     return setting_flags(**{**shared, **more})

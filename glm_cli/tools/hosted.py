@@ -19,10 +19,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from glm_cli.config import FAMILY_HOSTS
+
 if TYPE_CHECKING:
     from glm_cli.config import Settings
 
-ZHIPU_HOSTS = {"zai": "api.z.ai", "bigmodel": "open.bigmodel.cn"}
+ZHIPU_HOSTS = FAMILY_HOSTS
 # Internal, for tests only: point the remote built-ins at another origin. Such a host never gets the key:
 # the key goes only to ZHIPU_HOSTS, checked on the final URL (here, and again where the headers are sent).
 OVERRIDE_ENV = "GLM_HOSTED_MCP_BASE"
@@ -52,11 +54,7 @@ def zhipu_url(url: str) -> bool:
 
 def family(settings: Settings) -> str:
     """Return "zai" or "bigmodel": the host family of base_url, else of the chosen endpoint."""
-    host = urlsplit(settings.base_url).hostname
-    for name, zhipu_host in ZHIPU_HOSTS.items():
-        if host == zhipu_host:
-            return name
-    return "bigmodel" if str(settings.endpoint or "").startswith("bigmodel") else "zai"
+    return settings.family
 
 
 def builtin_specs(settings: Settings) -> dict[str, dict[str, Any]]:

@@ -175,7 +175,7 @@ def tool_session(opts: ToolOptions, settings: Settings, app: App, *, verbose: bo
 
         builtins.append(
             web_search_tool(
-                base_url=settings.base_url,
+                family=settings.family,
                 engine=opts.search_engine,
                 count=opts.search_count,
                 recency=opts.search_recency,

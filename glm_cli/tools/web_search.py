@@ -14,7 +14,7 @@ DEFAULT_ENGINE = {"zai": "search-prime", "bigmodel": "search_std"}
 
 def web_search_tool(
     *,
-    base_url: str,
+    family: str,
     engine: str | None = None,
     count: int | None = None,
     recency: str | None = None,
@@ -25,11 +25,9 @@ def web_search_tool(
         raise UsageError(f"--search-count must be between 1 and 50, got {count}")
     if recency is not None and recency not in RECENCY:
         raise UsageError(f"--search-recency must be one of {', '.join(RECENCY)}, got {recency!r}")
-    from glm_cli.catalogue import endpoint_family
-
     opts: dict[str, Any] = {
         "enable": True,
-        "search_engine": engine or DEFAULT_ENGINE[endpoint_family(base_url)],
+        "search_engine": engine or DEFAULT_ENGINE[family],
         "search_result": True,
     }
     if count is not None:

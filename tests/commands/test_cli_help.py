@@ -12,7 +12,7 @@ from glm_cli.cli import build_command, main
 from tests.conftest import ROOT
 
 ROOT_CMD = build_command()
-METAVAR = re.compile(r"[A-Z][A-Z|]*(\.\.\.)?")
+METAVAR = re.compile(r"[A-Z][A-Z|]*(=[A-Z]+)?(\.\.\.)?")  # KEY=VALUE: --param
 OPTIONAL_VALUE = {"--dry-run": "[=curl]"}  # `--dry-run[=curl]`: the value is optional and written with `=`
 
 

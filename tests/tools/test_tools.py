@@ -243,7 +243,7 @@ def test_missing_mcp_package_names_the_install_command(monkeypatch):
 
 
 def test_web_search_tool_options():
-    tool = web_search_tool(base_url="https://api.z.ai/api/paas/v4", count=3, recency="oneWeek", domain="z.ai")
+    tool = web_search_tool(family="zai", count=3, recency="oneWeek", domain="z.ai")
     assert tool == {
         "type": "web_search",
         "web_search": {
@@ -255,12 +255,12 @@ def test_web_search_tool_options():
             "search_domain_filter": "z.ai",
         },
     }
-    mainland = web_search_tool(base_url="https://open.bigmodel.cn/api/paas/v4", engine="search_pro")
+    mainland = web_search_tool(family="bigmodel", engine="search_pro")
     assert mainland["web_search"]["search_engine"] == "search_pro"
     with pytest.raises(UsageError, match="between 1 and 50"):
-        web_search_tool(base_url="x", count=0)
+        web_search_tool(family="zai", count=0)
     with pytest.raises(UsageError, match="oneDay"):
-        web_search_tool(base_url="x", recency="yesterday")
+        web_search_tool(family="zai", recency="yesterday")
 
 
 def test_sources_are_numbered_by_refer_and_deduplicated():

@@ -52,6 +52,7 @@ class RequestOptions:
     top_p: o.TopP = None
     max_tokens: o.MaxTokens = None
     stop: o.Stop = ()
+    param: o.Param = ()
     json_object: Annotated[
         o.JsonObject,
         Help("Ask for JSON objects (response_format json_object); an answer that does not parse is an error record."),
@@ -72,6 +73,7 @@ class Prepared:
 
 def prepare(ro: RequestOptions, app: App) -> Prepared:
     """Resolve settings, preset template and JSON mode; check the flags once, before any line."""
+    from glm_cli.commands.conversing import warn_unknown_model
     from glm_cli.commands.options import request_flags
     from glm_cli.request import Knobs, build_chat_request, build_messages
 
@@ -84,6 +86,7 @@ def prepare(ro: RequestOptions, app: App) -> Prepared:
 
         schema, json_mode = load_schema(ro.schema), True
     catalogue = app.catalogue(settings)
+    warn_unknown_model(app, catalogue, settings.model)
     # A bad --temperature is one usage error now, not an error record on every line later.
     build_chat_request(
         settings,

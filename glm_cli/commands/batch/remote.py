@@ -286,11 +286,7 @@ def run_fetch(opts: FetchOptions, app: App, client: GlmClient | None = None) -> 
         writer.close()
     settings = app.settings({"endpoint": opts.endpoint} if opts.endpoint else None, profile=opts.profile)
     usage = dict(stats.usage)
-    cost = (
-        cost_text(app.catalogue(settings), settings.base_url, usage, dict(stats.requests), BATCH_PRICE)
-        if usage
-        else None
-    )
+    cost = cost_text(app.catalogue(settings), settings, usage, dict(stats.requests), BATCH_PRICE) if usage else None
     for line in summary_lines(stats, app.clock() - stats.started, cost, label="glm batch fetch"):
         app.ios.stderr.write(line + "\n")
     if validate is not None and (stats.errors.get("schema_mismatch") or stats.errors.get("invalid_json")):

@@ -156,7 +156,7 @@ def _run(
     from glm_cli.batch.progress import make_progress
     from glm_cli.catalogue import cost_text
 
-    cost = partial(cost_text, prep.catalogue, prep.settings.base_url)
+    cost = partial(cost_text, prep.catalogue, prep.settings)
     progress = make_progress(
         app.ios, runner.stats, lambda: runner.limiter.in_flight, cost, app.clock, enabled=opts.progress
     )
@@ -173,11 +173,7 @@ def _finish(runner: BatchRunner, opts: BatchOptions, app: App, prep: Prepared) -
     stats, err = runner.stats, app.ios.stderr
     if isinstance(runner.writer.error, BrokenPipeError):
         raise BrokenPipeError  # `glm batch … | head`: the reader left; exit quietly
-    cost = (
-        cost_text(prep.catalogue, prep.settings.base_url, dict(stats.usage), dict(stats.requests))
-        if stats.usage
-        else None
-    )
+    cost = cost_text(prep.catalogue, prep.settings, dict(stats.usage), dict(stats.requests)) if stats.usage else None
     for line in summary_lines(stats, app.clock() - stats.started, cost):
         err.write(line + "\n")
     stopped = runner.fatal is not None or runner.interrupted
