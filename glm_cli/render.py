@@ -178,6 +178,10 @@ class ProgressBar:
     def update(self, completed: int) -> None:
         self.progress.update(self.task, completed=completed)
 
+    def note(self, text: str) -> None:
+        """Print a line above the bar (the bar stays at the bottom)."""
+        self.progress.console.print(text, markup=False, highlight=False, emoji=False, soft_wrap=True)
+
 
 class _View:
     """Route deltas: content to the output, reasoning to stderr, spinner until there is something to show."""

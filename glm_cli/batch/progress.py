@@ -61,6 +61,9 @@ def _clock_text(seconds: float) -> str:
 class NullProgress:
     """No progress display: stderr is not a terminal (only the summary is printed)."""
 
+    def __init__(self, ios: IOStreams) -> None:
+        self.ios = ios
+
     def __enter__(self) -> NullProgress:
         return self
 
@@ -70,6 +73,11 @@ class NullProgress:
     def advance(self) -> None:
         """Nothing to draw."""
         return None
+
+    def note(self, text: str) -> None:
+        """Say something on stderr now."""
+        self.ios.stderr.write(text + "\n")
+        self.ios.stderr.flush()
 
 
 class RichProgress:
@@ -112,6 +120,10 @@ class RichProgress:
         """Move the bar to the records written so far."""
         self.bar.update(self._done())
 
+    def note(self, text: str) -> None:
+        """Say something on stderr now, above the bar."""
+        self.bar.note(text)
+
 
 def make_progress(
     ios: IOStreams,
@@ -123,5 +135,5 @@ def make_progress(
 ) -> NullProgress | RichProgress:
     """Return the live display: a bar when stderr is a terminal (or `enabled`), else nothing."""
     if enabled is False or (enabled is None and not ios.stderr_tty):
-        return NullProgress()
+        return NullProgress(ios)
     return RichProgress(ios, stats, in_flight, cost, clock)

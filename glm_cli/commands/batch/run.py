@@ -121,7 +121,7 @@ def run_batch(opts: BatchOptions, app: App) -> int:
         writer, state = open_output(opts.output, opts.format, app)
         held.callback(writer.close)
         runner = _runner(opts, prep, app, client, writer)
-        runner.stats.total = total
+        runner.stats.total = total if opts.limit is None else min(opts.limit, total or opts.limit)
         _run(runner, opts, prep, app, stream, state)
         return _finish(runner, opts, app, prep)
 
@@ -160,7 +160,7 @@ def _run(
     progress = make_progress(
         app.ios, runner.stats, lambda: runner.limiter.in_flight, cost, app.clock, enabled=opts.progress
     )
-    runner.listen(progress.advance)
+    runner.listen(progress.advance, progress.note)
     with progress:
         runner.run(items_of(stream, opts.request, prep), state)
 
@@ -192,8 +192,11 @@ def _finish(runner: BatchRunner, opts: BatchOptions, app: App, prep: Prepared) -
         err.write(f"glm: stopped early: no further requests were sent; {again}\n")
         return code
     if runner.interrupted:
-        err.write(f"glm: interrupted; {again}\n")
-        return INTERRUPTED
+        n = runner.abandoned
+        lost = f"{n:,} request{' was' if n == 1 else 's were'} in flight and abandoned (they run again); " if n else ""
+        err.write(f"glm: interrupted; {lost}{again}\n")
+        # 130 for Ctrl-C; 143 for SIGTERM and 129 for SIGHUP, as everywhere in glm (errors.Terminated)
+        return INTERRUPTED if runner.signum is None else 128 + runner.signum
     err.flush()
     return API_ERROR if stats.failed or stats.skipped_failed else 0
 
