@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -114,7 +115,8 @@ class RichProgress:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.bar.stop()
+        with contextlib.suppress(OSError):  # a terminal that hung up: the run's records and summary come first
+            self.bar.stop()
 
     def advance(self) -> None:
         """Move the bar to the records written so far."""

@@ -116,3 +116,53 @@ def test_a_second_sigterm_abandons(srv, environ, tmp_path):
     assert proc.wait(timeout=SLOW) == 128 + signal.SIGTERM
     assert f"{HELD} requests were in flight and abandoned" in said(err)
     assert_each_id_once(out, TOTAL - HELD)
+
+
+def test_a_terminal_that_hangs_up_still_gets_exit_129_and_every_answer(srv, environ, tmp_path):
+    """The real SIGHUP: glm's terminal goes away (progress bar on it); what stderr can no longer take is dropped,
+    the records are whole and the exit code is 129, not an I/O error (1) or a failed flush at exit (120)."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import termios
+    import threading
+
+    for _ in range(HELD):
+        srv.fault(Fault(kind="hang", until_requests=NEVER, seconds=SLOW))
+    src, out = prompts(tmp_path / "in.jsonl", TOTAL), tmp_path / "out.jsonl"
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [*glm_executable(), "batch", str(src), "-o", str(out), "-j", "8"],
+        env={**environ, "COLUMNS": "100"},
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),  # the pty is its controlling terminal
+    )
+    os.close(slave)
+    screen, hang_up = bytearray(), threading.Event()
+
+    def read_the_terminal() -> None:  # drained all along: a full pty would block glm's progress bar
+        while not hang_up.is_set():
+            if select.select([master], [], [], 0.05)[0]:
+                try:
+                    screen.extend(os.read(master, 65536))
+                except OSError:
+                    break
+        os.close(master)  # the terminal goes away: the kernel sends glm SIGHUP
+
+    reader = threading.Thread(target=read_the_terminal, daemon=True)
+    reader.start()
+    wait_until(lambda: lines(out) == TOTAL - HELD and len(srv.chat_requests()) == TOTAL, "all but the held answers")
+    proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: b"stopping (SIGHUP)" in screen, "the stop to be announced on the terminal")
+    hang_up.set()  # then the terminal itself hangs up: a second SIGHUP, the held requests are abandoned
+    assert proc.wait(timeout=SLOW) == 129
+    reader.join(timeout=SLOW)
+    assert_each_id_once(out, TOTAL - HELD)
+    srv.clear()
+    res = glm(environ, "batch", str(src), "-o", str(out), "-j", "8")
+    assert res.returncode == 0, res.stderr
+    assert_each_id_once(out, TOTAL)

@@ -178,7 +178,7 @@ def _finish(runner: BatchRunner, opts: BatchOptions, app: App, prep: Prepared) -
         else None
     )
     for line in summary_lines(stats, app.clock() - stats.started, cost):
-        err.write(line + "\n")
+        _say(err, line + "\n", best_effort=runner.interrupted)
     stopped = runner.fatal is not None or runner.interrupted
     if opts.retry_failed and not stopped:
         _compact(runner.writer, app)
@@ -194,11 +194,26 @@ def _finish(runner: BatchRunner, opts: BatchOptions, app: App, prep: Prepared) -
     if runner.interrupted:
         n = runner.abandoned
         lost = f"{n:,} request{' was' if n == 1 else 's were'} in flight and abandoned (they run again); " if n else ""
-        err.write(f"glm: interrupted; {lost}{again}\n")
+        _say(err, f"glm: interrupted; {lost}{again}\n", best_effort=True)
         # 130 for Ctrl-C; 143 for SIGTERM and 129 for SIGHUP, as everywhere in glm (errors.Terminated)
         return INTERRUPTED if runner.signum is None else 128 + runner.signum
     err.flush()
     return API_ERROR if stats.failed or stats.skipped_failed else 0
+
+
+def _say(err: IO[str], text: str, *, best_effort: bool) -> None:
+    """Write to stderr; with BEST_EFFORT (after a stop signal) as far as it goes: a terminal that hung up (SIGHUP)
+    must not turn the exit code into an I/O error, now or when what stays buffered is flushed at exit."""
+    try:
+        err.write(text)
+        err.flush()
+    except OSError:
+        if not best_effort:
+            raise
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # no descriptor (a test's stream): nothing
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, err.fileno())
+            os.close(devnull)
 
 
 def _compact(writer: RecordWriter, app: App) -> None:
