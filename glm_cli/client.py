@@ -192,9 +192,10 @@ class DeadlineError(NetworkError):
 class Deadline:
     """The end of one request's time, on an injectable clock (None: no deadline)."""
 
-    def __init__(self, seconds: float | None, clock: Callable[[], float]) -> None:
+    def __init__(self, seconds: float | None, clock: Callable[[], float], used: float = 0.0) -> None:
+        """SECONDS in all, of which USED are gone already (earlier tries of a batch line)."""
         self.seconds, self.clock = seconds, clock
-        self.end = None if seconds is None else clock() + seconds
+        self.end = None if seconds is None else clock() + seconds - used
 
     def remaining(self) -> float | None:
         return None if self.end is None else self.end - self.clock()
@@ -208,6 +209,12 @@ class Deadline:
             f"timed out: no complete answer within the {self.seconds:g} s deadline{tries}",
             "raise `deadline` in the config (seconds per request, retries included) if answers really take this long",
         )
+
+    def give_up(self, err: GlmError, attempts: int) -> GlmError:
+        """ERR, the last try's, saying that no time is left for another."""
+        tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
+        err.message += f" — gave up after {tries} within the {self.seconds:g} s deadline"
+        return err
 
 
 class _Watchdog:
@@ -463,9 +470,7 @@ class GlmClient:
             delay = self.retry.delay(err, attempt + 1)
             remaining = deadline.remaining()
             if remaining is not None and delay >= remaining:
-                tries = "1 attempt" if attempt == 0 else f"{attempt + 1} attempts"
-                err.message += f" — gave up after {tries} within the {deadline.seconds:g} s deadline"
-                raise err
+                raise deadline.give_up(err, attempt + 1)
             yield Waiting(
                 getattr(err, "summary", None) or err.message,
                 delay,
@@ -510,16 +515,17 @@ class GlmClient:
             "check base_url / --endpoint: is it the GLM API?",
         )
 
-    def chat(self, body: dict[str, Any], *, retries: bool = True) -> Iterator[Event]:
+    def chat(self, body: dict[str, Any], *, retries: bool = True, deadline: Deadline | None = None) -> Iterator[Event]:
         """Send a chat request and yield typed deltas, streamed or whole.
 
-        ``retries=False``: one try; the caller retries by ``self.retry`` (batch: shared, adaptive backoff).
+        ``retries=False``: one try; the caller retries by ``self.retry`` (batch: shared, adaptive backoff) and
+        passes what is left of the request's ``deadline`` (default: ``self.deadline`` from now).
         Before each wait for a retry it yields a Waiting: whoever shows the answer announces it.
         """
         if body.get("stream"):
-            yield from self._stream(body, retries)
+            yield from self._stream(body, retries, deadline)
             return
-        deadline = Deadline(self.deadline, self.clock)
+        deadline = deadline or Deadline(self.deadline, self.clock)
         resp = yield from self._tries("POST", "/chat/completions", deadline, retries=retries, json=body)
         try:
             deltas = chunk_to_deltas(self._json(resp, deadline), whole=True)
@@ -527,8 +533,8 @@ class GlmClient:
             raise reported_error(err, mid_answer=False) from None
         yield from deltas
 
-    def _stream(self, body: dict[str, Any], retries: bool) -> Iterator[Event]:
-        deadline = Deadline(self.deadline, self.clock)
+    def _stream(self, body: dict[str, Any], retries: bool, deadline: Deadline | None) -> Iterator[Event]:
+        deadline = deadline or Deadline(self.deadline, self.clock)
         if self._no_stream_options:
             body = {k: v for k, v in body.items() if k != "stream_options"}
         kwargs: dict[str, Any] = {"retries": retries, "headers": {"Accept": "text/event-stream"}}
@@ -564,9 +570,11 @@ class GlmClient:
         finally:
             resp.close()
 
-    def request_json(self, method: str, path: str, *, retries: bool = True, **kwargs: Any) -> Any:
+    def request_json(
+        self, method: str, path: str, *, retries: bool = True, deadline: Deadline | None = None, **kwargs: Any
+    ) -> Any:
         """Send a request (whole chat answers, models, files, batches) and return its JSON."""
-        deadline = Deadline(self.deadline, self.clock)
+        deadline = deadline or Deadline(self.deadline, self.clock)
         return self._json(self._send(method, path, deadline, retries=retries, **kwargs), deadline)
 
     def _json(self, resp: httpx.Response, deadline: Deadline) -> Any:

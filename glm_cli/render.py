@@ -184,10 +184,8 @@ class ProgressBar:
         self.progress.update(self.task, completed=completed)
 
     def note(self, text: str) -> None:
-        """Print one line above the bar (from any thread)."""
-        from rich.text import Text
-
-        self.progress.console.print(Text(text))
+        """Print a line above the bar (the bar stays at the bottom)."""
+        self.progress.console.print(text, markup=False, highlight=False, emoji=False, soft_wrap=True)
 
 
 class _View:

@@ -444,6 +444,7 @@ class RecordSink:
         self.pending: dict[int, dict[str, Any] | None] = {}
         self.next_seq = 0
         self.lock = threading.Lock()
+        self.flushed = False  # the run ended: what still finishes is written as it comes
 
     def reserve(self, stop: threading.Event, slice_s: float = 0.1) -> bool:
         """Wait until the look-ahead has room for one more line; False if `stop` was set."""
@@ -460,6 +461,9 @@ class RecordSink:
             self._write(record)
             return
         with self.lock:
+            if self.flushed:
+                self._write(record)
+                return
             self.pending[seq] = record
             while self.next_seq in self.pending:
                 self._write(self.pending.pop(self.next_seq))
@@ -469,6 +473,7 @@ class RecordSink:
     def flush(self) -> None:
         """Write what finished behind a line that never will (an interrupted --ordered run)."""
         with self.lock:
+            self.flushed = True
             for seq in sorted(self.pending):
                 self._write(self.pending.pop(seq))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -69,7 +70,7 @@ class NullProgress:
     def __init__(self, ios: IOStreams | None = None) -> None:
         import threading
 
-        self.ios, self.lock = ios, threading.Lock()
+        self.ios, self.lock = ios, threading.RLock()  # re-entrant: a signal handler may note while main does
 
     def note(self, text: str) -> None:
         """Write one line to stderr (workers call this: one line at a time)."""
@@ -123,7 +124,8 @@ class RichProgress:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.bar.stop()
+        with contextlib.suppress(OSError):  # a terminal that hung up: the run's records and summary come first
+            self.bar.stop()
 
     def note(self, text: str) -> None:
         """Print one line above the bar."""

@@ -18,6 +18,7 @@ from glm_cli.batch import policy
 from glm_cli.batch.input import Item, build_body
 from glm_cli.batch.limits import WAIT_SLICE, AdaptiveLimiter, TokenBucket
 from glm_cli.batch.output import RecordSink, RecordWriter, ResumeState, Stats, error_record, ok_record
+from glm_cli.client import Deadline
 from glm_cli.errors import GlmError
 
 # The workers share clients in groups: one connection pool scans every connection it holds each time a request
@@ -52,6 +53,25 @@ class RunConfig:
     grace: float = 10.0
 
 
+@dataclass
+class Budget:
+    """One line's share of the `deadline` setting: its tries and the backoff waits between them, in all.
+
+    Waiting for a free slot (--concurrency, --rpm, --tpm) is the run's pacing, not the line's: it is not counted.
+    """
+
+    seconds: float | None
+    used: float = 0.0
+
+    def deadline(self, clock: Callable[[], float]) -> Deadline:
+        """The deadline of the next try: what is left."""
+        return Deadline(self.seconds, clock, self.used)
+
+    def allows(self, delay: float) -> bool:
+        """Whether a wait of DELAY seconds still leaves time for another try."""
+        return self.seconds is None or self.used + delay < self.seconds
+
+
 @dataclass(frozen=True)
 class Repair:
     """An answer that is not the JSON (or schema) asked for: what to add to the conversation to get it corrected."""
@@ -68,6 +88,23 @@ def collect(deltas: Iterable[Any]) -> Reply:
     for delta in deltas:
         builder.add(delta)
     return builder.build()
+
+
+def _requests(n: int) -> str:
+    return f"{n:,} request" + ("" if n == 1 else "s")
+
+
+def _stopping_text(signum: int, in_flight: int, grace: float) -> str:
+    """What a first stop signal does, said at once (a second one abandons the requests in flight)."""
+    name = signal.Signals(signum).name
+    by = "" if signum == signal.SIGINT else f" ({name})"
+    if not in_flight:
+        return f"glm: stopping{by}: no new requests; writing the summary"
+    again = "press Ctrl-C again" if signum == signal.SIGINT else f"send {name} again or press Ctrl-C"
+    return (
+        f"glm: stopping{by}: waiting up to {grace:g} s for {_requests(in_flight)} in flight to finish "
+        f"(answers already paid for are kept); {again} to abandon them (they run again on resume)"
+    )
 
 
 def request_id_for(item_id: str, tag: str, attempt: int) -> str:
@@ -108,15 +145,21 @@ class BatchRunner:
         self.stopping = threading.Event()  # no new requests: Ctrl-C, SIGTERM or a fatal error
         self.abandon = threading.Event()  # and stop waiting for the requests in flight
         self.fatal: GlmError | None = None
-        self.on_notice: Callable[[str], None] | None = None  # told once per shared slow-down (pause, fewer in flight)
         self.interrupted_at: float | None = None
+        self.signum: int | None = None  # the signal that stopped the run (SIGINT, SIGTERM, SIGHUP)
+        self.abandoned = 0  # requests still in flight when the run stopped waiting for them
+        self.note: Callable[[str], None] = lambda text: None
         self.tag = secrets.token_hex(3)
         self.completion_avg = 512.0  # tokens; the --tpm estimate learns from real answers
         self._queue: queue.Queue[tuple[int, Item] | None] = queue.Queue(maxsize=2 * cfg.concurrency)
 
-    def listen(self, on_record: Callable[[], None]) -> None:
-        """Call `on_record` after each record is written (and now and then while skipping)."""
+    def listen(self, on_record: Callable[[], None], note: Callable[[str], None] | None = None) -> None:
+        """Call `on_record` after each record is written (and now and then while skipping), and `note` with
+        what a stop means for the requests in flight, at once (from the signal handler: it must not block), and
+        with each shared slow-down (a pause, fewer requests in flight), once each."""
         self.sink.on_record = on_record
+        if note is not None:
+            self.note = note
 
     @property
     def interrupted(self) -> bool:
@@ -143,6 +186,8 @@ class BatchRunner:
                         w.join(WAIT_SLICE)
             self.sink.flush()
             self.writer.seal()  # requests still in flight (abandoned) can no longer write; the lock stays
+            if self.abandon.is_set():
+                self.abandoned = self.limiter.in_flight
         finally:
             for client in clients[1:]:  # the first is the caller's, closed by the caller
                 client.close()
@@ -210,9 +255,18 @@ class BatchRunner:
                 return
 
     def _overdue(self) -> bool:
-        """Whether to stop waiting for requests in flight (second signal, SIGTERM, grace over)."""
-        if self.interrupted_at is not None and self.clock() - self.interrupted_at > self.cfg.grace:
+        """Whether to stop waiting for requests in flight (a second signal, or the grace is over)."""
+        if (
+            self.interrupted_at is not None
+            and not self.abandon.is_set()
+            and self.clock() - self.interrupted_at > self.cfg.grace
+        ):
             self.abandon.set()
+            if self.limiter.in_flight:
+                self._say(
+                    f"glm: still {_requests(self.limiter.in_flight)} in flight after {self.cfg.grace:g} s: "
+                    "abandoning them (they run again on resume)"
+                )
         return self.abandon.is_set()
 
     @contextlib.contextmanager
@@ -220,7 +274,10 @@ class BatchRunner:
         if threading.current_thread() is not threading.main_thread():
             yield
             return
-        old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+        names = ("SIGINT", "SIGTERM", "SIGHUP")  # Windows has no SIGHUP
+        wanted = [s for s in (getattr(signal, n, None) for n in names) if s is not None]
+        # A signal glm was started ignoring stays ignored (`nohup glm batch …`, a background job's SIGINT).
+        old = {s: h for s in wanted if (h := signal.getsignal(s)) is not signal.SIG_IGN}
         for s in old:
             signal.signal(s, self._on_signal)
         try:
@@ -230,13 +287,18 @@ class BatchRunner:
                 signal.signal(s, handler)
 
     def _on_signal(self, signum: int, frame: Any) -> None:
-        # First Ctrl-C: no new requests; those in flight may finish (up to `grace` seconds).
-        # A second Ctrl-C, or SIGTERM: stop waiting for them; they run again on resume.
-        if self.interrupted_at is not None or signum == signal.SIGTERM:
+        # The first signal (Ctrl-C, SIGTERM, SIGHUP): no new requests; those in flight may finish (up to `grace`
+        # seconds), their answers are paid for. A second one: stop waiting for them; they run again on resume.
+        if self.interrupted_at is not None:
             self.abandon.set()
-        if self.interrupted_at is None:
-            self.interrupted_at = self.clock()
+            return
+        self.interrupted_at, self.signum = self.clock(), signum
         self.stop()
+        self._say(_stopping_text(signum, self.limiter.in_flight, self.cfg.grace))
+
+    def _say(self, text: str) -> None:
+        with contextlib.suppress(OSError, ValueError, RuntimeError):  # a hung-up terminal must not end the stop
+            self.note(text)
 
     def stop(self) -> None:
         """Dispatch nothing more (what is in flight may finish)."""
@@ -261,6 +323,7 @@ class BatchRunner:
         """Return the line's record after retries (and one repair), or None if the run stopped first."""
         attempt = 0
         repair: Repair | None = None
+        budget = Budget(client.deadline)
         while not self.stopping.is_set():
             attempt += 1
             request_id = request_id_for(item.id, self.tag, attempt)
@@ -279,7 +342,7 @@ class BatchRunner:
                 return error_record(item.id, item.line, "invalid_request", err.message, attempts=0)
             if repair is not None:
                 body["messages"] = [*body["messages"], *repair.messages]
-            outcome = self._attempt(item, body, attempt, request_id, repair, client)
+            outcome = self._attempt(item, body, attempt, request_id, repair, client, budget)
             if isinstance(outcome, Repair):
                 repair = outcome
             elif outcome is not None:
@@ -287,7 +350,14 @@ class BatchRunner:
         return None
 
     def _attempt(
-        self, item: Item, body: dict[str, Any], attempt: int, request_id: str, repair: Repair | None, client: GlmClient
+        self,
+        item: Item,
+        body: dict[str, Any],
+        attempt: int,
+        request_id: str,
+        repair: Repair | None,
+        client: GlmClient,
+        budget: Budget,
     ) -> dict[str, Any] | Repair | None:
         """Send once; return the final record, a Repair to send next, or None to try again (after the backoff)."""
         from glm_cli.tools.schema import repair_message
@@ -298,14 +368,16 @@ class BatchRunner:
         started = self.clock()
         reply: Reply | None = None
         try:
-            reply = collect(client.chat(body, retries=False))
+            reply = collect(client.chat(body, retries=False, deadline=budget.deadline(self.clock)))
             wants_json = (body.get("response_format") or {}).get("type") == "json_object"
             err = policy.finish_error(reply, wants_json, self.validate, repairable=repair is None)
         except GlmError as exc:
             err = exc
         finally:
             self.limiter.release()
-        latency = int((self.clock() - started) * 1000)
+        took = self.clock() - started
+        budget.used += took
+        latency = int(took * 1000)
         self._charge(reply, estimate)
         meta: dict[str, Any] = dict(attempts=attempt, latency_ms=latency, request_id=request_id)
         if reply is not None and isinstance(err, policy.FinishError) and err.repair:
@@ -322,15 +394,17 @@ class BatchRunner:
             error = {"code": policy.error_code(err), "message": err.message} if err else None
             return ok_record(item.id, item.line, reply, keep_reasoning=self.cfg.keep_reasoning, error=error, **meta)
         assert err is not None
-        if self._should_retry(err, attempt - (repair is not None)):  # the repair is not one of the retries
+        if self._should_retry(err, attempt - (repair is not None), budget):  # the repair is not one of the retries
             return None
-        if self.stopping.is_set() and self.retry.retryable(err):
-            return None  # stopped mid-retry: no record, the line runs again on resume
+        if policy.is_fatal(err, self.retry) or (self.stopping.is_set() and self.retry.retryable(err)):
+            # An error that stopped the run (no balance, auth, ...) or a stop mid-retry is no verdict on the
+            # line: no record, so a plain rerun sends it again.
+            return None
         return error_record(
             item.id, item.line, policy.error_code(err), err.message, status=getattr(err, "status", None), **meta
         )
 
-    def _should_retry(self, err: GlmError, attempt: int) -> bool:
+    def _should_retry(self, err: GlmError, attempt: int, budget: Budget) -> bool:
         """Apply the error to the run (stop, slow down); wait out the backoff if the line gets another try."""
         if policy.is_fatal(err, self.retry) and self.fatal is None:
             self.fatal = err
@@ -339,11 +413,15 @@ class BatchRunner:
             # Fewer requests in flight for everyone; a pause for everyone only when the server names one.
             pause = self.retry.retry_after(err) or 0.0
             began, cut = self.limiter.on_throttle(pause)
-            if (began or cut) and self.on_notice is not None:  # said once per pause or cut, not once per line
-                self.on_notice(policy.throttle_notice(err, pause if began else 0.0, self.limiter.limit))
+            if began or cut:  # said once per pause or cut, not once per line
+                self.note(policy.throttle_notice(err, pause if began else 0.0, self.limiter.limit))
         if not self.retry.retryable(err) or attempt > self.retry.max_retries:
             return False
         delay = self.retry.delay(err, attempt)
+        if not budget.allows(delay):  # the `deadline` bounds all of a line's tries, as it does in `glm ask`
+            budget.deadline(self.clock).give_up(err, attempt)
+            return False
+        budget.used += delay
         if self.stopping.wait(delay):
             return False
         with self.stats.lock:

@@ -57,7 +57,7 @@ def test_a_shared_pause_is_said_once_however_many_lines_hit_it():
         clock=clock,
     )
     said: list[str] = []
-    runner.on_notice = said.append
+    runner.note = said.append
     runner.stop()  # each line's own wait then returns at once: no real waiting
     err = error_from_response(429, LIMITED, {"retry-after": "60"})
     for _ in range(500):  # 500 lines hit the same 429 storm

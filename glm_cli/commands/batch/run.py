@@ -121,7 +121,7 @@ def run_batch(opts: BatchOptions, app: App) -> int:
         writer, state = open_output(opts.output, opts.format, app)
         held.callback(writer.close)
         runner = _runner(opts, prep, app, client, writer)
-        runner.stats.total = total
+        runner.stats.total = total if opts.limit is None else min(opts.limit, total or opts.limit)
         _run(runner, opts, prep, app, stream, state)
         return _finish(runner, opts, app, prep)
 
@@ -160,8 +160,7 @@ def _run(
     progress = make_progress(
         app.ios, runner.stats, lambda: runner.limiter.in_flight, cost, app.clock, enabled=opts.progress
     )
-    runner.listen(progress.advance)
-    runner.on_notice = progress.note  # a shared rate-limit pause, said once, above the bar if there is one
+    runner.listen(progress.advance, progress.note)
     with progress:
         runner.run(items_of(stream, opts.request, prep), state)
 
@@ -175,7 +174,7 @@ def _finish(runner: BatchRunner, opts: BatchOptions, app: App, prep: Prepared) -
         raise BrokenPipeError  # `glm batch … | head`: the reader left; exit quietly
     cost = cost_text(prep.catalogue, prep.settings, dict(stats.usage), dict(stats.requests)) if stats.usage else None
     for line in summary_lines(stats, app.clock() - stats.started, cost):
-        err.write(line + "\n")
+        _say(err, line + "\n", best_effort=runner.interrupted)
     stopped = runner.fatal is not None or runner.interrupted
     if opts.retry_failed and not stopped:
         _compact(runner.writer, app)
@@ -189,10 +188,28 @@ def _finish(runner: BatchRunner, opts: BatchOptions, app: App, prep: Prepared) -
         err.write(f"glm: stopped early: no further requests were sent; {again}\n")
         return code
     if runner.interrupted:
-        err.write(f"glm: interrupted; {again}\n")
-        return INTERRUPTED
+        n = runner.abandoned
+        lost = f"{n:,} request{' was' if n == 1 else 's were'} in flight and abandoned (they run again); " if n else ""
+        _say(err, f"glm: interrupted; {lost}{again}\n", best_effort=True)
+        # 130 for Ctrl-C; 143 for SIGTERM and 129 for SIGHUP, as everywhere in glm (errors.Terminated)
+        return INTERRUPTED if runner.signum is None else 128 + runner.signum
     err.flush()
     return API_ERROR if stats.failed or stats.skipped_failed else 0
+
+
+def _say(err: IO[str], text: str, *, best_effort: bool) -> None:
+    """Write to stderr; with BEST_EFFORT (after a stop signal) as far as it goes: a terminal that hung up (SIGHUP)
+    must not turn the exit code into an I/O error, now or when what stays buffered is flushed at exit."""
+    try:
+        err.write(text)
+        err.flush()
+    except OSError:
+        if not best_effort:
+            raise
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # no descriptor (a test's stream): nothing
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, err.fileno())
+            os.close(devnull)
 
 
 def _compact(writer: RecordWriter, app: App) -> None:
