@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 from dataclasses import dataclass, field
@@ -221,7 +222,7 @@ def dry_run(opts: BatchOptions, prep: Prepared, app: App) -> int:
     bad = 0
     with stream:
         for item, line in request_lines(
-            items_of(stream, opts.request, prep),
+            itertools.islice(items_of(stream, opts.request, prep), opts.limit),  # -n N: the first N lines
             prep.settings,
             prep.catalogue,
             json_mode=prep.json_mode,
