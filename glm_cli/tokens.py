@@ -87,7 +87,7 @@ class ManyCounts:
     tokens: dict[str, int] = field(default_factory=dict)
     requests: dict[str, int] = field(default_factory=dict)
     fallbacks: dict[str, str] = field(default_factory=dict)  # model -> the tokenizer that counted it
-    over: list[tuple[Any, int]] = field(default_factory=list)  # (key, tokens) of requests past their context
+    over: list[tuple[Any, str, int, int]] = field(default_factory=list)  # (key, model, tokens, context): too big
     error: GlmError | None = None
 
 
@@ -130,7 +130,7 @@ class RequestCounter:
             if count.counted_with != model:
                 found.fallbacks[model] = count.counted_with
             if limit and count.tokens > limit:
-                found.over.append((key, count.tokens))
+                found.over.append((key, model, count.tokens, limit))
 
     def finish(self) -> ManyCounts:
         """Wait for the counts in flight; return what was found."""

@@ -24,8 +24,8 @@ def write(tmp_path, n: int, model: str = "glm-4.6") -> str:
 class Tokenizer:
     """POST /tokenizer: 10 tokens a request (glm-4.7 refused as the real endpoint may); in-flight requests counted."""
 
-    def __init__(self, status: int = 200, concurrency: int = 1, total: int = 0):
-        self.status, self.concurrency, self.total = status, concurrency, total
+    def __init__(self, status: int = 200, concurrency: int = 1, total: int = 0, tokens: int = 10):
+        self.status, self.concurrency, self.total, self.tokens = status, concurrency, total, tokens
         self.bodies: list[dict] = []
         self.in_flight = self.most = self.done = 0
         self.cond = threading.Condition()
@@ -49,7 +49,8 @@ class Tokenizer:
             return httpx.Response(self.status, json={"status": 404, "error": "Not Found", "path": "/tokenizer"})
         if body["model"] == "glm-4.7":
             return httpx.Response(400, json={"error": {"code": "1211", "message": "model not found"}})
-        usage = {"prompt_tokens": 10, "image_tokens": 0, "video_tokens": 0, "total_tokens": 10}
+        n = self.tokens
+        usage = {"prompt_tokens": n, "image_tokens": 0, "video_tokens": 0, "total_tokens": n}
         return httpx.Response(200, json={"id": "t", "created": 1, "usage": usage})
 
 
@@ -135,3 +136,11 @@ def test_count_tokens_end_to_end_against_the_fake(environ, srv, tmp_path):
     assert len(res.stdout.splitlines()) == 3
     assert len([r for r in srv.requests if r.path.endswith("/tokenizer")]) == 3
     assert "3 request(s) · " in res.stderr and "(counted by Zhipu's tokenizer)" in res.stderr
+
+
+def test_count_tokens_names_a_request_past_its_context_window(make_app, tmp_path):
+    app = make_app(transport=httpx.MockTransport(Tokenizer(tokens=10_000_000)))
+    assert run_batch(BatchOptions(file=write(tmp_path, 2), dry_run=True, count_tokens=True, concurrency=1), app) == 0
+    err = app.ios.stderr.getvalue()
+    assert "line 1 (q0): 10,000,000 input tokens, more than glm-4.6's 200K context window" in err
+    assert "20,000,000 input tokens (counted by Zhipu's tokenizer)" in err

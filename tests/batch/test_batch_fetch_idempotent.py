@@ -7,7 +7,10 @@ import subprocess
 from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from glm_cli.batch.remote import LineSet, Part
 from glm_cli.commands.batch.remote import FetchOptions, SubmitOptions, run_fetch, run_submit
 from glm_cli.errors import UsageError
 from tests.conftest import glm_executable
@@ -147,3 +150,40 @@ def test_poll_zero_exits_2_from_the_command_line(environ, srv):
         assert res.returncode == 2, res.stderr
         assert "glm: --poll must be a positive number of seconds, got 0" in res.stderr
     assert not [r for r in srv.requests if "batches" in r.path or "files" in r.path]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sets(st.integers(min_value=1, max_value=300)), st.integers(min_value=0, max_value=310))
+def test_a_parts_line_runs_hold_exactly_its_lines(numbers, probe):
+    part = Part("m", fh=None)  # type: ignore[arg-type]
+    for n in sorted(numbers):
+        part.add_line(n)
+    lines = LineSet(json.loads(json.dumps(part.ranges)))  # as the manifest keeps them
+    assert all(n in lines for n in numbers) and (probe in lines) == (probe in numbers)
+    assert sum(b - a + 1 for a, b in part.ranges) == len(numbers)
+
+
+def test_a_manifest_without_line_runs_names_every_missing_line_of_the_input(app, srv, tmp_path, env):
+    rows = [{"id": f"q{n}", "prompt": f"p{n}", "model": "glm-4.7" if n % 2 else "glm-4.7-flash"} for n in range(4)]
+    src = write(tmp_path, rows)
+    first, _ = submit(app, src)
+    manifest = tmp_path / "data" / "glm" / "batches" / f"{first}.json"
+    old = json.loads(manifest.read_text())
+    del old["lines"], old["unsent"]  # written by an older glm
+    manifest.write_text(json.dumps(old))
+    stderr(app)
+    assert run_fetch(FetchOptions((first,), output=str(tmp_path / "o.jsonl"), wait=True, poll=1), app) == 1
+    assert f"2 line(s) of {src} have no result: q1, q3" in stderr(app)
+
+
+def test_a_pending_batch_of_the_same_submit_is_named_with_wait(app, srv, tmp_path):
+    rows = [{"id": f"q{n}", "prompt": f"p{n}", "model": "glm-4.7" if n % 2 else "glm-4.7-flash"} for n in range(4)]
+    first, second = submit(app, write(tmp_path, rows))
+    srv._get_batch(first, advance=True)  # the first batch finishes (steps 0: one status GET)
+    srv.batch_steps_per_status = 5  # the second stays validating through the next status GETs
+    stderr(app)
+    out = tmp_path / "o.jsonl"
+    assert run_fetch(FetchOptions((first,), output=str(out)), app) == 0
+    err = stderr(app)
+    assert f"2 other line(s) of {tmp_path / 'in.jsonl'} are in batch {second} (still validating)" in err
+    assert f"glm batch fetch {second} -o {out} --wait" in err

@@ -419,11 +419,11 @@ def _pending_note(app: App, client: GlmClient, batch_id: str, count: int, path: 
     from glm_cli.batch.remote import TERMINAL, get_batch
 
     try:
-        status = str(get_batch(client, batch_id).get("status") or "?")
+        status: str | None = str(get_batch(client, batch_id).get("status") or "?")
     except GlmError:
-        status = "status unknown"
+        status = None
     wait = "" if status in TERMINAL else " --wait"
-    state = "finished, not fetched yet" if status in TERMINAL else f"still {status}"
+    state = "finished, not fetched yet" if status in TERMINAL else f"still {status}" if status else "status unknown"
     app.ios.stderr.write(
         f"glm batch fetch: {count:,} other line(s) of {path} are in batch {batch_id} ({state}): "
         f"glm batch fetch {batch_id} -o {output or 'OUTPUT'}{wait}\n"

@@ -292,7 +292,7 @@ def _counter(opts: BatchOptions, prep: Prepared, app: App) -> Any:
 
 def _token_summary(requests: int, chars: int, counts: Any, opts: BatchOptions, prep: Prepared, app: App) -> str:
     """`glm batch --dry-run: N requests · T input tokens (counted …) · input est. $X`, or the estimate."""
-    from glm_cli.catalogue import cost_text
+    from glm_cli.catalogue import cost_text, format_tokens
     from glm_cli.events import Usage
 
     head = f"glm batch --dry-run: {requests:,} request(s)"
@@ -304,8 +304,11 @@ def _token_summary(requests: int, chars: int, counts: Any, opts: BatchOptions, p
         return estimate + ")"
     for model, used in sorted(counts.fallbacks.items()):
         app.warn(f"the tokenizer does not take {model}; counted with {used}'s tokenizer (unconfirmed: the same family)")
-    for item, tokens in counts.over[:SHOW_OVER]:
-        app.warn(f"line {item.line} ({item.id}): {tokens:,} input tokens, more than its model's context window")
+    for item, model, tokens, context in sorted(counts.over, key=lambda o: o[0].line)[:SHOW_OVER]:
+        app.warn(
+            f"line {item.line} ({item.id}): {tokens:,} input tokens, more than {model}'s "
+            f"{format_tokens(context)} context window"
+        )
     total = sum(counts.tokens.values())
     usage = {model: Usage(prompt_tokens=n, total_tokens=n) for model, n in counts.tokens.items()}
     cost = cost_text(prep.catalogue, prep.settings.base_url, usage, dict(counts.requests))
