@@ -8,10 +8,12 @@ the endpoint refuses is counted with glm-4.6's tokenizer (glm-4.6v's for a visio
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from glm_cli.errors import APIError, ProtocolError
+from glm_cli.errors import APIError, GlmError, ProtocolError
 
 if TYPE_CHECKING:
     from glm_cli.app import App
@@ -77,6 +79,65 @@ def _tokenize(client: GlmClient, model: str, messages: list[dict[str, Any]]) -> 
     if usage is None:
         raise ProtocolError("the tokenizer's answer has no usage")
     return usage
+
+
+@dataclass
+class ManyCounts:
+    """What `RequestCounter` found: tokens and requests by model, the fallbacks used, or why it stopped."""
+
+    tokens: dict[str, int] = field(default_factory=dict)
+    requests: dict[str, int] = field(default_factory=dict)
+    fallbacks: dict[str, str] = field(default_factory=dict)  # model -> the tokenizer that counted it
+    over: list[tuple[Any, str, int, int]] = field(default_factory=list)  # (key, model, tokens, context): too big
+    error: GlmError | None = None
+
+
+class RequestCounter:
+    """Count many requests' tokens with the tokenizer, at most `concurrency` in flight (submit blocks).
+
+    The first error stops the counting (nothing more is sent): the caller falls back to its estimate.
+    """
+
+    def __init__(self, client: GlmClient, concurrency: int, context: Any = None) -> None:
+        self.client, self.concurrency = client, concurrency
+        self.context = context  # model -> its context window (or None), to name the requests that cannot fit
+        self.found = ManyCounts()
+        self.lock = threading.Lock()
+        self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="glm-tokens")
+        self.pending: set[Future[None]] = set()
+
+    def submit(self, key: Any, model: str, messages: list[dict[str, Any]], vision: bool = False) -> None:
+        """Count one request (in the background); wait first while `concurrency` are in flight."""
+        if self.found.error is not None:
+            return
+        if len(self.pending) >= self.concurrency:
+            _, self.pending = wait(self.pending, return_when=FIRST_COMPLETED)
+        self.pending.add(self.pool.submit(self._count, key, model, messages, vision))
+
+    def _count(self, key: Any, model: str, messages: list[dict[str, Any]], vision: bool) -> None:
+        if self.found.error is not None:
+            return
+        try:
+            count = count_tokens(self.client, model, messages, vision=vision)
+        except GlmError as err:
+            with self.lock:
+                self.found.error = self.found.error or err
+            return
+        limit = self.context(model) if self.context else None
+        with self.lock:
+            found = self.found
+            found.tokens[model] = found.tokens.get(model, 0) + count.tokens
+            found.requests[model] = found.requests.get(model, 0) + 1
+            if count.counted_with != model:
+                found.fallbacks[model] = count.counted_with
+            if limit and count.tokens > limit:
+                found.over.append((key, model, count.tokens, limit))
+
+    def finish(self) -> ManyCounts:
+        """Wait for the counts in flight; return what was found."""
+        wait(self.pending)
+        self.pool.shutdown(wait=True)
+        return self.found
 
 
 def run_tokens(opts: TokensOptions, app: App) -> int:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from tests.fake_wire import (
     BATCH_ENDPOINTS,
+    EMBED_BATCH_MAX_LINES,
     FILE_PURPOSES,
     TERMINAL,
     dumps,
@@ -142,6 +143,8 @@ class BatchApiState:
             lines.append(obj)
         if not lines and not errors:
             err("empty_file", None, "the input file has no requests")
+        if endpoint == "/v4/embeddings" and len(lines) > EMBED_BATCH_MAX_LINES:
+            err("too_many_lines", None, f"an embeddings batch holds at most {EMBED_BATCH_MAX_LINES:,} requests")
         if self.batch_single_model and len(models) > 1:
             err("mixed_models", None, f"one model per file; found {', '.join(sorted(models))}")
         return lines, errors
@@ -191,15 +194,19 @@ class BatchApiState:
             self.files.pop(batch["input_file_id"], None)
 
     def _run_batch_line(self, batch_id: str, line: dict) -> tuple[int, str]:
-        """Answer one request line with the default reply (no queued replies/faults); return (status, line)."""
+        """Answer one request line with the default reply (no queued replies/faults); return (status, line).
+
+        A `/v4/embeddings` line is answered as POST /embeddings would be (its body: data, model, usage).
+        """
         cid, body = line["custom_id"], dict(line["body"])
-        body["stream"] = False
         if cid in self.batch_fail_custom_ids:
             status, resp = 500, error_body("500", "Internal server error")
-        elif (problem := self._validate_chat(body)) is not None:
+        elif line.get("url") == "/v4/embeddings":
+            status, resp = self._embeddings(body)
+        elif (problem := self._validate_chat({**body, "stream": False})) is not None:
             status, resp = 400, error_body(*problem)
         else:
-            status, resp = 200, self._answer(body, None).to_json()
+            status, resp = 200, self._answer({**body, "stream": False}, None).to_json()
         text = (
             '{"response":{"status_code":'
             + str(status)

@@ -531,6 +531,31 @@ class FakeGLM(BatchApiState):
 
     # ---- chat completion logic
 
+    def _embeddings(self, body: Any) -> tuple[int, dict]:
+        """Answer a POST /embeddings body (also a Batch API `/v4/embeddings` line): (HTTP status, JSON)."""
+        if not isinstance(body, dict):
+            return 400, error_body("1210", "The request body is not a JSON object.")
+        known = EMBEDDING_MODELS.get(body.get("model"))
+        if known is None:
+            return 400, error_body("1211")
+        texts = body.get("input")
+        texts = [texts] if isinstance(texts, str) else texts
+        if (
+            not isinstance(texts, list)
+            or not 1 <= len(texts) <= EMBED_MAX_INPUTS
+            or not all(isinstance(t, str) and t for t in texts)
+        ):
+            return 400, error_body("1214", "input must be a non-empty string or 1-64 of them.")
+        dims = body.get("dimensions", known[1])
+        if dims not in known[0]:
+            return 400, error_body("1210", f"Invalid API parameter: dimensions must be one of {known[0]}.")
+        if any(count_tokens(t) > EMBED_MAX_TOKENS for t in texts):
+            return 400, error_body("1210", "Invalid API parameter: input exceeds 3072 tokens.")
+        data = [{"embedding": embedding_of(t, dims), "index": i, "object": "embedding"} for i, t in enumerate(texts)]
+        tokens = sum(count_tokens(t) for t in texts)
+        usage = {"completion_tokens": 0, "prompt_tokens": tokens, "total_tokens": tokens}
+        return 200, {"data": data, "model": body["model"], "object": "list", "usage": usage}
+
     def _validate_chat(self, body: dict) -> tuple[str, str] | None:
         """(code, message) for an HTTP 400, or None when the body is acceptable."""
         model = body.get("model")
@@ -973,38 +998,11 @@ class _Handler(BatchApiHandlers, BaseHTTPRequestHandler):
     # ---- embeddings (§8.4)
 
     def _h_embeddings(self, rec: Recorded) -> None:
-        fake, body = self.server.fake, rec.json
-        if not isinstance(body, dict):
-            return self._json(400, error_body("1210", "The request body is not a JSON object."))
-        known = EMBEDDING_MODELS.get(body.get("model"))
-        if known is None:
-            return self._json(400, error_body("1211"))
-        texts = body.get("input")
-        texts = [texts] if isinstance(texts, str) else texts
-        if (
-            not isinstance(texts, list)
-            or not 1 <= len(texts) <= EMBED_MAX_INPUTS
-            or not all(isinstance(t, str) and t for t in texts)
-        ):
-            return self._json(400, error_body("1214", "input must be a non-empty string or 1-64 of them."))
-        dims = body.get("dimensions", known[1])
-        if dims not in known[0]:
-            return self._json(400, error_body("1210", f"Invalid API parameter: dimensions must be one of {known[0]}."))
-        if any(count_tokens(t) > EMBED_MAX_TOKENS for t in texts):
-            return self._json(400, error_body("1210", "Invalid API parameter: input exceeds 3072 tokens."))
-        if fake._sleep(fake.embed_delay):
+        fake = self.server.fake
+        status, answer = fake._embeddings(rec.json)
+        if status == 200 and fake._sleep(fake.embed_delay):
             raise _Abort
-        data = [{"embedding": embedding_of(t, dims), "index": i, "object": "embedding"} for i, t in enumerate(texts)]
-        tokens = sum(count_tokens(t) for t in texts)
-        self._json(
-            200,
-            {
-                "data": data,
-                "model": body["model"],
-                "object": "list",
-                "usage": {"completion_tokens": 0, "prompt_tokens": tokens, "total_tokens": tokens},
-            },
-        )
+        self._json(status, answer)
 
     # ---- models
 

@@ -14,7 +14,8 @@ from typing import Any
 FAKE_KEY = "fake-key-id.fake-secret-0000"
 PREFIXES = ("/api/paas/v4", "/api/coding/paas/v4")
 CHAT_URL = "/v4/chat/completions"
-BATCH_ENDPOINTS = ("/v4/chat/completions",)
+BATCH_ENDPOINTS = ("/v4/chat/completions", "/v4/embeddings")
+EMBED_BATCH_MAX_LINES = 10_000  # an embeddings batch file (zhipu-api.md §7.1)
 FILE_PURPOSES = {"batch", "code-interpreter", "agent", "voice-clone-input", "fine-tune", "retrieval"}
 MODEL_MAX_TOKENS = {
     "glm-4.7": 131072,

@@ -84,10 +84,18 @@ def error_record(
 
 def to_batch_api(record: dict[str, Any]) -> dict[str, Any]:
     """Return a record in the shape of a line of Zhipu's batch output (or error) file."""
-    if record["content"] is None and record["error"]:
+    if record.get("content") is None and record["error"]:
         err = record["error"]
         status = err.get("status") or 400
         body: dict[str, Any] = {"error": {"code": err["code"], "message": err["message"]}}
+    elif "embedding" in record:  # an embeddings record (glm embed --batch, or fetched from the Batch API)
+        status = 200
+        body = {
+            "model": record.get("model"),
+            "object": "list",
+            "data": [{"index": 0, "object": "embedding", "embedding": record["embedding"]}],
+            "usage": record.get("usage"),
+        }
     else:
         status = 200
         message = {"role": "assistant", "content": record["content"]}

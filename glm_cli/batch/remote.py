@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -17,6 +19,7 @@ from glm_cli.response import chunk_to_deltas, error_detail, parse_json
 from glm_cli.shape import shape_error, want_count, want_list, want_object, want_text
 
 if TYPE_CHECKING:
+    from glm_cli.app import App
     from glm_cli.catalogue import Catalogue
     from glm_cli.client import GlmClient
     from glm_cli.config import Settings
@@ -36,6 +39,27 @@ class Part:
     lines: int = 0
     size: int = 0
     first_line: int = 0
+    ranges: list[list[int]] = field(default_factory=list)  # the input lines in it: [first, last] runs
+
+    def add_line(self, number: int) -> None:
+        """Note that input line `number` is in this part (lines come in input order)."""
+        if self.ranges and self.ranges[-1][1] == number - 1:
+            self.ranges[-1][1] = number
+        else:
+            self.ranges.append([number, number])
+
+
+class LineSet:
+    """Input line numbers held as sorted [first, last] runs (a submitted part's lines)."""
+
+    def __init__(self, ranges: Iterable[Iterable[int]]) -> None:
+        runs = sorted((int(a), int(b)) for a, b in ranges)
+        self._starts = [a for a, _ in runs]
+        self._ends = [b for _, b in runs]
+
+    def __contains__(self, number: int) -> bool:
+        i = bisect_right(self._starts, number) - 1
+        return i >= 0 and number <= self._ends[i]
 
 
 def request_lines(
@@ -62,7 +86,7 @@ def request_lines(
 
 
 def split_parts(
-    lines: Iterable[tuple[Item, dict[str, Any]]],
+    lines: Iterable[tuple[Any, dict[str, Any]]],
     *,
     max_lines: int = MAX_LINES,
     max_bytes: int = MAX_BYTES,
@@ -81,6 +105,7 @@ def split_parts(
         if part is None:
             part = open_parts[model] = Part(model, tempfile.TemporaryFile(dir=tmpdir), first_line=item.line)
         part.fh.write(data)
+        part.add_line(item.line)
         part.lines += 1
         part.size += len(data)
     done.extend(open_parts.values())
@@ -101,15 +126,15 @@ def upload(client: GlmClient, part: Part, filename: str) -> dict[str, Any]:
     )
 
 
-def create_batch(client: GlmClient, file_id: str, metadata: dict[str, str]) -> dict[str, Any]:
-    """Create a batch over an uploaded file (`POST /batches`)."""
+def create_batch(client: GlmClient, file_id: str, metadata: dict[str, str], endpoint: str = CHAT_URL) -> dict[str, Any]:
+    """Create a batch over an uploaded file (`POST /batches`); `endpoint` is the lines' url."""
     return batch_object(
         client.request_json(
             "POST",
             "/batches",
             json={
                 "input_file_id": file_id,
-                "endpoint": CHAT_URL,
+                "endpoint": endpoint,
                 "completion_window": "24h",
                 "auto_delete_input_file": True,
                 "metadata": metadata,
@@ -199,9 +224,16 @@ def result_record(obj: Any, validate: Callable[[str], str] | None = None) -> dic
 
 
 def iter_results(
-    client: GlmClient, batch: dict[str, Any], validate: Callable[[str], str] | None = None
+    client: GlmClient,
+    batch: dict[str, Any],
+    validate: Callable[[str], str] | None = None,
+    convert: Callable[[Any], dict[str, Any] | None] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Download a batch's output and error files and yield local records (answers checked by `validate`)."""
+    """Download a batch's output and error files and yield local records (answers checked by `validate`).
+
+    `convert` turns one result line into a record (default: a chat answer's, `result_record`).
+    """
+    to_record = convert or (lambda obj: result_record(obj, validate))
     for key in ("output_file_id", "error_file_id"):
         file_id = batch.get(key)
         if not file_id:
@@ -209,7 +241,7 @@ def iter_results(
         data = client.request_bytes("GET", f"/files/{file_id}/content", headers={"Accept": "application/binary"})
         for raw in data.splitlines():
             try:
-                record = result_record(parse_json(raw), validate)
+                record = to_record(parse_json(raw))
             except ValueError:
                 record = None
             if record is not None:
@@ -227,6 +259,60 @@ def manifest_dir(environ: dict[str, str]) -> Path:
     """Return where `submit` remembers which input each batch came from."""
     base = environ.get("XDG_DATA_HOME") or str(Path(environ.get("HOME", "~")) / ".local" / "share")
     return Path(base).expanduser() / "glm" / "batches"
+
+
+def submit_parts(
+    app: App, client: GlmClient, parts: list[Part], *, stem: str, description: str | None, endpoint: str = CHAT_URL
+) -> list[str]:
+    """Upload each part and create its batch; print each batch id on stdout as soon as it exists."""
+    ids: list[str] = []
+    try:
+        for n, part in enumerate(parts, 1):
+            meta = {"description": description or f"glm batch {stem}", "glm_part": f"{n}/{len(parts)}"}
+            file_obj = upload(client, part, f"{stem}.part{n}.jsonl")
+            batch = create_batch(client, file_obj["id"], meta, endpoint)
+            ids.append(batch["id"])
+            app.ios.stdout.write(batch["id"] + "\n")
+            app.ios.stdout.flush()
+            app.ios.stderr.write(
+                f"glm batch: submitted {batch['id']}: {part.lines:,} requests ({part.model}, "
+                f"{part.size / 1e6:.1f} MB) from line {part.first_line}\n"
+            )
+    finally:
+        for part in parts:
+            part.fh.close()
+    return ids
+
+
+def remember_submit(
+    environ: dict[str, str],
+    source: str | None,
+    text: bool,
+    ids: list[str],
+    parts: list[Part],
+    unsent: list[tuple[int, str, str, str]],
+    endpoint: str = CHAT_URL,
+) -> None:
+    """Remember, per batch, its input file, which of its lines went into it, and the lines not submitted.
+
+    `fetch` then speaks only of the lines of the batches it fetches: it names those without a result,
+    says which batch of the same submit the others wait in, and writes the unsent lines' error records.
+    """
+    for batch_id, part in zip(ids, parts, strict=False):
+        save_manifest(
+            environ,
+            batch_id,
+            {
+                "input": source,
+                "text": text,
+                "endpoint": endpoint,
+                "batches": ids,
+                "lines": part.ranges,
+                "requests": part.lines,
+                "unsent": [list(u) for u in unsent],
+                "submitted_at": time.time(),
+            },
+        )
 
 
 def save_manifest(environ: dict[str, str], batch_id: str, info: dict[str, Any]) -> None:
@@ -260,16 +346,27 @@ def submitted_input(environ: dict[str, str], batch_ids: list[str]) -> tuple[str,
     return (path, bool(manifests[0].get("text"))) if os.path.exists(path) else None  # type: ignore[union-attr]
 
 
-def missing_ids(path: str, text_mode: bool, done: Callable[[str], bool], show: int) -> tuple[int, list[str]]:
-    """Count the input's ids that are not `done`; return the count and the first `show` of them."""
+def missing_ids(
+    path: str,
+    text_mode: bool,
+    done: Callable[[str], bool],
+    show: int,
+    group: Callable[[int], str | None] = lambda number: "",
+) -> dict[str, tuple[int, list[str]]]:
+    """Count the input's ids that are not `done`, by `group` of their line (None: not asked about).
+
+    Return {group: (count, the first `show` ids)} for the groups that have any.
+    """
     from glm_cli.batch.input import iter_items
 
-    names: list[str] = []
-    count = 0
+    found: dict[str, tuple[int, list[str]]] = {}
     with open(path, "rb") as fh:
         for item in iter_items(fh, text_mode=text_mode):
-            if not done(item.id):
-                count += 1
-                if len(names) < show:
-                    names.append(item.id)
-    return count, names
+            key = group(item.line)
+            if key is None or done(item.id):
+                continue
+            count, names = found.get(key, (0, []))
+            if len(names) < show:
+                names.append(item.id)
+            found[key] = (count + 1, names)
+    return found

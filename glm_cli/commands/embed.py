@@ -63,10 +63,23 @@ class EmbedCliOptions:
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="--batch: run lines that failed before.", rich_help_panel=o.BATCH)
     ] = False
+    submit: Annotated[
+        bool,
+        typer.Option(
+            "--submit",
+            help="--batch: send the lines to Zhipu's Batch API instead (half price); print the batch ids "
+            "for `glm batch fetch`.",
+            rich_help_panel=o.BATCH,
+        ),
+    ] = False
 
 
 def run(opts: EmbedCliOptions, app: App) -> int:
     dimensions = opts.dimensions
+    if opts.submit and opts.batch is None:
+        from glm_cli.errors import UsageError
+
+        raise UsageError("--submit sends the lines of a file: it needs --batch FILE", "glm embed --batch FILE --submit")
     if opts.batch is not None:
         from glm_cli.embed.batch import EmbedBatchOptions, run_embed_batch
 
@@ -76,21 +89,23 @@ def run(opts: EmbedCliOptions, app: App) -> int:
             ("--format lines", opts.format == "lines"),
             ("--json", opts.as_json),
         )
-        return run_embed_batch(
-            EmbedBatchOptions(
-                file=opts.batch,
-                output=opts.output,
-                model=opts.model,
-                dimensions=dimensions,
-                concurrency=opts.concurrency,
-                text=opts.text_lines,
-                retry_failed=opts.retry_failed,
-                profile=opts.profile,
-                endpoint=opts.endpoint,
-                conflicts=tuple(name for name, v in given if v),
-            ),
-            app,
+        batch_opts = EmbedBatchOptions(
+            file=opts.batch,
+            output=opts.output,
+            model=opts.model,
+            dimensions=dimensions,
+            concurrency=opts.concurrency,
+            text=opts.text_lines,
+            retry_failed=opts.retry_failed,
+            profile=opts.profile,
+            endpoint=opts.endpoint,
+            conflicts=tuple(name for name, v in given if v),
         )
+        if opts.submit:
+            from glm_cli.embed.remote import run_embed_submit
+
+            return run_embed_submit(batch_opts, app)
+        return run_embed_batch(batch_opts, app)
     from glm_cli.embed import EmbedOptions, run_embed
 
     return run_embed(

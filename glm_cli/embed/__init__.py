@@ -77,25 +77,32 @@ def embed_texts(
     client: GlmClient, model: str, texts: list[str], dimensions: int | None
 ) -> tuple[list[list[float]], Usage | None]:
     """POST /embeddings for up to MAX_INPUTS texts; return their vectors in input order, and the usage."""
-    from glm_cli.events import Usage
     from glm_cli.shape import want_object
 
     body: dict[str, Any] = {"model": model, "input": texts[0] if len(texts) == 1 else texts}
     if dimensions is not None:
         body["dimensions"] = dimensions
     data = want_object(client.request_json("POST", "/embeddings", json=body), "the embeddings answer")
+    return read_vectors(data, len(texts), dimensions)
+
+
+def read_vectors(data: dict[str, Any], count: int, dimensions: int | None) -> tuple[list[list[float]], Usage | None]:
+    """The COUNT vectors of an embeddings answer, in input order, and its usage; ProtocolError when malformed."""
+    from glm_cli.events import Usage
+    from glm_cli.shape import want_object
+
     items = data.get("data")
-    if not isinstance(items, list) or len(items) != len(texts):
+    if not isinstance(items, list) or len(items) != count:
         raise ProtocolError(
             f"the embeddings answer has {len(items) if isinstance(items, list) else 'no'} vectors "
-            f"for {len(texts)} input{'s' if len(texts) > 1 else ''}"
+            f"for {count} input{'s' if count > 1 else ''}"
         )
-    vectors: list[list[float] | None] = [None] * len(texts)
+    vectors: list[list[float] | None] = [None] * count
     for n, item in enumerate(items):
         item = want_object(item, f"data[{n}]")
         index = item.get("index", n)
         vector = item.get("embedding")
-        if not isinstance(index, int) or not 0 <= index < len(texts) or vectors[index] is not None:
+        if not isinstance(index, int) or not 0 <= index < count or vectors[index] is not None:
             raise ProtocolError(f"the embeddings answer's data[{n}] has a bad index: {index!r}")
         if (
             not isinstance(vector, list)

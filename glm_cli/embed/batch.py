@@ -41,7 +41,7 @@ class EmbedBatchOptions:
 
 @dataclass
 class Line:
-    line: int
+    line: int | None  # None: a Batch API result (its line is not in the result file)
     id: str
     text: str | None = None
     error: str | None = None
@@ -85,6 +85,11 @@ def parse(raw: str, number: int, text_mode: bool, model: str) -> Line:
     return line
 
 
+def error_code_of(why: str) -> str:
+    """The record code of a line refused before sending: too long, or not something to embed."""
+    return "input_too_long" if "tokens" in why else "invalid_request"
+
+
 def record(
     line: Line,
     *,
@@ -116,8 +121,7 @@ def packs(lines: Iterator[Line], run: Run, state: ResumeState | None) -> Iterato
                 run.stats.skipped_failed += line.id not in state.ok
             continue
         if line.error is not None:
-            code = "input_too_long" if "tokens" in line.error else "invalid_request"
-            _write(run, record(line, code=code, message=line.error))
+            _write(run, record(line, code=error_code_of(line.error), message=line.error))
             continue
         pack.append(line)
         if len(pack) == MAX_INPUTS:
@@ -166,11 +170,31 @@ def embed_pack(run: Run, pack: list[Line]) -> None:
 
 def run_embed_batch(opts: EmbedBatchOptions, app: App) -> int:
     """Embed every line not yet in the output; return 0 (all ok), 1 (some failed), 4/5 (stopped), 130."""
-    import os
-
-    from glm_cli.batch.input import iter_raw_lines, open_input, scan_input
+    from glm_cli.batch.input import iter_raw_lines
     from glm_cli.batch.output import Stats
-    from glm_cli.batch.progress import summary_lines
+
+    check_options(opts)
+    settings = app.settings({"endpoint": opts.endpoint} if opts.endpoint else {}, profile=opts.profile)
+    client = app.make_client(settings)  # no key: said before the input is read
+    stream, total = open_checked(opts, app)
+    writer = None
+    try:
+        writer, state = _open_output(opts, app)
+        run = Run(opts, client, writer, Stats(total=total, started=app.clock()))
+        client.pool_size = opts.concurrency
+        lines = (parse(raw, n, opts.text, opts.model) for n, raw in iter_raw_lines(stream))
+        interrupted = _drive(run, packs(lines, run, state))
+    finally:
+        stream.close()
+        client.close()
+        if writer is not None:
+            writer.close()
+    return _finish(run, opts, app, interrupted)
+
+
+def check_options(opts: EmbedBatchOptions) -> None:
+    """Refuse what --batch cannot do, before anything is read or sent."""
+    import os
 
     if opts.conflicts:
         raise UsageError(
@@ -186,10 +210,13 @@ def run_embed_batch(opts: EmbedBatchOptions, app: App) -> int:
     if not 1 <= opts.concurrency <= 64:
         raise UsageError(f"-j/--concurrency must be between 1 and 64, got {opts.concurrency}")
     check_request(opts.model, opts.dimensions)
-    settings = app.settings({"endpoint": opts.endpoint} if opts.endpoint else {}, profile=opts.profile)
-    client = app.make_client(settings)  # no key: said before the input is read
+
+
+def open_checked(opts: EmbedBatchOptions, app: App) -> tuple[IO[bytes], int | None]:
+    """Open the input (spooled when piped), count its lines and refuse duplicate ids before anything is sent."""
+    from glm_cli.batch.input import open_input, scan_input
+
     stream: IO[bytes] = open_input(opts.file, app.ios.stdin, spool=True)
-    writer = None
     try:
         scan = scan_input(stream, text_mode=opts.text)
         stream.seek(0)
@@ -198,16 +225,16 @@ def run_embed_batch(opts: EmbedBatchOptions, app: App) -> int:
                 f"{len(scan.duplicates):,} id(s) used more than once in {opts.file}",
                 "ids must be unique: they are how a rerun knows what is done",
             )
-        writer, state = _open_output(opts, app)
-        run = Run(opts, client, writer, Stats(total=scan.total, started=app.clock()))
-        client.pool_size = opts.concurrency
-        lines = (parse(raw, n, opts.text, opts.model) for n, raw in iter_raw_lines(stream))
-        interrupted = _drive(run, packs(lines, run, state))
-    finally:
+    except BaseException:
         stream.close()
-        client.close()
-        if writer is not None:
-            writer.close()
+        raise
+    return stream, scan.total
+
+
+def _finish(run: Run, opts: EmbedBatchOptions, app: App, interrupted: bool) -> int:
+    from glm_cli.batch.progress import summary_lines
+
+    writer = run.writer
     for text in summary_lines(run.stats, app.clock() - run.stats.started, None, label="glm embed"):
         app.ios.stderr.write(text + "\n")
     again = "run the same command again to continue (done lines are skipped)"

@@ -273,7 +273,7 @@ def test_submit_splits_into_several_batches(app, api, tmp_path):
 def test_submit_wait_and_fetch_end_to_end(app, api, tmp_path):
     src = write(tmp_path, [{"id": "a", "prompt": "one"}, {"id": "b", "prompt": "fail"}, {"id": "c", "prompt": "drop"}])
     out = tmp_path / "answers.jsonl"
-    code = run_submit(SubmitOptions(file=src, output=str(out), wait=True, poll=0), app)
+    code = run_submit(SubmitOptions(file=src, output=str(out), wait=True, poll=1), app)
     records = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
     assert code == 1
     assert records["a"]["content"] == "answer to one" and records["a"]["status"] == "ok"
@@ -290,7 +290,7 @@ def test_fetch_refuses_unfinished_and_skips_done(app, api, tmp_path):
     with pytest.raises(GlmError, match="batch_0 is in_progress"):
         run_fetch(FetchOptions(("batch_0",)), app)
     out = tmp_path / "o.jsonl"
-    opts = FetchOptions(("batch_0",), output=str(out), wait=True, poll=0)
+    opts = FetchOptions(("batch_0",), output=str(out), wait=True, poll=1)
     assert run_fetch(opts, app) == 0
     assert run_fetch(opts, app) == 0  # a second fetch adds nothing
     assert len(out.read_text().splitlines()) == 2 and "skipped 2 already ok" in app.ios.stderr.getvalue()
@@ -300,7 +300,7 @@ def test_fetch_without_input_compares_counts(app, api, tmp_path, env):
     src = write(tmp_path, ["x", "drop"])
     run_submit(SubmitOptions(file=src), app)
     (tmp_path / "data" / "glm" / "batches" / "batch_0.json").unlink()
-    code = run_fetch(FetchOptions(("batch_0",), wait=True, poll=0, format="batch-api"), app)
+    code = run_fetch(FetchOptions(("batch_0",), wait=True, poll=1, format="batch-api"), app)
     assert code == 1 and "1 request(s) have no result (expected 2)" in app.ios.stderr.getvalue()
     (line,) = [json.loads(x) for x in app.ios.stdout.getvalue().splitlines()[1:]]
     assert line["custom_id"] == "line-1" and line["response"]["status_code"] == 200
@@ -327,7 +327,7 @@ def test_submit_schema_and_fetch_checks_answers(app, api, tmp_path):
     assert uploaded["b"]["messages"][0]["content"].startswith("Be brief.\n\nAnswer with one JSON value")
     assert '"required": [' in uploaded["b"]["messages"][0]["content"]
     out = tmp_path / "answers.jsonl"
-    code = run_fetch(FetchOptions(("batch_0",), output=str(out), wait=True, poll=0, schema=PERSON), app)
+    code = run_fetch(FetchOptions(("batch_0",), output=str(out), wait=True, poll=1, schema=PERSON), app)
     records = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
     assert code == 1
     assert (records["a"]["status"], records["a"]["content"]) == ("ok", '{"age": 7}')
@@ -349,9 +349,9 @@ def test_fetch_without_schema_keeps_answers_and_bad_schema_is_refused(app, api, 
     run_submit(SubmitOptions(file=src), app)
     out = tmp_path / "o.jsonl"
     with pytest.raises(UsageError, match="not a valid JSON Schema"):
-        run_fetch(FetchOptions(("batch_0",), output=str(out), wait=True, poll=0, schema='{"type": 5}'), app)
+        run_fetch(FetchOptions(("batch_0",), output=str(out), wait=True, poll=1, schema='{"type": 5}'), app)
     assert not out.exists()
-    assert run_fetch(FetchOptions(("batch_0",), output=str(out), wait=True, poll=0), app) == 0
+    assert run_fetch(FetchOptions(("batch_0",), output=str(out), wait=True, poll=1), app) == 0
     assert json.loads(out.read_text())["status"] == "ok"
 
 
@@ -360,7 +360,7 @@ def test_submit_wait_fetch_uses_the_submitted_schema(app, api, tmp_path):
     api.answers["prose"] = "not JSON"
     out = tmp_path / "o.jsonl"
     code = run_submit(
-        SubmitOptions(file=src, request=RequestOptions(schema=PERSON), output=str(out), wait=True, poll=0), app
+        SubmitOptions(file=src, request=RequestOptions(schema=PERSON), output=str(out), wait=True, poll=1), app
     )
     assert code == 1 and json.loads(out.read_text())["error"]["code"] == "invalid_json"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import time
@@ -28,6 +29,7 @@ from glm_cli.errors import API_ERROR, GlmError, UsageError
 
 if TYPE_CHECKING:
     from glm_cli.app import App
+    from glm_cli.batch.input import Item
     from glm_cli.client import GlmClient
 
 BATCH_PRICE = 0.5  # the Batch API costs half the standard price (zhipu-api.md §7.3)
@@ -158,8 +160,9 @@ def wait_for(client: GlmClient, ids: tuple[str, ...], app: App, poll: float) -> 
 
 def run_submit(opts: SubmitOptions, app: App) -> int:
     """Convert, split, upload and create batches; print their ids on stdout."""
-    from glm_cli.batch.remote import create_batch, request_lines, split_parts, upload
+    from glm_cli.batch.remote import remember_submit, request_lines, split_parts, submit_parts
 
+    check_poll(opts.poll)
     if opts.output is not None and not opts.wait:  # was ignored: the records only exist once the batch is done
         raise UsageError(
             "submit -o FILE writes the records of the finished batches: it needs --wait",
@@ -167,7 +170,7 @@ def run_submit(opts: SubmitOptions, app: App) -> int:
         )
     prep = prepare(opts.request, app)
     stream, _ = open_checked(opts.file, opts.request, app)
-    bad: list[str] = []
+    bad: list[Item] = []
     with stream:
         lines = request_lines(
             items_of(stream, opts.request, prep),
@@ -178,31 +181,21 @@ def run_submit(opts: SubmitOptions, app: App) -> int:
             schema=prep.schema,
         )
         parts = split_parts(_sendable(lines, bad), max_lines=opts.max_lines, max_bytes=opts.max_bytes)
-    for text in bad[:SHOW_MISSING]:
-        app.warn(f"{text} (not submitted)")
+    for item in bad[:SHOW_MISSING]:
+        app.warn(f"{item.error} (not submitted)")
     if not parts:
         raise UsageError(f"nothing to submit: none of the lines of {opts.file} could be converted")
     client = app.make_client(prep.settings, verbose=opts.verbose)
     stem = Path(opts.file).stem if opts.file != "-" else "stdin"
     ids: list[str] = []
     try:
-        for n, part in enumerate(parts, 1):
-            meta = {"description": opts.description or f"glm batch {stem}", "glm_part": f"{n}/{len(parts)}"}
-            file_obj = upload(client, part, f"{stem}.part{n}.jsonl")
-            batch = create_batch(client, file_obj["id"], meta)
-            ids.append(batch["id"])
-            app.ios.stdout.write(batch["id"] + "\n")
-            app.ios.stdout.flush()
-            app.ios.stderr.write(
-                f"glm batch: submitted {batch['id']}: {part.lines:,} requests ({part.model}, "
-                f"{part.size / 1e6:.1f} MB) from line {part.first_line}\n"
-            )
-    finally:
-        for part in parts:
-            part.fh.close()
-    _remember(app, opts, ids)
+        ids = submit_parts(app, client, parts, stem=stem, description=opts.description)
+    finally:  # what was created is remembered even when a later part fails
+        source = os.path.abspath(opts.file) if opts.file != "-" else None
+        unsent = [(item.line, item.id, "invalid_line", str(item.error)) for item in bad]
+        remember_submit(app.environ, source, opts.request.text, ids or [], parts, unsent)
     if bad:
-        app.warn(f"{len(bad):,} line(s) not submitted; `glm batch fetch` reports them as missing")
+        app.warn(f"{len(bad):,} line(s) not submitted; `glm batch fetch` writes their error records")
     if not opts.wait:
         app.ios.stderr.write(
             f"next: glm batch status {' '.join(ids)}   ·   glm batch fetch {' '.join(ids)} -o answers.jsonl\n"
@@ -227,34 +220,34 @@ def run_submit(opts: SubmitOptions, app: App) -> int:
     return run_fetch(fetch, app, client=client)
 
 
-def _sendable(lines: Any, bad: list[str]) -> Any:
-    """Pass on the lines that converted; collect why the others did not."""
+def _sendable(lines: Any, bad: list[Any]) -> Any:
+    """Pass on the lines that converted; collect the others (they carry why not)."""
     for item, line in lines:
         if line is None:
-            bad.append(str(item.error))
+            bad.append(item)
         else:
             yield item, line
 
 
-def _remember(app: App, opts: SubmitOptions, ids: list[str]) -> None:
-    from glm_cli.batch.remote import save_manifest
-
-    source = os.path.abspath(opts.file) if opts.file != "-" else None
-    for batch_id in ids:
-        save_manifest(
-            app.environ,
-            batch_id,
-            {"input": source, "text": opts.request.text, "batches": ids, "submitted_at": time.time()},
-        )
+def check_poll(poll: float) -> None:
+    """--poll is an interval: a positive, finite number of seconds."""
+    if not (0 < poll < float("inf")):
+        raise UsageError(f"--poll must be a positive number of seconds, got {poll:g}", "--poll 30 (the default)")
 
 
 def run_fetch(opts: FetchOptions, app: App, client: GlmClient | None = None) -> int:
-    """Download finished batches' results into the local record format; name the lines still missing."""
-    from glm_cli.batch.output import IdSet, Stats, open_output
+    """Download finished batches' results into the local record format; name the lines still missing.
+
+    Idempotent: an id that already has a record in -o is not written again (an ok result replaces an
+    earlier error record of the same id, which is then removed), so any number of fetches, finished or
+    interrupted, leaves one record per id.
+    """
+    from glm_cli.batch.output import Stats, open_output
     from glm_cli.batch.progress import summary_lines
-    from glm_cli.batch.remote import TERMINAL, get_batch, iter_results
+    from glm_cli.batch.remote import TERMINAL, get_batch, iter_results, load_manifest
     from glm_cli.catalogue import cost_text
 
+    check_poll(opts.poll)
     validate = None
     if opts.schema:  # a bad schema is a usage error before anything is downloaded
         from glm_cli.tools.schema import load_schema
@@ -272,16 +265,31 @@ def run_fetch(opts: FetchOptions, app: App, client: GlmClient | None = None) -> 
             f"batch {busy[0]['id']} is {busy[0].get('status')}; nothing fetched",
             "wait with `glm batch fetch --wait …`, or check with `glm batch status`",
         )
+    converters = [_converter(b, validate) for b in batches]
+    manifests = {b["id"]: load_manifest(app.environ, b["id"]) for b in batches}
     writer, state = open_output(opts.output, opts.format, app)
-    stats, seen = Stats(started=app.clock()), []
+    stats, seen = Stats(started=app.clock()), set[str]()
+    kept_errors = replaced = 0
     try:
-        for batch in batches:
-            for record in iter_results(client, batch, validate):
-                seen.append(record["id"])
-                if state is not None and record["id"] in state.ok:
-                    stats.skipped_ok += 1
-                elif writer.write(record):
-                    stats.add(record)
+        results = (
+            r
+            for b, convert in zip(batches, converters, strict=True)
+            for r in iter_results(client, b, validate, convert)
+        )
+        for record in itertools.chain(results, _unsent_records(manifests)):
+            rid = record["id"]
+            if rid in seen:  # the same id twice in what was downloaded: the first one counts
+                continue
+            seen.add(rid)
+            if state is not None and rid in state.ok:
+                stats.skipped_ok += 1
+            elif state is not None and rid in state.failed and record["status"] != "ok":
+                kept_errors += 1  # already recorded as an error: not written twice
+            elif writer.write(record):
+                stats.add(record)
+                replaced += state is not None and rid in state.failed
+        if replaced:
+            writer.compact()  # drop the error records the ok results just replaced (under the output's lock)
     finally:
         writer.close()
     settings = app.settings({"endpoint": opts.endpoint} if opts.endpoint else None, profile=opts.profile)
@@ -289,21 +297,71 @@ def run_fetch(opts: FetchOptions, app: App, client: GlmClient | None = None) -> 
     cost = cost_text(app.catalogue(settings), settings, usage, dict(stats.requests), BATCH_PRICE) if usage else None
     for line in summary_lines(stats, app.clock() - stats.started, cost, label="glm batch fetch"):
         app.ios.stderr.write(line + "\n")
+    if kept_errors:
+        app.ios.stderr.write(
+            f"glm batch fetch: {kept_errors:,} error record(s) already in {opts.output} were not written again\n"
+        )
+    if replaced:
+        app.ios.stderr.write(f"glm batch fetch: {replaced:,} earlier error record(s) replaced by ok results\n")
     if validate is not None and (stats.errors.get("schema_mismatch") or stats.errors.get("invalid_json")):
         app.ios.stderr.write(
             "hint: the Batch API cannot be asked to correct an answer; rerun those lines locally "
             "(one repair each): glm batch INPUT -o OUTPUT --retry-failed --schema SCHEMA\n"
         )
-    missing = _missing(opts, app, batches, IdSet(seen), state)
-    return API_ERROR if stats.failed or missing else 0
+    missing = _missing(opts, app, client, batches, manifests, seen, state)
+    return API_ERROR if stats.failed or kept_errors or missing else 0
 
 
-def _missing(opts: FetchOptions, app: App, batches: list[dict[str, Any]], seen: Any, state: Any) -> int:
-    """Report input lines with no result; without the input, compare the counts the API reports."""
-    from glm_cli.batch.remote import missing_ids, submitted_input
+def _converter(batch: dict[str, Any], validate: Any) -> Any:
+    """How a batch's result lines become records: chat answers, or vectors for an embeddings batch."""
+    from glm_cli.embed.remote import EMBEDDINGS_URL, result_record
 
-    source = (opts.file, opts.text) if opts.file else submitted_input(app.environ, [b["id"] for b in batches])
-    if source is None:
+    if batch.get("endpoint") != EMBEDDINGS_URL:
+        return None  # iter_results' default: chat answers, checked by `validate`
+    if validate is not None:
+        raise UsageError(f"batch {batch['id']} is an embeddings batch: --schema checks chat answers")
+    return result_record
+
+
+def _unsent_records(manifests: dict[str, Any]) -> Any:
+    """The error records of the lines `submit` could not send (remembered with the batches), once each."""
+    from glm_cli.batch.output import error_record
+    from glm_cli.embed.remote import EMBEDDINGS_URL, unsent_record
+
+    for manifest in manifests.values():
+        for entry in (manifest or {}).get("unsent") or ():
+            line, item_id, code, message = entry
+            if manifest.get("endpoint") == EMBEDDINGS_URL:
+                yield unsent_record(line, item_id, code, message)
+            else:
+                yield error_record(item_id, line, code, message)
+
+
+def _missing(
+    opts: FetchOptions,
+    app: App,
+    client: GlmClient,
+    batches: list[dict[str, Any]],
+    manifests: dict[str, Any],
+    seen: set[str],
+    state: Any,
+) -> int:
+    """Report the fetched batches' lines with no result; say where the submit's other lines wait.
+
+    Without the input, compare the counts the API reports. Return how many lines of the fetched
+    batches have no result.
+    """
+    from glm_cli.batch.remote import LineSet, load_manifest, missing_ids
+    from glm_cli.embed.remote import EMBEDDINGS_URL
+
+    def done(item_id: str) -> bool:
+        return item_id in seen or (state is not None and (item_id in state.ok or item_id in state.failed))
+
+    known = [m for m in manifests.values() if m]
+    inputs = {m.get("input") for m in known}
+    remembered = next(iter(inputs)) if len(known) == len(batches) and len(inputs) == 1 else None
+    path = opts.file or (str(remembered) if remembered else None)
+    if path is None or not os.path.exists(path):
         expected = sum((b.get("request_counts") or {}).get("total", 0) for b in batches)
         gap = max(0, expected - len(seen))
         if gap:
@@ -312,16 +370,60 @@ def _missing(opts: FetchOptions, app: App, batches: list[dict[str, Any]], seen: 
                 "pass -f FILE (the submitted input) to name them"
             )
         return gap
+    text = opts.text if opts.file else bool(known[0].get("text"))
+    embeddings = any(m.get("endpoint") == EMBEDDINGS_URL for m in known)
+    again = f"glm embed --batch {path}" if embeddings else f"glm batch {path}"
+    if len(known) < len(batches) or not all("lines" in m for m in known):  # no line map: all the input's lines
+        count, names = missing_ids(path, text, done, SHOW_MISSING).get("", (0, []))
+        if count:
+            app.warn(f"{count:,} line(s) of {path} have no result: {_names(count, names)}")
+            app.ios.stderr.write(f"hint: run them locally: {again} -o OUTPUT (done lines are skipped)\n")
+        return count
+    owners = {bid: LineSet(m["lines"]) for bid, m in manifests.items() if m}
+    fetched = set(owners)
+    for other in dict.fromkeys(b for m in known for b in m.get("batches") or () if b not in fetched):
+        theirs = load_manifest(app.environ, other)
+        if theirs and "lines" in theirs:
+            owners[other] = LineSet(theirs["lines"])
 
-    def done(item_id: str) -> bool:
-        return item_id in seen or (state is not None and (item_id in state.ok or item_id in state.failed))
+    def group(number: int) -> str | None:
+        return next((bid for bid, lines in owners.items() if number in lines), None)
 
-    count, names = missing_ids(source[0], source[1], done, SHOW_MISSING)
-    if count:
-        more = f" and {count - len(names):,} more" if count > len(names) else ""
-        app.warn(f"{count:,} line(s) of {source[0]} have no result: {', '.join(names)}{more}")
-        app.ios.stderr.write(f"hint: run them locally: glm batch {source[0]} -o OUTPUT (done lines are skipped)\n")
-    return count
+    found = missing_ids(path, text, done, SHOW_MISSING, group)
+    missing = 0
+    for bid, (count, names) in found.items():
+        if bid in fetched:
+            missing += count
+            app.warn(f"{count:,} line(s) of {path} in batch {bid} have no result: {_names(count, names)}")
+    if missing:
+        app.ios.stderr.write(
+            f"hint: those batches are finished; run the lines locally: {again} -o OUTPUT (done lines are skipped)\n"
+        )
+    for bid, (count, _) in found.items():
+        if bid not in fetched:
+            _pending_note(app, client, bid, count, path, opts.output)
+    return missing
+
+
+def _names(count: int, names: list[str]) -> str:
+    more = f" and {count - len(names):,} more" if count > len(names) else ""
+    return ", ".join(names) + more
+
+
+def _pending_note(app: App, client: GlmClient, batch_id: str, count: int, path: str, output: str | None) -> None:
+    """Say that COUNT lines of the input are in another batch of the same submit (its status, how to fetch it)."""
+    from glm_cli.batch.remote import TERMINAL, get_batch
+
+    try:
+        status: str | None = str(get_batch(client, batch_id).get("status") or "?")
+    except GlmError:
+        status = None
+    wait = "" if status in TERMINAL else " --wait"
+    state = "finished, not fetched yet" if status in TERMINAL else f"still {status}" if status else "status unknown"
+    app.ios.stderr.write(
+        f"glm batch fetch: {count:,} other line(s) of {path} are in batch {batch_id} ({state}): "
+        f"glm batch fetch {batch_id} -o {output or 'OUTPUT'}{wait}\n"
+    )
 
 
 def run_status(opts: StatusOptions, app: App) -> int:

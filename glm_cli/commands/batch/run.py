@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 from dataclasses import dataclass, field
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
     from glm_cli.batch.output import RecordWriter, ResumeState
     from glm_cli.batch.runner import BatchRunner
     from glm_cli.client import GlmClient
+
+
+CHARS_PER_TOKEN = 3  # the estimate without the tokenizer (as the --tpm bucket's)
+SHOW_OVER = 10
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,15 @@ class BatchOptions:
             "--dry-run", help="Print each line's request (Batch-API shape); send nothing.", rich_help_panel=o.OUTPUT
         ),
     ] = False
+    count_tokens: Annotated[
+        bool,
+        typer.Option(
+            "--count-tokens",
+            help="With --dry-run: count the input tokens with Zhipu's tokenizer (one free request per line, "
+            "-j at a time) instead of estimating them.",
+            rich_help_panel=o.OUTPUT,
+        ),
+    ] = False
     progress: Annotated[
         bool | None,
         typer.Option(
@@ -97,6 +111,8 @@ def _check(opts: BatchOptions) -> None:
     for name, value in (("--rpm", opts.rpm), ("--tpm", opts.tpm), ("--limit", opts.limit)):
         if value is not None and value <= 0:
             raise UsageError(f"{name} must be positive, got {value}")
+    if opts.count_tokens and not opts.dry_run:
+        raise UsageError("--count-tokens counts what --dry-run shows", "glm batch FILE --dry-run --count-tokens")
     to_file = opts.output not in (None, "-") and opts.file != "-"
     if to_file and os.path.abspath(str(opts.output)) == os.path.abspath(opts.file):
         raise UsageError("the output file is the input file", "choose another -o")
@@ -228,30 +244,89 @@ def _compact(writer: RecordWriter, app: App) -> None:
 
 
 def dry_run(opts: BatchOptions, prep: Prepared, app: App) -> int:
-    """Print each line's request in the Batch-API shape (what `submit` uploads); send nothing."""
+    """Print each line's request in the Batch-API shape (what `submit` uploads); send nothing.
+
+    stderr ends with the input tokens: estimated from the characters, or, with --count-tokens, counted by
+    the tokenizer endpoint (free; -j requests at a time); when it cannot count, the estimate, and why.
+    """
+    from glm_cli.attachments import text_chars
     from glm_cli.batch.remote import request_lines
 
+    counter = _counter(opts, prep, app) if opts.count_tokens else None
     stream, _ = open_checked(opts.file, opts.request, app)
-    bad = 0
-    with stream:
-        for item, line in request_lines(
-            items_of(stream, opts.request, prep),
-            prep.settings,
-            prep.catalogue,
-            json_mode=prep.json_mode,
-            stop=opts.request.stop,
-            schema=prep.schema,
-        ):
-            if line is None:
-                bad += 1
-                app.ios.stderr.write(f"glm: {item.error}\n")
-            else:
+    bad = requests = chars = 0
+    try:
+        with stream:
+            for item, line in request_lines(
+                itertools.islice(items_of(stream, opts.request, prep), opts.limit),  # -n N: the first N lines
+                prep.settings,
+                prep.catalogue,
+                json_mode=prep.json_mode,
+                stop=opts.request.stop,
+                schema=prep.schema,
+            ):
+                if line is None:
+                    bad += 1
+                    app.ios.stderr.write(f"glm: {item.error}\n")
+                    continue
+                body = line["body"]
+                requests += 1
+                chars += sum(text_chars(m.get("content")) for m in body.get("messages") or ())
+                if counter is not None:
+                    info = prep.catalogue.get(body["model"])
+                    counter.submit(item, body["model"], body["messages"], vision=bool(info and info.vision))
                 if app.ios.stdout_tty:  # attached files' data: URLs cut on a screen; piped, the line is whole
                     from glm_cli.attachments import shortened_body
 
-                    line = {**line, "body": shortened_body(line["body"])}
+                    line = {**line, "body": shortened_body(body)}
                 app.ios.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+    finally:
+        counts = counter.finish() if counter is not None else None
+        if counter is not None:
+            counter.client.close()
+    app.ios.stderr.write(_token_summary(requests, chars, counts, opts, prep, app) + "\n")
     return API_ERROR if bad else 0
+
+
+def _counter(opts: BatchOptions, prep: Prepared, app: App) -> Any:
+    """The tokenizer's request counter (bounded by -j); a client that cannot be made is the first error."""
+    from glm_cli.tokens import RequestCounter
+
+    def context(model: str) -> int | None:
+        info = prep.catalogue.get(model)
+        return info.context if info is not None else None
+
+    try:
+        client = app.make_client(prep.settings, verbose=opts.verbose, pool_size=opts.concurrency)
+    except GlmError as err:  # no key: the estimate, and why
+        app.warn(f"cannot count tokens with the tokenizer: {err.message}; estimating instead")
+        return None
+    return RequestCounter(client, opts.concurrency, context)
+
+
+def _token_summary(requests: int, chars: int, counts: Any, opts: BatchOptions, prep: Prepared, app: App) -> str:
+    """`glm batch --dry-run: N requests · T input tokens (counted …) · input est. $X`, or the estimate."""
+    from glm_cli.catalogue import cost_text, format_tokens
+    from glm_cli.events import Usage
+
+    head = f"glm batch --dry-run: {requests:,} request(s)"
+    estimate = f"{head} · about {round(chars / CHARS_PER_TOKEN):,} input tokens (estimated from the characters"
+    if counts is None:
+        return estimate + ("; --count-tokens counts them with Zhipu's tokenizer)" if not opts.count_tokens else ")")
+    if counts.error is not None:
+        app.warn(f"the tokenizer could not count: {counts.error.message}; the figure below is an estimate")
+        return estimate + ")"
+    for model, used in sorted(counts.fallbacks.items()):
+        app.warn(f"the tokenizer does not take {model}; counted with {used}'s tokenizer (unconfirmed: the same family)")
+    for item, model, tokens, context in sorted(counts.over, key=lambda o: o[0].line)[:SHOW_OVER]:
+        app.warn(
+            f"line {item.line} ({item.id}): {tokens:,} input tokens, more than {model}'s "
+            f"{format_tokens(context)} context window"
+        )
+    total = sum(counts.tokens.values())
+    usage = {model: Usage(prompt_tokens=n, total_tokens=n) for model, n in counts.tokens.items()}
+    cost = cost_text(prep.catalogue, prep.settings.base_url, usage, dict(counts.requests))
+    return f"{head} · {total:,} input tokens (counted by Zhipu's tokenizer)" + (f" · input est. {cost}" if cost else "")
 
 
 def command() -> Any:
