@@ -209,7 +209,7 @@ class _View:
         elif isinstance(delta, ReasoningDelta) and delta.text:
             if not self.show:
                 if self.spinner:
-                    self.spinner.label = "thinking…"
+                    self.spinner.show("thinking…")
                 return
             self._quiet()
             self.out.pause()  # stdout's live tail shares the terminal; take it down first
@@ -223,7 +223,7 @@ class _View:
                 self.call = [delta.name, ""]
             self.call[1] = (self.call[1] + delta.arguments)[-400:]  # only the tail is ever shown
             room = max(10, self.ios.width - len(self.call[0]) - 6)
-            self.spinner.label = f"{self.call[0]} {visible(' '.join(self.call[1].split()))[-room:]}"
+            self.spinner.show(f"{self.call[0]} {visible(' '.join(self.call[1].split()))[-room:]}")
         elif isinstance(delta, Waiting):  # before a retry, once per wait: said on stderr, counted down by the spinner
             line = f"glm: {delta.text()}"
             if self.spinner is not None:
@@ -275,6 +275,10 @@ class _Spinner:
                 except (OSError, ValueError):
                     return
             frame += 1
+
+    def show(self, label: str) -> None:
+        """Say LABEL from the next frame on (a wait's countdown is over: the answer is coming)."""
+        self.wait, self.label = None, label
 
     def announce(self, line: str, wait: Waiting) -> None:
         """Print LINE above the spinner, which then counts the wait down."""

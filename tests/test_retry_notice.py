@@ -133,6 +133,8 @@ def test_the_spinner_counts_the_wait_down_on_a_terminal():
         wait_until(lambda: "rate limited: retrying in 15 s (attempt 2 of 4)…" in err.getvalue(), "15 s to go")
         clock.now += 15
         wait_until(lambda: "rate limited: trying again (attempt 2 of 4)…" in err.getvalue(), "the new try")
+        yield from chunk_to_deltas(chunk(reasoning="hmm"))  # the answer began: the spinner says what it does now
+        wait_until(lambda: err.getvalue().rsplit("trying again", 1)[1].count("thinking…"), "thinking after the wait")
         seen.set()
         yield from chunk_to_deltas(chunk("hi", finish="stop"))
 
