@@ -262,10 +262,19 @@ def manifest_dir(environ: dict[str, str]) -> Path:
 
 
 def submit_parts(
-    app: App, client: GlmClient, parts: list[Part], *, stem: str, description: str | None, endpoint: str = CHAT_URL
-) -> list[str]:
-    """Upload each part and create its batch; print each batch id on stdout as soon as it exists."""
-    ids: list[str] = []
+    app: App,
+    client: GlmClient,
+    parts: list[Part],
+    ids: list[str],
+    *,
+    stem: str,
+    description: str | None,
+    endpoint: str = CHAT_URL,
+) -> None:
+    """Upload each part and create its batch; print each batch id on stdout, and add it to IDS, as soon as it exists.
+
+    When a later part fails, IDS still holds the batches already created (the caller remembers them).
+    """
     try:
         for n, part in enumerate(parts, 1):
             meta = {"description": description or f"glm batch {stem}", "glm_part": f"{n}/{len(parts)}"}
@@ -281,7 +290,6 @@ def submit_parts(
     finally:
         for part in parts:
             part.fh.close()
-    return ids
 
 
 def remember_submit(

@@ -108,8 +108,8 @@ def run_embed_submit(opts: EmbedBatchOptions, app: App, description: str | None 
     stem = Path(opts.file).stem if opts.file != "-" else "stdin"
     ids: list[str] = []
     try:
-        ids = submit_parts(
-            app, client, parts, stem=stem, description=description or f"glm embed {stem}", endpoint=EMBEDDINGS_URL
+        submit_parts(
+            app, client, parts, ids, stem=stem, description=description or f"glm embed {stem}", endpoint=EMBEDDINGS_URL
         )
     finally:
         client.close()

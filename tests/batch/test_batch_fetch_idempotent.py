@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from glm_cli.batch.remote import LineSet, Part
 from glm_cli.commands.batch.remote import FetchOptions, SubmitOptions, run_fetch, run_submit
-from glm_cli.errors import UsageError
+from glm_cli.errors import GlmError, UsageError
 from tests.conftest import glm_executable
 
 
@@ -187,3 +187,18 @@ def test_a_pending_batch_of_the_same_submit_is_named_with_wait(app, srv, tmp_pat
     err = stderr(app)
     assert f"2 other line(s) of {tmp_path / 'in.jsonl'} are in batch {second} (still validating)" in err
     assert f"glm batch fetch {second} -o {out} --wait" in err
+
+
+def test_batches_created_before_a_failed_part_are_remembered(app, srv, tmp_path):
+    rows = [{"id": "a", "prompt": "short", "model": "glm-4.7-flash"}, {"id": "b", "prompt": "x" * 2000}]
+    src = write(tmp_path, rows)
+    srv.max_file_bytes = 1000  # the second part (glm-4.7, 2 KB) is refused on upload
+    with pytest.raises(GlmError):
+        run_submit(SubmitOptions(file=src), app)
+    (first,) = app.ios.stdout.getvalue().split()
+    manifest = json.loads((tmp_path / "data" / "glm" / "batches" / f"{first}.json").read_text())
+    assert manifest["batches"] == [first] and manifest["lines"] == [[1, 1]]
+    stderr(app)
+    out = tmp_path / "out.jsonl"
+    assert run_fetch(FetchOptions((first,), output=str(out), wait=True, poll=1), app) == 0
+    assert [r["id"] for r in records(out)] == ["a"] and "have no result" not in stderr(app)

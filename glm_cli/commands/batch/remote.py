@@ -189,11 +189,11 @@ def run_submit(opts: SubmitOptions, app: App) -> int:
     stem = Path(opts.file).stem if opts.file != "-" else "stdin"
     ids: list[str] = []
     try:
-        ids = submit_parts(app, client, parts, stem=stem, description=opts.description)
+        submit_parts(app, client, parts, ids, stem=stem, description=opts.description)
     finally:  # what was created is remembered even when a later part fails
         source = os.path.abspath(opts.file) if opts.file != "-" else None
         unsent = [(item.line, item.id, "invalid_line", str(item.error)) for item in bad]
-        remember_submit(app.environ, source, opts.request.text, ids or [], parts, unsent)
+        remember_submit(app.environ, source, opts.request.text, ids, parts, unsent)
     if bad:
         app.warn(f"{len(bad):,} line(s) not submitted; `glm batch fetch` writes their error records")
     if not opts.wait:
