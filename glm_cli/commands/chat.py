@@ -49,16 +49,7 @@ class ChatOptions:
     max_tokens: o.MaxTokens = None
     json_object: o.JsonObject = None
     continue_: o.Continue = False
-    resume: Annotated[
-        str | None,
-        typer.Option(
-            "--resume",
-            "-r",
-            metavar="ID",
-            help="Resume a conversation by id or name (see `glm history list`).",
-            rich_help_panel=o.HISTORY,
-        ),
-    ] = None
+    resume: Annotated[o.Resume, Help("Resume a conversation by id or name (see `glm history list`).")] = None
     no_log: o.NoLog = False
     verbose: o.Verbose = False
     raw: Annotated[bool, typer.Option("--raw", help="No markdown rendering.", rich_help_panel=o.OUTPUT)] = False

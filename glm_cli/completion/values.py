@@ -86,10 +86,20 @@ def profile_values(data: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def conversation_values(environ: dict[str, str]) -> list[tuple[str, str]]:
-    """Names, then ids, of the most recent conversations, each with its first message; nothing when there is no store.
+def typed(words: list[str]) -> str:
+    """The part of a value typed so far: the last word the shell passed (`--opt=PART` and bash's lone `=` too)."""
+    word = words[-1] if words else ""
+    if word == "=":
+        return ""
+    return word.split("=", 1)[1] if word.startswith("-") and "=" in word else word
 
-    Opened read-only (never created, never migrated): TAB must not write anything.
+
+def conversation_values(environ: dict[str, str], prefix: str = "") -> list[tuple[str, str]]:
+    """Names, then ids, of the conversations that start with PREFIX (the most recent ones when it is empty), each
+    with its first message; nothing when there is no store.
+
+    Every query walks an index (updated, the unique name, the id), so TAB stays fast with any number of
+    conversations. Opened read-only (never created, never migrated): TAB must not write anything.
     """
     import sqlite3
 
@@ -99,14 +109,35 @@ def conversation_values(environ: dict[str, str]) -> list[tuple[str, str]]:
     if not path.exists():
         return []
     db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=1.0)
+    columns = "SELECT id, name, title FROM conversations"
     try:
-        rows = db.execute(
-            "SELECT id, name, title FROM conversations ORDER BY updated DESC, id DESC LIMIT ?", (RECENT,)
-        ).fetchall()
+        if not prefix:
+            rows = db.execute(f"{columns} ORDER BY updated DESC, id DESC LIMIT ?", (RECENT,)).fetchall()
+        else:
+            rows = db.execute(
+                f"{columns} WHERE name >= ? AND name < ? ORDER BY name LIMIT ?", (prefix, prefix + "\U0010ffff", RECENT)
+            ).fetchall()
+            rows += _ids_starting(db, columns, prefix)
     finally:
         db.close()
     named = [(str(name), str(title or "")[:60]) for _, name, title in rows if name and len(str(name).split()) == 1]
-    return named + [(str(cid), (f"{name}: " if name else "") + str(title or "")[:60]) for cid, name, title in rows]
+    ids = [(str(cid), (f"{name}: " if name else "") + str(title or "")[:60]) for cid, name, title in rows]
+    return list(dict.fromkeys(named + [i for i in ids if i[0].startswith(prefix)]))
+
+
+def _ids_starting(db: Any, columns: str, digits: str) -> list[Any]:
+    """The rows whose id starts with DIGITS, shortest ids first: one range of the primary key per length."""
+    if not digits.isdigit() or digits.startswith("0"):
+        return []
+    top = db.execute("SELECT max(id) FROM conversations").fetchone()[0] or 0
+    rows: list[Any] = []
+    low, high = int(digits), int(digits) + 1
+    while low <= top and len(rows) < RECENT:
+        rows += db.execute(
+            f"{columns} WHERE id >= ? AND id < ? ORDER BY id LIMIT ?", (low, high, RECENT - len(rows))
+        ).fetchall()
+        low, high = low * 10, high * 10
+    return rows
 
 
 def values(kind: str, words: list[str], environ: dict[str, str]) -> list[tuple[str, str]]:
@@ -114,7 +145,7 @@ def values(kind: str, words: list[str], environ: dict[str, str]) -> list[tuple[s
     if kind not in KINDS:
         return []
     if kind == "conversations":
-        return conversation_values(environ)
+        return conversation_values(environ, typed(words))
     data = _config(environ)
     if kind == "models":
         return model_values(data)
