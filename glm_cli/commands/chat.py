@@ -251,10 +251,11 @@ def input_history(path: str) -> Any:
 
 
 def _completer(session: ChatSession) -> Any:
-    """Complete /command names, then their arguments (model ids for /model)."""
+    """Complete /command names, then their arguments (model ids and aliases for /model, as TAB offers for -m)."""
     from prompt_toolkit.completion import Completer, Completion
 
     from glm_cli.chat.slash import COMMANDS
+    from glm_cli.completion.values import catalogue_values
 
     class SlashCompleter(Completer):
         def get_completions(self, document: Any, complete_event: Any) -> Any:
@@ -268,10 +269,13 @@ def _completer(session: ChatSession) -> Any:
                         yield Completion("/" + c.name, -len(text), display_meta=c.help)
                 return
             command = COMMANDS.get(name.lower())
-            choices = session.catalogue.ids() if name.lower() == "model" else (command.choices if command else ())
-            for choice in choices:
+            if name.lower() == "model":
+                choices = catalogue_values(session.catalogue)
+            else:
+                choices = [(c, "") for c in (command.choices if command else ())]
+            for choice, meta in choices:
                 if choice.startswith(arg):
-                    yield Completion(choice, -len(arg))
+                    yield Completion(choice, -len(arg), display_meta=meta or None)
 
     return SlashCompleter()
 

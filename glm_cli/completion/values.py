@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from glm_cli.catalogue import Catalogue
 
 KINDS = ("models", "presets", "profiles", "conversations")
 RECENT = 50  # conversations offered by TAB, most recent first
@@ -27,13 +30,20 @@ def _config(environ: dict[str, str]) -> dict[str, Any]:
 
 def model_values(data: dict[str, Any]) -> list[tuple[str, str]]:
     """Current catalogue ids, config models and every alias, each with a short description."""
-    from glm_cli.catalogue import format_tokens, load_catalogue
+    from glm_cli.catalogue import load_catalogue
 
     overrides = {k: data[k] for k in ("models", "aliases") if isinstance(data.get(k), dict)}
     try:
         catalogue = load_catalogue(overrides)
     except Exception:  # noqa: BLE001 - a bad override: fall back to the shipped catalogue
         catalogue = load_catalogue()
+    return catalogue_values(catalogue)
+
+
+def catalogue_values(catalogue: Catalogue) -> list[tuple[str, str]]:
+    """The ids of CATALOGUE's current models, then its aliases, each with a short description (TAB, /model)."""
+    from glm_cli.catalogue import format_tokens
+
     out = []
     for m in catalogue.models.values():
         if m.status == "retired":
