@@ -3,8 +3,10 @@
 `python -m glm_cli.completion` rewrites completions/glm.{bash,zsh,fish} from the commands registered in
 glm_cli/cli.py; `--check` only says whether they are out of date. A script is the command tree as data
 (subcommands, options, what each option's value and each argument is) followed by a fixed engine per shell
-(glm_cli/data/completion-engine.*). Model ids, presets and profiles are looked up at TAB time through
-`glm __complete KIND` (glm_cli/completion/values.py), from local files only.
+(glm_cli/data/completion-engine.*). What a value is comes from the flag's declaration (binding.Complete in
+its Annotated type), else from its type and metavar (param_kind); free text never completes file names.
+Model ids, presets, profiles and conversations are looked up at TAB time through `glm __complete KIND`
+(glm_cli/completion/values.py), from local files only.
 """
 
 from __future__ import annotations
