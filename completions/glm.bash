@@ -73,7 +73,7 @@ _glm_kind() {
         'ask|--request-id') _glm_r='none' ;;
         'ask|--tool') _glm_r='files' ;;
         'ask|--mcp') _glm_r='none' ;;
-        'ask|--mcp-server') _glm_r='none' ;;
+        'ask|--mcp-server') _glm_r='mcp-servers' ;;
         'ask|--allow') _glm_r='none' ;;
         'ask|--max-steps') _glm_r='none' ;;
         'ask|--search-engine') _glm_r='none' ;;
@@ -94,7 +94,7 @@ _glm_kind() {
         'chat|--resume'|'chat|-r') _glm_r='conversations' ;;
         'chat|--tool') _glm_r='files' ;;
         'chat|--mcp') _glm_r='none' ;;
-        'chat|--mcp-server') _glm_r='none' ;;
+        'chat|--mcp-server') _glm_r='mcp-servers' ;;
         'chat|--allow') _glm_r='none' ;;
         'chat|--max-steps') _glm_r='none' ;;
         'chat|--search-engine') _glm_r='none' ;;
@@ -221,7 +221,7 @@ _glm_args() {
         'history search') _glm_r='none*' ;;
         'history export') _glm_r='conversations' ;;
         'history rm') _glm_r='conversations*' ;;
-        'mcp tools') _glm_r='none' ;;
+        'mcp tools') _glm_r='mcp-servers' ;;
         'tokens') _glm_r='none*' ;;
         'embed') _glm_r='none*' ;;
         'completion') _glm_r='choice:bash,zsh,fish' ;;
@@ -244,18 +244,19 @@ _glm_values() {  # $1 kind, $2 word typed so far: fill COMPREPLY
     [[ $glm == */* && -x $glm ]] || glm=glm
     COMPREPLY=()
     case "$1" in
-        models|presets|profiles|conversations)
-            while IFS= read -r line; do
-                line=${line%%$'\t'*}
-                [[ $line == "$2"* ]] && COMPREPLY+=("$line")
-            done < <("$glm" __complete "$1" "${COMP_WORDS[@]:0:COMP_CWORD+1}" 2>/dev/null) ;;
         choice:*)
             line=${1#choice:}
             COMPREPLY=($(compgen -W "${line//,/$'\n'}" -- "$2")) ;;
         files)
             compopt -o filenames 2>/dev/null
             COMPREPLY=($(compgen -f -- "$2")) ;;
-    esac  # anything else (none: free text, numbers) offers nothing, and bash adds no file names
+        none|'') ;;  # free text or a number: nothing to offer (and bash adds no file names)
+        *)  # models, presets, conversations…: `glm __complete KIND WORDS…` prints value<TAB>description
+            while IFS= read -r line; do
+                line=${line%%$'\t'*}
+                [[ $line == "$2"* ]] && COMPREPLY+=("$line")
+            done < <("$glm" __complete "$1" "${COMP_WORDS[@]:0:COMP_CWORD+1}" 2>/dev/null) ;;
+    esac
 }
 
 _glm() {

@@ -530,7 +530,7 @@ function __glm_kind
         case 'ask|--mcp'
             echo 'none'
         case 'ask|--mcp-server'
-            echo 'none'
+            echo 'mcp-servers'
         case 'ask|--allow'
             echo 'none'
         case 'ask|--max-steps'
@@ -572,7 +572,7 @@ function __glm_kind
         case 'chat|--mcp'
             echo 'none'
         case 'chat|--mcp-server'
-            echo 'none'
+            echo 'mcp-servers'
         case 'chat|--allow'
             echo 'none'
         case 'chat|--max-steps'
@@ -821,7 +821,7 @@ function __glm_args
         case 'history rm'
             echo 'conversations*'
         case 'mcp tools'
-            echo 'none'
+            echo 'mcp-servers'
         case 'tokens'
             echo 'none*'
         case 'embed'
@@ -848,11 +848,6 @@ function __glm_values --argument-names kind cur prefix
         set glm glm
     end
     switch $kind
-        case models presets profiles conversations
-            set -l word (commandline -ct)
-            for line in ($glm __complete $kind $tokens "$word" 2>/dev/null)
-                printf '%s\n' "$prefix$line"
-            end
         case 'choice:*'
             for c in (string split , -- (string replace -- choice: '' $kind))
                 printf '%s\n' "$prefix$c"
@@ -860,6 +855,14 @@ function __glm_values --argument-names kind cur prefix
         case files
             for p in (__fish_complete_path $cur)
                 printf '%s\n' "$prefix$p"
+            end
+        case none ''
+            # free text or a number: nothing to offer, no file names
+        case '*'
+            # models, presets, conversations…: `glm __complete KIND WORDS…` prints value<TAB>description
+            set -l word (commandline -ct)
+            for line in ($glm __complete $kind $tokens "$word" 2>/dev/null)
+                printf '%s\n' "$prefix$line"
             end
     end
 end

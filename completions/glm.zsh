@@ -74,7 +74,7 @@ _glm_kind() {
     ('ask|--request-id') REPLY='none' ;;
     ('ask|--tool') REPLY='files' ;;
     ('ask|--mcp') REPLY='none' ;;
-    ('ask|--mcp-server') REPLY='none' ;;
+    ('ask|--mcp-server') REPLY='mcp-servers' ;;
     ('ask|--allow') REPLY='none' ;;
     ('ask|--max-steps') REPLY='none' ;;
     ('ask|--search-engine') REPLY='none' ;;
@@ -95,7 +95,7 @@ _glm_kind() {
     ('chat|--resume'|'chat|-r') REPLY='conversations' ;;
     ('chat|--tool') REPLY='files' ;;
     ('chat|--mcp') REPLY='none' ;;
-    ('chat|--mcp-server') REPLY='none' ;;
+    ('chat|--mcp-server') REPLY='mcp-servers' ;;
     ('chat|--allow') REPLY='none' ;;
     ('chat|--max-steps') REPLY='none' ;;
     ('chat|--search-engine') REPLY='none' ;;
@@ -222,7 +222,7 @@ _glm_args() {
     ('history search') REPLY='none*' ;;
     ('history export') REPLY='conversations' ;;
     ('history rm') REPLY='conversations*' ;;
-    ('mcp tools') REPLY='none' ;;
+    ('mcp tools') REPLY='mcp-servers' ;;
     ('tokens') REPLY='none*' ;;
     ('embed') REPLY='none*' ;;
     ('completion') REPLY='choice:bash,zsh,fish' ;;
@@ -245,7 +245,14 @@ _glm_values() {  # $1 kind
   local -a items
   [[ $glm == */* && -x $glm ]] || glm=glm
   case $1 in
-    (models|presets|profiles|conversations)
+    (choice:*)
+      items=(${(s:,:)${1#choice:}})
+      _describe -t values value items ;;
+    (files)
+      _files ;;
+    (none|'')  # free text or a number: nothing to offer, no file names
+      _message value ;;
+    (*)  # models, presets, conversations…: `glm __complete KIND WORDS…` prints value<TAB>description
       for line in ${(f)"$("$glm" __complete $1 "${(@)words[1,CURRENT]}" 2>/dev/null)"}; do
         if [[ $line == *$'\t'* ]]; then
           items+=("${${line%%$'\t'*}//:/\\:}:${line#*$'\t'}")
@@ -254,13 +261,6 @@ _glm_values() {  # $1 kind
         fi
       done
       _describe -t $1 ${1%s} items ;;
-    (choice:*)
-      items=(${(s:,:)${1#choice:}})
-      _describe -t values value items ;;
-    (files)
-      _files ;;
-    (*)  # none: free text or a number; nothing to offer, no file names
-      _message value ;;
   esac
 }
 

@@ -26,7 +26,7 @@ INPUT, MODEL, THINKING, TOOLS, SEARCH, OUTPUT, HISTORY, BATCH, CONNECTION = PANE
 # free text, files only where the metavar names a path (FILE, PATH, DIR): see completion/gen.param_kind.
 FILES, TEXT = Complete("files"), Complete("none")
 MODELS, PRESETS, PROFILES = Complete("models"), Complete("presets"), Complete("profiles")
-CONVERSATIONS = Complete("conversations")
+CONVERSATIONS, MCP_SERVERS = Complete("conversations"), Complete("mcp-servers")
 
 # ---- model and request
 

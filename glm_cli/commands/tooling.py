@@ -49,6 +49,7 @@ class ToolOptions:
             rich_help_panel=TOOLS,
             help="Use an MCP server named under mcp_servers: in the config (repeatable).",
         ),
+        o.MCP_SERVERS,
     ] = ()
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Run every tool call without asking.", rich_help_panel=TOOLS)

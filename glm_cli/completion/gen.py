@@ -20,7 +20,7 @@ REGENERATE = "python -m glm_cli.completion"
 OUT_DIR = Path(__file__).resolve().parents[2] / "completions"
 # What TAB offers for a value: files, nothing (free text and numbers), values from `glm __complete KIND`, or
 # `choice:a,b,c`. A leading "=" (`=choice:json,curl`): the value is given only as --opt=VALUE.
-KINDS = ("files", "none", "models", "presets", "profiles", "conversations")
+KINDS = ("files", "none", "models", "presets", "profiles", "conversations", "mcp-servers")
 # Undeclared parameters of these names (a plain Typer app's): their values come from `glm __complete KIND`.
 DYNAMIC = {"model": "models", "preset": "presets", "profile": "profiles", "resume": "conversations"}
 FLAG = "flag"  # the kind of an option that takes no value

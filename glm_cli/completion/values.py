@@ -1,6 +1,7 @@
 """`glm __complete KIND [WORDS…]`: TAB-completion values from local data only, fast.
 
-The shell scripts in completions/ call this for --model, --preset, --profile and --resume. It runs before Typer
+The shell scripts in completions/ call this for --model, --preset, --profile, --resume, conversation ids and
+names, and MCP server names. It runs before Typer
 is imported (see cli.main) and reads only the shipped catalogue (json), the config file (yaml, and only
 when the file exists) and the history store (read-only): never the network, never typer/rich/httpx. It prints
 `value<TAB>description` lines and never fails: on any error it prints what it has (possibly nothing).
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from glm_cli.catalogue import Catalogue
 
-KINDS = ("models", "presets", "profiles", "conversations")
+KINDS = ("models", "presets", "profiles", "conversations", "mcp-servers")
 RECENT = 50  # conversations offered by TAB, most recent first
 
 
@@ -83,6 +84,18 @@ def preset_values(data: dict[str, Any], profile: str | None) -> list[tuple[str, 
         text = str(body.get("description") or body.get("system") or "").splitlines()
         out.append((str(name), text[0][:60] if text else ""))
     return out
+
+
+def mcp_server_values(data: dict[str, Any], profile: str | None) -> list[tuple[str, str]]:
+    """The built-in MCP servers, then those under `mcp_servers:` (top level and the chosen profile's)."""
+    from glm_cli.tools.hosted import builtin_names
+
+    servers = builtin_names()
+    for source in (data.get("mcp_servers"), _mapping(_mapping(data.get("profiles")).get(profile)).get("mcp_servers")):
+        for name, body in _mapping(source).items():
+            body = _mapping(body)
+            servers[str(name)] = str(body.get("description") or body.get("url") or "")
+    return list(servers.items())
 
 
 def profile_values(data: dict[str, Any]) -> list[tuple[str, str]]:
@@ -161,6 +174,8 @@ def values(kind: str, words: list[str], environ: dict[str, str]) -> list[tuple[s
         return model_values(data)
     if kind == "presets":
         return preset_values(data, _chosen_profile(words, environ, data))
+    if kind == "mcp-servers":
+        return mcp_server_values(data, _chosen_profile(words, environ, data))
     return profile_values(data)
 
 

@@ -6,18 +6,19 @@ _glm_values() {  # $1 kind, $2 word typed so far: fill COMPREPLY
     [[ $glm == */* && -x $glm ]] || glm=glm
     COMPREPLY=()
     case "$1" in
-        models|presets|profiles|conversations)
-            while IFS= read -r line; do
-                line=${line%%$'\t'*}
-                [[ $line == "$2"* ]] && COMPREPLY+=("$line")
-            done < <("$glm" __complete "$1" "${COMP_WORDS[@]:0:COMP_CWORD+1}" 2>/dev/null) ;;
         choice:*)
             line=${1#choice:}
             COMPREPLY=($(compgen -W "${line//,/$'\n'}" -- "$2")) ;;
         files)
             compopt -o filenames 2>/dev/null
             COMPREPLY=($(compgen -f -- "$2")) ;;
-    esac  # anything else (none: free text, numbers) offers nothing, and bash adds no file names
+        none|'') ;;  # free text or a number: nothing to offer (and bash adds no file names)
+        *)  # models, presets, conversations…: `glm __complete KIND WORDS…` prints value<TAB>description
+            while IFS= read -r line; do
+                line=${line%%$'\t'*}
+                [[ $line == "$2"* ]] && COMPREPLY+=("$line")
+            done < <("$glm" __complete "$1" "${COMP_WORDS[@]:0:COMP_CWORD+1}" 2>/dev/null) ;;
+    esac
 }
 
 _glm() {

@@ -8,11 +8,6 @@ function __glm_values --argument-names kind cur prefix
         set glm glm
     end
     switch $kind
-        case models presets profiles conversations
-            set -l word (commandline -ct)
-            for line in ($glm __complete $kind $tokens "$word" 2>/dev/null)
-                printf '%s\n' "$prefix$line"
-            end
         case 'choice:*'
             for c in (string split , -- (string replace -- choice: '' $kind))
                 printf '%s\n' "$prefix$c"
@@ -20,6 +15,14 @@ function __glm_values --argument-names kind cur prefix
         case files
             for p in (__fish_complete_path $cur)
                 printf '%s\n' "$prefix$p"
+            end
+        case none ''
+            # free text or a number: nothing to offer, no file names
+        case '*'
+            # models, presets, conversations…: `glm __complete KIND WORDS…` prints value<TAB>description
+            set -l word (commandline -ct)
+            for line in ($glm __complete $kind $tokens "$word" 2>/dev/null)
+                printf '%s\n' "$prefix$line"
             end
     end
 end

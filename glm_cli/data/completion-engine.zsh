@@ -6,7 +6,14 @@ _glm_values() {  # $1 kind
   local -a items
   [[ $glm == */* && -x $glm ]] || glm=glm
   case $1 in
-    (models|presets|profiles|conversations)
+    (choice:*)
+      items=(${(s:,:)${1#choice:}})
+      _describe -t values value items ;;
+    (files)
+      _files ;;
+    (none|'')  # free text or a number: nothing to offer, no file names
+      _message value ;;
+    (*)  # models, presets, conversations…: `glm __complete KIND WORDS…` prints value<TAB>description
       for line in ${(f)"$("$glm" __complete $1 "${(@)words[1,CURRENT]}" 2>/dev/null)"}; do
         if [[ $line == *$'\t'* ]]; then
           items+=("${${line%%$'\t'*}//:/\\:}:${line#*$'\t'}")
@@ -15,13 +22,6 @@ _glm_values() {  # $1 kind
         fi
       done
       _describe -t $1 ${1%s} items ;;
-    (choice:*)
-      items=(${(s:,:)${1#choice:}})
-      _describe -t values value items ;;
-    (files)
-      _files ;;
-    (*)  # none: free text or a number; nothing to offer, no file names
-      _message value ;;
   esac
 }
 
