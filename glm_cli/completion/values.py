@@ -143,7 +143,11 @@ def conversation_values(environ: dict[str, str], prefix: str = "") -> list[tuple
             rows += _ids_starting(db, columns, prefix)
     finally:
         db.close()
-    named = [(str(name), str(title or "")[:60]) for _, name, title in rows if name and len(str(name).split()) == 1]
+    named = [
+        (str(name), str(title or "")[:60])
+        for _, name, title in rows
+        if name and len(str(name).split()) == 1 and str(name).startswith(prefix)
+    ]
     ids = [(str(cid), (f"{name}: " if name else "") + str(title or "")[:60]) for cid, name, title in rows]
     return list(dict.fromkeys(named + [i for i in ids if i[0].startswith(prefix)]))
 

@@ -270,5 +270,5 @@ def test_conversations_by_prefix_reach_old_ones(env):
     recent = offered("")
     assert recent[:3] == ["topic-300", "topic-290", "topic-280"] and "300" in recent and "1" not in recent
     assert "topic-10" in offered("topic-1") and "topic-10" in offered("--resume=topic-1")
-    assert {"15", "150", "159"} <= set(offered("15")) and "16" not in offered("15")
+    assert {"15", "150", "159"} <= set(offered("15")) and all(v.startswith("15") for v in offered("15"))
     assert offered("nothing-like-it") == []
