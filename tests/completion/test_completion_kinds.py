@@ -16,7 +16,7 @@ import pytest
 
 from glm_cli.cli import build_command
 from glm_cli.completion.gen import FLAG, KINDS, command_specs, param_kind
-from glm_cli.completion.values import values
+from glm_cli.completion.values import typed, values
 from glm_cli.embed import MODELS as EMBEDDING_MODELS
 from glm_cli.store import Store, default_path
 from glm_cli.tools.web_search import RECENCY
@@ -272,3 +272,18 @@ def test_conversations_by_prefix_reach_old_ones(env):
     assert "topic-10" in offered("topic-1") and "topic-10" in offered("--resume=topic-1")
     assert {"15", "150", "159"} <= set(offered("15")) and all(v.startswith("15") for v in offered("15"))
     assert offered("nothing-like-it") == []
+
+
+def test_any_prefix_gives_values_that_start_with_it(env):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    store_conversations(env, [(i, f"n{i}-é" if i % 3 else None, "t") for i in range(1, 120)])
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=8))
+    def check(prefix: str) -> None:
+        for value, _ in values("conversations", ["glm", "history", "show", prefix], env):
+            assert value.startswith(typed([prefix])), (prefix, value)
+
+    check()
