@@ -58,64 +58,64 @@ _glm_opts() {
 _glm_kind() {
     case "$1|$2" in
         'ask|--model'|'ask|-m') _glm_r='models' ;;
-        'ask|--system'|'ask|-s') _glm_r='files' ;;
+        'ask|--system'|'ask|-s') _glm_r='none' ;;
         'ask|--preset'|'ask|-p') _glm_r='presets' ;;
         'ask|--profile'|'ask|-P') _glm_r='profiles' ;;
         'ask|--endpoint'|'ask|-e') _glm_r='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
         'ask|--temperature'|'ask|-t') _glm_r='none' ;;
         'ask|--top-p') _glm_r='none' ;;
         'ask|--max-tokens') _glm_r='none' ;;
-        'ask|--stop') _glm_r='files' ;;
-        'ask|--param') _glm_r='files' ;;
+        'ask|--stop') _glm_r='none' ;;
+        'ask|--param') _glm_r='none' ;;
         'ask|--output'|'ask|-o') _glm_r='files' ;;
         'ask|--format') _glm_r='choice:text,json' ;;
-        'ask|--dry-run') _glm_r='files' ;;
+        'ask|--dry-run') _glm_r='=choice:json,curl' ;;
         'ask|--file'|'ask|-f') _glm_r='files' ;;
-        'ask|--request-id') _glm_r='files' ;;
+        'ask|--request-id') _glm_r='none' ;;
         'ask|--tool') _glm_r='files' ;;
-        'ask|--mcp') _glm_r='files' ;;
-        'ask|--mcp-server') _glm_r='files' ;;
-        'ask|--allow') _glm_r='files' ;;
+        'ask|--mcp') _glm_r='none' ;;
+        'ask|--mcp-server') _glm_r='mcp-servers' ;;
+        'ask|--allow') _glm_r='none' ;;
         'ask|--max-steps') _glm_r='none' ;;
-        'ask|--search-engine') _glm_r='files' ;;
+        'ask|--search-engine') _glm_r='none' ;;
         'ask|--search-count') _glm_r='none' ;;
-        'ask|--search-recency') _glm_r='files' ;;
-        'ask|--search-domain') _glm_r='files' ;;
+        'ask|--search-recency') _glm_r='choice:oneDay,oneWeek,oneMonth,oneYear,noLimit' ;;
+        'ask|--search-domain') _glm_r='none' ;;
         'ask|--schema') _glm_r='files' ;;
-        'ask|--extract-lang') _glm_r='files' ;;
+        'ask|--extract-lang') _glm_r='none' ;;
         'ask|--attach'|'ask|-a') _glm_r='files' ;;
         'ask|--resume'|'ask|-r') _glm_r='conversations' ;;
         'chat|--model'|'chat|-m') _glm_r='models' ;;
-        'chat|--system'|'chat|-s') _glm_r='files' ;;
+        'chat|--system'|'chat|-s') _glm_r='none' ;;
         'chat|--profile'|'chat|-P') _glm_r='profiles' ;;
         'chat|--endpoint'|'chat|-e') _glm_r='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
         'chat|--temperature'|'chat|-t') _glm_r='none' ;;
         'chat|--top-p') _glm_r='none' ;;
         'chat|--max-tokens') _glm_r='none' ;;
-        'chat|--param') _glm_r='files' ;;
+        'chat|--param') _glm_r='none' ;;
         'chat|--resume'|'chat|-r') _glm_r='conversations' ;;
         'chat|--tool') _glm_r='files' ;;
-        'chat|--mcp') _glm_r='files' ;;
-        'chat|--mcp-server') _glm_r='files' ;;
-        'chat|--allow') _glm_r='files' ;;
+        'chat|--mcp') _glm_r='none' ;;
+        'chat|--mcp-server') _glm_r='mcp-servers' ;;
+        'chat|--allow') _glm_r='none' ;;
         'chat|--max-steps') _glm_r='none' ;;
-        'chat|--search-engine') _glm_r='files' ;;
+        'chat|--search-engine') _glm_r='none' ;;
         'chat|--search-count') _glm_r='none' ;;
-        'chat|--search-recency') _glm_r='files' ;;
-        'chat|--search-domain') _glm_r='files' ;;
+        'chat|--search-recency') _glm_r='choice:oneDay,oneWeek,oneMonth,oneYear,noLimit' ;;
+        'chat|--search-domain') _glm_r='none' ;;
         'chat|--schema') _glm_r='files' ;;
         'chat|--attach'|'chat|-a') _glm_r='files' ;;
-        'batch|--template'|'batch|-T') _glm_r='files' ;;
+        'batch|--template'|'batch|-T') _glm_r='none' ;;
         'batch|--model'|'batch|-m') _glm_r='models' ;;
-        'batch|--system'|'batch|-s') _glm_r='files' ;;
+        'batch|--system'|'batch|-s') _glm_r='none' ;;
         'batch|--preset'|'batch|-p') _glm_r='presets' ;;
         'batch|--profile'|'batch|-P') _glm_r='profiles' ;;
         'batch|--endpoint'|'batch|-e') _glm_r='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
         'batch|--temperature'|'batch|-t') _glm_r='none' ;;
         'batch|--top-p') _glm_r='none' ;;
         'batch|--max-tokens') _glm_r='none' ;;
-        'batch|--stop') _glm_r='files' ;;
-        'batch|--param') _glm_r='files' ;;
+        'batch|--stop') _glm_r='none' ;;
+        'batch|--param') _glm_r='none' ;;
         'batch|--schema') _glm_r='files' ;;
         'batch|--output'|'batch|-o') _glm_r='files' ;;
         'batch|--concurrency'|'batch|-j') _glm_r='none' ;;
@@ -124,17 +124,17 @@ _glm_kind() {
         'batch|--format') _glm_r='choice:record,batch-api' ;;
         'batch|--max-retries') _glm_r='none' ;;
         'batch|--limit'|'batch|-n') _glm_r='none' ;;
-        'batch run|--template'|'batch run|-T') _glm_r='files' ;;
+        'batch run|--template'|'batch run|-T') _glm_r='none' ;;
         'batch run|--model'|'batch run|-m') _glm_r='models' ;;
-        'batch run|--system'|'batch run|-s') _glm_r='files' ;;
+        'batch run|--system'|'batch run|-s') _glm_r='none' ;;
         'batch run|--preset'|'batch run|-p') _glm_r='presets' ;;
         'batch run|--profile'|'batch run|-P') _glm_r='profiles' ;;
         'batch run|--endpoint'|'batch run|-e') _glm_r='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
         'batch run|--temperature'|'batch run|-t') _glm_r='none' ;;
         'batch run|--top-p') _glm_r='none' ;;
         'batch run|--max-tokens') _glm_r='none' ;;
-        'batch run|--stop') _glm_r='files' ;;
-        'batch run|--param') _glm_r='files' ;;
+        'batch run|--stop') _glm_r='none' ;;
+        'batch run|--param') _glm_r='none' ;;
         'batch run|--schema') _glm_r='files' ;;
         'batch run|--output'|'batch run|-o') _glm_r='files' ;;
         'batch run|--concurrency'|'batch run|-j') _glm_r='none' ;;
@@ -143,26 +143,26 @@ _glm_kind() {
         'batch run|--format') _glm_r='choice:record,batch-api' ;;
         'batch run|--max-retries') _glm_r='none' ;;
         'batch run|--limit'|'batch run|-n') _glm_r='none' ;;
-        'batch submit|--template'|'batch submit|-T') _glm_r='files' ;;
+        'batch submit|--template'|'batch submit|-T') _glm_r='none' ;;
         'batch submit|--model'|'batch submit|-m') _glm_r='models' ;;
-        'batch submit|--system'|'batch submit|-s') _glm_r='files' ;;
+        'batch submit|--system'|'batch submit|-s') _glm_r='none' ;;
         'batch submit|--preset'|'batch submit|-p') _glm_r='presets' ;;
         'batch submit|--profile'|'batch submit|-P') _glm_r='profiles' ;;
         'batch submit|--endpoint'|'batch submit|-e') _glm_r='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
         'batch submit|--temperature'|'batch submit|-t') _glm_r='none' ;;
         'batch submit|--top-p') _glm_r='none' ;;
         'batch submit|--max-tokens') _glm_r='none' ;;
-        'batch submit|--stop') _glm_r='files' ;;
-        'batch submit|--param') _glm_r='files' ;;
+        'batch submit|--stop') _glm_r='none' ;;
+        'batch submit|--param') _glm_r='none' ;;
         'batch submit|--schema') _glm_r='files' ;;
-        'batch submit|--description'|'batch submit|-d') _glm_r='files' ;;
+        'batch submit|--description'|'batch submit|-d') _glm_r='none' ;;
         'batch submit|--poll') _glm_r='none' ;;
         'batch submit|--output'|'batch submit|-o') _glm_r='files' ;;
         'batch submit|--format') _glm_r='choice:record,batch-api' ;;
         'batch status|--profile'|'batch status|-P') _glm_r='profiles' ;;
         'batch status|--endpoint'|'batch status|-e') _glm_r='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
         'batch list|--limit'|'batch list|-n') _glm_r='none' ;;
-        'batch list|--after') _glm_r='files' ;;
+        'batch list|--after') _glm_r='none' ;;
         'batch list|--profile'|'batch list|-P') _glm_r='profiles' ;;
         'batch list|--endpoint'|'batch list|-e') _glm_r='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
         'batch cancel|--profile'|'batch cancel|-P') _glm_r='profiles' ;;
@@ -194,12 +194,12 @@ _glm_kind() {
         'tokens|--file'|'tokens|-f') _glm_r='files' ;;
         'tokens|--attach'|'tokens|-a') _glm_r='files' ;;
         'tokens|--model'|'tokens|-m') _glm_r='models' ;;
-        'tokens|--system'|'tokens|-s') _glm_r='files' ;;
+        'tokens|--system'|'tokens|-s') _glm_r='none' ;;
         'tokens|--profile'|'tokens|-P') _glm_r='profiles' ;;
         'tokens|--endpoint'|'tokens|-e') _glm_r='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
         'embed|--file'|'embed|-f') _glm_r='files' ;;
-        'embed|--model'|'embed|-m') _glm_r='models' ;;
-        'embed|--dimensions') _glm_r='none' ;;
+        'embed|--model'|'embed|-m') _glm_r='choice:embedding-3,embedding-2' ;;
+        'embed|--dimensions') _glm_r='choice:256,512,1024,2048' ;;
         'embed|--format') _glm_r='choice:json,lines' ;;
         'embed|--output'|'embed|-o') _glm_r='files' ;;
         'embed|--profile'|'embed|-P') _glm_r='profiles' ;;
@@ -215,20 +215,20 @@ _glm_kind() {
 
 _glm_args() {
     case "$1" in
-        'ask') _glm_r='files*' ;;
+        'ask') _glm_r='none*' ;;
         'batch run') _glm_r='files' ;;
         'batch submit') _glm_r='files' ;;
-        'batch status') _glm_r='files*' ;;
-        'batch cancel') _glm_r='files*' ;;
-        'batch fetch') _glm_r='files*' ;;
+        'batch status') _glm_r='none*' ;;
+        'batch cancel') _glm_r='none*' ;;
+        'batch fetch') _glm_r='none*' ;;
         'models show') _glm_r='models' ;;
-        'history show') _glm_r='files' ;;
-        'history search') _glm_r='files*' ;;
-        'history export') _glm_r='files' ;;
-        'history rm') _glm_r='files*' ;;
-        'mcp tools') _glm_r='files' ;;
-        'tokens') _glm_r='files*' ;;
-        'embed') _glm_r='files*' ;;
+        'history show') _glm_r='conversations' ;;
+        'history search') _glm_r='none*' ;;
+        'history export') _glm_r='conversations' ;;
+        'history rm') _glm_r='conversations*' ;;
+        'mcp tools') _glm_r='mcp-servers' ;;
+        'tokens') _glm_r='none*' ;;
+        'embed') _glm_r='none*' ;;
         'completion') _glm_r='choice:bash,zsh,fish' ;;
         *) _glm_r='' ;;
     esac
@@ -249,17 +249,18 @@ _glm_values() {  # $1 kind, $2 word typed so far: fill COMPREPLY
     [[ $glm == */* && -x $glm ]] || glm=glm
     COMPREPLY=()
     case "$1" in
-        models|presets|profiles|conversations)
-            while IFS= read -r line; do
-                line=${line%%$'\t'*}
-                [[ $line == "$2"* ]] && COMPREPLY+=("$line")
-            done < <("$glm" __complete "$1" "${COMP_WORDS[@]}" 2>/dev/null) ;;
         choice:*)
             line=${1#choice:}
             COMPREPLY=($(compgen -W "${line//,/$'\n'}" -- "$2")) ;;
         files)
             compopt -o filenames 2>/dev/null
             COMPREPLY=($(compgen -f -- "$2")) ;;
+        none|'') ;;  # free text or a number: nothing to offer (and bash adds no file names)
+        *)  # models, presets, conversations…: `glm __complete KIND WORDS…` prints value<TAB>description
+            while IFS= read -r line; do
+                line=${line%%$'\t'*}
+                [[ $line == "$2"* ]] && COMPREPLY+=("$line")
+            done < <("$glm" __complete "$1" "${COMP_WORDS[@]:0:COMP_CWORD+1}" 2>/dev/null) ;;
     esac
 }
 
@@ -271,7 +272,7 @@ _glm() {
         w=${COMP_WORDS[i]}
         if [[ $w == -?* ]]; then
             _glm_kind "$path" "$w"
-            if [[ $_glm_r != flag ]]; then
+            if [[ $_glm_r != flag && $_glm_r != =* ]]; then
                 # the value is the next word, or the one after "=" (bash splits --opt=value at "=")
                 if [[ ${COMP_WORDS[i+1]} == = ]]; then i=$((i + 2)); else i=$((i + 1)); fi
             fi
@@ -287,16 +288,18 @@ _glm() {
         npos=$((npos + 1))
     done
 
-    # the value of an option: `--opt VALUE`, `--opt=VALUE`
+    # the value of an option: `--opt VALUE`, `--opt=VALUE` (a kind "=…" only the latter)
+    local eq=
     if [[ $cur == = && $prev == -?* ]]; then
-        opt=$prev; cur=
+        opt=$prev; cur=; eq=1
     elif [[ $prev == = ]] && (( COMP_CWORD >= 2 )); then
-        opt=${COMP_WORDS[COMP_CWORD-2]}
+        opt=${COMP_WORDS[COMP_CWORD-2]}; eq=1
     elif [[ $prev == -?* ]]; then
         opt=$prev
     fi
     if [[ -n $opt ]]; then
         _glm_kind "$path" "$opt"
+        if [[ $_glm_r == =* ]]; then [[ -n $eq ]] && _glm_r=${_glm_r#=} || _glm_r=flag; fi
         if [[ $_glm_r != flag ]]; then _glm_values "$_glm_r" "$cur"; return 0; fi
     fi
 
@@ -329,4 +332,4 @@ _glm() {
     return 0
 }
 
-complete -o default -F _glm glm
+complete -F _glm glm

@@ -508,7 +508,7 @@ function __glm_kind
         case 'ask|--model' 'ask|-m'
             echo 'models'
         case 'ask|--system' 'ask|-s'
-            echo 'files'
+            echo 'none'
         case 'ask|--preset' 'ask|-p'
             echo 'presets'
         case 'ask|--profile' 'ask|-P'
@@ -522,41 +522,41 @@ function __glm_kind
         case 'ask|--max-tokens'
             echo 'none'
         case 'ask|--stop'
-            echo 'files'
+            echo 'none'
         case 'ask|--param'
-            echo 'files'
+            echo 'none'
         case 'ask|--output' 'ask|-o'
             echo 'files'
         case 'ask|--format'
             echo 'choice:text,json'
         case 'ask|--dry-run'
-            echo 'files'
+            echo '=choice:json,curl'
         case 'ask|--file' 'ask|-f'
             echo 'files'
         case 'ask|--request-id'
-            echo 'files'
+            echo 'none'
         case 'ask|--tool'
             echo 'files'
         case 'ask|--mcp'
-            echo 'files'
+            echo 'none'
         case 'ask|--mcp-server'
-            echo 'files'
+            echo 'mcp-servers'
         case 'ask|--allow'
-            echo 'files'
+            echo 'none'
         case 'ask|--max-steps'
             echo 'none'
         case 'ask|--search-engine'
-            echo 'files'
+            echo 'none'
         case 'ask|--search-count'
             echo 'none'
         case 'ask|--search-recency'
-            echo 'files'
+            echo 'choice:oneDay,oneWeek,oneMonth,oneYear,noLimit'
         case 'ask|--search-domain'
-            echo 'files'
+            echo 'none'
         case 'ask|--schema'
             echo 'files'
         case 'ask|--extract-lang'
-            echo 'files'
+            echo 'none'
         case 'ask|--attach' 'ask|-a'
             echo 'files'
         case 'ask|--resume' 'ask|-r'
@@ -564,7 +564,7 @@ function __glm_kind
         case 'chat|--model' 'chat|-m'
             echo 'models'
         case 'chat|--system' 'chat|-s'
-            echo 'files'
+            echo 'none'
         case 'chat|--profile' 'chat|-P'
             echo 'profiles'
         case 'chat|--endpoint' 'chat|-e'
@@ -576,37 +576,37 @@ function __glm_kind
         case 'chat|--max-tokens'
             echo 'none'
         case 'chat|--param'
-            echo 'files'
+            echo 'none'
         case 'chat|--resume' 'chat|-r'
             echo 'conversations'
         case 'chat|--tool'
             echo 'files'
         case 'chat|--mcp'
-            echo 'files'
+            echo 'none'
         case 'chat|--mcp-server'
-            echo 'files'
+            echo 'mcp-servers'
         case 'chat|--allow'
-            echo 'files'
+            echo 'none'
         case 'chat|--max-steps'
             echo 'none'
         case 'chat|--search-engine'
-            echo 'files'
+            echo 'none'
         case 'chat|--search-count'
             echo 'none'
         case 'chat|--search-recency'
-            echo 'files'
+            echo 'choice:oneDay,oneWeek,oneMonth,oneYear,noLimit'
         case 'chat|--search-domain'
-            echo 'files'
+            echo 'none'
         case 'chat|--schema'
             echo 'files'
         case 'chat|--attach' 'chat|-a'
             echo 'files'
         case 'batch|--template' 'batch|-T'
-            echo 'files'
+            echo 'none'
         case 'batch|--model' 'batch|-m'
             echo 'models'
         case 'batch|--system' 'batch|-s'
-            echo 'files'
+            echo 'none'
         case 'batch|--preset' 'batch|-p'
             echo 'presets'
         case 'batch|--profile' 'batch|-P'
@@ -620,9 +620,9 @@ function __glm_kind
         case 'batch|--max-tokens'
             echo 'none'
         case 'batch|--stop'
-            echo 'files'
+            echo 'none'
         case 'batch|--param'
-            echo 'files'
+            echo 'none'
         case 'batch|--schema'
             echo 'files'
         case 'batch|--output' 'batch|-o'
@@ -640,11 +640,11 @@ function __glm_kind
         case 'batch|--limit' 'batch|-n'
             echo 'none'
         case 'batch run|--template' 'batch run|-T'
-            echo 'files'
+            echo 'none'
         case 'batch run|--model' 'batch run|-m'
             echo 'models'
         case 'batch run|--system' 'batch run|-s'
-            echo 'files'
+            echo 'none'
         case 'batch run|--preset' 'batch run|-p'
             echo 'presets'
         case 'batch run|--profile' 'batch run|-P'
@@ -658,9 +658,9 @@ function __glm_kind
         case 'batch run|--max-tokens'
             echo 'none'
         case 'batch run|--stop'
-            echo 'files'
+            echo 'none'
         case 'batch run|--param'
-            echo 'files'
+            echo 'none'
         case 'batch run|--schema'
             echo 'files'
         case 'batch run|--output' 'batch run|-o'
@@ -678,11 +678,11 @@ function __glm_kind
         case 'batch run|--limit' 'batch run|-n'
             echo 'none'
         case 'batch submit|--template' 'batch submit|-T'
-            echo 'files'
+            echo 'none'
         case 'batch submit|--model' 'batch submit|-m'
             echo 'models'
         case 'batch submit|--system' 'batch submit|-s'
-            echo 'files'
+            echo 'none'
         case 'batch submit|--preset' 'batch submit|-p'
             echo 'presets'
         case 'batch submit|--profile' 'batch submit|-P'
@@ -696,13 +696,13 @@ function __glm_kind
         case 'batch submit|--max-tokens'
             echo 'none'
         case 'batch submit|--stop'
-            echo 'files'
+            echo 'none'
         case 'batch submit|--param'
-            echo 'files'
+            echo 'none'
         case 'batch submit|--schema'
             echo 'files'
         case 'batch submit|--description' 'batch submit|-d'
-            echo 'files'
+            echo 'none'
         case 'batch submit|--poll'
             echo 'none'
         case 'batch submit|--output' 'batch submit|-o'
@@ -716,7 +716,7 @@ function __glm_kind
         case 'batch list|--limit' 'batch list|-n'
             echo 'none'
         case 'batch list|--after'
-            echo 'files'
+            echo 'none'
         case 'batch list|--profile' 'batch list|-P'
             echo 'profiles'
         case 'batch list|--endpoint' 'batch list|-e'
@@ -780,7 +780,7 @@ function __glm_kind
         case 'tokens|--model' 'tokens|-m'
             echo 'models'
         case 'tokens|--system' 'tokens|-s'
-            echo 'files'
+            echo 'none'
         case 'tokens|--profile' 'tokens|-P'
             echo 'profiles'
         case 'tokens|--endpoint' 'tokens|-e'
@@ -788,9 +788,9 @@ function __glm_kind
         case 'embed|--file' 'embed|-f'
             echo 'files'
         case 'embed|--model' 'embed|-m'
-            echo 'models'
+            echo 'choice:embedding-3,embedding-2'
         case 'embed|--dimensions'
-            echo 'none'
+            echo 'choice:256,512,1024,2048'
         case 'embed|--format'
             echo 'choice:json,lines'
         case 'embed|--output' 'embed|-o'
@@ -817,33 +817,33 @@ end
 function __glm_args
     switch $argv[1]
         case 'ask'
-            echo 'files*'
+            echo 'none*'
         case 'batch run'
             echo 'files'
         case 'batch submit'
             echo 'files'
         case 'batch status'
-            echo 'files*'
+            echo 'none*'
         case 'batch cancel'
-            echo 'files*'
+            echo 'none*'
         case 'batch fetch'
-            echo 'files*'
+            echo 'none*'
         case 'models show'
             echo 'models'
         case 'history show'
-            echo 'files'
+            echo 'conversations'
         case 'history search'
-            echo 'files*'
+            echo 'none*'
         case 'history export'
-            echo 'files'
+            echo 'conversations'
         case 'history rm'
-            echo 'files*'
+            echo 'conversations*'
         case 'mcp tools'
-            echo 'files'
+            echo 'mcp-servers'
         case 'tokens'
-            echo 'files*'
+            echo 'none*'
         case 'embed'
-            echo 'files*'
+            echo 'none*'
         case 'completion'
             echo 'choice:bash,zsh,fish'
     end
@@ -866,10 +866,6 @@ function __glm_values --argument-names kind cur prefix
         set glm glm
     end
     switch $kind
-        case models presets profiles conversations
-            for line in ($glm __complete $kind $tokens 2>/dev/null)
-                printf '%s\n' "$prefix$line"
-            end
         case 'choice:*'
             for c in (string split , -- (string replace -- choice: '' $kind))
                 printf '%s\n' "$prefix$c"
@@ -877,6 +873,14 @@ function __glm_values --argument-names kind cur prefix
         case files
             for p in (__fish_complete_path $cur)
                 printf '%s\n' "$prefix$p"
+            end
+        case none ''
+            # free text or a number: nothing to offer, no file names
+        case '*'
+            # models, presets, conversations…: `glm __complete KIND WORDS…` prints value<TAB>description
+            set -l word (commandline -ct)
+            for line in ($glm __complete $kind $tokens "$word" 2>/dev/null)
+                printf '%s\n' "$prefix$line"
             end
     end
 end
@@ -891,7 +895,9 @@ function __glm_complete
     while test $i -le $n
         set -l w $tokens[$i]
         if string match -q -- '-?*' $w
-            if not string match -q -- '*=*' $w; and test (__glm_kind $cmdpath $w) != flag
+            set -l kind (__glm_kind $cmdpath $w)
+            # a value follows, unless this is a flag, --opt=VALUE, or an option whose value needs "=" (kind =…)
+            if not string match -q -- '*=*' $w; and test $kind != flag; and not string match -q -- '=*' $kind
                 set i (math $i + 1)
             end
         else if contains -- $w (__glm_subs $cmdpath | string replace -r '\t.*' '')
@@ -910,7 +916,7 @@ function __glm_complete
     # the value of an option: `--opt VALUE`, `--opt=VALUE`
     if string match -q -- '-?*=*' $cur
         set -l parts (string split -m 1 = -- $cur)
-        set -l kind (__glm_kind $cmdpath $parts[1])
+        set -l kind (__glm_kind $cmdpath $parts[1] | string replace -r '^=' '')
         if test $kind != flag
             __glm_values $kind $parts[2] "$parts[1]="
             return
@@ -918,7 +924,7 @@ function __glm_complete
     end
     if test $n -ge 2; and string match -q -- '-?*' $tokens[-1]; and not string match -q -- '*=*' $tokens[-1]
         set -l kind (__glm_kind $cmdpath $tokens[-1])
-        if test $kind != flag
+        if test $kind != flag; and not string match -q -- '=*' $kind
             __glm_values $kind $cur ''
             return
         end

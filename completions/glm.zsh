@@ -59,64 +59,64 @@ _glm_opts() {
 _glm_kind() {
   case "$1|$2" in
     ('ask|--model'|'ask|-m') REPLY='models' ;;
-    ('ask|--system'|'ask|-s') REPLY='files' ;;
+    ('ask|--system'|'ask|-s') REPLY='none' ;;
     ('ask|--preset'|'ask|-p') REPLY='presets' ;;
     ('ask|--profile'|'ask|-P') REPLY='profiles' ;;
     ('ask|--endpoint'|'ask|-e') REPLY='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
     ('ask|--temperature'|'ask|-t') REPLY='none' ;;
     ('ask|--top-p') REPLY='none' ;;
     ('ask|--max-tokens') REPLY='none' ;;
-    ('ask|--stop') REPLY='files' ;;
-    ('ask|--param') REPLY='files' ;;
+    ('ask|--stop') REPLY='none' ;;
+    ('ask|--param') REPLY='none' ;;
     ('ask|--output'|'ask|-o') REPLY='files' ;;
     ('ask|--format') REPLY='choice:text,json' ;;
-    ('ask|--dry-run') REPLY='files' ;;
+    ('ask|--dry-run') REPLY='=choice:json,curl' ;;
     ('ask|--file'|'ask|-f') REPLY='files' ;;
-    ('ask|--request-id') REPLY='files' ;;
+    ('ask|--request-id') REPLY='none' ;;
     ('ask|--tool') REPLY='files' ;;
-    ('ask|--mcp') REPLY='files' ;;
-    ('ask|--mcp-server') REPLY='files' ;;
-    ('ask|--allow') REPLY='files' ;;
+    ('ask|--mcp') REPLY='none' ;;
+    ('ask|--mcp-server') REPLY='mcp-servers' ;;
+    ('ask|--allow') REPLY='none' ;;
     ('ask|--max-steps') REPLY='none' ;;
-    ('ask|--search-engine') REPLY='files' ;;
+    ('ask|--search-engine') REPLY='none' ;;
     ('ask|--search-count') REPLY='none' ;;
-    ('ask|--search-recency') REPLY='files' ;;
-    ('ask|--search-domain') REPLY='files' ;;
+    ('ask|--search-recency') REPLY='choice:oneDay,oneWeek,oneMonth,oneYear,noLimit' ;;
+    ('ask|--search-domain') REPLY='none' ;;
     ('ask|--schema') REPLY='files' ;;
-    ('ask|--extract-lang') REPLY='files' ;;
+    ('ask|--extract-lang') REPLY='none' ;;
     ('ask|--attach'|'ask|-a') REPLY='files' ;;
     ('ask|--resume'|'ask|-r') REPLY='conversations' ;;
     ('chat|--model'|'chat|-m') REPLY='models' ;;
-    ('chat|--system'|'chat|-s') REPLY='files' ;;
+    ('chat|--system'|'chat|-s') REPLY='none' ;;
     ('chat|--profile'|'chat|-P') REPLY='profiles' ;;
     ('chat|--endpoint'|'chat|-e') REPLY='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
     ('chat|--temperature'|'chat|-t') REPLY='none' ;;
     ('chat|--top-p') REPLY='none' ;;
     ('chat|--max-tokens') REPLY='none' ;;
-    ('chat|--param') REPLY='files' ;;
+    ('chat|--param') REPLY='none' ;;
     ('chat|--resume'|'chat|-r') REPLY='conversations' ;;
     ('chat|--tool') REPLY='files' ;;
-    ('chat|--mcp') REPLY='files' ;;
-    ('chat|--mcp-server') REPLY='files' ;;
-    ('chat|--allow') REPLY='files' ;;
+    ('chat|--mcp') REPLY='none' ;;
+    ('chat|--mcp-server') REPLY='mcp-servers' ;;
+    ('chat|--allow') REPLY='none' ;;
     ('chat|--max-steps') REPLY='none' ;;
-    ('chat|--search-engine') REPLY='files' ;;
+    ('chat|--search-engine') REPLY='none' ;;
     ('chat|--search-count') REPLY='none' ;;
-    ('chat|--search-recency') REPLY='files' ;;
-    ('chat|--search-domain') REPLY='files' ;;
+    ('chat|--search-recency') REPLY='choice:oneDay,oneWeek,oneMonth,oneYear,noLimit' ;;
+    ('chat|--search-domain') REPLY='none' ;;
     ('chat|--schema') REPLY='files' ;;
     ('chat|--attach'|'chat|-a') REPLY='files' ;;
-    ('batch|--template'|'batch|-T') REPLY='files' ;;
+    ('batch|--template'|'batch|-T') REPLY='none' ;;
     ('batch|--model'|'batch|-m') REPLY='models' ;;
-    ('batch|--system'|'batch|-s') REPLY='files' ;;
+    ('batch|--system'|'batch|-s') REPLY='none' ;;
     ('batch|--preset'|'batch|-p') REPLY='presets' ;;
     ('batch|--profile'|'batch|-P') REPLY='profiles' ;;
     ('batch|--endpoint'|'batch|-e') REPLY='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
     ('batch|--temperature'|'batch|-t') REPLY='none' ;;
     ('batch|--top-p') REPLY='none' ;;
     ('batch|--max-tokens') REPLY='none' ;;
-    ('batch|--stop') REPLY='files' ;;
-    ('batch|--param') REPLY='files' ;;
+    ('batch|--stop') REPLY='none' ;;
+    ('batch|--param') REPLY='none' ;;
     ('batch|--schema') REPLY='files' ;;
     ('batch|--output'|'batch|-o') REPLY='files' ;;
     ('batch|--concurrency'|'batch|-j') REPLY='none' ;;
@@ -125,17 +125,17 @@ _glm_kind() {
     ('batch|--format') REPLY='choice:record,batch-api' ;;
     ('batch|--max-retries') REPLY='none' ;;
     ('batch|--limit'|'batch|-n') REPLY='none' ;;
-    ('batch run|--template'|'batch run|-T') REPLY='files' ;;
+    ('batch run|--template'|'batch run|-T') REPLY='none' ;;
     ('batch run|--model'|'batch run|-m') REPLY='models' ;;
-    ('batch run|--system'|'batch run|-s') REPLY='files' ;;
+    ('batch run|--system'|'batch run|-s') REPLY='none' ;;
     ('batch run|--preset'|'batch run|-p') REPLY='presets' ;;
     ('batch run|--profile'|'batch run|-P') REPLY='profiles' ;;
     ('batch run|--endpoint'|'batch run|-e') REPLY='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
     ('batch run|--temperature'|'batch run|-t') REPLY='none' ;;
     ('batch run|--top-p') REPLY='none' ;;
     ('batch run|--max-tokens') REPLY='none' ;;
-    ('batch run|--stop') REPLY='files' ;;
-    ('batch run|--param') REPLY='files' ;;
+    ('batch run|--stop') REPLY='none' ;;
+    ('batch run|--param') REPLY='none' ;;
     ('batch run|--schema') REPLY='files' ;;
     ('batch run|--output'|'batch run|-o') REPLY='files' ;;
     ('batch run|--concurrency'|'batch run|-j') REPLY='none' ;;
@@ -144,26 +144,26 @@ _glm_kind() {
     ('batch run|--format') REPLY='choice:record,batch-api' ;;
     ('batch run|--max-retries') REPLY='none' ;;
     ('batch run|--limit'|'batch run|-n') REPLY='none' ;;
-    ('batch submit|--template'|'batch submit|-T') REPLY='files' ;;
+    ('batch submit|--template'|'batch submit|-T') REPLY='none' ;;
     ('batch submit|--model'|'batch submit|-m') REPLY='models' ;;
-    ('batch submit|--system'|'batch submit|-s') REPLY='files' ;;
+    ('batch submit|--system'|'batch submit|-s') REPLY='none' ;;
     ('batch submit|--preset'|'batch submit|-p') REPLY='presets' ;;
     ('batch submit|--profile'|'batch submit|-P') REPLY='profiles' ;;
     ('batch submit|--endpoint'|'batch submit|-e') REPLY='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
     ('batch submit|--temperature'|'batch submit|-t') REPLY='none' ;;
     ('batch submit|--top-p') REPLY='none' ;;
     ('batch submit|--max-tokens') REPLY='none' ;;
-    ('batch submit|--stop') REPLY='files' ;;
-    ('batch submit|--param') REPLY='files' ;;
+    ('batch submit|--stop') REPLY='none' ;;
+    ('batch submit|--param') REPLY='none' ;;
     ('batch submit|--schema') REPLY='files' ;;
-    ('batch submit|--description'|'batch submit|-d') REPLY='files' ;;
+    ('batch submit|--description'|'batch submit|-d') REPLY='none' ;;
     ('batch submit|--poll') REPLY='none' ;;
     ('batch submit|--output'|'batch submit|-o') REPLY='files' ;;
     ('batch submit|--format') REPLY='choice:record,batch-api' ;;
     ('batch status|--profile'|'batch status|-P') REPLY='profiles' ;;
     ('batch status|--endpoint'|'batch status|-e') REPLY='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
     ('batch list|--limit'|'batch list|-n') REPLY='none' ;;
-    ('batch list|--after') REPLY='files' ;;
+    ('batch list|--after') REPLY='none' ;;
     ('batch list|--profile'|'batch list|-P') REPLY='profiles' ;;
     ('batch list|--endpoint'|'batch list|-e') REPLY='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
     ('batch cancel|--profile'|'batch cancel|-P') REPLY='profiles' ;;
@@ -195,12 +195,12 @@ _glm_kind() {
     ('tokens|--file'|'tokens|-f') REPLY='files' ;;
     ('tokens|--attach'|'tokens|-a') REPLY='files' ;;
     ('tokens|--model'|'tokens|-m') REPLY='models' ;;
-    ('tokens|--system'|'tokens|-s') REPLY='files' ;;
+    ('tokens|--system'|'tokens|-s') REPLY='none' ;;
     ('tokens|--profile'|'tokens|-P') REPLY='profiles' ;;
     ('tokens|--endpoint'|'tokens|-e') REPLY='choice:zai,bigmodel,zai-coding,bigmodel-coding' ;;
     ('embed|--file'|'embed|-f') REPLY='files' ;;
-    ('embed|--model'|'embed|-m') REPLY='models' ;;
-    ('embed|--dimensions') REPLY='none' ;;
+    ('embed|--model'|'embed|-m') REPLY='choice:embedding-3,embedding-2' ;;
+    ('embed|--dimensions') REPLY='choice:256,512,1024,2048' ;;
     ('embed|--format') REPLY='choice:json,lines' ;;
     ('embed|--output'|'embed|-o') REPLY='files' ;;
     ('embed|--profile'|'embed|-P') REPLY='profiles' ;;
@@ -216,20 +216,20 @@ _glm_kind() {
 
 _glm_args() {
   case "$1" in
-    ('ask') REPLY='files*' ;;
+    ('ask') REPLY='none*' ;;
     ('batch run') REPLY='files' ;;
     ('batch submit') REPLY='files' ;;
-    ('batch status') REPLY='files*' ;;
-    ('batch cancel') REPLY='files*' ;;
-    ('batch fetch') REPLY='files*' ;;
+    ('batch status') REPLY='none*' ;;
+    ('batch cancel') REPLY='none*' ;;
+    ('batch fetch') REPLY='none*' ;;
     ('models show') REPLY='models' ;;
-    ('history show') REPLY='files' ;;
-    ('history search') REPLY='files*' ;;
-    ('history export') REPLY='files' ;;
-    ('history rm') REPLY='files*' ;;
-    ('mcp tools') REPLY='files' ;;
-    ('tokens') REPLY='files*' ;;
-    ('embed') REPLY='files*' ;;
+    ('history show') REPLY='conversations' ;;
+    ('history search') REPLY='none*' ;;
+    ('history export') REPLY='conversations' ;;
+    ('history rm') REPLY='conversations*' ;;
+    ('mcp tools') REPLY='mcp-servers' ;;
+    ('tokens') REPLY='none*' ;;
+    ('embed') REPLY='none*' ;;
     ('completion') REPLY='choice:bash,zsh,fish' ;;
     (*) REPLY='' ;;
   esac
@@ -250,8 +250,15 @@ _glm_values() {  # $1 kind
   local -a items
   [[ $glm == */* && -x $glm ]] || glm=glm
   case $1 in
-    (models|presets|profiles|conversations)
-      for line in ${(f)"$("$glm" __complete $1 "${words[@]}" 2>/dev/null)"}; do
+    (choice:*)
+      items=(${(s:,:)${1#choice:}})
+      _describe -t values value items ;;
+    (files)
+      _files ;;
+    (none|'')  # free text or a number: nothing to offer, no file names
+      _message value ;;
+    (*)  # models, presets, conversations…: `glm __complete KIND WORDS…` prints value<TAB>description
+      for line in ${(f)"$("$glm" __complete $1 "${(@)words[1,CURRENT]}" 2>/dev/null)"}; do
         if [[ $line == *$'\t'* ]]; then
           items+=("${${line%%$'\t'*}//:/\\:}:${line#*$'\t'}")
         else
@@ -259,13 +266,6 @@ _glm_values() {  # $1 kind
         fi
       done
       _describe -t $1 ${1%s} items ;;
-    (choice:*)
-      items=(${(s:,:)${1#choice:}})
-      _describe -t values value items ;;
-    (files)
-      _files ;;
-    (*)
-      _message value ;;
   esac
 }
 
@@ -277,7 +277,7 @@ _glm() {
     if [[ $w == -?* ]]; then
       [[ $w == *=* ]] && continue
       _glm_kind "$cmdpath" "$w"
-      [[ $REPLY != flag ]] && i=$(( i + 1 ))
+      [[ $REPLY != flag && $REPLY != '='* ]] && i=$(( i + 1 ))
       continue
     fi
     _glm_subs "$cmdpath"
@@ -292,11 +292,11 @@ _glm() {
   # the value of an option: `--opt VALUE`, `--opt=VALUE`
   if [[ $cur == -?*=* ]]; then
     _glm_kind "$cmdpath" "${cur%%=*}"
-    if [[ $REPLY != flag ]]; then compset -P '*='; _glm_values $REPLY; return; fi
+    if [[ $REPLY != flag ]]; then compset -P '*='; _glm_values ${REPLY#=}; return; fi
   fi
   if [[ $prev == -?* && $prev != *=* ]] && (( CURRENT > 2 )); then
     _glm_kind "$cmdpath" "$prev"
-    if [[ $REPLY != flag ]]; then _glm_values $REPLY; return; fi
+    if [[ $REPLY != flag && $REPLY != '='* ]]; then _glm_values $REPLY; return; fi
   fi
 
   if [[ $cur == -* ]]; then

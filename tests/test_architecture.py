@@ -34,8 +34,9 @@ PIPELINE = {
     "prompt_input",
 }
 FEATURES = {"batch", "tools", "chat", "completion", "auth", "embed", "tokens"}
-# A feature may use another feature only along these arrows (design: chat -> tools; batch -> tools.schema).
-FEATURE_ARROWS = {("chat", "tools"), ("batch", "tools.schema"), ("embed", "batch")}
+# A feature may use another feature only along these arrows (design: chat -> tools; batch -> tools.schema;
+# completion -> tools.hosted: TAB offers the built-in MCP server names).
+FEATURE_ARROWS = {("chat", "tools"), ("batch", "tools.schema"), ("embed", "batch"), ("completion", "tools.hosted")}
 # Third-party imports that belong to exactly one place.
 OWNERS = {"typer": ("cli", "commands"), "rich": ("render",), "httpx": ("client",)}
 # Named exceptions: (importer, imported) -> why it is allowed.

@@ -10,7 +10,7 @@ import typer
 
 from glm_cli.commands import binding
 from glm_cli.commands import options as o
-from glm_cli.commands.binding import Help
+from glm_cli.commands.binding import Complete, Help
 from glm_cli.commands.common import writing_to
 from glm_cli.commands.tooling import ToolOptions
 from glm_cli.errors import GlmError, InvalidOutputError, UsageError, finish_problem
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from glm_cli.config import Settings
     from glm_cli.events import Reply
     from glm_cli.tools.session import ToolSession
+
+
+DRY_RUN = ("json", "curl")  # --dry-run=KIND; a bare --dry-run is json (cli.OPTIONAL_VALUE_FLAGS)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class AskOptions:
             rich_help_panel=o.OUTPUT,
             help="Print the request (JSON), or a curl line with --dry-run=curl; send nothing.",
         ),
+        Complete("=choice:" + ",".join(DRY_RUN)),
     ] = None
     files: Annotated[
         tuple[str, ...],
@@ -142,7 +146,7 @@ def run_ask(opts: AskOptions, app: App) -> int:
     fmt = o.output_format(opts.format, opts.as_json, preset.output or "text")
     if fmt not in ("text", "json"):
         raise UsageError(f"--format must be text or json, got {fmt!r}")
-    if opts.dry_run not in (None, "json", "curl"):
+    if opts.dry_run not in (None, *DRY_RUN):
         raise UsageError(f"--dry-run takes json or curl, got {opts.dry_run!r}")
     if opts.extraction() is not None and (json_mode or opts.tools.schema is not None):
         raise UsageError(

@@ -46,6 +46,20 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Complete:
+    """What TAB offers for a parameter's value (glm_cli/completion/gen.py, KINDS): files, none (free text),
+    models, presets, profiles, conversations, or `choice:a,b,c`; a leading "=" means the value is given only
+    as --opt=VALUE (a bare --opt takes none). Undeclared, the kind is inferred (gen.param_kind)."""
+
+    kind: str
+
+    @classmethod
+    def one_of(cls, *values: object) -> Complete:
+        """A fixed set of values, from the same tuple the command checks them against."""
+        return cls("choice:" + ",".join(str(v) for v in values))
+
+
+@dataclass(frozen=True)
 class Retired:
     """A spelling whose meaning changed: giving it is a usage error that names the new one (never reinterpreted)."""
 
@@ -79,6 +93,7 @@ class _Param:
     default: Any
     convert: Callable[[Any], Any]
     checks: tuple[Check, ...]
+    complete: Complete | None
 
 
 def _split(hint: Any) -> tuple[Any, ParameterInfo | None, list[Any]]:
@@ -123,15 +138,15 @@ def params_of(options: type) -> Iterator[_Param]:
             else (f.default_factory() if f.default_factory is not dataclasses.MISSING else inspect.Parameter.empty)
         )
         item = _repeated(base)
+        checks = tuple(m for m in meta if isinstance(m, Check))
+        complete = next((m for m in reversed(meta) if isinstance(m, Complete)), None)
         if item is not None:  # Typer takes lists; the Options hold tuples
             typer_type: Any = GenericAlias(list, item)
             typer_type = typer_type if default is inspect.Parameter.empty else typer_type | None
             default = inspect.Parameter.empty if default is inspect.Parameter.empty else None
-            yield _Param(
-                f.name, Annotated[typer_type, info], default, _to_tuple, tuple(m for m in meta if isinstance(m, Check))
-            )
+            yield _Param(f.name, Annotated[typer_type, info], default, _to_tuple, checks, complete)
         else:
-            yield _Param(f.name, Annotated[base, info], default, _same, tuple(m for m in meta if isinstance(m, Check)))
+            yield _Param(f.name, Annotated[base, info], default, _same, checks, complete)
 
 
 def build_options(options: type[T], values: dict[str, Any]) -> T:
@@ -207,6 +222,11 @@ def command(
     click_command = typer.main.get_command(app)
     # What it refuses before it runs: tests check the README's command lines with it.
     click_command.refusals = refusals  # type: ignore[attr-defined]
+    # What TAB offers for each value, where the flag declares it (read by glm_cli/completion/gen.py).
+    kinds = {p.name: p.complete.kind for p in params if p.complete is not None}
+    for param in click_command.params:
+        if param.name in kinds:
+            param.completion = kinds[param.name]  # type: ignore[attr-defined]
     return click_command
 
 

@@ -50,16 +50,7 @@ class ChatOptions:
     param: o.Param = ()
     json_object: o.JsonObject = None
     continue_: o.Continue = False
-    resume: Annotated[
-        str | None,
-        typer.Option(
-            "--resume",
-            "-r",
-            metavar="ID",
-            help="Resume a conversation by id or name (see `glm history list`).",
-            rich_help_panel=o.HISTORY,
-        ),
-    ] = None
+    resume: Annotated[o.Resume, Help("Resume a conversation by id or name (see `glm history list`).")] = None
     no_log: o.NoLog = False
     verbose: o.Verbose = False
     raw: Annotated[bool, typer.Option("--raw", help="No markdown rendering.", rich_help_panel=o.OUTPUT)] = False
@@ -269,10 +260,11 @@ def input_history(path: str) -> Any:
 
 
 def _completer(session: ChatSession) -> Any:
-    """Complete /command names, then their arguments (model ids for /model)."""
+    """Complete /command names, then their arguments (model ids and aliases for /model, as TAB offers for -m)."""
     from prompt_toolkit.completion import Completer, Completion
 
     from glm_cli.chat.slash import COMMANDS
+    from glm_cli.completion.values import catalogue_values
 
     class SlashCompleter(Completer):
         def get_completions(self, document: Any, complete_event: Any) -> Any:
@@ -286,10 +278,13 @@ def _completer(session: ChatSession) -> Any:
                         yield Completion("/" + c.name, -len(text), display_meta=c.help)
                 return
             command = COMMANDS.get(name.lower())
-            choices = session.catalogue.ids() if name.lower() == "model" else (command.choices if command else ())
-            for choice in choices:
+            if name.lower() == "model":
+                choices = catalogue_values(session.catalogue)
+            else:
+                choices = [(c, "") for c in (command.choices if command else ())]
+            for choice, meta in choices:
                 if choice.startswith(arg):
-                    yield Completion(choice, -len(arg))
+                    yield Completion(choice, -len(arg), display_meta=meta or None)
 
     return SlashCompleter()
 

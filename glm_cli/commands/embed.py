@@ -9,7 +9,8 @@ import typer
 
 from glm_cli.commands import binding
 from glm_cli.commands import options as o
-from glm_cli.commands.binding import Help
+from glm_cli.commands.binding import Complete, Help
+from glm_cli.embed import MODELS
 
 if TYPE_CHECKING:
     from glm_cli.app import App
@@ -26,6 +27,7 @@ class EmbedCliOptions:
         typer.Option(
             "--model", "-m", metavar="MODEL", help="embedding-3 (default) or embedding-2.", rich_help_panel=o.MODEL
         ),
+        Complete.one_of(*MODELS),
     ] = "embedding-3"
     dimensions: Annotated[
         int | None,
@@ -35,6 +37,7 @@ class EmbedCliOptions:
             help="256, 512, 1024 or 2048 (embedding-3; default 2048).",
             rich_help_panel=o.MODEL,
         ),
+        Complete.one_of(*sorted({d for dims, _ in MODELS.values() for d in dims})),
     ] = None
     format: Annotated[
         Literal["json", "lines"] | None, o.format_flag("json: one JSON array (default); lines: one number per line.")

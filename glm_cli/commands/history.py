@@ -25,7 +25,7 @@ HELP = """The saved conversations: every `glm chat` turn and every `glm ask` (un
 A conversation is named by its id or by a name given with /save in chat."""
 
 
-Ref = Annotated[str, typer.Argument(metavar="ID|NAME", help="Conversation id or name.")]
+Ref = Annotated[str, typer.Argument(metavar="ID|NAME", help="Conversation id or name."), o.CONVERSATIONS]
 Json = Annotated[o.AsJson, Help("Print JSON.")]
 FORMAT_IS_NOT_F = Retired(
     ("-f",),
@@ -69,7 +69,9 @@ class ExportOptions:
 
 @dataclass(frozen=True)
 class RmOptions:
-    refs: Annotated[tuple[str, ...], typer.Argument(metavar="ID|NAME...", help="Conversation ids or names.")]
+    refs: Annotated[
+        tuple[str, ...], typer.Argument(metavar="ID|NAME...", help="Conversation ids or names."), o.CONVERSATIONS
+    ]
 
 
 def _check_limit(limit: int | None) -> None:

@@ -35,7 +35,9 @@ class ListOptions:
 @dataclass(frozen=True)
 class ToolsOptions:
     server: Annotated[
-        str, typer.Argument(metavar="SERVER", help="A server name (built-in or configured), or a command line.")
+        str,
+        typer.Argument(metavar="SERVER", help="A server name (built-in or configured), or a command line."),
+        o.MCP_SERVERS,
     ]
     profile: o.Profile = None
     output: Output = None

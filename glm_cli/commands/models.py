@@ -52,7 +52,7 @@ class ModelsOptions:
 
 @dataclass(frozen=True)
 class ShowOptions:
-    model: Annotated[str, typer.Argument(metavar="MODEL", help="Model id or alias.")]
+    model: Annotated[str, typer.Argument(metavar="MODEL", help="Model id or alias."), o.MODELS]
     as_json: Annotated[o.AsJson, Help("Print this model as JSON, with the source of each fact.")] = False
     remote: Remote = False
     timeout: Timeout = REMOTE_TIMEOUT

@@ -14,12 +14,19 @@ from typing import Annotated, Any, Literal, get_args, get_type_hints
 
 import typer
 
-from glm_cli.commands.binding import Check, Retired
+from glm_cli.commands.binding import Check, Complete, Retired
 from glm_cli.commands.clicks import PANELS
+from glm_cli.config import ENDPOINTS
 from glm_cli.errors import UsageError
 
 # The help headings a flag is listed under (rich_help_panel), in the order help shows them.
 INPUT, MODEL, THINKING, TOOLS, SEARCH, OUTPUT, HISTORY, BATCH, CONNECTION = PANELS
+
+# What TAB offers for a value (binding.Complete). Undeclared: a Literal's values, nothing for numbers and
+# free text, files only where the metavar names a path (FILE, PATH, DIR): see completion/gen.param_kind.
+FILES, TEXT = Complete("files"), Complete("none")
+MODELS, PRESETS, PROFILES = Complete("models"), Complete("presets"), Complete("profiles")
+CONVERSATIONS, MCP_SERVERS = Complete("conversations"), Complete("mcp-servers")
 
 # ---- model and request
 
@@ -38,13 +45,15 @@ Model = Annotated[
     str | None,
     typer.Option("--model", "-m", metavar="MODEL", help="Model id or alias (default glm-4.7).", rich_help_panel=MODEL),
     not_empty("-m/--model", "name a model (see `glm models`), or leave the flag out for the default"),
+    MODELS,
 ]
 System = Annotated[
-    str | None, typer.Option("--system", "-s", metavar="TEXT", help="System prompt.", rich_help_panel=INPUT)
+    str | None, typer.Option("--system", "-s", metavar="TEXT", help="System prompt.", rich_help_panel=INPUT), TEXT
 ]
 Preset = Annotated[
     str | None,
     typer.Option("--preset", "-p", metavar="NAME", help="Use a named preset from the config.", rich_help_panel=INPUT),
+    PRESETS,
 ]
 Temperature = Annotated[
     float | None,
@@ -57,7 +66,9 @@ MaxTokens = Annotated[
     int | None, typer.Option("--max-tokens", metavar="N", help="Maximum output tokens.", rich_help_panel=MODEL)
 ]
 Stop = Annotated[
-    tuple[str, ...], typer.Option("--stop", metavar="TEXT", help="Stop sequence (repeatable).", rich_help_panel=MODEL)
+    tuple[str, ...],
+    typer.Option("--stop", metavar="TEXT", help="Stop sequence (repeatable).", rich_help_panel=MODEL),
+    TEXT,
 ]
 JsonObject = Annotated[
     bool | None,
@@ -77,6 +88,7 @@ Schema = Annotated[
         help="A JSON Schema (a file, or inline JSON) the answer must match; implies --json-object.",
     ),
     not_empty("--schema", "give a schema file or inline JSON, or leave the flag out"),
+    FILES,
 ]
 
 Param = Annotated[
@@ -88,6 +100,7 @@ Param = Annotated[
         help="Send a request field glm has no flag for (repeatable): VALUE is JSON when it parses, else a string; "
         "a.b=VALUE sets a nested field; KEY!=VALUE replaces a field glm sets itself.",
     ),
+    TEXT,
 ]
 
 # ---- thinking
@@ -114,6 +127,7 @@ Profile = Annotated[
     typer.Option(
         "--profile", "-P", metavar="NAME", help="Use a named profile from the config.", rich_help_panel=CONNECTION
     ),
+    PROFILES,
 ]
 Endpoint = Annotated[
     str | None,
@@ -124,6 +138,7 @@ Endpoint = Annotated[
         help="zai, bigmodel, zai-coding or bigmodel-coding.",
         rich_help_panel=CONNECTION,
     ),
+    Complete.one_of(*ENDPOINTS),
 ]
 Verbose = Annotated[
     bool,
@@ -147,6 +162,7 @@ Resume = Annotated[
         help="Continue that conversation (see `glm history list`).",
         rich_help_panel=HISTORY,
     ),
+    CONVERSATIONS,
 ]
 NoLog = Annotated[
     bool, typer.Option("--no-log", help="Do not save this conversation to the history.", rich_help_panel=HISTORY)
@@ -163,6 +179,7 @@ Attach = Annotated[
         help="Attach an image, video or document (repeatable).",
         rich_help_panel=INPUT,
     ),
+    FILES,
 ]
 
 FORMAT_WORDS = ("text", "json", "markdown", "md")  # shapes; `-o json` is refused, never a file named json

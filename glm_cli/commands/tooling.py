@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from glm_cli.commands import options as o
+from glm_cli.commands.binding import Complete
 from glm_cli.commands.options import SEARCH, TOOLS
+from glm_cli.tools.web_search import RECENCY
 
 if TYPE_CHECKING:
     from glm_cli.config import Settings
@@ -47,6 +49,7 @@ class ToolOptions:
             rich_help_panel=TOOLS,
             help="Use an MCP server named under mcp_servers: in the config (repeatable).",
         ),
+        o.MCP_SERVERS,
     ] = ()
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Run every tool call without asking.", rich_help_panel=TOOLS)
@@ -98,6 +101,7 @@ class ToolOptions:
             help="oneDay, oneWeek, oneMonth, oneYear or noLimit.",
             rich_help_panel=SEARCH,
         ),
+        Complete.one_of(*RECENCY),
     ] = None
     search_domain: Annotated[
         str | None,

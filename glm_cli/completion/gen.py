@@ -3,8 +3,10 @@
 `python -m glm_cli.completion` rewrites completions/glm.{bash,zsh,fish} from the commands registered in
 glm_cli/cli.py; `--check` only says whether they are out of date. A script is the command tree as data
 (subcommands, options, what each option's value and each argument is) followed by a fixed engine per shell
-(glm_cli/data/completion-engine.*). Model ids, presets and profiles are looked up at TAB time through
-`glm __complete KIND` (glm_cli/completion/values.py), from local files only.
+(glm_cli/data/completion-engine.*). What a value is comes from the flag's declaration (binding.Complete in
+its Annotated type), else from its type and metavar (param_kind); free text never completes file names.
+Model ids, presets, profiles and conversations are looked up at TAB time through `glm __complete KIND`
+(glm_cli/completion/values.py), from local files only.
 """
 
 from __future__ import annotations
@@ -16,9 +18,13 @@ from typing import Any
 SHELLS = ("bash", "zsh", "fish")
 REGENERATE = "python -m glm_cli.completion"
 OUT_DIR = Path(__file__).resolve().parents[2] / "completions"
-# Parameter names whose values come from `glm __complete KIND`, and fixed choices by parameter name.
+# What TAB offers for a value: files, nothing (free text and numbers), values from `glm __complete KIND`, or
+# `choice:a,b,c`. A leading "=" (`=choice:json,curl`): the value is given only as --opt=VALUE.
+KINDS = ("files", "none", "models", "presets", "profiles", "conversations", "mcp-servers")
+# Undeclared parameters of these names (a plain Typer app's): their values come from `glm __complete KIND`.
 DYNAMIC = {"model": "models", "preset": "presets", "profile": "profiles", "resume": "conversations"}
 FLAG = "flag"  # the kind of an option that takes no value
+PATH_WORDS = ("FILE", "PATH", "DIR")  # a metavar naming one of these takes a path
 
 
 @dataclass(frozen=True)
@@ -45,26 +51,28 @@ def _help(text: str | None) -> str:
     return line if len(line) <= 80 else line[:79] + "…"
 
 
-def _kind(param: Any) -> str:
-    """What a parameter's value is, for completion."""
-    from glm_cli.config import ENDPOINTS
+def param_kind(param: Any) -> str:
+    """What a parameter's value is, for completion: its declaration (binding.Complete), else inferred from its
+    type and metavar. Text is free text unless the metavar names a path: nothing completes files by default."""
+    import re
 
+    declared = getattr(param, "completion", None)
+    if declared:
+        return str(declared)
     if param.name in DYNAMIC:
         return DYNAMIC[param.name]
     type_name = getattr(param.type, "name", "")
     if type_name == "choice":
         return "choice:" + ",".join(str(c) for c in param.type.choices)
-    if param.name == "endpoint":
-        return "choice:" + ",".join(ENDPOINTS)
     if type_name == "boolean":
         return "choice:true,false"
-    if type_name in ("int", "integer", "float", "integer range", "float range", "int range"):
-        return "none"
-    return "files"  # text and paths: the shells' own default
+    if type_name == "path" or set(re.findall(r"[A-Z]+", param.metavar or "")) & set(PATH_WORDS):
+        return "files"
+    return "none"
 
 
 def _opt(param: Any) -> Opt:
-    kind = FLAG if param.is_flag or param.count else _kind(param)
+    kind = FLAG if param.is_flag or param.count else param_kind(param)
     return Opt(tuple(param.opts) + tuple(param.secondary_opts), _help(param.help), kind)
 
 
@@ -96,7 +104,7 @@ def _walk(cmd: Any, path: str, parent: Any, out: list[Cmd]) -> None:
             subs.append((name, sub))
     params = [p for p in cmd.params if not getattr(p, "hidden", False)]
     opts = (HELP, *(_opt(p) for p in params if p.param_type_name == "option"))
-    args = tuple(_kind(p) + ("*" if p.nargs == -1 else "") for p in params if p.param_type_name == "argument")
+    args = tuple(param_kind(p) + ("*" if p.nargs == -1 else "") for p in params if p.param_type_name == "argument")
     default = getattr(cmd, "default_subcommand", None)
     out.append(
         Cmd(

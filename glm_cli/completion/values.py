@@ -1,6 +1,7 @@
 """`glm __complete KIND [WORDS…]`: TAB-completion values from local data only, fast.
 
-The shell scripts in completions/ call this for --model, --preset, --profile and --resume. It runs before Typer
+The shell scripts in completions/ call this for --model, --preset, --profile, --resume, conversation ids and
+names, and MCP server names. It runs before Typer
 is imported (see cli.main) and reads only the shipped catalogue (json), the config file (yaml, and only
 when the file exists) and the history store (read-only): never the network, never typer/rich/httpx. It prints
 `value<TAB>description` lines and never fails: on any error it prints what it has (possibly nothing).
@@ -10,9 +11,12 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-KINDS = ("models", "presets", "profiles", "conversations")
+if TYPE_CHECKING:
+    from glm_cli.catalogue import Catalogue
+
+KINDS = ("models", "presets", "profiles", "conversations", "mcp-servers")
 RECENT = 50  # conversations offered by TAB, most recent first
 
 
@@ -27,13 +31,20 @@ def _config(environ: dict[str, str]) -> dict[str, Any]:
 
 def model_values(data: dict[str, Any]) -> list[tuple[str, str]]:
     """Current catalogue ids, config models and every alias, each with a short description."""
-    from glm_cli.catalogue import format_tokens, load_catalogue
+    from glm_cli.catalogue import load_catalogue
 
     overrides = {k: data[k] for k in ("models", "aliases") if isinstance(data.get(k), dict)}
     try:
         catalogue = load_catalogue(overrides)
     except Exception:  # noqa: BLE001 - a bad override: fall back to the shipped catalogue
         catalogue = load_catalogue()
+    return catalogue_values(catalogue)
+
+
+def catalogue_values(catalogue: Catalogue) -> list[tuple[str, str]]:
+    """The ids of CATALOGUE's current models, then its aliases, each with a short description (TAB, /model)."""
+    from glm_cli.catalogue import format_tokens
+
     out = []
     for m in catalogue.models.values():
         if m.status == "retired":
@@ -75,6 +86,18 @@ def preset_values(data: dict[str, Any], profile: str | None) -> list[tuple[str, 
     return out
 
 
+def mcp_server_values(data: dict[str, Any], profile: str | None) -> list[tuple[str, str]]:
+    """The built-in MCP servers, then those under `mcp_servers:` (top level and the chosen profile's)."""
+    from glm_cli.tools.hosted import builtin_names
+
+    servers = builtin_names()
+    for source in (data.get("mcp_servers"), _mapping(_mapping(data.get("profiles")).get(profile)).get("mcp_servers")):
+        for name, body in _mapping(source).items():
+            body = _mapping(body)
+            servers[str(name)] = str(body.get("description") or body.get("url") or "")
+    return list(servers.items())
+
+
 def profile_values(data: dict[str, Any]) -> list[tuple[str, str]]:
     """Profile names with their endpoint or base_url."""
     out = []
@@ -86,10 +109,20 @@ def profile_values(data: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def conversation_values(environ: dict[str, str]) -> list[tuple[str, str]]:
-    """Names, then ids, of the most recent conversations, each with its first message; nothing when there is no store.
+def typed(words: list[str]) -> str:
+    """The part of a value typed so far: the last word the shell passed (`--opt=PART` and bash's lone `=` too)."""
+    word = words[-1] if words else ""
+    if word == "=":
+        return ""
+    return word.split("=", 1)[1] if word.startswith("-") and "=" in word else word
 
-    Opened read-only (never created, never migrated): TAB must not write anything.
+
+def conversation_values(environ: dict[str, str], prefix: str = "") -> list[tuple[str, str]]:
+    """Names, then ids, of the conversations that start with PREFIX (the most recent ones when it is empty), each
+    with its first message; nothing when there is no store.
+
+    Every query walks an index (updated, the unique name, the id), so TAB stays fast with any number of
+    conversations. Opened read-only (never created, never migrated): TAB must not write anything.
     """
     import sqlite3
 
@@ -99,14 +132,39 @@ def conversation_values(environ: dict[str, str]) -> list[tuple[str, str]]:
     if not path.exists():
         return []
     db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=1.0)
+    columns = "SELECT id, name, title FROM conversations"
     try:
-        rows = db.execute(
-            "SELECT id, name, title FROM conversations ORDER BY updated DESC, id DESC LIMIT ?", (RECENT,)
-        ).fetchall()
+        if not prefix:
+            rows = db.execute(f"{columns} ORDER BY updated DESC, id DESC LIMIT ?", (RECENT,)).fetchall()
+        else:
+            rows = db.execute(
+                f"{columns} WHERE name >= ? AND name < ? ORDER BY name LIMIT ?", (prefix, prefix + "\U0010ffff", RECENT)
+            ).fetchall()
+            rows += _ids_starting(db, columns, prefix)
     finally:
         db.close()
-    named = [(str(name), str(title or "")[:60]) for _, name, title in rows if name and len(str(name).split()) == 1]
-    return named + [(str(cid), (f"{name}: " if name else "") + str(title or "")[:60]) for cid, name, title in rows]
+    named = [
+        (str(name), str(title or "")[:60])
+        for _, name, title in rows
+        if name and len(str(name).split()) == 1 and str(name).startswith(prefix)
+    ]
+    ids = [(str(cid), (f"{name}: " if name else "") + str(title or "")[:60]) for cid, name, title in rows]
+    return list(dict.fromkeys(named + [i for i in ids if i[0].startswith(prefix)]))
+
+
+def _ids_starting(db: Any, columns: str, digits: str) -> list[Any]:
+    """The rows whose id starts with DIGITS, shortest ids first: one range of the primary key per length."""
+    if not digits.isdigit() or digits.startswith("0"):
+        return []
+    top = db.execute("SELECT max(id) FROM conversations").fetchone()[0] or 0
+    rows: list[Any] = []
+    low, high = int(digits), int(digits) + 1
+    while low <= top and len(rows) < RECENT:
+        rows += db.execute(
+            f"{columns} WHERE id >= ? AND id < ? ORDER BY id LIMIT ?", (low, high, RECENT - len(rows))
+        ).fetchall()
+        low, high = low * 10, high * 10
+    return rows
 
 
 def values(kind: str, words: list[str], environ: dict[str, str]) -> list[tuple[str, str]]:
@@ -114,12 +172,14 @@ def values(kind: str, words: list[str], environ: dict[str, str]) -> list[tuple[s
     if kind not in KINDS:
         return []
     if kind == "conversations":
-        return conversation_values(environ)
+        return conversation_values(environ, typed(words))
     data = _config(environ)
     if kind == "models":
         return model_values(data)
     if kind == "presets":
         return preset_values(data, _chosen_profile(words, environ, data))
+    if kind == "mcp-servers":
+        return mcp_server_values(data, _chosen_profile(words, environ, data))
     return profile_values(data)
 
 

@@ -6,17 +6,18 @@ _glm_values() {  # $1 kind, $2 word typed so far: fill COMPREPLY
     [[ $glm == */* && -x $glm ]] || glm=glm
     COMPREPLY=()
     case "$1" in
-        models|presets|profiles|conversations)
-            while IFS= read -r line; do
-                line=${line%%$'\t'*}
-                [[ $line == "$2"* ]] && COMPREPLY+=("$line")
-            done < <("$glm" __complete "$1" "${COMP_WORDS[@]}" 2>/dev/null) ;;
         choice:*)
             line=${1#choice:}
             COMPREPLY=($(compgen -W "${line//,/$'\n'}" -- "$2")) ;;
         files)
             compopt -o filenames 2>/dev/null
             COMPREPLY=($(compgen -f -- "$2")) ;;
+        none|'') ;;  # free text or a number: nothing to offer (and bash adds no file names)
+        *)  # models, presets, conversations…: `glm __complete KIND WORDS…` prints value<TAB>description
+            while IFS= read -r line; do
+                line=${line%%$'\t'*}
+                [[ $line == "$2"* ]] && COMPREPLY+=("$line")
+            done < <("$glm" __complete "$1" "${COMP_WORDS[@]:0:COMP_CWORD+1}" 2>/dev/null) ;;
     esac
 }
 
@@ -28,7 +29,7 @@ _glm() {
         w=${COMP_WORDS[i]}
         if [[ $w == -?* ]]; then
             _glm_kind "$path" "$w"
-            if [[ $_glm_r != flag ]]; then
+            if [[ $_glm_r != flag && $_glm_r != =* ]]; then
                 # the value is the next word, or the one after "=" (bash splits --opt=value at "=")
                 if [[ ${COMP_WORDS[i+1]} == = ]]; then i=$((i + 2)); else i=$((i + 1)); fi
             fi
@@ -44,16 +45,18 @@ _glm() {
         npos=$((npos + 1))
     done
 
-    # the value of an option: `--opt VALUE`, `--opt=VALUE`
+    # the value of an option: `--opt VALUE`, `--opt=VALUE` (a kind "=…" only the latter)
+    local eq=
     if [[ $cur == = && $prev == -?* ]]; then
-        opt=$prev; cur=
+        opt=$prev; cur=; eq=1
     elif [[ $prev == = ]] && (( COMP_CWORD >= 2 )); then
-        opt=${COMP_WORDS[COMP_CWORD-2]}
+        opt=${COMP_WORDS[COMP_CWORD-2]}; eq=1
     elif [[ $prev == -?* ]]; then
         opt=$prev
     fi
     if [[ -n $opt ]]; then
         _glm_kind "$path" "$opt"
+        if [[ $_glm_r == =* ]]; then [[ -n $eq ]] && _glm_r=${_glm_r#=} || _glm_r=flag; fi
         if [[ $_glm_r != flag ]]; then _glm_values "$_glm_r" "$cur"; return 0; fi
     fi
 
@@ -86,4 +89,4 @@ _glm() {
     return 0
 }
 
-complete -o default -F _glm glm
+complete -F _glm glm

@@ -8,10 +8,6 @@ function __glm_values --argument-names kind cur prefix
         set glm glm
     end
     switch $kind
-        case models presets profiles conversations
-            for line in ($glm __complete $kind $tokens 2>/dev/null)
-                printf '%s\n' "$prefix$line"
-            end
         case 'choice:*'
             for c in (string split , -- (string replace -- choice: '' $kind))
                 printf '%s\n' "$prefix$c"
@@ -19,6 +15,14 @@ function __glm_values --argument-names kind cur prefix
         case files
             for p in (__fish_complete_path $cur)
                 printf '%s\n' "$prefix$p"
+            end
+        case none ''
+            # free text or a number: nothing to offer, no file names
+        case '*'
+            # models, presets, conversations…: `glm __complete KIND WORDS…` prints value<TAB>description
+            set -l word (commandline -ct)
+            for line in ($glm __complete $kind $tokens "$word" 2>/dev/null)
+                printf '%s\n' "$prefix$line"
             end
     end
 end
@@ -33,7 +37,9 @@ function __glm_complete
     while test $i -le $n
         set -l w $tokens[$i]
         if string match -q -- '-?*' $w
-            if not string match -q -- '*=*' $w; and test (__glm_kind $cmdpath $w) != flag
+            set -l kind (__glm_kind $cmdpath $w)
+            # a value follows, unless this is a flag, --opt=VALUE, or an option whose value needs "=" (kind =…)
+            if not string match -q -- '*=*' $w; and test $kind != flag; and not string match -q -- '=*' $kind
                 set i (math $i + 1)
             end
         else if contains -- $w (__glm_subs $cmdpath | string replace -r '\t.*' '')
@@ -52,7 +58,7 @@ function __glm_complete
     # the value of an option: `--opt VALUE`, `--opt=VALUE`
     if string match -q -- '-?*=*' $cur
         set -l parts (string split -m 1 = -- $cur)
-        set -l kind (__glm_kind $cmdpath $parts[1])
+        set -l kind (__glm_kind $cmdpath $parts[1] | string replace -r '^=' '')
         if test $kind != flag
             __glm_values $kind $parts[2] "$parts[1]="
             return
@@ -60,7 +66,7 @@ function __glm_complete
     end
     if test $n -ge 2; and string match -q -- '-?*' $tokens[-1]; and not string match -q -- '*=*' $tokens[-1]
         set -l kind (__glm_kind $cmdpath $tokens[-1])
-        if test $kind != flag
+        if test $kind != flag; and not string match -q -- '=*' $kind
             __glm_values $kind $cur ''
             return
         end

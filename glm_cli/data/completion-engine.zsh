@@ -6,8 +6,15 @@ _glm_values() {  # $1 kind
   local -a items
   [[ $glm == */* && -x $glm ]] || glm=glm
   case $1 in
-    (models|presets|profiles|conversations)
-      for line in ${(f)"$("$glm" __complete $1 "${words[@]}" 2>/dev/null)"}; do
+    (choice:*)
+      items=(${(s:,:)${1#choice:}})
+      _describe -t values value items ;;
+    (files)
+      _files ;;
+    (none|'')  # free text or a number: nothing to offer, no file names
+      _message value ;;
+    (*)  # models, presets, conversations…: `glm __complete KIND WORDS…` prints value<TAB>description
+      for line in ${(f)"$("$glm" __complete $1 "${(@)words[1,CURRENT]}" 2>/dev/null)"}; do
         if [[ $line == *$'\t'* ]]; then
           items+=("${${line%%$'\t'*}//:/\\:}:${line#*$'\t'}")
         else
@@ -15,13 +22,6 @@ _glm_values() {  # $1 kind
         fi
       done
       _describe -t $1 ${1%s} items ;;
-    (choice:*)
-      items=(${(s:,:)${1#choice:}})
-      _describe -t values value items ;;
-    (files)
-      _files ;;
-    (*)
-      _message value ;;
   esac
 }
 
@@ -33,7 +33,7 @@ _glm() {
     if [[ $w == -?* ]]; then
       [[ $w == *=* ]] && continue
       _glm_kind "$cmdpath" "$w"
-      [[ $REPLY != flag ]] && i=$(( i + 1 ))
+      [[ $REPLY != flag && $REPLY != '='* ]] && i=$(( i + 1 ))
       continue
     fi
     _glm_subs "$cmdpath"
@@ -48,11 +48,11 @@ _glm() {
   # the value of an option: `--opt VALUE`, `--opt=VALUE`
   if [[ $cur == -?*=* ]]; then
     _glm_kind "$cmdpath" "${cur%%=*}"
-    if [[ $REPLY != flag ]]; then compset -P '*='; _glm_values $REPLY; return; fi
+    if [[ $REPLY != flag ]]; then compset -P '*='; _glm_values ${REPLY#=}; return; fi
   fi
   if [[ $prev == -?* && $prev != *=* ]] && (( CURRENT > 2 )); then
     _glm_kind "$cmdpath" "$prev"
-    if [[ $REPLY != flag ]]; then _glm_values $REPLY; return; fi
+    if [[ $REPLY != flag && $REPLY != '='* ]]; then _glm_values $REPLY; return; fi
   fi
 
   if [[ $cur == -* ]]; then

@@ -34,6 +34,7 @@ REMOTE = {  # name: (path, description)
     "zread": ("zread", "Zhipu zread: documentation and search of repositories; GLM Coding Plan"),
 }
 VISION_PACKAGE = "@z_ai/mcp-server"
+VISION_DESCRIPTION = "Zhipu vision (npm @z_ai/mcp-server); GLM Coding Plan"
 VISION_START_TIMEOUT = 120.0  # a first `npx -y` downloads the package before it can answer
 
 
@@ -69,9 +70,14 @@ def builtin_specs(settings: Settings) -> dict[str, dict[str, Any]]:
         "args": ("-y", VISION_PACKAGE),
         "env": {"Z_AI_MODE": "ZHIPU" if fam == "bigmodel" else "ZAI"},
         "start_timeout": VISION_START_TIMEOUT,
-        "description": "Zhipu vision (npm @z_ai/mcp-server); GLM Coding Plan",
+        "description": VISION_DESCRIPTION,
     }
     return specs
+
+
+def builtin_names() -> dict[str, str]:
+    """The built-in servers' names and descriptions, whatever the endpoint (TAB offers them for --mcp-server)."""
+    return {**{name: text for name, (_, text) in REMOTE.items()}, "vision": VISION_DESCRIPTION}
 
 
 def glm_key(settings: Settings, url: str | None) -> str | None:
