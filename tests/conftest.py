@@ -24,6 +24,12 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 if signal.getsignal(signal.SIGHUP) is signal.SIG_IGN:
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+# Every glm a test starts inherits pytest's stdin unless the test gives one: whatever the suite is started from
+# (a terminal, an open pipe that never ends, a CI runner), that stdin is empty here, never something to wait on.
+_null = os.open(os.devnull, os.O_RDONLY)
+os.dup2(_null, 0)
+os.close(_null)
 RECORDINGS = Path(__file__).resolve().parent / "recordings" / "zai-glm-4.7-flash"  # Apache-2.0, see its README
 FAKE_KEY = "fake-key-id.fake-secret-0000"
 

@@ -13,7 +13,7 @@ import pytest
 
 from glm_cli.batch.limits import AdaptiveLimiter
 from glm_cli.batch.output import RecordWriter
-from glm_cli.batch.runner import BatchRunner, RunConfig
+from glm_cli.batch.runner import BatchRunner, Budget, RunConfig
 from glm_cli.client import GlmClient, error_from_response
 from glm_cli.commands.batch.common import RequestOptions
 from glm_cli.commands.batch.run import BatchOptions, run_batch
@@ -61,10 +61,10 @@ def test_a_shared_pause_is_said_once_however_many_lines_hit_it():
     runner.stop()  # each line's own wait then returns at once: no real waiting
     err = error_from_response(429, LIMITED, {"retry-after": "60"})
     for _ in range(500):  # 500 lines hit the same 429 storm
-        runner._should_retry(err, 1)
+        runner._should_retry(err, 1, Budget(None))
     assert said == [SAID + "every request waits 60 s, as the server asked; then at most 4 in flight"]
     clock.now += 61
-    runner._should_retry(err, 1)
+    runner._should_retry(err, 1, Budget(None))
     assert len(said) == 2 and said[1].endswith("then at most 2 in flight")
 
 

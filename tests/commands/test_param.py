@@ -65,7 +65,7 @@ def test_params_are_sent_as_given_typed_as_json(srv):
         "--param",
         'request_tag="007"',
         "--param",
-        "stream_options.include_usage=true",
+        "extra.trace.id=t-1",
         "--param",
         'meta={"a": [1, null]}',
         "hi",
@@ -76,11 +76,12 @@ def test_params_are_sent_as_given_typed_as_json(srv):
         "model": "glm-4.7",
         "messages": [{"role": "user", "content": "hi"}],
         "stream": True,
+        "stream_options": {"include_usage": True},
         "do_sample": False,
         "seed": 7,
         "user_id": "u-1",  # not JSON: the string as written
         "request_tag": "007",  # JSON string: quoted, stays a string
-        "stream_options": {"include_usage": True},  # a.b: a nested field
+        "extra": {"trace": {"id": "t-1"}},  # a.b.c: a nested field
         "meta": {"a": [1, None]},
     }
 
@@ -102,6 +103,7 @@ def test_a_field_glm_sets_itself_is_refused_with_exit_2_and_nothing_is_sent(srv)
         ("messages=[]", "messages"),
         ("stream=false", "stream"),
         ("max_tokens=5", "max_tokens"),
+        ("stream_options.include_usage=false", "stream_options"),
         ("temperature=0.1", "temperature"),
         ("thinking.type=enabled", "thinking"),  # a field inside one glm sets
         ("tools=[]", "tools"),
@@ -130,7 +132,10 @@ def test_dry_run_shows_params_as_json_and_in_the_curl_line(srv):
     out = glm(srv, "ask", "--dry-run", "--param", "seed=7", "hi")
     assert out.returncode == 0 and json.loads(out.stdout)["seed"] == 7
     out = glm(srv, "ask", "--dry-run=curl", "--param", "do_sample=false", "hi")
-    assert out.returncode == 0 and '"stream": true, "do_sample": false}' in out.stdout
+    assert (
+        out.returncode == 0
+        and '"stream": true, "stream_options": {"include_usage": true}, "do_sample": false}' in out.stdout
+    )
     assert srv.chat_requests() == []
 
 
