@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import BENCH, Server, Timing, bench_env, fake_server, parser, row, versus
+from _common import BENCH, Server, Timing, bench_env, fake_server, parser, row, venv_python, versus
 
 
 def write_prompts(path: Path, n: int) -> None:
@@ -98,7 +98,7 @@ def latency(glm: str, tmp: Path, _runs: int) -> None:
             target="1.1×",
         )
         floor_out = tmp / "latency-floor.jsonl"
-        floor = watched([sys.executable, str(BENCH / "floor_batch.py"), str(src), str(floor_out), str(j)], env)
+        floor = watched([venv_python(glm), str(BENCH / "floor_batch.py"), str(src), str(floor_out), str(j)], env)
         row(
             f"{n:,} prompts, -j {j}, {delay * 1000:.0f} ms latency; floor peak RSS {floor['rss']:.0f} MB",
             Timing(mine["wall"], mine["cpu"]),
@@ -115,7 +115,7 @@ def cpu_bound(glm: str, tmp: Path, runs: int) -> None:
         env = bench_env(glm, GLM_BASE_URL=srv.url)
         out, floor_out = tmp / "cpu-out.jsonl", tmp / "cpu-floor.jsonl"
         glm_cmd = ["sh", "-c", f'rm -f "{out}"; exec {glm} batch "{src}" -o "{out}" -j {j}']
-        floor_cmd = [sys.executable, str(BENCH / "floor_batch.py"), str(src), str(floor_out), str(j)]
+        floor_cmd = [venv_python(glm), str(BENCH / "floor_batch.py"), str(src), str(floor_out), str(j)]
         server_before = srv.cpu()
         mine, base = versus(glm_cmd, floor_cmd, runs, env)
         server = (srv.cpu() - server_before) / (2 * runs)

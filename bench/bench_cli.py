@@ -10,7 +10,6 @@ stdlib client (one-shot and piped); bench/floor_render.py, rich rendering the fi
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 
 from _common import BENCH, bench_env, fake_server, header, parser, row, venv_python, versus
@@ -30,7 +29,7 @@ def startup(glm: str, runs: int) -> None:
 def oneshot(glm: str, runs: int) -> None:
     with fake_server("--tokens", "20") as srv:
         env = bench_env(glm, GLM_BASE_URL=srv.url)
-        floor = [sys.executable, str(BENCH / "floor_client.py"), "--no-think", PROMPT]
+        floor = [venv_python(glm), str(BENCH / "floor_client.py"), "--no-think", PROMPT]  # glm's interpreter
         for extra, what in (([], "logged to the history"), (["--no-log"], "--no-log")):
             cmd = [glm, "ask", "--no-think", *extra, PROMPT]
             mine, base = versus(cmd, floor, runs, env)
@@ -57,7 +56,7 @@ def piped(glm: str, runs: int) -> None:
         ):
             env = bench_env(glm, GLM_BASE_URL=srv.url)
             cmd = [glm, "ask", *think, PROMPT]
-            floor = [sys.executable, str(BENCH / "floor_client.py"), *think, PROMPT]
+            floor = [venv_python(glm), str(BENCH / "floor_client.py"), *think, PROMPT]
             mine, base = versus(cmd, floor, runs, env, stdout=sink.fileno())
             row(
                 f"{label}, streamed into a file",

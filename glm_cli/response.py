@@ -22,7 +22,7 @@ EMPTY = "the server's answer was empty: no content, no tool calls and no finish_
 def parse_json(text: str | bytes) -> Any:
     """Parse JSON text; raise ValueError with a one-line reason (bad syntax, a 5000-digit number, too deep)."""
     try:
-        value = json.loads(text)
+        value = _scan_whole(text) if isinstance(text, str) else json.loads(text)
     except RecursionError:
         raise ValueError(f"nested deeper than {MAX_DEPTH} levels") from None
     except json.JSONDecodeError as exc:
@@ -33,6 +33,18 @@ def parse_json(text: str | bytes) -> Any:
     if opened > MAX_DEPTH and not _within_depth(value):  # fewer brackets cannot nest deeper: no walk needed
         raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
     return value
+
+
+_scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # the C scanner json.loads uses
+
+
+def _scan_whole(text: str) -> Any:
+    """json.loads(text), reading the usual text (no space around it, nothing after it) in one scanner call."""
+    try:
+        value, end = _scan(text, 0)
+    except (StopIteration, ValueError):  # space first, not JSON, a too-long number: json.loads says which
+        return json.loads(text)
+    return value if end == len(text) else json.loads(text)
 
 
 def _within_depth(value: Any) -> bool:

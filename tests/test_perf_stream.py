@@ -6,6 +6,7 @@ text only) without building a path name per field: both are checked here against
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -136,3 +137,44 @@ def test_the_usual_chunk_takes_the_short_way() -> None:
     chunk = {"id": "c1", "model": "glm-4.7", "choices": [{"index": 0, "delta": {"role": "assistant", "content": "hi"}}]}
     assert response._plain_chunk(chunk) == chunk_to_deltas(chunk)
     assert response._plain_chunk({**chunk, "usage": {"total_tokens": 1}}) is None  # a Finish: the general code
+
+
+# ------------------------------------------------------------------------------------------- JSON
+
+JSON_TEXT = st.one_of(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+        max_leaves=8,
+    ).map(json.dumps),
+    st.text(alphabet='{}[]":,0123456789.eE+- \n\ufeffatrufsnl\\', max_size=30),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(JSON_TEXT, st.sampled_from(["", " ", "\n", " x"]), st.sampled_from(["", " ", "\t"]))
+def test_parse_json_reads_what_json_loads_reads(text: str, after: str, before: str) -> None:
+    text = before + text + after
+    try:
+        expected: Any = ("value", json.loads(text))
+    except RecursionError:
+        expected = ("error",)
+    except ValueError:
+        expected = ("error",)
+    try:
+        got: Any = ("value", response.parse_json(text))
+    except ValueError:
+        got = ("error",)
+    if expected[0] == "value" and got[0] == "value":
+        assert json.dumps(got[1]) == json.dumps(expected[1])
+    else:
+        assert got == expected
+
+
+def test_parse_json_keeps_its_bounds() -> None:
+    with pytest.raises(ValueError, match="4300"):
+        response.parse_json("1" * 5000)
+    with pytest.raises(ValueError, match="nested deeper"):
+        response.parse_json("[" * 200 + "]" * 200)
+    with pytest.raises(ValueError, match="nested deeper"):
+        response.parse_json("[" * 100_000)

@@ -22,8 +22,8 @@ from glm_cli.client import Deadline
 from glm_cli.errors import GlmError
 
 # The workers share clients in groups: one connection pool scans every connection it holds each time a request
-# starts or ends, so 64 workers on one pool spent a third of the run's CPU there (issue 14). Each client also
-# holds a TLS context (~5 MB), so there are at most MAX_CLIENTS of them.
+# starts or ends, so 64 workers on one pool spent a third of the run's CPU there (issue 14). The clients share
+# one TLS context (glm_cli/tls.py); a client per worker measured no better than eight workers a client.
 WORKERS_PER_CLIENT = 8
 MAX_CLIENTS = 8
 
