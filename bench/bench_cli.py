@@ -4,7 +4,8 @@ Run: .venv/bin/python bench/bench_cli.py [--runs N] [--glm PATH] [--only startup
 Each row: glm and its floor run interleaved in this run, against the same fake server (bench/_server.py,
 tests/fake_server.py answering with bench/content.py's realistic answers); medians; the ratio; the command.
 Floors: `python -c pass` with glm's own venv interpreter (start-up); bench/floor_client.py, a 30-line
-stdlib client (one-shot and piped); bench/floor_render.py, rich rendering the final document once (pty).
+stdlib client (one-shot and piped); bench/floor_render.py, rich rendering the final document once (pty), after
+writing a thinking model's reasoning to stderr in one piece.
 """
 
 from __future__ import annotations
@@ -68,17 +69,24 @@ def piped(glm: str, runs: int) -> None:
 
 
 def terminal(glm: str, runs: int) -> None:
-    for kind, tokens in (("markdown", 5_000), ("markdown", 10_000), ("markdown", 20_000), ("chinese", 20_000)):
-        with fake_server("--kind", kind, "--tokens", str(tokens)) as srv:
+    cases = (
+        ("markdown", 5_000, 0, "5,000 tokens of markdown"),
+        ("markdown", 10_000, 0, "10,000 tokens of markdown"),
+        ("markdown", 20_000, 0, "20,000 tokens of markdown"),
+        ("chinese", 20_000, 0, "20,000 tokens of Chinese"),
+        ("markdown", 10_000, 10_000, "a thinking model: 10,000 tokens of reasoning (shown), then 10,000 of markdown"),
+    )
+    for kind, tokens, reasoning, label in cases:
+        with fake_server("--kind", kind, "--tokens", str(tokens), "--reasoning-tokens", str(reasoning)) as srv:
             env = bench_env(glm, GLM_BASE_URL=srv.url)
-            cmd = [glm, "ask", "--no-think", PROMPT]
-            floor = [venv_python(glm), str(BENCH / "floor_render.py"), kind, str(tokens)]
+            cmd = [glm, "ask", *([] if reasoning else ["--no-think"]), PROMPT]
+            floor = [venv_python(glm), str(BENCH / "floor_render.py"), kind, str(tokens), str(reasoning)]
             mine, base = versus(cmd, floor, runs, env, terminal=True)
             row(
-                f"{tokens:,} tokens of {kind} on a 100×40 pty",
+                f"{label} on a 100×40 pty",
                 mine,
                 base,
-                f"{' '.join(cmd[1:])}  vs  floor_render.py {kind} {tokens} (rich, once)",
+                f"{' '.join(cmd[1:])}  vs  floor_render.py {' '.join(floor[2:])} (rich, once)",
                 target="2×",
                 on="CPU",
             )

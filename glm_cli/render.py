@@ -28,6 +28,7 @@ _SGR = {"bold": "1", "dim": "2", "italic": "3"} | {
 }
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _HEADING = re.compile(r" {0,3}#{1,6}(?:\s|$)")
+_RULE = re.compile(r" {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")  # a thematic break: ---, * * *, ___
 _ITEM = re.compile(r" ?(?:([-*+])|(\d{1,9})[.)])(?:\s|$)")  # top-level list item (indent 0-1)
 
 
@@ -320,8 +321,9 @@ class _RawOut:
 class _MarkdownOut:
     """Render markdown block by block: finished blocks printed once, the open tail redrawn (throttled).
 
-    Finished blocks wait for the next redraw and are printed together, in one write: a fast stream finishes
-    many blocks between two redraws, and one print each was a quarter of the CPU (issue 14).
+    Finished blocks wait for the next redraw and are printed together, as one markdown document (their source
+    with the blank lines that separated them) in one write: a fast stream finishes many blocks between two
+    redraws, and parsing and printing each on its own was most of the CPU (issue 14).
     """
 
     def __init__(self, ios: IOStreams, pace: Pace) -> None:
@@ -336,7 +338,9 @@ class _MarkdownOut:
         self.blanks = 0  # blank lines after the open block, kept in case it continues
         self.fence: str | None = None  # closing fence marker while inside a fence
         self.prev_kind: str | None = None  # kind of the last finished block
-        self.done: list[_Block] = []  # finished blocks not yet printed (printed at the next redraw)
+        self.done: list[str] = []  # finished blocks' source, with their separators, not yet printed
+        self.done_gap: bool | None = None  # whether the first of them starts with a blank line (_gap)
+        self.next_number = 1  # the number rich gives the next item of the open ordered list
 
     def write(self, text: str) -> None:
         first, *rest = text.split("\n")
@@ -350,27 +354,28 @@ class _MarkdownOut:
         self._draw()
 
     def pause(self) -> None:
-        if self.live is not None:
-            live, self.live = self.live, None
-            live.update("")
-            live.stop()  # transient: erases the tail
+        self._take_down()
         self._print_done()
 
     def close(self) -> None:
-        self.pause()
+        self._take_down()
         line, self.partial = "".join(self.partial), []
         if line:
             self._line(line)
         self._finish()
-        self._print_done()
+        self._print_done()  # what was left, with the last block, in one piece
+
+    def _take_down(self) -> None:
+        if self.live is not None:
+            live, self.live = self.live, None
+            live.update("")
+            live.stop()  # transient: erases the tail
 
     def _print_done(self) -> None:
         """Print the finished blocks, once, in one write."""
         if self.done:
-            from rich.console import Group
-
-            done, self.done = self.done, []
-            self.console.print(Group(*done))
+            source, self.done = "".join(self.done).rstrip("\n"), []
+            self.console.print(_Block(source, self.done_gap))
 
     def _line(self, line: str) -> None:
         """Add one complete line, finishing the open block when this line starts another."""
@@ -398,7 +403,7 @@ class _MarkdownOut:
         self.lines.append(line)
         if fence:
             self.fence = fence.group(1)[0] * len(fence.group(1))
-        elif self.kind == "heading":
+        elif self.kind in ("heading", "rule"):
             self._finish()
 
     def _starts_block(self, line: str, indent: int, fence: bool, item: re.Match[str] | None) -> bool:
@@ -406,25 +411,52 @@ class _MarkdownOut:
             return False  # CommonMark: only "1." may interrupt a paragraph ("2024. was…" continues it)
         if _HEADING.match(line) or (fence and indent < 2) or item:
             return True
+        if _RULE.match(line) and "-" not in line:  # under a paragraph, --- makes it a heading instead
+            return True
         if self.blanks:  # after a blank line only an indented continuation stays in the block
             continues = indent >= 4 if self.kind == "code" else indent >= 2 and (self.kind or "").startswith("item")
             return not continues
         return False
 
-    def _gap(self, kind: str) -> bool:
-        # rich puts a blank line between top-level elements, but none between items of one list
-        return self.prev_kind is not None and not (kind.startswith("item") and kind == self.prev_kind)
+    def _gap(self, kind: str) -> bool | None:
+        """Whether a block of KIND starts with a blank line here; None: as rich starts a whole document.
+
+        rich puts a blank line between top-level elements, but none between items of one list; a rule brings
+        its own, and what follows it starts as a document does.
+        """
+        prev = self.prev_kind
+        if prev is None or prev == "rule":
+            return None
+        return not (kind.startswith("item") and kind == prev)
 
     def _finish(self) -> None:
         """Finish the open block: it is printed permanently, once, at the next redraw (or at the end)."""
         if self.kind is None:
             return
         kind, source = self.kind, "\n".join(self.lines)
-        gap = self._gap(kind)
+        if not self.done:
+            self.done_gap = self._gap(kind)
+            source = self._numbered(source)  # printed apart from the items before it
+        self.done.append(source + "\n" * (1 + self.blanks))  # joined as they came: parsed as the whole answer is
+        if kind == "item-ordered":
+            item = _ITEM.match(source)
+            number = int(item.group(2)) if item and item.group(2) else 0
+            self.next_number = self.next_number + 1 if self.prev_kind == kind else number + 1
         self.kind, self.lines, self.blanks, self.fence, self.prev_kind = None, [], 0, None, kind
-        self.done.append(_Block(source, gap))
         if not self.console.is_interactive:  # no live tail (TERM=dumb): nothing to batch with
             self._print_done()
+
+    def _numbered(self, source: str) -> str:
+        """Return the open block's source, an ordered item that continues a list numbered as rich numbers it there.
+
+        rich numbers a list's items from the first one's number on ("1. 1. 1." shows 1 2 3); an item rendered
+        apart from the items before it would start again from its own.
+        """
+        if self.kind == "item-ordered" and self.prev_kind == "item-ordered":
+            item = _ITEM.match(source)
+            if item and item.group(2):
+                return f"{source[: item.start(2)]}{self.next_number}{source[item.end(2) :]}"
+        return source
 
     def _draw(self) -> None:
         """Print the finished blocks and redraw the open tail (its last screenful), at most every pace.redraw s."""
@@ -464,7 +496,7 @@ class _MarkdownOut:
             return ""
         from rich.segment import SegmentLines
 
-        block = _Block("\n".join([*head, text]), self._gap(self.kind or "para"))
+        block = _Block(self._numbered("\n".join([*head, text])), self._gap(self.kind or "para"))
         lines = self.console.render_lines(block, pad=False, new_lines=True)
         return SegmentLines(lines[-self.height :])
 
@@ -473,6 +505,8 @@ def _block_kind(line: str, indent: int, fence: bool, item: re.Match[str] | None)
     """Return the kind of block a line opens."""
     if _HEADING.match(line):
         return "heading"
+    if _RULE.match(line):
+        return "rule"
     if fence:
         return "fence"
     if item:
@@ -505,14 +539,17 @@ def _shared_parser() -> tuple[Any, dict[str, Any]]:
 
 
 class _Block:
-    """One markdown block, with rich's stray leading newline dropped and our own gap instead."""
+    """Markdown blocks, with rich's stray leading newline dropped and our own gap instead (gap None: kept)."""
 
-    def __init__(self, source: str, gap: bool) -> None:
+    def __init__(self, source: str, gap: bool | None) -> None:
         self.source, self.gap = source, gap
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         from rich.segment import Segment
 
+        if self.gap is None:  # the answer's start, or after a rule: as rich renders a whole document
+            yield from console.render(markdown(self.source), options)
+            return
         if self.gap:
             yield Segment.line()
         segments: Any = iter(console.render(markdown(self.source), options))

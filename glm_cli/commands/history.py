@@ -213,11 +213,26 @@ def _emit(app: App, text: str, output: str | None) -> None:
 
 
 def _iso(ts: float | None) -> str:
-    return datetime.fromtimestamp(ts or 0, timezone.utc).isoformat(timespec="seconds")
+    """Return TS as datetime's ISO UTC to the second, with one datetime a minute (`list -n 0`: 100,000 rows)."""
+    whole = int((ts or 0) + 5e-7)  # datetime rounds to the microsecond first
+    minute = whole // 60
+    head = _UTC_MINUTES.get(minute)
+    if head is None:
+        head = _UTC_MINUTES[minute] = datetime.fromtimestamp(minute * 60, timezone.utc).strftime("%Y-%m-%dT%H:%M")
+    return f"{head}:{whole % 60:02d}+00:00"
 
 
 def _local(ts: float | None) -> str:
-    return datetime.fromtimestamp(ts or 0).strftime("%Y-%m-%d %H:%M")
+    """Return TS as local `YYYY-MM-DD HH:MM`, with one datetime a minute (zones are whole minutes off UTC)."""
+    minute = int((ts or 0) + 5e-7) // 60
+    text = _LOCAL_MINUTES.get(minute)
+    if text is None:
+        text = _LOCAL_MINUTES[minute] = datetime.fromtimestamp(minute * 60).strftime("%Y-%m-%d %H:%M")
+    return text
+
+
+_UTC_MINUTES: dict[int, str] = {}  # one process prints one listing: no eviction needed
+_LOCAL_MINUTES: dict[int, str] = {}
 
 
 def to_json(conv: Conversation) -> str:
