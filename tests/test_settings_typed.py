@@ -97,7 +97,7 @@ presets:
   z: {model: glm-4.6, json: true}
 """
 # What `glm config show` printed before settings were typed (captured from that code), CFG the file's path;
-# since then: env_withhold and mcp_start_timeout (MCP, issue 13), so the names column is wider.
+# since then: env_withhold and mcp_start_timeout (MCP, issue 13), so the names column is wider; built-in presets.
 GOLDEN_SHOW = """\
 config             CFG  (GLM_CONFIG)
 profile            -  (none)
@@ -123,7 +123,7 @@ mcp_servers        {"fs": {"command": ["npx", "srv"], "timeout": 5}}  (config CF
 env_withhold       -  (default)
 mcp_start_timeout  -  (default)
 api_key            env MY_KEY (NOT set)  (never shown)
-presets            ["z"]  (config CFG)
+presets            ["commit", "explain", "review", "shell", "translate", "z"]  (built-in, config CFG)
 """
 
 
