@@ -34,7 +34,7 @@ profiles:
   work:
     endpoint: zai
     presets:
-      review: {description: code review}
+      pr-review: {description: code review}
   china:
     endpoint: bigmodel
     presets:
@@ -140,7 +140,7 @@ def test_model_values_include_config_models_and_aliases(env):
 def test_preset_values_follow_the_profile(env):
     write_config(env, CONFIG)
     builtin = ["review", "explain", "shell"]  # the built-in presets the config does not replace come last
-    assert names("presets", env) == ["commit", "translate", "review", "explain", "shell"]  # default_profile: work
+    assert names("presets", env) == ["commit", "translate", "pr-review", *builtin]  # default_profile: work
     assert names("presets", env, ["glm", "ask", "-P", "china", "-p", ""]) == ["commit", "translate", "tr-cn", *builtin]
     assert names("presets", env, ["glm", "ask", "--profile=china"]) == ["commit", "translate", "tr-cn", *builtin]
     assert names("presets", env, ["glm", "ask", "--profile", "=", "china"])[2] == "tr-cn"  # bash splits at =
@@ -183,7 +183,8 @@ def test_complete_fast_path_imports_nothing_heavy(env):
     assert out.stdout.splitlines() == [
         "commit\tconventional commit message from a diff",
         "translate\tTranslate the user's text into Simplified Chinese.",
-        "review\tcode review",
+        "pr-review\tcode review",
+        "review\ta code review of a diff or a file",
         "explain\twhat code, a command or an error message means",
         "shell\tone shell command for a task (with -x: only the command)",
         "HEAVY yaml",
