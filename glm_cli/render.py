@@ -179,6 +179,11 @@ class ProgressBar:
         self.progress.update(self.task, completed=completed)
 
 
+# Reasoning shown without colour (NO_COLOR, TERM=dumb, stderr not a terminal) is framed by these lines, as
+# ollama frames it, so that it cannot be read as the answer.
+THINKING_START, THINKING_END = "Thinking...\n", "...done thinking.\n"
+
+
 class _View:
     """Route deltas: content to the output, reasoning to stderr, spinner until there is something to show."""
 
@@ -205,6 +210,8 @@ class _View:
             self._quiet()
             self.out.pause()  # stdout's live tail shares the terminal; take it down first
             text = delta.text
+            if not self.dim and not self.reasoning_open:  # without colour, words tell reasoning from the answer
+                text = THINKING_START + text
             self.ios.stderr.write(f"\x1b[2m{text}\x1b[0m" if self.dim else text)
             self.ios.stderr.flush()
             self.reasoning_open, self.reasoning_nl = True, text.endswith("\n")
@@ -229,7 +236,8 @@ class _View:
     def _end_reasoning(self, blank: str) -> None:
         if self.reasoning_open:
             self.reasoning_open = False
-            self.ios.stderr.write(("" if self.reasoning_nl else "\n") + blank)
+            end = "" if self.dim else THINKING_END
+            self.ios.stderr.write(("" if self.reasoning_nl else "\n") + end + blank)
             self.ios.stderr.flush()
 
 
