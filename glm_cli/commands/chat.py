@@ -112,7 +112,7 @@ def open_session(opts: ChatOptions, app: App) -> ChatSession:
         markdown=False if opts.raw else None,
         json_object=json_object,
     )
-    if opts.tools != ToolOptions():
+    if opts.tools.wanted(settings):  # a tool flag, or `tools:` in the config (as for glm ask)
         _open_tools(session, opts)
     try:
         _attach_first(session, opts.attach)
