@@ -95,9 +95,3 @@ def test_input_history_is_created_private_and_an_old_open_one_is_made_private(ma
     prompt_with("second\r", make_app, env)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and "+second" in path.read_text()
 
-
-def test_history_write_failure_is_not_a_crash(make_app, env):
-    folder = Path(env["XDG_DATA_HOME"]) / "glm"
-    folder.mkdir(parents=True)
-    (folder / "chat-input-history").mkdir()  # a directory where the file should be
-    assert prompt_with("still works\r", make_app, env) == "still works"
