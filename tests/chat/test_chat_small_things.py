@@ -94,4 +94,3 @@ def test_input_history_is_created_private_and_an_old_open_one_is_made_private(ma
     path.chmod(0o644)  # as an older glm left it
     prompt_with("second\r", make_app, env)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and "+second" in path.read_text()
-
