@@ -10,7 +10,7 @@ _glm_subs() {
         'batch') _glm_r='run submit status list cancel fetch' ;;
         'models') _glm_r='show' ;;
         'history') _glm_r='list show search export rm' ;;
-        'config') _glm_r='show path init' ;;
+        'config') _glm_r='show path presets init' ;;
         'mcp') _glm_r='list tools' ;;
         'auth') _glm_r='login status logout' ;;
         *) _glm_r='' ;;
@@ -40,6 +40,7 @@ _glm_opts() {
         'config') _glm_r='-h --help' ;;
         'config show') _glm_r='-h --help --profile -P --json' ;;
         'config path') _glm_r='-h --help' ;;
+        'config presets') _glm_r='-h --help --profile -P --json' ;;
         'config init') _glm_r='-h --help --force' ;;
         'mcp') _glm_r='-h --help' ;;
         'mcp list') _glm_r='-h --help --profile -P --output -o --format --json' ;;
@@ -185,6 +186,7 @@ _glm_kind() {
         'history export|--format') _glm_r='choice:markdown,md,json' ;;
         'history export|--output'|'history export|-o') _glm_r='files' ;;
         'config show|--profile'|'config show|-P') _glm_r='profiles' ;;
+        'config presets|--profile'|'config presets|-P') _glm_r='profiles' ;;
         'mcp list|--profile'|'mcp list|-P') _glm_r='profiles' ;;
         'mcp list|--output'|'mcp list|-o') _glm_r='files' ;;
         'mcp list|--format') _glm_r='choice:text,json' ;;
@@ -226,6 +228,7 @@ _glm_args() {
         'history search') _glm_r='none*' ;;
         'history export') _glm_r='conversations' ;;
         'history rm') _glm_r='conversations*' ;;
+        'config presets') _glm_r='none' ;;
         'mcp tools') _glm_r='mcp-servers' ;;
         'tokens') _glm_r='none*' ;;
         'embed') _glm_r='none*' ;;

@@ -363,12 +363,14 @@ def check_media(info: Any, model: str, messages: list[dict[str, Any]], vision_mo
             raise UsageError(f"{counts[kind]} {kind}s attached; {model} takes at most {most} in one request")
 
 
-def check_can_see(info: Any, model: str, vision_model: str, what: str = "") -> None:
-    """Refuse attachments for a model the catalogue says cannot see (an unknown model is given the benefit)."""
+def check_can_see(info: Any, model: str, vision_model: str, what: str = "", switch: str = "-m") -> None:
+    """Refuse attachments for a model the catalogue says cannot see (an unknown model is given the benefit).
+
+    SWITCH is how the hint says to choose another model: `-m` on the command line, `/model` in chat."""
     if info is not None and info.vision is False:
         raise UsageError(
             f"{model} cannot see images, video or documents" + (f" ({what} attached)" if what else ""),
-            f"use a vision model: -m {vision_model}",
+            f"use a vision model: {switch} {vision_model}",
         )
 
 

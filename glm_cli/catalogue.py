@@ -377,12 +377,12 @@ def setting_label(name: str, source: str) -> str:
     return f"--{name.replace('_', '-')}" if source.startswith(("flag", "default")) else f"{name} ({source})"
 
 
-def check_usable(info: ModelInfo | None, model: str) -> None:
-    """Refuse a retired model, naming its replacement."""
+def check_usable(info: ModelInfo | None, model: str, switch: str = "-m") -> None:
+    """Refuse a retired model, naming its replacement (and how to choose it: SWITCH, `/model` in chat)."""
     if info is not None and info.status == "retired":
         raise UsageError(
             f"model {model} was retired" + (f" on {info.retired}" if info.retired else ""),
-            f"use -m {info.replacement}" if info.replacement else None,
+            f"use {switch} {info.replacement}" if info.replacement else None,
         )
 
 

@@ -51,6 +51,7 @@ class Preset:
     template: str | None = _preset_field((str,), "prompt template; {input} is the prompt and stdin")
     tools: tuple[str, ...] | None = _preset_field((list,), "tool files offered to the model")
     params: dict[str, Any] | None = _preset_field((dict,), "extra request fields (as `params:` in a profile)")
+    origin: str = field(default="", compare=False)  # "built-in", or "config FILE" (glm config presets)
 
     def settings(self) -> dict[str, Any]:
         """The settings this preset sets, by name."""
@@ -260,7 +261,7 @@ def _type_name(types: tuple[type, ...]) -> str:
     return " or ".join(names.get(t, t.__name__) for t in types)
 
 
-def _check(path: Path, key: str, value: Any, types: tuple[type, ...]) -> Any:
+def _check(path: Path | str, key: str, value: Any, types: tuple[type, ...]) -> Any:
     # bool is an int subclass: `temperature: true` must not pass as a number.
     ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
     if not ok:
@@ -270,7 +271,7 @@ def _check(path: Path, key: str, value: Any, types: tuple[type, ...]) -> Any:
     return value
 
 
-def _unknown(path: Path, key: str, where: str, known: list[str]) -> ConfigError:
+def _unknown(path: Path | str, key: str, where: str, known: list[str]) -> ConfigError:
     close = difflib.get_close_matches(key.rsplit(".", 1)[-1], known, n=1)
     hint = f"did you mean `{close[0]}`?" if close else "known keys: " + ", ".join(sorted(known))
     return ConfigError(f"{path}: unknown key `{key}` in {where}", hint)
@@ -298,7 +299,7 @@ def _profile_layer(
     return layer
 
 
-def _check_tool_keys(path: Path, key: str, value: Any) -> None:
+def _check_tool_keys(path: Path | str, key: str, value: Any) -> None:
     """Check `tools:` (a list of file names) and `mcp_servers:` (each server's own keys) when loading."""
     name = key.rsplit(".", 1)[-1]
     if name == "tools" and not all(isinstance(v, str) for v in value):
@@ -315,7 +316,7 @@ def _check_tool_keys(path: Path, key: str, value: Any) -> None:
         parse_servers(value, str(path), key)
 
 
-def _presets(path: Path, raw: Any, prefix: str) -> dict[str, Preset]:
+def _presets(path: Path | str, raw: Any, prefix: str, origin: str | None = None) -> dict[str, Preset]:
     out: dict[str, Preset] = {}
     for name, body in (raw or {}).items():
         where = f"{prefix}presets.{name}"
@@ -329,8 +330,15 @@ def _presets(path: Path, raw: Any, prefix: str) -> dict[str, Preset]:
             _check_tool_keys(path, f"{where}.{key}", value)
         if values.get("output") not in (None, "text", "json"):
             raise ConfigError(f"{path}: `{where}.output` must be text or json")
-        out[str(name)] = Preset(str(name), **values)
+        out[str(name)] = Preset(str(name), **values, origin=origin or f"config {path}")
     return out
+
+
+def builtin_presets() -> dict[str, Preset]:
+    """The presets glm ships (glm_cli/presets.py), checked as a config's are."""
+    from glm_cli.presets import BUILTIN_PRESETS
+
+    return _presets("built-in presets", BUILTIN_PRESETS, "", "built-in")
 
 
 def _frozen(value: Any) -> Any:
@@ -383,14 +391,17 @@ def load_settings(
             f"endpoint {values['endpoint']!r} ({sources.get('endpoint')}) is not one of " + ", ".join(ENDPOINTS)
         )
 
-    presets = _presets(path, top.get("presets"), "")
+    presets = builtin_presets()  # a config preset of the same name replaces a built-in one
+    presets.update(_presets(path, top.get("presets"), ""))
     presets.update(_presets(path, prof.get("presets"), f"profiles.{chosen}."))
     values.pop("presets", None)
     # 1.5 a preset chosen with -p
     if preset:
         if preset not in presets:
-            known = ", ".join(sorted(presets)) or "none defined"
-            raise ConfigError(f"unknown preset {preset!r}", f"presets in {path}: {known}")
+            raise ConfigError(
+                f"unknown preset {preset!r}",
+                f"presets: {', '.join(sorted(presets))} (`glm config presets`); add your own under presets: in {path}",
+            )
         for key, value in presets[preset].settings().items():
             _put(values, sources, key, value, f"preset {preset}")
     # 1. command-line flags

@@ -137,23 +137,41 @@ def stdout_console(ios: IOStreams) -> Console:
 
 
 def render_table(
-    ios: IOStreams, headers: list[str], rows: list[list[str]], *, caption: str | None = None, wrap: tuple[int, ...] = ()
+    ios: IOStreams, headers: list[str], rows: list[list[str]], *, caption: str | None = None, cut: int | None = None
 ) -> None:
-    """Print a table of plain-text cells to a terminal stdout (listings such as `glm models`).
+    """Print a table of plain-text cells to a terminal stdout (listings such as `glm models`), one line a row.
 
-    Only the columns in WRAP may wrap when the terminal is narrow; the others are never cut.
+    Column CUT (say, notes) is shortened with an ellipsis to fit the terminal, or left out when fewer than 10
+    columns would be left for it; the other columns are never cut.
     """
+    from rich.cells import cell_len, set_cell_size
     from rich.table import Table
     from rich.text import Text
 
+    widths = [max(cell_len(cell) for cell in [header, *(row[i] for row in rows)]) for i, header in enumerate(headers)]
+    if cut is not None and widths[cut] > (room := ios.width - sum(widths) + widths[cut] - (len(headers) - 1)):
+        if room < 10:
+            if caption:
+                caption += f" (a wider terminal shows the {headers[cut]})"
+            headers, rows = _without(headers, cut), [_without(row, cut) for row in rows]
+        else:
+            rows = [[*row[:cut], _ellipsis(row[cut], room, cell_len, set_cell_size), *row[cut + 1 :]] for row in rows]
     table = Table(
         box=None, header_style="bold", caption=caption, caption_justify="left", pad_edge=False, collapse_padding=True
     )
-    for i, header in enumerate(headers):
-        table.add_column(header, no_wrap=i not in wrap, overflow="fold" if i in wrap else "ellipsis")
+    for header in headers:
+        table.add_column(header, no_wrap=True, overflow="ellipsis")
     for row in rows:
         table.add_row(*(Text(cell) for cell in row))  # Text: no markup parsing of ids or prices
     stdout_console(ios).print(table)
+
+
+def _without(cells: list[str], index: int) -> list[str]:
+    return cells[:index] + cells[index + 1 :]
+
+
+def _ellipsis(text: str, width: int, cell_len: Callable[[str], int], set_cell_size: Callable[[str, int], str]) -> str:
+    return text if cell_len(text) <= width else set_cell_size(text, width - 1) + "…"
 
 
 class ProgressBar:
@@ -189,6 +207,11 @@ class ProgressBar:
         self.progress.console.print(text, markup=False, highlight=False, emoji=False, soft_wrap=True)
 
 
+# Reasoning shown without colour (NO_COLOR, TERM=dumb, stderr not a terminal) is framed by these lines, as
+# ollama frames it, so that it cannot be read as the answer.
+THINKING_START, THINKING_END = "Thinking...\n", "...done thinking.\n"
+
+
 class _View:
     """Route deltas: content to the output, reasoning to stderr, spinner until there is something to show."""
 
@@ -215,6 +238,8 @@ class _View:
             self._quiet()
             self.out.pause()  # stdout's live tail shares the terminal; take it down first
             text = delta.text
+            if not self.dim and not self.reasoning_open:  # without colour, words tell reasoning from the answer
+                text = THINKING_START + text
             self.ios.stderr.write(f"\x1b[2m{text}\x1b[0m" if self.dim else text)
             self.ios.stderr.flush()
             self.reasoning_open, self.reasoning_nl = True, text.endswith("\n")
@@ -245,7 +270,8 @@ class _View:
     def _end_reasoning(self, blank: str) -> None:
         if self.reasoning_open:
             self.reasoning_open = False
-            self.ios.stderr.write(("" if self.reasoning_nl else "\n") + blank)
+            end = "" if self.dim else THINKING_END
+            self.ios.stderr.write(("" if self.reasoning_nl else "\n") + end + blank)
             self.ios.stderr.flush()
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from glm_cli.config import ENDPOINTS, load_settings, resolve_api_key
 from glm_cli.errors import AuthError, ConfigError
+from glm_cli.presets import BUILTIN_PRESETS
 from tests.conftest import write_config
 
 CONFIG = """
@@ -70,7 +71,7 @@ def test_endpoint_and_base_url(env):
 def test_presets_merge_top_and_profile(env):
     write_config(env, CONFIG)
     s = load_settings(env, preset="short")
-    assert s.max_tokens == 100 and set(s.presets) == {"fast", "short"}
+    assert s.max_tokens == 100 and set(s.presets) - set(BUILTIN_PRESETS) == {"fast", "short"}
     assert s.presets["fast"].template == "Translate: {input}"
 
 

@@ -175,7 +175,7 @@ def test_reasoning_shown_plain_on_stderr_then_a_blank_line():
         [ReasoningDelta("let me "), ReasoningDelta("think"), ContentDelta("Answer.")], ios, show_reasoning=True
     )
     assert ios.stdout.getvalue() == "Answer.\n"
-    assert ios.stderr.getvalue() == "let me think\n\n"
+    assert ios.stderr.getvalue() == "Thinking...\nlet me think\n...done thinking.\n\n"  # no colour: framed in words
     assert reply.reasoning == "let me think" and reply.content == "Answer."
 
 
@@ -189,7 +189,7 @@ def test_reasoning_hidden():
 def test_reasoning_only_ends_on_a_fresh_line():
     ios = IOStreams.for_test()
     render_stream([ReasoningDelta("hmm")], ios, show_reasoning=True)
-    assert ios.stderr.getvalue() == "hmm\n" and ios.stdout.getvalue() == ""
+    assert ios.stderr.getvalue() == "Thinking...\nhmm\n...done thinking.\n" and ios.stdout.getvalue() == ""
 
 
 @pytest.mark.parametrize("stdout_tty", [False, True])

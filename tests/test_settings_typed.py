@@ -97,7 +97,8 @@ presets:
   z: {model: glm-4.6, json: true}
 """
 # What `glm config show` printed before settings were typed (captured from that code), CFG the file's path;
-# since then: env_withhold and mcp_start_timeout (MCP, issue 13), so the names column is wider; params (issue 13).
+# since then: env_withhold and mcp_start_timeout (MCP, issue 13), so the names column is wider; params (issue 13);
+# built-in presets.
 GOLDEN_SHOW = """\
 config             CFG  (GLM_CONFIG)
 profile            -  (none)
@@ -124,7 +125,7 @@ env_withhold       -  (default)
 mcp_start_timeout  -  (default)
 params             -  (default)
 api_key            env MY_KEY (NOT set)  (never shown)
-presets            ["z"]  (config CFG)
+presets            ["commit", "explain", "review", "shell", "translate", "z"]  (built-in, config CFG)
 """
 
 

@@ -52,8 +52,15 @@ class ChatSession:
         """Add the user's message and run a turn; None when it failed (the message is dropped)."""
         mark = len(self.conv.messages)
         attachments, self.pending = self.pending, []
-        self.conv.add_user(text, attachments)
-        reply = self._turn(mark)
+        reply = None
+        try:  # checked here, not only by the request builder, so the hint names /model rather than the shell's -m
+            if attachments:
+                self._check_can_see(f"{len(attachments)} attachment{'s' if len(attachments) > 1 else ''}")
+        except GlmError as err:
+            self.error(err)
+        else:
+            self.conv.add_user(text, attachments)
+            reply = self._turn(mark)
         if reply is None and attachments:  # the message was dropped: its attachments wait for the next one
             self.pending = attachments
             self.info(f"({len(attachments)} attachment{'s' if len(attachments) > 1 else ''} kept for the next message)")
@@ -61,15 +68,21 @@ class ChatSession:
 
     def attach(self, ref: str) -> None:
         """Check and read one PATH|URL for the next message (/attach, -a)."""
-        from glm_cli.attachments import check_can_see, load_attachment
+        from glm_cli.attachments import load_attachment
 
         attachment = load_attachment(ref)
         self.pending.append(attachment)
         self.info(f"attached {attachment.describe()} to the next message")
         try:
-            check_can_see(self.catalogue.get(self.model), self.model, self.catalogue.resolve("vision"))
+            self._check_can_see()
         except GlmError as err:
-            self.info(f"note: {err.message}; {err.hint} (or /model NAME) before sending")
+            self.info(f"note: {err.message}; {err.hint} before sending")
+
+    def _check_can_see(self, what: str = "") -> None:
+        from glm_cli.attachments import check_can_see
+
+        vision = self.catalogue.resolve("vision")
+        check_can_see(self.catalogue.get(self.model), self.model, vision, what, switch="/model")
 
     def retry(self) -> Reply | None:
         """Drop the last answer and ask again."""
@@ -216,18 +229,30 @@ class ChatSession:
         info = self.catalogue.get(model)
         if (warning := self.catalogue.unknown_warning(model)) is not None:
             self.app.warn(warning)
-        check_usable(info, model)
+        check_usable(info, model, switch="/model")
         self.settings = self.settings.with_values("chat", model=model)
         self.info(f"model: {model}")
 
     def set_thinking(self, on: bool) -> None:
         self.settings = self.settings.with_values("chat", thinking=on)
+        self.remember("thinking", on)
         self.info(f"thinking {'on' if on else 'off'} from the next message")
 
     def set_preserve(self, on: bool) -> None:
         self.settings = with_preserve(self.settings, on)
-        self.conv.options["preserve_thinking"] = on
+        self.remember("preserve_thinking", on)
         self.info(f"preserved thinking {'on' if on else 'off'}")
+
+    def set_json(self, on: bool) -> None:
+        self.json_object = on
+        self.remember("json_object", on)
+        self.info(f"JSON object answers {'on' if on else 'off'} from the next message")
+
+    def remember(self, option: str, value: Any) -> None:
+        """Keep a choice with the conversation (restored by --resume and -c); saved now if the conversation is."""
+        self.conv.options[option] = value
+        if self.conv.id is not None:
+            self.persist()
 
     @property
     def preserve(self) -> bool:
@@ -250,6 +275,14 @@ class ChatSession:
         if unknown:  # counted as unknown, not as zero
             text = format_usage_line(None, None) if not by_model else text
             text += f" · {unknown} answer{'s' if unknown != 1 else ''} with no usage reported (not counted)"
+        unreported = [m for m in self.conv.messages if m.role == "assistant" and m.interrupted and m.usage is None]
+        if unreported:  # stopped before the server reported its usage: say so, never count it as nothing
+            chars = sum(len(m.content or "") + len(m.reasoning or "") for m in unreported)
+            text = text.replace("no tokens used yet", "no usage reported yet")
+            text += (
+                f"\n{len(unreported)} interrupted answer{'s' if len(unreported) != 1 else ''}: usage not reported "
+                f"({chars:,} characters received; the request may still be billed)"
+            )
         if self.spent and self.spent != by_model:
             spent = sum(self.spent.values(), start=Usage())
             text += (

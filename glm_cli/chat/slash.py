@@ -110,8 +110,7 @@ def _json(session: ChatSession, arg: str) -> None:
     if not arg:
         session.info(f"JSON object answers: {'on' if session.json_object else 'off'}")
     elif (on := _on_off(session, "json", arg)) is not None:
-        session.json_object = on
-        session.info(f"JSON object answers {'on' if on else 'off'} from the next message")
+        session.set_json(on)
 
 
 def _save(session: ChatSession, arg: str) -> None:

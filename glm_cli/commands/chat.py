@@ -96,8 +96,11 @@ def open_session(opts: ChatOptions, app: App) -> ChatSession:
     check_params(settings)  # a --param glm sets itself: refused now too
     warn_unknown_model(app, catalogue, settings.model)
     conv = continue_or_start(prior, settings, opts.system, source="chat", model=catalogue.resolve(settings.model))
-    if opts.preserve_thinking is not None:  # (a resumed conversation's own choice is already in its options)
-        conv.options["preserve_thinking"] = opts.preserve_thinking
+    # The choices of the flags are kept with the conversation, as /think, /preserve and /json keep theirs; a
+    # resumed conversation's own choices are already in its options (its thinking in the settings).
+    chosen = {"preserve_thinking": opts.preserve_thinking, "thinking": opts.think, "json_object": opts.json_object}
+    conv.options.update({key: value for key, value in chosen.items() if value is not None})
+    json_object = conv.options.get("json_object") is True if opts.json_object is None else opts.json_object
     session = ChatSession(
         app=app,
         settings=settings,
@@ -107,9 +110,9 @@ def open_session(opts: ChatOptions, app: App) -> ChatSession:
         show_thinking=show_reasoning(settings, app.ios),
         log=not opts.no_log and settings.log,
         markdown=False if opts.raw else None,
-        json_object=bool(opts.json_object),
+        json_object=json_object,
     )
-    if opts.tools != ToolOptions():
+    if opts.tools.wanted(settings):  # a tool flag, or `tools:` in the config (as for glm ask)
         _open_tools(session, opts)
     try:
         _attach_first(session, opts.attach)
@@ -256,6 +259,11 @@ def input_history(path: str) -> Any:
             except OSError:
                 pass
 
+    try:  # a file an older glm left readable by others (0644) is made private too
+        if os.stat(path).st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except OSError:
+        pass
     return AppendHistory(path)
 
 

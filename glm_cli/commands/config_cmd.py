@@ -45,16 +45,11 @@ profiles:
   coding:
     endpoint: zai-coding
 
+# Built-in presets: commit, translate, review, explain, shell (`glm config presets NAME` prints one);
+# a preset of the same name here replaces the built-in one.
 presets:
-  commit:
-    description: conventional commit message from a diff
-    thinking: false
-    system: You write concise conventional commit messages. Output only the message.
-    template: "Write the commit message for this diff:\\n\\n{input}"
-  translate:
-    thinking: false
-    system: Translate the user's text into Simplified Chinese. Output only the translation.
   extract:
+    description: the entities of a text as a JSON object
     json: true
     template: "Extract the entities as a JSON object:\\n\\n{input}"
 
@@ -72,6 +67,15 @@ class ShowOptions:
 @dataclass(frozen=True)
 class PathOptions:
     pass
+
+
+@dataclass(frozen=True)
+class PresetsOptions:
+    name: Annotated[
+        str | None, typer.Argument(metavar="NAME", help="Print this preset's definition, as YAML for the config.")
+    ] = None
+    profile: o.Profile = None
+    as_json: Annotated[o.AsJson, Help("Print JSON: each preset's fields and where it is defined.")] = False
 
 
 @dataclass(frozen=True)
@@ -142,8 +146,60 @@ def effective_rows(settings: Any) -> list[tuple[str, Any, str]]:
             continue
         rows.append((key, redact_url(value) if key == "proxy" and value else value, settings.source(key)))
     rows.append(("api_key", _key_state(settings, KEY_ENV_VARS), "never shown"))
-    rows.append(("presets", sorted(settings.presets), f"config {settings.config_path}" if settings.presets else "none"))
+    origins = dict.fromkeys(p.origin for p in settings.presets.values())  # built-in first, then the config
+    rows.append(("presets", sorted(settings.presets), ", ".join(origins) or "none"))
     return rows
+
+
+def run_presets(opts: PresetsOptions, app: App) -> int:
+    """List the presets (built-in and the config's), or print one's definition."""
+    settings = app.settings(profile=opts.profile)
+    presets = settings.presets
+    if opts.name is not None and opts.name not in presets:
+        raise ConfigError(f"unknown preset {opts.name!r}", "presets: " + ", ".join(sorted(presets)))
+    chosen = [presets[opts.name]] if opts.name is not None else [presets[n] for n in sorted(presets)]
+    out = app.ios.stdout
+    if opts.as_json:
+        body = {p.name: {"origin": p.origin, **_preset_fields(p)} for p in chosen}
+        out.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+    elif opts.name is not None:
+        preset = chosen[0]
+        if preset.origin == "built-in":
+            where = settings.config_path
+            out.write(f"# built-in; a preset named {preset.name} under presets: in {where} replaces it\n")
+        else:
+            out.write(f"# from {preset.origin.removeprefix('config ')}\n")
+        out.write(_yaml({preset.name: _preset_fields(preset)}))
+    else:
+        width = max(len(p.name) for p in chosen)
+        for p in chosen:
+            origin = "built-in" if p.origin == "built-in" else "config"
+            about = p.description or (p.system or "").split("\n")[0][:60]
+            out.write(f"{p.name.ljust(width)}  {origin.ljust(8)}  {about}\n")
+    return 0
+
+
+def _yaml(data: Any) -> str:
+    """DATA as YAML for a config file: text of several lines as a literal block, as one would write it."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def text(dumper: yaml.SafeDumper, value: str) -> Any:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+    Dumper.add_representer(str, text)
+    return yaml.dump(data, Dumper=Dumper, allow_unicode=True, sort_keys=False, width=100)
+
+
+def _preset_fields(preset: Any) -> dict[str, Any]:
+    from dataclasses import fields
+
+    from glm_cli.config import PRESET_FIELDS
+
+    values = {f.name: getattr(preset, f.name) for f in fields(preset) if f.name in PRESET_FIELDS}
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items() if v is not None}
 
 
 def _key_state(settings: Any, env_vars: tuple[str, ...]) -> str:
@@ -180,6 +236,12 @@ def command() -> Any:
                 help="Print the effective settings and where each comes from (the key is never shown).",
             ),
             binding.command(PathOptions, run_path, name="path", help="Print the config file's path."),
+            binding.command(
+                PresetsOptions,
+                run_presets,
+                name="presets",
+                help="List the presets (built-in and your config's), or print one's definition.",
+            ),
             binding.command(
                 InitOptions,
                 run_init,

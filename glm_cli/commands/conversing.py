@@ -17,12 +17,16 @@ def conversation_settings(
     app: App, opts: Any, prior: Conversation | None, *, preset: str | None = None, preserve: bool | None = None
 ) -> Settings:
     """Resolve the settings from OPTS' flags; a continued conversation (PRIOR) gives its model unless --model,
-    and its preserved-thinking choice unless PRESERVE says otherwise."""
+    its thinking on/off (chat's /think) unless a flag or preset sets it, and its preserved-thinking choice unless
+    PRESERVE says otherwise."""
     from glm_cli.commands.options import request_flags
     from glm_cli.turn import with_preserve
 
     flags = request_flags(opts, model=opts.model or (prior.model if prior else None), show_thinking=opts.show_thinking)
     settings = app.settings(flags, profile=opts.profile, preset=preset)
+    thinking = prior.options.get("thinking") if prior is not None else None
+    if isinstance(thinking, bool) and not settings.source("thinking").startswith(("flag", "preset")):
+        settings = settings.with_values(f"conversation {prior.id if prior else ''}", thinking=thinking)
     if preserve is None and prior is not None:
         preserve = prior.options.get("preserve_thinking")
     if preserve is not None:

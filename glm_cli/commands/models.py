@@ -188,10 +188,10 @@ def _table(app: App, settings: Settings, catalogue: Catalogue, models: list[Mode
     ]
     caption = (
         f"ctx: context window, out: max output tokens; price per 1M tokens (input/cached/output) on "
-        f"{FAMILY_NAMES[family]}; catalogue as of {catalogue.as_of}; sources: glm models show ID"
+        f"{FAMILY_NAMES[family]}; catalogue as of {catalogue.as_of}; whole notes and sources: glm models show ID"
     )
     render_table(
-        app.ios, ["model", "ctx", "out", "think", "tools", "vision", "price", "notes"], rows, caption=caption, wrap=(7,)
+        app.ios, ["model", "ctx", "out", "think", "tools", "vision", "price", "notes"], rows, caption=caption, cut=7
     )
 
 

@@ -52,7 +52,9 @@ System = Annotated[
 ]
 Preset = Annotated[
     str | None,
-    typer.Option("--preset", "-p", metavar="NAME", help="Use a named preset from the config.", rich_help_panel=INPUT),
+    typer.Option(
+        "--preset", "-p", metavar="NAME", help="Use a named preset: built-in or from the config.", rich_help_panel=INPUT
+    ),
     PRESETS,
 ]
 Temperature = Annotated[

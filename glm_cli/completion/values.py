@@ -75,9 +75,13 @@ def _mapping(value: Any) -> dict[Any, Any]:  # YAML keys may be of any type
 
 
 def preset_values(data: dict[str, Any], profile: str | None) -> list[tuple[str, str]]:
-    """Top-level presets plus those of the chosen profile, with their description (or system prompt)."""
+    """Top-level presets plus those of the chosen profile, then the built-in ones they do not replace, with their
+    description (or system prompt)."""
+    from glm_cli.presets import BUILTIN_PRESETS
+
     presets = dict(_mapping(data.get("presets")))
     presets.update(_mapping(_mapping(_mapping(data.get("profiles")).get(profile)).get("presets")))
+    presets.update({name: body for name, body in BUILTIN_PRESETS.items() if name not in presets})
     out = []
     for name, body in presets.items():
         body = _mapping(body)

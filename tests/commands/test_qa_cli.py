@@ -278,7 +278,8 @@ def test_config_show_says_how_the_profile_was_chosen(offline, tmp_path):
     assert profile(GLM_PROFILE="b") == {"value": "b", "source": "env GLM_PROFILE"}
     assert profile("-P", "a", GLM_PROFILE="b") == {"value": "a", "source": "flag --profile"}
     p = glm(offline, "config", "show", "--json")
-    assert json.loads(p.stdout)["presets"] == {"value": [], "source": "none"}  # not "config" without a config
+    presets = json.loads(p.stdout)["presets"]  # not "config" without a config: only the built-in ones
+    assert presets == {"value": ["commit", "explain", "review", "shell", "translate"], "source": "built-in"}
 
 
 def test_chat_save_with_a_space_prints_a_resume_command_that_works(make_app):

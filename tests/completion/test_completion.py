@@ -17,6 +17,7 @@ from tests.conftest import ROOT, glm_executable, write_config
 
 ROOT_CMD = build_command()
 
+BUILTIN = ["commit", "translate", "review", "explain", "shell"]  # glm_cli/presets.py
 CONFIG = """\
 default_profile: work
 aliases:
@@ -33,7 +34,7 @@ profiles:
   work:
     endpoint: zai
     presets:
-      review: {description: code review}
+      pr-review: {description: code review}
   china:
     endpoint: bigmodel
     presets:
@@ -138,11 +139,12 @@ def test_model_values_include_config_models_and_aliases(env):
 
 def test_preset_values_follow_the_profile(env):
     write_config(env, CONFIG)
-    assert names("presets", env) == ["commit", "translate", "review"]  # default_profile: work
-    assert names("presets", env, ["glm", "ask", "-P", "china", "-p", ""]) == ["commit", "translate", "tr-cn"]
-    assert names("presets", env, ["glm", "ask", "--profile=china"]) == ["commit", "translate", "tr-cn"]
-    assert names("presets", env, ["glm", "ask", "--profile", "=", "china"])[-1] == "tr-cn"  # bash splits at =
-    assert names("presets", {**env, "GLM_PROFILE": "china"}) == ["commit", "translate", "tr-cn"]
+    builtin = ["review", "explain", "shell"]  # the built-in presets the config does not replace come last
+    assert names("presets", env) == ["commit", "translate", "pr-review", *builtin]  # default_profile: work
+    assert names("presets", env, ["glm", "ask", "-P", "china", "-p", ""]) == ["commit", "translate", "tr-cn", *builtin]
+    assert names("presets", env, ["glm", "ask", "--profile=china"]) == ["commit", "translate", "tr-cn", *builtin]
+    assert names("presets", env, ["glm", "ask", "--profile", "=", "china"])[2] == "tr-cn"  # bash splits at =
+    assert names("presets", {**env, "GLM_PROFILE": "china"}) == ["commit", "translate", "tr-cn", *builtin]
     assert dict(values("presets", [], env))["commit"] == "conventional commit message from a diff"
 
 
@@ -155,12 +157,12 @@ def test_profile_values(env):
 def test_broken_config_still_completes_models(env, text):
     write_config(env, text)
     assert "glm-4.7" in names("models", env)
-    assert names("presets", env) == [] and names("profiles", env) == []
+    assert names("presets", env) == BUILTIN and names("profiles", env) == []
     assert names("nonsense", env) == []
 
 
 def test_no_config_file(env):
-    assert "glm-4.7" in names("models", env) and names("presets", env) == []
+    assert "glm-4.7" in names("models", env) and names("presets", env) == BUILTIN
 
 
 LIGHT = """
@@ -181,7 +183,10 @@ def test_complete_fast_path_imports_nothing_heavy(env):
     assert out.stdout.splitlines() == [
         "commit\tconventional commit message from a diff",
         "translate\tTranslate the user's text into Simplified Chinese.",
-        "review\tcode review",
+        "pr-review\tcode review",
+        "review\ta code review of a diff or a file",
+        "explain\twhat code, a command or an error message means",
+        "shell\tone shell command for a task (with -x: only the command)",
         "HEAVY yaml",
     ]
 
