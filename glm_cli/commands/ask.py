@@ -262,9 +262,12 @@ def _ask(
             if tools is not None and (problem := tools.problem(reply)) is not None:  # --schema, after its repair
                 raise problem
         except InvalidOutputError as err:
+            failed = finish_problem(reply.finish_reason) or err  # cut at max_tokens: why it is not JSON
             if fmt == "json":  # what the hint promises: the raw answer, in the record (still exit 9)
-                app.ios.stdout.write(json.dumps(reply_record(reply), ensure_ascii=False) + "\n")
-            raise finish_problem(reply.finish_reason) or err from None  # cut at max_tokens: why it is not JSON
+                record = reply_record(reply)
+                record["error"] = record_error(reply, failed)
+                app.ios.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            raise failed from None
     extracted = None if extraction is None else _extracted(app, conv, reply, extraction, sink, fmt)
     if fmt == "json":
         record = reply_record(reply, content)
@@ -272,6 +275,8 @@ def _ask(
             record["tool_runs"] = [run.to_json() for run in runs]
         if extracted is not None:
             record["extracted"] = [block.to_json() for block in extracted]
+        if (problem := finish_problem(reply.finish_reason)) is not None:  # cut or filtered: as batch records say
+            record["error"] = record_error(reply, problem)
         app.ios.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     elif json_mode:
         app.ios.stdout.write(content + "\n")
@@ -338,11 +343,13 @@ def _extracted(app: App, conv: Any, reply: Reply, extraction: dict[str, Any], si
     err = InvalidOutputError(
         f"the answer has no {'```' + lang + ' ' if lang else ''}fenced code block", f"to see the whole answer: {where}"
     )
+    failed = finish_problem(reply.finish_reason) or err
     if output == "json":  # the record still shows the answer (as with --json), then exit 9
         record = reply_record(reply)
         record["extracted"] = []
+        record["error"] = record_error(reply, failed, "no_code_block")
         app.ios.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
-    raise finish_problem(reply.finish_reason) or err
+    raise failed
 
 
 def _partial_record(app: App, err: GlmError, model: str | None) -> None:
@@ -376,6 +383,13 @@ def _warn_thinking_flags(opts: AskOptions, app: App, catalogue: Any, model: str)
     info = catalogue.get(model)
     if opts.think is not None and info is not None and info.thinking == "none":
         app.warn(f"{model} has no thinking mode; --think/--no-think has no effect")
+
+
+def record_error(reply: Reply, err: GlmError, default: str = "invalid_json") -> dict[str, str]:
+    """The `error` of a --json record whose answer came but is not a success, coded as batch records code it:
+    the finish reason (`length`, `sensitive`…), else the error's code (`schema_mismatch`), else DEFAULT."""
+    code = reply.finish_reason if finish_problem(reply.finish_reason) is not None else None
+    return {"code": code or getattr(err, "code", None) or default, "message": err.message}
 
 
 def reply_record(reply: Reply, content: str | None = None) -> dict[str, Any]:
