@@ -24,14 +24,14 @@ class Usage:
 
     @classmethod
     def from_api(cls, data: Any) -> Usage | None:
-        """Build from the API's usage object (null, or no count at all: None; each count and detail optional).
+        """Build from the API's usage object (null, {} or all null: None; each count and detail optional).
 
         Raises ProtocolError when it is not an object, or a count is not a whole number ≥ 0.
         """
         if data is None:
             return None
         data = want_object(data, "usage")
-        if all(data.get(name) is None for name in ("prompt_tokens", "completion_tokens", "total_tokens")):
+        if all(value is None for value in data.values()):
             return None  # `usage: {}` counts nothing: unknown, never zeros the server did not report
         prompt = want_object(data.get("prompt_tokens_details") or {}, "usage.prompt_tokens_details")
         completion = want_object(data.get("completion_tokens_details") or {}, "usage.completion_tokens_details")

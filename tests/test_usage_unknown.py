@@ -8,7 +8,7 @@ from glm_cli.events import Finish, Usage
 from glm_cli.response import chunk_to_deltas
 
 
-@pytest.mark.parametrize("empty", [{}, {"prompt_tokens": None}, {"prompt_tokens_details": {"cached_tokens": 3}}])
+@pytest.mark.parametrize("empty", [{}, {"prompt_tokens": None}, {"prompt_tokens": None, "completion_tokens": None}])
 def test_a_usage_object_without_counts_is_unknown(empty):
     assert Usage.from_api(empty) is None
 
