@@ -247,6 +247,12 @@ def _ask(
     except GlmError as err:
         if fmt == "json":  # a stream cut mid-way (error frame, dropped, deadline): the record keeps what came
             _partial_record(app, err, conv.model)
+        partial: Reply | None = getattr(err, "partial_reply", None)
+        if partial is not None and (partial.content or partial.reasoning) and not opts.no_log and settings.log:
+            from glm_cli.conversation import Message
+
+            conv.add(Message.from_reply(partial, model=conv.model))  # shown, maybe billed: kept, marked interrupted
+            _log(app, conv)
         raise
     finally:
         client.close()
