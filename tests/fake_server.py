@@ -343,6 +343,7 @@ class FakeGLM(BatchApiState):
         self.batch_single_model = False
         self.tokenizer_models: set[str] = set(TOKENIZER_MODELS)
         self.embed_delay = 0.0
+        self.embed_gate: threading.Event | None = None  # set: embeddings answers wait until it is set (or stop)
         self.files: dict[str, dict] = {}
         self.batches: dict[str, dict] = {}
         self.lock = threading.RLock()
@@ -1002,6 +1003,10 @@ class _Handler(BatchApiHandlers, BaseHTTPRequestHandler):
         status, answer = fake._embeddings(rec.json)
         if status == 200 and fake._sleep(fake.embed_delay):
             raise _Abort
+        gate = fake.embed_gate
+        while gate is not None and not gate.wait(0.01):
+            if fake._stop.is_set():
+                raise _Abort
         self._json(status, answer)
 
     # ---- models

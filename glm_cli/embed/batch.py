@@ -8,8 +8,9 @@ line costs one record. Auth and balance errors stop the run: what was not sent r
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
@@ -183,7 +184,7 @@ def run_embed_batch(opts: EmbedBatchOptions, app: App) -> int:
         run = Run(opts, client, writer, Stats(total=total, started=app.clock()))
         client.pool_size = opts.concurrency
         lines = (parse(raw, n, opts.text, opts.model) for n, raw in iter_raw_lines(stream))
-        interrupted = _drive(run, packs(lines, run, state))
+        interrupted = _drive(run, packs(lines, run, state), lambda text: _say(app, text))
     finally:
         stream.close()
         client.close()
@@ -266,7 +267,13 @@ def _open_output(opts: EmbedBatchOptions, app: App) -> tuple[RecordWriter, Resum
     return writer, load_state(opts.output) if os.path.isfile(opts.output) else None
 
 
-def _drive(run: Run, work: Iterator[list[Line]]) -> bool:
+def _say(app: App, text: str) -> None:
+    with contextlib.suppress(OSError, ValueError):  # a hung-up terminal must not end the stop
+        app.ios.stderr.write(text + "\n")
+        app.ios.stderr.flush()
+
+
+def _drive(run: Run, work: Iterator[list[Line]], say: Callable[[str], None]) -> bool:
     """Send the packs with at most `concurrency` in flight; return True when interrupted (Ctrl-C)."""
     pending: set[Future[None]] = set()
     with ThreadPoolExecutor(max_workers=run.opts.concurrency, thread_name_prefix="glm-embed") as pool:
@@ -283,5 +290,11 @@ def _drive(run: Run, work: Iterator[list[Line]]) -> bool:
                 future.result()
         except KeyboardInterrupt:
             run.stop.set()  # packs in flight finish (and are written); the rest wait for the next run
+            in_flight = sum(not future.done() for future in pending)
+            if in_flight:  # said at once: the wait that follows is for answers already paid for
+                say(
+                    f"glm: stopping: waiting for {in_flight} request{'s' if in_flight != 1 else ''} in flight to "
+                    "finish (their vectors are kept; at most the request deadline); the rest run on resume"
+                )
             return True
     return False
