@@ -71,7 +71,8 @@ def run_glm(args: list[str], environ: dict[str, str], **kw: Any) -> subprocess.C
     """Run the installed `glm` with ARGS in ENVIRON, output captured as text, stdin empty unless given; bounded."""
     if "input" not in kw:
         kw.setdefault("stdin", subprocess.DEVNULL)
-    return subprocess.run([*glm_executable(), *args], capture_output=True, text=True, env=environ, timeout=SLOW, **kw)
+    kw.setdefault("timeout", SLOW)
+    return subprocess.run([*glm_executable(), *args], capture_output=True, text=True, env=environ, **kw)
 
 
 @pytest.fixture
@@ -83,17 +84,21 @@ def srv():
         yield s
 
 
+def glm_env(srv: Any, home: Path | None = None, **more: str) -> dict[str, str]:
+    """The environment for the installed `glm` against SRV (its key and URL): HOME, config and data under HOME,
+    or, with no HOME, a home and config that do not exist and a throw-away data folder; MORE on top."""
+    where = (
+        {"HOME": str(home), "XDG_CONFIG_HOME": str(home / "cfg"), "XDG_DATA_HOME": str(home / "data")}
+        if home is not None
+        else {"HOME": "/nonexistent-home", "XDG_CONFIG_HOME": "/nonexistent-cfg", "XDG_DATA_HOME": scratch_data_home()}
+    )
+    return {"PATH": os.environ["PATH"], **where, "GLM_API_KEY": srv.api_key, "GLM_BASE_URL": srv.base_url, **more}
+
+
 @pytest.fixture
 def environ(srv, tmp_path: Path) -> dict[str, str]:
     """The environment for the installed `glm` against ``srv``: its key and URL, isolated HOME/config/data."""
-    return {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "GLM_API_KEY": srv.api_key,
-        "GLM_BASE_URL": srv.base_url,
-    }
+    return glm_env(srv, tmp_path)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ the answer broke off (exit 6, as a cut stream). `ask --json` keeps what came of 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -16,20 +15,13 @@ import typer
 
 from glm_cli.commands.ask import AskOptions, run_ask
 from glm_cli.commands.common import run_command
-from tests.conftest import SLOW, chunk, glm_executable, sse_body
+from tests.conftest import chunk, glm_env, sse_body
+from tests.conftest import run_glm as run
 from tests.fake_server import FakeGLM, Fault
 
 
 def run_glm(srv: FakeGLM, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "GLM_API_KEY": srv.api_key,
-        "GLM_BASE_URL": srv.base_url,
-    }
-    return subprocess.run([*glm_executable(), *args], env=env, capture_output=True, text=True, timeout=SLOW)
+    return run(list(args), glm_env(srv, tmp_path))
 
 
 # (GLM code, the HTTP status it comes with, the exit code both ways)

@@ -7,7 +7,6 @@ records and summaries, and the history store all keep an unknown usage unknown.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -16,7 +15,8 @@ import pytest
 
 from glm_cli.client import GlmClient
 from glm_cli.events import Reply, ReplyBuilder, Usage
-from tests.conftest import FAKE_KEY, SLOW, USAGE, chunk, glm_executable, sse_body
+from tests.conftest import FAKE_KEY, USAGE, chunk, glm_env, sse_body
+from tests.conftest import run_glm as run
 from tests.fake_server import FakeGLM
 
 INCLUDE_USAGE = {"include_usage": True}
@@ -24,15 +24,7 @@ USAGE_UNKNOWN = "in ? · out ? (the server reported no usage)"
 
 
 def run_glm(srv: FakeGLM, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "GLM_API_KEY": srv.api_key,
-        "GLM_BASE_URL": srv.base_url,
-    }
-    return subprocess.run([*glm_executable(), *args], env=env, capture_output=True, text=True, timeout=SLOW)
+    return run(list(args), glm_env(srv, tmp_path))
 
 
 def test_a_stream_asks_for_usage_and_an_openai_style_server_reports_it(tmp_path):

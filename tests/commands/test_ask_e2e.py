@@ -9,23 +9,13 @@ import subprocess
 
 import pytest
 
-from tests.conftest import FAKE_KEY, SLOW, glm_executable, scratch_data_home
+from tests.conftest import FAKE_KEY, SLOW, glm_env, glm_executable, run_glm, scratch_data_home
 from tests.fake_server import Fault
 
 
 def glm(srv, *args, stdin: str | None = None, env: dict | None = None, timeout: float = SLOW):
-    environ = {
-        "PATH": os.environ["PATH"],
-        "HOME": "/nonexistent-home",
-        "XDG_CONFIG_HOME": "/nonexistent-cfg",
-        "XDG_DATA_HOME": scratch_data_home(),
-        "GLM_API_KEY": srv.api_key,
-        "GLM_BASE_URL": srv.base_url,
-        **(env or {}),
-    }
-    return subprocess.run(
-        [*glm_executable(), *args], input=stdin, capture_output=True, text=True, env=environ, timeout=timeout
-    )
+    given = {} if stdin is None else {"input": stdin}
+    return run_glm(list(args), glm_env(srv, **(env or {})), timeout=timeout, **given)
 
 
 def test_streamed_answer_piped(srv):

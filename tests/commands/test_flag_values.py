@@ -3,26 +3,15 @@ know (`-m glm-4.7-flsh`): warned about with the likely id, then sent as given (n
 
 from __future__ import annotations
 
-import os
 import subprocess
 
 import pytest
 
-from tests.conftest import SLOW, glm_executable, scratch_data_home
+from tests.conftest import glm_env, run_glm
 
 
 def glm(srv, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": "/nonexistent-home",
-        "XDG_CONFIG_HOME": "/nonexistent-cfg",
-        "XDG_DATA_HOME": scratch_data_home(),
-        "GLM_API_KEY": srv.api_key,
-        "GLM_BASE_URL": srv.base_url,
-    }
-    return subprocess.run(
-        [*glm_executable(), *args], input=stdin, capture_output=True, text=True, env=env, timeout=SLOW
-    )
+    return run_glm(list(args), glm_env(srv), **({} if stdin is None else {"input": stdin}))
 
 
 MODEL_EMPTY = (

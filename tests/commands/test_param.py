@@ -7,8 +7,6 @@ the key ends in `!`, the layers (flag > preset > profile > config top level), an
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import httpx
 import pytest
@@ -24,22 +22,20 @@ from glm_cli.commands.chat import ChatOptions, run_chat
 from glm_cli.commands.common import run_command
 from glm_cli.config import parse_params
 from glm_cli.errors import UsageError
-from tests.conftest import SLOW, USAGE, chunk, glm_executable, scratch_data_home, sse_body, write_config
+from tests.conftest import (
+    USAGE,
+    chunk,
+    glm_env,
+    run_glm,
+    sse_body,
+    write_config,
+)
 
 URL = "https://api.z.ai/api/paas/v4/chat/completions"
 
 
 def glm(srv, *args: str, env: dict | None = None):
-    environ = {
-        "PATH": os.environ["PATH"],
-        "HOME": "/nonexistent-home",
-        "XDG_CONFIG_HOME": "/nonexistent-cfg",
-        "XDG_DATA_HOME": scratch_data_home(),
-        "GLM_API_KEY": srv.api_key,
-        "GLM_BASE_URL": srv.base_url,
-        **(env or {}),
-    }
-    return subprocess.run([*glm_executable(), *args], capture_output=True, text=True, env=environ, timeout=SLOW)
+    return run_glm(list(args), glm_env(srv, **(env or {})))
 
 
 def dry_run(make_app, **opts) -> tuple[int, dict, str]:
