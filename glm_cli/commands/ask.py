@@ -30,10 +30,7 @@ DRY_RUN = ("json", "curl")  # --dry-run=KIND; a bare --dry-run is json (cli.OPTI
 
 @dataclass(frozen=True)
 class AskOptions:
-    prompt: Annotated[
-        tuple[str, ...],
-        typer.Argument(metavar="PROMPT...", help="The prompt (joined with spaces); piped stdin follows it."),
-    ] = ()
+    prompt: o.Prompt = ()
     model: o.Model = None
     system: o.System = None
     preset: o.Preset = None
@@ -72,22 +69,13 @@ class AskOptions:
         ),
         Complete("=choice:" + ",".join(DRY_RUN)),
     ] = None
-    files: Annotated[
-        tuple[str, ...],
-        typer.Option(
-            "--file",
-            "-f",
-            metavar="FILE",
-            help="Attach a text file, fenced and named (repeatable).",
-            rich_help_panel=o.INPUT,
-        ),
-    ] = ()
+    files: o.Files = ()
     request_id: Annotated[
         str | None,
         typer.Option("--request-id", metavar="ID", help="Send this request_id.", rich_help_panel=o.CONNECTION),
     ] = None
     verbose: o.Verbose = False
-    no_stdin: Annotated[bool, typer.Option("--no-stdin", help="Ignore stdin.", rich_help_panel=o.INPUT)] = False
+    no_stdin: o.NoStdin = False
     raw: Annotated[
         bool, typer.Option("--raw", help="No markdown rendering, even on a terminal.", rich_help_panel=o.OUTPUT)
     ] = False

@@ -46,7 +46,7 @@ class EmbedCliOptions:
     as_json: Annotated[o.AsJson, Help("One JSON object: model, dimensions, embedding, usage.")] = False
     profile: o.Profile = None
     endpoint: o.Endpoint = None
-    no_stdin: Annotated[bool, typer.Option("--no-stdin", help="Ignore stdin.", rich_help_panel=o.INPUT)] = False
+    no_stdin: o.NoStdin = False
     batch: Annotated[
         str | None,
         typer.Option(

@@ -226,6 +226,17 @@ Limit = Annotated[int | None, typer.Option("--limit", "-n", metavar="N", help="H
 InputFile = Annotated[
     str | None, typer.Option("--file", "-f", metavar="FILE", help="An input file.", rich_help_panel=INPUT)
 ]
+Files = Annotated[
+    tuple[str, ...],
+    typer.Option(
+        "--file", "-f", metavar="FILE", help="Attach a text file, fenced and named (repeatable).", rich_help_panel=INPUT
+    ),
+]
+Prompt = Annotated[
+    tuple[str, ...],
+    typer.Argument(metavar="PROMPT...", help="The prompt (joined with spaces); piped stdin follows it."),
+]
+NoStdin = Annotated[bool, typer.Option("--no-stdin", help="Ignore stdin.", rich_help_panel=INPUT)]
 
 
 def format_flag(help: str) -> Any:

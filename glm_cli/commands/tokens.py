@@ -6,8 +6,6 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
-import typer
-
 from glm_cli.commands import binding
 from glm_cli.commands import options as o
 from glm_cli.commands.binding import Help
@@ -23,26 +21,14 @@ HELP = (
 
 @dataclass(frozen=True)
 class TokensCliOptions:
-    prompt: Annotated[
-        tuple[str, ...],
-        typer.Argument(metavar="PROMPT...", help="The prompt (joined with spaces); piped stdin follows it."),
-    ] = ()
-    files: Annotated[
-        tuple[str, ...],
-        typer.Option(
-            "--file",
-            "-f",
-            metavar="FILE",
-            help="A text file, fenced and named as ask adds it (repeatable).",
-            rich_help_panel=o.INPUT,
-        ),
-    ] = ()
+    prompt: o.Prompt = ()
+    files: Annotated[o.Files, Help("A text file, fenced and named as ask adds it (repeatable).")] = ()
     attach: Annotated[o.Attach, Help("An image, video or document (repeatable).")] = ()
     model: o.Model = None
     system: o.System = None
     profile: o.Profile = None
     endpoint: o.Endpoint = None
-    no_stdin: Annotated[bool, typer.Option("--no-stdin", help="Ignore stdin.", rich_help_panel=o.INPUT)] = False
+    no_stdin: o.NoStdin = False
     as_json: Annotated[o.AsJson, Help("One JSON object, for scripts.")] = False
 
 
