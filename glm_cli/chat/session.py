@@ -125,9 +125,19 @@ class ChatSession:
         try:
             reply = self._run()
         except GlmError as err:
-            self.conv.truncate(mark)
+            partial: Reply | None = getattr(err, "partial_reply", None)
+            if partial is None or not (partial.content or partial.reasoning):
+                self.conv.truncate(mark)
+                self.error(err)
+                return None
+            # It broke off mid-answer: what was shown stays in the conversation, as after Ctrl-C.
+            from glm_cli.conversation import Message
+
+            self.conv.add(Message.from_reply(partial, model=self.catalogue.resolve(self.model)))
             self.error(err)
-            return None
+            self.info("[the answer broke off: the partial answer is kept; /retry asks again]")
+            self.persist()
+            return partial
         except KeyboardInterrupt:  # outside the stream (building the request)
             self.conv.truncate(mark)
             self.info("cancelled")
