@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -136,18 +137,18 @@ def run_rm(opts: RmOptions, app: App) -> int:
     return 0
 
 
+def _json_array(items: Iterable[dict[str, Any]]) -> str:
+    """A JSON array with one compact object a line: as easy to read and to grep as indented JSON, and written
+    by json's C encoder (indent= falls back to the pure-Python one: seconds for 100,000 conversations)."""
+    body = ",\n".join(json.dumps(item, ensure_ascii=False) for item in items)
+    return f"[\n{body}\n]\n" if body else "[]\n"
+
+
 def _list(store: Store, opts: ListOptions, app: App) -> None:
     rows = store.list(limit=opts.limit or None)
     out = app.ios.stdout
     if opts.as_json:
-        out.write(
-            json.dumps(
-                [{**r.to_json(), "created": _iso(r.created), "updated": _iso(r.updated)} for r in rows],
-                ensure_ascii=False,
-                indent=2,
-            )
-            + "\n"
-        )
+        out.write(_json_array({**r.to_json(), "created": _iso(r.created), "updated": _iso(r.updated)} for r in rows))
         return
     tty = app.ios.stdout_tty
     if tty and not rows:
@@ -168,21 +169,16 @@ def _search(store: Store, opts: SearchOptions, app: App) -> None:
     out = app.ios.stdout
     if opts.as_json:
         out.write(
-            json.dumps(
-                [
-                    {
-                        "conversation": h.conversation_id,
-                        "name": h.name,
-                        "title": h.title,
-                        "role": h.role,
-                        "content": h.content,
-                    }
-                    for h in hits
-                ],
-                ensure_ascii=False,
-                indent=2,
+            _json_array(
+                {
+                    "conversation": h.conversation_id,
+                    "name": h.name,
+                    "title": h.title,
+                    "role": h.role,
+                    "content": h.content,
+                }
+                for h in hits
             )
-            + "\n"
         )
         return
     if not hits and app.ios.stdout_tty:
