@@ -333,6 +333,7 @@ class GlmClient:
 
     def __post_init__(self) -> None:
         self._http: httpx.Client | None = None
+        self._urls: dict[str, httpx.URL] = {}  # path -> its URL under base_url, joined once (see _url)
 
     @property
     def http(self) -> httpx.Client:
@@ -365,6 +366,16 @@ class GlmClient:
         if self._http is not None:
             self._http.close()
             self._http = None
+            self._urls.clear()
+
+    def _url(self, path: str) -> httpx.URL:
+        """Return PATH's URL under base_url, as httpx joins it; joined once per path, not once per request."""
+        url = self._urls.get(path)
+        if url is None:
+            if len(self._urls) >= 64:  # paths with ids in them (files, batches): keep it bounded
+                self._urls.clear()
+            url = self._urls[path] = self.http.build_request("GET", path).url
+        return url
 
     def _log(self, text: str) -> None:
         if self.log:
@@ -390,7 +401,9 @@ class GlmClient:
         while True:
             started = self.clock()
             try:
-                req = self.http.build_request(method, path, timeout=self._timeouts(deadline.remaining()), **kwargs)
+                req = self.http.build_request(
+                    method, self._url(path), timeout=self._timeouts(deadline.remaining()), **kwargs
+                )
                 self._log(f"> {method} {req.url}")
                 resp = self.http.send(req, stream=True)
             except httpx.TimeoutException as exc:
