@@ -227,8 +227,9 @@ class _View:
 
     def feed(self, delta: Event) -> None:
         if isinstance(delta, ContentDelta) and delta.text:
-            self._quiet()
-            self._end_reasoning("\n")
+            if self.spinner is not None or self.reasoning_open:  # (checked here: this runs once per delta)
+                self._quiet()
+                self._end_reasoning("\n")
             self.out.write(delta.text)
         elif isinstance(delta, ReasoningDelta) and delta.text:
             if not self.show:

@@ -15,7 +15,6 @@ from glm_cli.commands.common import writing_to
 from glm_cli.commands.tooling import ToolOptions
 from glm_cli.errors import GlmError, InvalidOutputError, UsageError, finish_problem
 from glm_cli.prompt_input import compose_prompt, input_bound, read_stdin
-from glm_cli.tools.schema import check_json
 from glm_cli.tools.session import conversation_hooks
 
 if TYPE_CHECKING:
@@ -251,6 +250,8 @@ def _ask(
 
     content = reply.content
     if json_mode:
+        from glm_cli.tools.schema import check_json
+
         try:
             content = check_json(content)
             if tools is not None and (problem := tools.problem(reply)) is not None:  # --schema, after its repair
