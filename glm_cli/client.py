@@ -174,12 +174,22 @@ def reported_error(err: ReportedError, *, mid_answer: bool) -> GlmError:
     """
     found = CODES.get(err.code or "")
     what = f"the answer broke off: the server reported an error{f' (GLM {err.code})' if err.code else ''}"
+    made: GlmError
     if found is None or (mid_answer and err.code == "500"):
-        if mid_answer:
-            return StreamBrokeError(f"{what}: {err.detail}", "try again", code=err.code)
-        return err
-    _, hint, cls = found
-    return cls(f"{what}: {err.detail}" if mid_answer else err.message, hint, code=err.code)
+        if not mid_answer:
+            return err
+        made = StreamBrokeError(f"{what}: {err.detail}", "try again", code=err.code)
+    else:
+        _, hint, cls = found
+        made = cls(f"{what}: {err.detail}" if mid_answer else err.message, hint, code=err.code)
+    made.mid_answer = mid_answer
+    return made
+
+
+def broke_off(err: GlmError) -> bool:
+    """Whether ERR ended an answer that was real as far as it came (a cut stream, the deadline, an error the
+    server reported mid-answer): what was shown is kept. Not an answer refused for its size or its shape."""
+    return isinstance(err, NetworkError) or err.mid_answer
 
 
 def _retry_after(headers: dict[str, str]) -> float | None:

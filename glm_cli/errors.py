@@ -29,6 +29,7 @@ class GlmError(Exception):
     """An error the user should see as `glm: <message>` plus an optional hint."""
 
     exit_code = API_ERROR
+    mid_answer = False  # the server reported it after part of the answer had come (client.reported_error)
 
     def __init__(self, message: str, hint: str | None = None):
         # Every message passes here on its way to stderr or a batch record: whatever it quotes (a URL, a

@@ -125,7 +125,9 @@ class ChatSession:
         try:
             reply = self._run()
         except GlmError as err:
-            partial: Reply | None = getattr(err, "partial_reply", None)
+            from glm_cli.client import broke_off
+
+            partial: Reply | None = getattr(err, "partial_reply", None) if broke_off(err) else None
             if partial is None or not (partial.content or partial.reasoning):
                 self.conv.truncate(mark)
                 self.error(err)

@@ -234,7 +234,9 @@ def _ask(
     except GlmError as err:
         if fmt == "json":  # a stream cut mid-way (error frame, dropped, deadline): the record keeps what came
             _partial_record(app, err, conv.model)
-        partial: Reply | None = getattr(err, "partial_reply", None)
+        from glm_cli.client import broke_off
+
+        partial: Reply | None = getattr(err, "partial_reply", None) if broke_off(err) else None
         if partial is not None and (partial.content or partial.reasoning) and not opts.no_log and settings.log:
             from glm_cli.conversation import Message
 

@@ -91,6 +91,7 @@ FILES: dict[str, str | bytes] = {
     ),
     "doc.txt": "A document to embed.\n",
     "docs.jsonl": '"first document"\n{"id": "d2", "text": "second document"}\n',
+    "docs.txt": "first document\nsecond document\n",
     "tools/weather.yaml": WEATHER_TOOL,
     "tools/weather.py": "import json, sys\nprint(json.load(sys.stdin)['city'] + ': sunny, 21 C')\n",
     "screenshot.png": png(),
