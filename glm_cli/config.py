@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 from dataclasses import dataclass, field, fields, replace
@@ -307,9 +308,11 @@ def _check_tool_keys(path: Path | str, key: str, value: Any) -> None:
     if name == "env_withhold" and not all(isinstance(v, str) and v for v in value):
         raise ConfigError(f"{path}: `{key}` must be a list of environment variable names")
     if name == "params":
-        for param in value:
+        for param, field_value in value.items():
             if (problem := param_key_problem(param)) is not None:
                 raise ConfigError(f"{path}: `{key}`: {problem}")
+            if (problem := param_value_problem(field_value)) is not None:
+                raise ConfigError(f"{path}: `{key}.{param}`: {problem}")
     if name == "mcp_servers":
         from glm_cli.mcp_config import parse_servers
 
@@ -491,11 +494,35 @@ def param_key_problem(key: Any) -> str | None:
     return f"{key!r} is not a field name (letters, digits, _ and -; a.b for a nested field; a final ! to override)"
 
 
+PARAM_DEPTH = 100  # nesting levels a `params` value may have (as answers and tool arguments)
+
+
+def param_value_problem(value: Any, depth: int = 0) -> str | None:
+    """Why VALUE cannot be sent as JSON (None: it can): a YAML date or binary, NaN or an infinite number (JSON
+    has no such values), a key that is not text, arrays and objects nested more than PARAM_DEPTH deep."""
+    if isinstance(value, (list, tuple, dict)) and depth >= PARAM_DEPTH:
+        return f"it is nested deeper than {PARAM_DEPTH} levels"
+    if value is None or isinstance(value, (bool, int, str)):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{value!r} is not a JSON number"
+    if isinstance(value, (list, tuple)):
+        return next((p for v in value if (p := param_value_problem(v, depth + 1)) is not None), None)
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            return "an object key is not text"
+        return next((p for v in value.values() if (p := param_value_problem(v, depth + 1)) is not None), None)
+    return f"a {type(value).__name__} is not a JSON value (quote it to send text)"
+
+
 def parse_params(texts: tuple[str, ...]) -> dict[str, Any]:
     """Return the `--param KEY=VALUE` flags as fields: VALUE is JSON when it parses as JSON, else the string."""
     import json
 
     from glm_cli.errors import UsageError
+
+    def no_constant(name: str) -> Any:
+        raise ValueError(name)  # NaN and Infinity are not JSON: the text as written
 
     out: dict[str, Any] = {}
     for text in texts:
@@ -505,9 +532,13 @@ def parse_params(texts: tuple[str, ...]) -> dict[str, Any]:
         if (problem := param_key_problem(key)) is not None:
             raise UsageError(f"--param {text!r}: {problem}")
         try:
-            value = json.loads(raw)
+            value = json.loads(raw, parse_constant=no_constant)
+        except RecursionError:
+            raise UsageError(f"--param {key}: it is nested deeper than {PARAM_DEPTH} levels") from None
         except ValueError:
             value = raw
+        if (problem := param_value_problem(value)) is not None:
+            raise UsageError(f"--param {key}: {problem}", "a number past 1.8e308 cannot be sent; quote it for text")
         bare = key.rstrip("!")
         out.pop(bare, None)
         out.pop(bare + "!", None)
