@@ -92,15 +92,8 @@ def test_a_mistyped_command_is_still_named_with_a_suggestion():
     assert out.returncode == 2 and "unknown command `bach`; did you mean `batch`?" in out.stderr
 
 
-def test_ask_no_log_never_imports_the_store(srv, tmp_path):
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "GLM_API_KEY": srv.api_key,
-        "GLM_BASE_URL": srv.base_url,
-    }
+def test_ask_no_log_never_imports_the_store(environ, tmp_path):
+    env = environ
     text, mods = modules_after(["ask", "--no-log", "hi"], env)
     assert "Echo: hi" in text
     assert "glm_cli.store" not in mods and "sqlite3" not in mods

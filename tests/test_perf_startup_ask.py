@@ -5,15 +5,8 @@ from __future__ import annotations
 from tests.test_perf_startup import modules_after
 
 
-def test_a_plain_ask_skips_the_json_checks_and_json_mode_still_checks(srv, tmp_path):
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "GLM_API_KEY": srv.api_key,
-        "GLM_BASE_URL": srv.base_url,
-    }
+def test_a_plain_ask_skips_the_json_checks_and_json_mode_still_checks(environ):
+    env = environ
     text, mods = modules_after(["ask", "--no-log", "hi"], env)
     assert "Echo: hi" in text
     assert "glm_cli.tools.schema" not in mods
