@@ -21,11 +21,10 @@ from glm_cli.batch.output import RecordSink, RecordWriter, ResumeState, Stats, e
 from glm_cli.client import Deadline
 from glm_cli.errors import GlmError
 
-# The workers share clients in groups: one connection pool scans every connection it holds each time a request
-# starts or ends, so 64 workers on one pool spent a third of the run's CPU there (issue 14). The clients share
-# one TLS context (glm_cli/tls.py); a client per worker measured no better than eight workers a client.
-WORKERS_PER_CLIENT = 8
-MAX_CLIENTS = 8
+# Each worker has a client of its own: a connection pool scans every connection it holds each time a request
+# starts or ends, so 64 workers on one pool spent a third of the run's CPU there, and eight workers a pool still
+# cost 1.4x the CPU of a client each (issue 14, bench/bench_batch.py on a quiet machine). The clients share one
+# TLS context (glm_cli/tls.py), so a client costs a pool and its headers, not a certificate store.
 
 if TYPE_CHECKING:
     from glm_cli.catalogue import Catalogue
@@ -194,10 +193,8 @@ class BatchRunner:
         return self.stats
 
     def _clients(self) -> list[GlmClient]:
-        """Return the clients the workers share: the run's own, and copies of it with their own connection pool."""
-        count = min(MAX_CLIENTS, -(-self.cfg.concurrency // WORKERS_PER_CLIENT))
-        pool = -(-self.cfg.concurrency // count)
-        copies = [replace(self.client, pool_size=pool) for _ in range(count - 1)]
+        """Return a client a worker: the run's own, and copies of it, each with a connection pool of its own."""
+        copies = [replace(self.client, pool_size=1) for _ in range(self.cfg.concurrency - 1)]
         for client in copies:  # built here, not by a worker: its TLS context in a worker's malloc arena was +5 MB
             client.http  # noqa: B018
         return [self.client, *copies]

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from glm_cli.batch.output import RecordWriter
-from glm_cli.batch.runner import MAX_CLIENTS, WORKERS_PER_CLIENT, BatchRunner, RunConfig
+from glm_cli.batch.runner import BatchRunner, RunConfig
 from glm_cli.client import GlmClient
 from glm_cli.commands.batch.common import RequestOptions
 from glm_cli.commands.batch.run import BatchOptions, run_batch
@@ -49,18 +49,15 @@ class Gate(httpx.MockTransport):
         self.closed += 1
 
 
-@pytest.mark.parametrize(
-    ("concurrency", "clients", "pool"), [(1, 1, 1), (8, 1, 8), (64, 8, 8), (20, 3, 7), (256, MAX_CLIENTS, 32)]
-)
-def test_workers_share_clients_in_groups(env, concurrency: int, clients: int, pool: int):
+@pytest.mark.parametrize("concurrency", [1, 8, 64, 256])
+def test_every_worker_has_a_client_of_its_own(env, concurrency: int):
     own = GlmClient(base_url="http://127.0.0.1:9/api/paas/v4", api_key="fake-canary-key-0000", pool_size=concurrency)
     runner = BatchRunner(
         RunConfig(concurrency=concurrency), own, load_settings(env), None, RecordWriter(None, io.StringIO())
     )
     got = runner._clients()
-    assert got[0] is own and len({id(c) for c in got}) == len(got) == clients
-    assert all(c.pool_size == pool and c.base_url == own.base_url for c in got[1:])
-    assert WORKERS_PER_CLIENT * MAX_CLIENTS == 64  # up to -j 64, at most 8 workers share a pool
+    assert got[0] is own and len({id(c) for c in got}) == len(got) == concurrency
+    assert all(c.pool_size == 1 and c.base_url == own.base_url for c in got[1:])
 
 
 def test_every_worker_has_a_request_in_flight_and_every_client_is_closed(make_app, tmp_path):
@@ -71,8 +68,8 @@ def test_every_worker_has_a_request_in_flight_and_every_client_is_closed(make_ap
     code = run_batch(BatchOptions(file=str(src), request=RequestOptions(), output=str(out), concurrency=64), app)
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert code == 0 and len(records) == 200 and {r["status"] for r in records} == {"ok"}
-    assert gate.peak == 64  # all 64 workers in flight at once, across the 8 clients
-    assert gate.closed == 8  # the run's client and its 7 copies
+    assert gate.peak == 64  # all 64 workers in flight at once, a client each
+    assert gate.closed == 64  # the run's client and its 63 copies
 
 
 def test_a_64_worker_batch_stays_small(srv, environ, tmp_path):
