@@ -8,6 +8,7 @@ CPU (user + system of the child, from wait4) are both taken; each row says which
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import subprocess
@@ -153,13 +154,15 @@ def row(
     """Print one table row: work | glm | floor | ratios (the target applies to ON: wall or CPU) | command."""
 
     def ratio(a: float, b: float) -> str:
+        if math.isnan(a) or math.isnan(b):
+            return "n/a"
         return f"{a / b:.2f}×" if b > 0 else "∞"
 
+    def cpu(t: Timing) -> str:
+        return "CPU not measured" if math.isnan(t.cpu) else f"{t.cpu:.3f} {cpu_unit}"
+
     aim = f" (target {on} ≤ {target})" if target else ""
-    mine, base = (
-        f"{glm.wall:.3f} s wall, {glm.cpu:.3f} {cpu_unit}",
-        f"{floor.wall:.3f} s wall, {floor.cpu:.3f} {cpu_unit}",
-    )
+    mine, base = f"{glm.wall:.3f} s wall, {cpu(glm)}", f"{floor.wall:.3f} s wall, {cpu(floor)}"
     print(
         f"| {work} | {mine} | {base} | wall {ratio(glm.wall, floor.wall)}, CPU {ratio(glm.cpu, floor.cpu)}{aim} "
         f"| `{cmd}` |",
