@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from glm_cli.errors import ConfigError
+from glm_cli.shape import is_text
 
 ENDPOINTS = {
     "zai": "https://api.z.ai/api/paas/v4",
@@ -178,15 +179,6 @@ ENV_FIELDS = {
     "GLM_ENDPOINT": "endpoint",
 }
 BASE_URL_VARS = tuple(var for var, key in ENV_FIELDS.items() if key == "base_url")
-
-
-def _is_text(value: str) -> bool:
-    """Whether an environment value decoded to real text (undecodable bytes arrive as lone surrogates)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def family_of(base_url: str | None, endpoint: str | None = None) -> str:
@@ -381,7 +373,7 @@ def load_settings(
     # 2. environment variables
     for var, key in ENV_FIELDS.items():
         if environ.get(var):
-            if not _is_text(environ[var]):
+            if not is_text(environ[var]):  # undecodable bytes arrive as lone surrogates
                 raise ConfigError(f"env {var} is not valid UTF-8 text: set it again in UTF-8")
             values[key], sources[key] = environ[var], f"env {var}"
     if not any(environ.get(var) for var in BASE_URL_VARS) and "endpoint" in sources and "base_url" in sources:

@@ -45,18 +45,25 @@ def want_list(value: Any, path: str) -> list[Any]:
     return value
 
 
+def is_text(value: str) -> bool:
+    """Whether a str is real Unicode text: no lone surrogate (a JSON escape such as "\\ud800", or an undecodable
+    byte of an environment value or file name, which Python keeps as one)."""
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def want_text(value: Any, path: str) -> str | None:
     """Return a string or None; a lone surrogate (`\\ud800`) becomes U+FFFD, as invalid UTF-8 does."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise shape_error(path, value, "a string")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            value = _SURROGATE.sub("\ufffd", value)
-    return value
+    return value if is_text(value) else _SURROGATE.sub("\ufffd", value)
 
 
 def want_count(value: Any, path: str) -> int:

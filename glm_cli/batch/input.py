@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 from glm_cli.errors import UsageError
+from glm_cli.shape import is_text
 
 if TYPE_CHECKING:
     from glm_cli.catalogue import Catalogue
@@ -95,16 +96,7 @@ def item_id(obj: Any, line: int) -> str:
     if value is None or value == "" or isinstance(value, bool) or not isinstance(value, (str, int)):
         return default_id(line)
     text = str(value)
-    return text if _is_unicode(text) else default_id(line)  # an id with a lone surrogate cannot be written
-
-
-def _is_unicode(text: str) -> bool:
-    """Whether a str is real Unicode text (no lone surrogate from a JSON escape such as "\\ud800")."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return text if is_text(text) else default_id(line)  # an id with a lone surrogate cannot be written
 
 
 SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -144,7 +136,7 @@ def load_json(text: str) -> tuple[Any, str | None]:
         return None, f"a number has more than {sys.get_int_max_str_digits():,} digits"
     if SURROGATE_ESCAPE.search(text):  # cheap test first: only then the full check
         try:
-            whole = _is_unicode(json.dumps(obj, ensure_ascii=False))
+            whole = is_text(json.dumps(obj, ensure_ascii=False))
         except RecursionError:
             return obj, "nested too deeply to read"
         if not whole:
