@@ -234,25 +234,13 @@ def group(
     name: str, help: str, commands: list[Any], *, cls: type[TyperGroup] | None = None, options: Any = None
 ) -> Any:
     """Build the group NAME of COMMANDS; OPTIONS (a command() with group_callback) runs when none is given."""
-    kind = cls or GlmGroup
-    if options is None:
-        return kind(
-            name=name,
-            help=help,
-            commands=commands,
-            no_args_is_help=True,
-            rich_markup_mode=None,
-            context_settings=CONTEXT,
-        )
-    return kind(
-        name=name,
-        help=help,
-        commands=commands,
-        params=options.params,
-        callback=options.callback,
-        invoke_without_command=True,
-        rich_markup_mode=None,
-        context_settings=CONTEXT,
+    own: dict[str, Any] = (
+        {"no_args_is_help": True}
+        if options is None
+        else {"params": options.params, "callback": options.callback, "invoke_without_command": True}
+    )
+    return (cls or GlmGroup)(
+        name=name, help=help, commands=commands, rich_markup_mode=None, context_settings=CONTEXT, **own
     )
 
 
