@@ -56,16 +56,11 @@ class EmbedCliOptions:
             rich_help_panel=o.BATCH,
         ),
     ] = None
-    concurrency: Annotated[
-        int,
-        typer.Option("--concurrency", "-j", metavar="N", help="--batch: requests in flight.", rich_help_panel=o.BATCH),
-    ] = 4
+    concurrency: Annotated[o.Concurrency, Help("--batch: requests in flight.")] = 4
     text_lines: Annotated[
         bool, typer.Option("--text", help="--batch: one text per plain line.", rich_help_panel=o.BATCH)
     ] = False
-    retry_failed: Annotated[
-        bool, typer.Option("--retry-failed", help="--batch: run lines that failed before.", rich_help_panel=o.BATCH)
-    ] = False
+    retry_failed: Annotated[o.RetryFailed, Help("--batch: run lines that failed before.")] = False
     submit: Annotated[
         bool,
         typer.Option(

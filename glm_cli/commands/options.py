@@ -222,6 +222,13 @@ Output = Annotated[
     Check(output_file),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON (machine-readable).", rich_help_panel=OUTPUT)]
+Concurrency = Annotated[
+    int,
+    typer.Option("--concurrency", "-j", metavar="N", help="Requests in flight at most.", rich_help_panel=BATCH),
+]
+RetryFailed = Annotated[
+    bool, typer.Option("--retry-failed", help="Run lines whose record is an error again.", rich_help_panel=BATCH)
+]
 Limit = Annotated[int | None, typer.Option("--limit", "-n", metavar="N", help="How many.", rich_help_panel=OUTPUT)]
 InputFile = Annotated[
     str | None, typer.Option("--file", "-f", metavar="FILE", help="An input file.", rich_help_panel=INPUT)

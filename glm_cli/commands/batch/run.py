@@ -45,10 +45,7 @@ class BatchOptions:
     output: Annotated[
         o.Output, Help("Write the records to FILE (default stdout); the file is the run's state: rerun to resume.")
     ] = None
-    concurrency: Annotated[
-        int,
-        typer.Option("--concurrency", "-j", metavar="N", help="Requests in flight at most.", rich_help_panel=o.BATCH),
-    ] = 8
+    concurrency: o.Concurrency = 8
     rpm: Annotated[
         float | None,
         typer.Option("--rpm", metavar="N", help="Requests per minute, shared by all workers.", rich_help_panel=o.BATCH),
@@ -60,9 +57,7 @@ class BatchOptions:
     ordered: Annotated[
         bool, typer.Option("--ordered", help="Write records in input order.", rich_help_panel=o.OUTPUT)
     ] = False
-    retry_failed: Annotated[
-        bool, typer.Option("--retry-failed", help="Run lines whose record is an error again.", rich_help_panel=o.BATCH)
-    ] = False
+    retry_failed: o.RetryFailed = False
     format: Format = "record"
     max_retries: Annotated[
         int | None,
