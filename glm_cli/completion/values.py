@@ -158,7 +158,7 @@ def conversation_values(environ: dict[str, str], prefix: str = "") -> list[tuple
 
 def _ids_starting(db: Any, columns: str, digits: str) -> list[Any]:
     """The rows whose id starts with DIGITS, shortest ids first: one range of the primary key per length."""
-    if not digits.isdigit() or digits.startswith("0"):
+    if not (digits.isascii() and digits.isdigit()) or digits.startswith("0"):  # "²" is a digit int() refuses
         return []
     top = db.execute("SELECT max(id) FROM conversations").fetchone()[0] or 0
     rows: list[Any] = []
