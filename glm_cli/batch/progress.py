@@ -67,17 +67,16 @@ def _clock_text(seconds: float) -> str:
 class NullProgress:
     """No progress display: stderr is not a terminal (only the summary is printed)."""
 
-    def __init__(self, ios: IOStreams | None = None) -> None:
+    def __init__(self, ios: IOStreams) -> None:
         import threading
 
         self.ios, self.lock = ios, threading.RLock()  # re-entrant: a signal handler may note while main does
 
     def note(self, text: str) -> None:
         """Write one line to stderr (workers call this: one line at a time)."""
-        if self.ios is not None:
-            with self.lock:
-                self.ios.stderr.write(text + "\n")
-                self.ios.stderr.flush()
+        with self.lock:
+            self.ios.stderr.write(text + "\n")
+            self.ios.stderr.flush()
 
     def __enter__(self) -> NullProgress:
         return self
