@@ -11,19 +11,7 @@ from hypothesis import strategies as st
 
 from glm_cli.config import param_value_problem, parse_params
 from glm_cli.errors import UsageError
-from tests.conftest import FAKE_KEY, run_glm, write_config
-
-
-def env_for(tmp_path) -> dict[str, str]:
-    import os
-
-    return {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "GLM_API_KEY": FAKE_KEY,
-    }
+from tests.conftest import run_glm, write_config
 
 
 @pytest.mark.parametrize(
@@ -36,14 +24,14 @@ def env_for(tmp_path) -> dict[str, str]:
     ],
     ids=["huge", "huge-inside", "very-deep", "deep"],
 )
-def test_a_value_json_cannot_send_is_exit_2(tmp_path, flag, message):
-    out = run_glm(["ask", "--dry-run", "--param", flag, "hi"], env_for(tmp_path))
+def test_a_value_json_cannot_send_is_exit_2(environ, flag, message):
+    out = run_glm(["ask", "--dry-run", "--param", flag, "hi"], environ)
     assert out.returncode == 2 and out.stderr.splitlines()[0] == message
     assert "Traceback" not in out.stderr
 
 
-def test_nan_and_infinity_are_not_json_so_they_are_text(tmp_path):
-    out = run_glm(["ask", "--dry-run", "--param", "a=NaN", "--param", "b=-Infinity", "hi"], env_for(tmp_path))
+def test_nan_and_infinity_are_not_json_so_they_are_text(environ):
+    out = run_glm(["ask", "--dry-run", "--param", "a=NaN", "--param", "b=-Infinity", "hi"], environ)
     assert out.returncode == 0, out.stderr
     body = json.loads(out.stdout)  # strict JSON: no NaN in what would be sent
     assert (body["a"], body["b"]) == ("NaN", "-Infinity")
@@ -59,10 +47,9 @@ def test_nan_and_infinity_are_not_json_so_they_are_text(tmp_path):
         ("presets:\n  x:\n    params:\n      d: {1: 2}\n", "`presets.x.params.d`", "an object key is not text"),
     ],
 )
-def test_a_config_value_json_cannot_send_is_exit_3(tmp_path, yaml, where, what):
-    env = env_for(tmp_path)
-    write_config(env, yaml)
-    out = run_glm(["ask", "--dry-run", "hi"], env)
+def test_a_config_value_json_cannot_send_is_exit_3(environ, yaml, where, what):
+    write_config(environ, yaml)
+    out = run_glm(["ask", "--dry-run", "hi"], environ)
     assert out.returncode == 3 and where in out.stderr and what in out.stderr and "Traceback" not in out.stderr
 
 
