@@ -96,6 +96,25 @@ def glm_env(srv: Any, home: Path | None = None, **more: str) -> dict[str, str]:
 
 
 @pytest.fixture
+def batch_api_app(make_app, env, srv):
+    """An App talking to ``srv``'s Batch API, where the first status request finishes a batch."""
+    srv.batch_steps_per_status = 0
+    env["GLM_BASE_URL"] = srv.base_url
+    return make_app()
+
+
+def write_jsonl(folder: Path, rows: list[Any], name: str) -> str:
+    """Write ROWS as JSON lines to FOLDER/NAME; return its path."""
+    path = folder / name
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return str(path)
+
+
+def read_jsonl(path: Path) -> list[Any]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture
 def environ(srv, tmp_path: Path) -> dict[str, str]:
     """The environment for the installed `glm` against ``srv``: its key and URL, isolated HOME/config/data."""
     return glm_env(srv, tmp_path)

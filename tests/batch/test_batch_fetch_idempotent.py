@@ -13,24 +13,16 @@ from hypothesis import strategies as st
 from glm_cli.batch.remote import LineSet, Part
 from glm_cli.commands.batch.remote import FetchOptions, SubmitOptions, run_fetch, run_submit
 from glm_cli.errors import GlmError, UsageError
-from tests.conftest import glm_executable
+from tests.conftest import glm_executable, read_jsonl, write_jsonl
 
 
 @pytest.fixture
-def app(make_app, env, srv):
-    srv.batch_steps_per_status = 0  # the first status GET finishes a batch
-    env["GLM_BASE_URL"] = srv.base_url
-    return make_app()
+def app(batch_api_app):
+    return batch_api_app
 
 
 def write(tmp_path, rows, name="in.jsonl") -> str:
-    path = tmp_path / name
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return str(path)
-
-
-def records(path) -> list[dict]:
-    return [json.loads(x) for x in path.read_text().splitlines()]
+    return write_jsonl(tmp_path, rows, name)
 
 
 def submit(app, src, **kw) -> list[str]:
@@ -54,11 +46,11 @@ def test_repeated_fetch_writes_each_id_once(app, srv, tmp_path):
     out = tmp_path / "out.jsonl"
     for n in range(3):
         assert run_fetch(FetchOptions((batch_id,), output=str(out), wait=True, poll=1), app) == 1
-        counts = Counter(r["id"] for r in records(out))
+        counts = Counter(r["id"] for r in read_jsonl(out))
         assert counts == Counter({f"q{k}": 1 for k in range(6)}), f"fetch #{n + 1}"
     err = stderr(app)
     assert "2 error record(s) already in" in err and "were not written again" in err
-    assert {r["id"] for r in records(out) if r["status"] == "error"} == {"q1", "q4"}
+    assert {r["id"] for r in read_jsonl(out) if r["status"] == "error"} == {"q1", "q4"}
 
 
 def test_fetch_after_an_interrupted_fetch_completes_without_duplicates(app, srv, tmp_path):
@@ -71,7 +63,7 @@ def test_fetch_after_an_interrupted_fetch_completes_without_duplicates(app, srv,
     out.write_bytes(b"".join(lines[:2]) + lines[2][:15])  # killed mid-write: two records and a torn third
     run_fetch(FetchOptions((batch_id,), output=str(out)), app)
     run_fetch(FetchOptions((batch_id,), output=str(out)), app)
-    assert Counter(r["id"] for r in records(out)) == Counter({f"q{k}": 1 for k in range(5)})
+    assert Counter(r["id"] for r in read_jsonl(out)) == Counter({f"q{k}": 1 for k in range(5)})
 
 
 def test_an_ok_result_replaces_an_earlier_error_record(app, srv, tmp_path):
@@ -81,7 +73,7 @@ def test_an_ok_result_replaces_an_earlier_error_record(app, srv, tmp_path):
     earlier = {"id": "a", "line": 1, "status": "error", "content": None, "error": {"code": "1113", "message": "x"}}
     out.write_text(json.dumps(earlier) + "\n")
     assert run_fetch(FetchOptions((batch_id,), output=str(out), wait=True, poll=1), app) == 0
-    got = records(out)
+    got = read_jsonl(out)
     assert sorted((r["id"], r["status"]) for r in got) == [("a", "ok"), ("b", "ok")]
     assert "1 earlier error record(s) replaced by ok results" in stderr(app)
 
@@ -96,11 +88,11 @@ def test_fetching_one_batch_of_a_multi_model_submit_speaks_only_of_its_lines(app
     assert "have no result" not in err and "run them locally" not in err and "run the lines locally" not in err
     assert f"3 other line(s) of {tmp_path / 'in.jsonl'} are in batch {second}" in err
     assert f"glm batch fetch {second} -o {out}" in err
-    assert sorted(r["id"] for r in records(out)) == ["q0", "q2", "q4"]
+    assert sorted(r["id"] for r in read_jsonl(out)) == ["q0", "q2", "q4"]
     assert run_fetch(FetchOptions((second,), output=str(out), wait=True, poll=1), app) == 0
     err = stderr(app)
     assert "other line(s)" not in err and "have no result" not in err
-    assert Counter(r["id"] for r in records(out)) == Counter({f"q{k}": 1 for k in range(6)})
+    assert Counter(r["id"] for r in read_jsonl(out)) == Counter({f"q{k}": 1 for k in range(6)})
 
 
 def test_a_line_missing_from_the_fetched_batch_is_named_with_its_batch(app, srv, tmp_path):
@@ -123,8 +115,8 @@ def test_unsent_lines_get_their_error_record_once(app, srv, tmp_path):
     out = tmp_path / "out.jsonl"
     for _ in range(2):
         assert run_fetch(FetchOptions((batch_id,), output=str(out), wait=True, poll=1), app) == 1
-    got = {r["id"]: r for r in records(out)}
-    assert len(records(out)) == 2 and got["a"]["status"] == "ok"
+    got = {r["id"]: r for r in read_jsonl(out)}
+    assert len(read_jsonl(out)) == 2 and got["a"]["status"] == "ok"
     assert got["b"]["error"]["code"] == "invalid_line" and got["b"]["line"] == 2
     assert "`prompt` must be a string" in got["b"]["error"]["message"]
 
@@ -201,4 +193,4 @@ def test_batches_created_before_a_failed_part_are_remembered(app, srv, tmp_path)
     stderr(app)
     out = tmp_path / "out.jsonl"
     assert run_fetch(FetchOptions((first,), output=str(out), wait=True, poll=1), app) == 0
-    assert [r["id"] for r in records(out)] == ["a"] and "have no result" not in stderr(app)
+    assert [r["id"] for r in read_jsonl(out)] == ["a"] and "have no result" not in stderr(app)

@@ -12,27 +12,19 @@ from glm_cli.commands.batch.remote import FetchOptions, run_fetch
 from glm_cli.embed.batch import EmbedBatchOptions, run_embed_batch
 from glm_cli.embed.remote import run_embed_submit
 from glm_cli.errors import UsageError
-from tests.conftest import glm_executable
+from tests.conftest import glm_executable, read_jsonl, write_jsonl
 from tests.fake_server import embedding_of
 
 LONG = "word " * 20_000  # far more than 3,072 tokens
 
 
 @pytest.fixture
-def app(make_app, env, srv):
-    srv.batch_steps_per_status = 0  # the first status GET finishes a batch
-    env["GLM_BASE_URL"] = srv.base_url
-    return make_app()
+def app(batch_api_app):
+    return batch_api_app
 
 
 def write(tmp_path, rows, name="docs.jsonl") -> str:
-    path = tmp_path / name
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return str(path)
-
-
-def records(path) -> list[dict]:
-    return [json.loads(x) for x in path.read_text().splitlines()]
+    return write_jsonl(tmp_path, rows, name)
 
 
 def uploaded(srv) -> list[dict]:
@@ -81,8 +73,8 @@ def test_fetch_gives_the_records_a_local_run_writes(app, srv, tmp_path):
     for _ in range(2):  # a repeated fetch adds nothing
         code = run_fetch(FetchOptions((batch_id,), output=str(out), wait=True, poll=1), app)
         assert code == 1  # the over-long line's record is an error
-    remote = {r["id"]: r for r in records(out)}
-    assert Counter(r["id"] for r in records(out)) == Counter({"a": 1, "b": 1, "c": 1})
+    remote = {r["id"]: r for r in read_jsonl(out)}
+    assert Counter(r["id"] for r in read_jsonl(out)) == Counter({"a": 1, "b": 1, "c": 1})
     assert remote["a"]["embedding"] == embedding_of("first", 256) and remote["a"]["dimensions"] == 256
     assert remote["a"]["status"] == "ok" and remote["a"]["model"] == "embedding-3"
     assert remote["a"]["usage"]["prompt_tokens"] > 0
@@ -90,7 +82,7 @@ def test_fetch_gives_the_records_a_local_run_writes(app, srv, tmp_path):
     assert remote["c"]["line"] == 3 and remote["c"]["embedding"] is None
     local_out = tmp_path / "local.jsonl"
     run_embed_batch(EmbedBatchOptions(file=src, output=str(local_out), dimensions=256), app)
-    local = {r["id"]: r for r in records(local_out)}
+    local = {r["id"]: r for r in read_jsonl(local_out)}
     assert all(set(local[k]) == set(remote[k]) for k in local)  # the same record shape
     assert [local[k]["embedding"] for k in "ab"] == [remote[k]["embedding"] for k in "ab"]
     assert local["c"]["error"] == remote["c"]["error"]
@@ -103,11 +95,11 @@ def test_a_failed_line_is_an_error_record_and_local_run_finishes_it(app, srv, tm
     (batch_id,) = app.ios.stdout.getvalue().split()
     out = tmp_path / "vectors.jsonl"
     assert run_fetch(FetchOptions((batch_id,), output=str(out), wait=True, poll=1), app) == 1
-    got = {r["id"]: r for r in records(out)}
+    got = {r["id"]: r for r in read_jsonl(out)}
     assert got["b"]["error"] == {"code": "500", "message": "Internal server error"}
     assert len(got["a"]["embedding"]) == 2048
     assert run_embed_batch(EmbedBatchOptions(file=src, output=str(out), retry_failed=True), app) == 0
-    assert {r["id"] for r in records(out) if r["status"] == "ok"} == {"a", "b"}
+    assert {r["id"] for r in read_jsonl(out) if r["status"] == "ok"} == {"a", "b"}
 
 
 def test_embeddings_batches_hold_at_most_10000_lines(app, srv, tmp_path):
@@ -129,7 +121,7 @@ def test_fetch_batch_api_format_and_schema_refusal(app, srv, tmp_path):
         run_fetch(FetchOptions((batch_id,), wait=True, poll=1, schema='{"type": "object"}'), app)
     out = tmp_path / "api.jsonl"
     assert run_fetch(FetchOptions((batch_id,), output=str(out), format="batch-api"), app) == 0
-    (line,) = records(out)
+    (line,) = read_jsonl(out)
     assert line["custom_id"] == "line-1" and line["response"]["status_code"] == 200
     assert line["response"]["body"]["data"][0]["embedding"] == embedding_of("first", 256)
 
@@ -169,7 +161,7 @@ def test_submit_and_fetch_end_to_end(environ, srv, tmp_path):
         timeout=60,
     )
     assert fetch.returncode == 0, fetch.stderr
-    assert {r["id"]: r["embedding"] for r in records(out)} == {
+    assert {r["id"]: r["embedding"] for r in read_jsonl(out)} == {
         "a": embedding_of("first", 512),
         "b": embedding_of("second", 512),
     }
