@@ -24,7 +24,7 @@ from glm_cli.errors import (
 )
 from glm_cli.events import Event, Waiting
 from glm_cli.response import ReportedError, chunk_to_deltas, error_body_detail, loads
-from glm_cli.sse import MiB, StreamCutError, iter_deltas, iter_sse
+from glm_cli.sse import DeltaReader, MiB, StreamCutError, read_deltas
 
 if TYPE_CHECKING:
     import httpx
@@ -312,6 +312,17 @@ def decoded(raw: Iterable[bytes], encoding: str, limit: int | None) -> Iterator[
                 yield out
 
 
+def each_read(raw: Iterable[bytes], before: Callable[[], object]) -> Iterator[bytes]:
+    """RAW's pieces, calling BEFORE before each read of one (a read may wait on the network)."""
+    pieces = iter(raw)
+    while True:
+        before()
+        piece = next(pieces, None)
+        if piece is None:
+            return
+        yield piece
+
+
 def sanitise(data: bytes, size: int = 160, secret: str = "") -> str:
     """The start of DATA as one printable line of at most SIZE characters, SECRET replaced by ***."""
     text = data.decode("utf-8", "replace")
@@ -332,8 +343,15 @@ class Body:
     ``head`` keeps its first bytes, to show what came back when it is not what was asked for.
     """
 
-    def __init__(self, resp: httpx.Response, deadline: Deadline, limit: int | None) -> None:
+    def __init__(
+        self,
+        resp: httpx.Response,
+        deadline: Deadline,
+        limit: int | None,
+        before_read: Callable[[], object] | None = None,
+    ) -> None:
         self.resp, self.deadline, self.limit = resp, deadline, limit
+        self.before_read = before_read  # called before each read from the network (which may wait)
         self.head = bytearray()
 
     def __iter__(self) -> Iterator[bytes]:
@@ -343,6 +361,8 @@ class Body:
             raw, encoding = iter([self.resp.content]), ""
         else:
             raw, encoding = self.resp.iter_raw(), self.resp.headers.get("content-encoding", "")
+            if self.before_read is not None:
+                raw = each_read(raw, self.before_read)
         watchdog = _Watchdog(self.resp, self.deadline.remaining())
         try:
             for piece in decoded(raw, encoding, self.limit):
@@ -557,15 +577,24 @@ class GlmClient:
             "check base_url / --endpoint: is it the GLM API?",
         )
 
-    def chat(self, body: dict[str, Any], *, retries: bool = True, deadline: Deadline | None = None) -> Iterator[Event]:
+    def chat(
+        self,
+        body: dict[str, Any],
+        *,
+        retries: bool = True,
+        deadline: Deadline | None = None,
+        before_read: Callable[[], object] | None = None,
+    ) -> Iterator[Event]:
         """Send a chat request and yield typed deltas, streamed or whole.
 
         ``retries=False``: one try; the caller retries by ``self.retry`` (batch: shared, adaptive backoff) and
         passes what is left of the request's ``deadline`` (default: ``self.deadline`` from now).
         Before each wait for a retry it yields a Waiting: whoever shows the answer announces it.
+        ``before_read``: called before each read of a streamed answer from the network, that is, whenever the
+        deltas yielded so far are all there is until the server sends more (the renderer flushes its output).
         """
         if body.get("stream"):
-            yield from self._stream(body, retries, deadline)
+            yield from self._stream(body, retries, deadline, before_read)
             return
         deadline = deadline or Deadline(self.deadline, self.clock)
         resp = yield from self._tries("POST", "/chat/completions", deadline, retries=retries, json=body)
@@ -575,7 +604,9 @@ class GlmClient:
             raise reported_error(err, mid_answer=False) from None
         yield from deltas
 
-    def _stream(self, body: dict[str, Any], retries: bool, deadline: Deadline | None) -> Iterator[Event]:
+    def _stream(
+        self, body: dict[str, Any], retries: bool, deadline: Deadline | None, before_read: Callable[[], object] | None
+    ) -> Iterator[Event]:
         deadline = deadline or Deadline(self.deadline, self.clock)
         if self._no_stream_options:
             body = {k: v for k, v in body.items() if k != "stream_options"}
@@ -591,21 +622,19 @@ class GlmClient:
             body = {k: v for k, v in body.items() if k != "stream_options"}
             resp = yield from self._tries("POST", "/chat/completions", deadline, json=body, **kwargs)
         try:
-            reader = Body(resp, deadline, self.max_response_bytes)
+            reader = Body(resp, deadline, self.max_response_bytes, before_read)
             if media_type(resp) not in ("", "text/event-stream"):
                 for _ in reader:
                     if len(reader.head) >= HEAD_BYTES:
                         break
                 raise self._unexpected(resp, bytes(reader.head), "an event stream")
-            started = False
+            deltas = DeltaReader()
             try:
-                for delta in iter_deltas(iter_sse(reader)):
-                    started = True
-                    yield delta
+                yield from read_deltas(reader, deltas)
             except ReportedError as err:  # an error frame: classed by its code, as an HTTP error answer is
-                raise reported_error(err, mid_answer=started) from None
+                raise reported_error(err, mid_answer=deltas.started) from None
             except StreamCutError as exc:
-                if not started:  # nothing usable came: say what did
+                if not deltas.started:  # nothing usable came: say what did
                     shown = sanitise(bytes(reader.head), 160, self.api_key)
                     exc.message += f'; it held no answer, only: "{shown}"' if shown else "; it was empty"
                 raise

@@ -325,7 +325,11 @@ class _Spinner:
 
 
 class _RawOut:
-    """Write the model's text as received, flushed per delta, ending on a fresh line."""
+    """Write the model's text as received, ending on a fresh line.
+
+    Flushed when the deltas' source is about to wait (client.chat's before_read: once per piece read from the
+    network, not once per delta), before reasoning goes to stderr, and at the end.
+    """
 
     def __init__(self, ios: IOStreams) -> None:
         self.stdout, self.last = ios.stdout, "\n"
@@ -333,16 +337,15 @@ class _RawOut:
     def write(self, text: str) -> None:
         self.last = text[-1]
         self.stdout.write(text)
-        self.stdout.flush()
 
     def pause(self) -> None:
-        pass
+        self.stdout.flush()
 
     def close(self) -> None:
         if self.last != "\n":
             self.last = "\n"
             self.stdout.write("\n")
-            self.stdout.flush()
+        self.stdout.flush()
 
 
 class _MarkdownOut:

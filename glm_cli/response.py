@@ -8,7 +8,7 @@ another exception, and never in an empty answer taken for a whole one. Unknown f
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 from glm_cli.errors import APIError, ProtocolError
 from glm_cli.events import ContentDelta, Delta, Finish, ReasoningDelta, ToolCallDelta, Usage
@@ -206,6 +206,57 @@ def _plain_chunk(doc: Any) -> list[Delta] | None:
     if not (ident is None or type(ident) is str) or not (model is None or type(model) is str):
         return None
     return _message_deltas(body, "choices[0].delta")
+
+
+class Usual(NamedTuple):
+    """A stream's usual chunk as text: HEAD, one JSON string (the delta's text), TAIL.
+
+    Learned from a chunk of the stream (see usual_chunk); any event that is HEAD + a JSON string + TAIL reads
+    as that chunk with its text replaced: KIND(text), or no delta for "".
+    """
+
+    head: str  # up to and with the string's opening quote
+    tail: str
+    kind: type[ContentDelta] | type[ReasoningDelta]
+    where: str  # the string's path, for want_text
+
+
+scan_string = json.decoder.scanstring  # type: ignore[attr-defined]  # the C string scanner: (str, index after it)
+
+
+def usual_chunk(text: str, delta: Delta) -> Usual | None:
+    """The Usual of TEXT, a chunk whose deltas were exactly [DELTA] (text or reasoning); None if it is not one.
+
+    Proved, not assumed: TEXT is cut around the last `"content":` string (or `"reasoning_content":`), and the
+    chunk made of the same head and tail around another string must read as exactly that one delta with the
+    other string's text. Then JSON's grammar makes any other string there read the same way: the head and
+    tail are the same tokens, and only the string's value differs (same depth, same fields, same checks).
+    """
+    if not isinstance(delta, (ContentDelta, ReasoningDelta)):
+        return None
+    kind = type(delta)
+    name = "content" if kind is ContentDelta else "reasoning_content"
+    at = text.rfind(f'"{name}":')
+    if at < 0:
+        return None
+    start = at + len(name) + 3
+    while text[start : start + 1] in (" ", "\t", "\n", "\r"):
+        start += 1
+    if text[start : start + 1] != '"':
+        return None
+    try:
+        end = scan_string(text, start + 1)[1]
+    except ValueError:
+        return None
+    head, tail = text[: start + 1], text[end:]
+    probe = "x" if delta.text != "x" else "y"  # another text than the chunk's own: that proves the cut
+    try:
+        probed = chunk_to_deltas(parse_json(f'{head}{probe}"{tail}'))
+    except (ValueError, ProtocolError, APIError):
+        return None
+    if probed != [kind(probe)]:
+        return None
+    return Usual(head, tail, kind, f"choices[0].delta.{name}")
 
 
 def says_something(delta: Delta) -> bool:

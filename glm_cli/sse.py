@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from glm_cli.errors import APIError, NetworkError, ProtocolError
-from glm_cli.events import Delta, Finish
-from glm_cli.response import EMPTY, chunk_to_deltas, error_event, loads, says_something
+from glm_cli.events import ContentDelta, Delta, Finish
+from glm_cli.response import (
+    EMPTY,
+    Usual,
+    chunk_to_deltas,
+    error_event,
+    loads,
+    says_something,
+    scan_string,
+    usual_chunk,
+)
+from glm_cli.shape import want_text
 
 
 class StreamCutError(NetworkError):
@@ -18,6 +29,8 @@ class SSEEvent(NamedTuple):  # a tuple: made once per event, ~3× cheaper than a
     data: str
     event: str = "message"
 
+
+_message = functools.partial(tuple.__new__, SSEEvent)  # SSEEvent((data, event)), without its __new__ in Python
 
 MiB = 1 << 20
 # One SSE line or event at most (bytes). A GLM stream event is ~200 bytes; a whole tool call in one event
@@ -42,6 +55,28 @@ class SSEDecoder:
         self._event = b""
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
+        """The events CHUNK completes. The usual event, one `data: ` line, is cut out of the chunk whole."""
+        if self._after_cr or len(chunk) > self.max_event or b"\r" in chunk:
+            return self._lines(chunk)
+        events: list[SSEEvent] = []
+        if self._partial or self._data or self._event:  # an event begun in an earlier chunk: read to its end
+            cut = chunk.find(b"\n\n") + 2
+            if cut < 2:
+                return self._lines(chunk)
+            events, chunk = self._lines(chunk[:cut]), chunk[cut:]
+            if self._event:  # an event line, but no data yet
+                return events + self._lines(chunk)
+        blocks = chunk.split(b"\n\n")  # (no block is over the bound: none is longer than the chunk)
+        rest = blocks.pop()
+        for block in blocks:
+            if block[:6] == b"data: " and b"\n" not in block and not self._event:
+                events.append(_message((block[6:].decode("utf-8", "replace"), "message")))
+            else:
+                events += self._lines(block + b"\n\n")
+        return events + self._lines(rest) if rest else events
+
+    def _lines(self, chunk: bytes) -> list[SSEEvent]:
+        """The events CHUNK completes, line by line."""
         if self._after_cr and chunk:
             self._after_cr = False
             if chunk[:1] == b"\n":
@@ -117,29 +152,79 @@ def iter_sse(chunks: Iterable[bytes]) -> Iterator[SSEEvent]:
     yield from dec.close()
 
 
-def iter_deltas(events: Iterable[SSEEvent]) -> Iterator[Delta]:
-    """Decode GLM chat-completion SSE events into typed deltas; stop at [DONE].
+class DeltaReader:
+    """GLM chat-completion SSE events read into typed deltas, up to [DONE].
 
-    A stream that ends before ``[DONE]`` and before any finish_reason was cut:
-    that raises StreamCutError so the caller never mistakes a partial answer for a whole one.
-    A ``[DONE]`` before any content, tool call or finish_reason is an empty answer: ProtocolError.
+    A stream that ends before ``[DONE]`` and before any finish_reason was cut (``end`` raises StreamCutError), so
+    that a partial answer is never taken for a whole one. A ``[DONE]`` before any content, tool call or
+    finish_reason is an empty answer: ProtocolError. A chunk of the stream's usual shape (its Usual, learned
+    from the stream itself) is read by its text alone; any other is read and checked field by field.
     """
-    finished = answered = False
-    for ev in events:
-        data = ev.data.strip()
-        if not data:
-            continue
-        if data == "[DONE]":
-            if not answered:
-                raise ProtocolError(EMPTY)
+
+    LEARN = 16  # chunks a stream's Usual is learned from at most (a server whose chunks all differ: no more tries)
+
+    def __init__(self) -> None:
+        self.finished = self.answered = self.done = self.started = False
+        self.usual: Usual | None = None
+        self.learn = self.LEARN
+
+    def deltas(self, events: Iterable[SSEEvent]) -> Iterator[Delta]:
+        """Yield the deltas of EVENTS, in order; at ``[DONE]`` set ``done`` and stop."""
+        usual = self.usual
+        for ev in events:
+            data = ev.data
+            if usual is not None and data.startswith(usual.head) and data.endswith(usual.tail):
+                try:
+                    text, end = scan_string(data, len(usual.head))
+                except ValueError:  # a control character, a bad escape: the general reading says which
+                    end = -1
+                if end == len(data) - len(usual.tail) and ev.event == "message":
+                    if text:
+                        self.started = True
+                        if usual.kind is ContentDelta:
+                            self.answered = True
+                        yield usual.kind(text if text.isascii() else want_text(text, usual.where) or "")
+                    continue
+            data = data.strip()
+            if not data:
+                continue
+            if data == "[DONE]":
+                if not self.answered:
+                    raise ProtocolError(EMPTY)
+                self.done = True
+                return
+            if ev.event == "error":
+                raise error_event(data)
+            deltas = chunk_to_deltas(loads(data, "a stream event from the server"))
+            if len(deltas) == 1 and self.learn:
+                self.learn -= 1
+                usual = self.usual = usual_chunk(data, deltas[0]) or usual
+            for delta in deltas:
+                if isinstance(delta, Finish) and delta.finish_reason:
+                    self.finished = True
+                self.answered = self.answered or says_something(delta)
+                self.started = True
+                yield delta
+
+    def end(self) -> None:
+        """The events are over: raise StreamCutError unless the answer was complete."""
+        if not (self.done or self.finished):
+            raise StreamCutError("the stream ended before the answer was complete (no [DONE])")
+
+
+def iter_deltas(events: Iterable[SSEEvent]) -> Iterator[Delta]:
+    """Decode GLM chat-completion SSE events into typed deltas; stop at [DONE] (see DeltaReader)."""
+    reader = DeltaReader()
+    yield from reader.deltas(events)
+    reader.end()
+
+
+def read_deltas(chunks: Iterable[bytes], reader: DeltaReader) -> Iterator[Delta]:
+    """Yield the deltas of an SSE stream split anywhere into CHUNKS: iter_deltas(iter_sse(chunks)), piece by piece."""
+    dec = SSEDecoder()
+    for chunk in chunks:
+        yield from reader.deltas(dec.feed(chunk))
+        if reader.done:
             return
-        if ev.event == "error":
-            raise error_event(data)
-        obj = loads(data, "a stream event from the server")
-        for delta in chunk_to_deltas(obj):
-            if isinstance(delta, Finish) and delta.finish_reason:
-                finished = True
-            answered = answered or says_something(delta)
-            yield delta
-    if not finished:
-        raise StreamCutError("the stream ended before the answer was complete (no [DONE])")
+    yield from reader.deltas(dec.close())
+    reader.end()

@@ -32,7 +32,9 @@ def reference_events(data: bytes) -> list[SSEEvent]:
         last = n == len(lines) - 1
         if not line:
             if buf and not last:
-                events.append(SSEEvent(b"\n".join(buf).decode("utf-8", "replace"), event.decode() or "message"))
+                events.append(
+                    SSEEvent(b"\n".join(buf).decode("utf-8", "replace"), event.decode("utf-8", "replace") or "message")
+                )
                 buf, event = [], b""
             continue
         name, _, value = line.partition(b":")

@@ -99,7 +99,7 @@ def test_interrupt_mid_stream_returns_the_partial_reply(make_app):
     class Client:
         closed = False
 
-        def chat(self, body):
+        def chat(self, body, **_):
             def gen():
                 try:
                     yield from [chunk_delta("part one "), chunk_delta("two")]
