@@ -312,17 +312,6 @@ def decoded(raw: Iterable[bytes], encoding: str, limit: int | None) -> Iterator[
                 yield out
 
 
-def each_read(raw: Iterable[bytes], before: Callable[[], object]) -> Iterator[bytes]:
-    """RAW's pieces, calling BEFORE before each read of one (a read may wait on the network)."""
-    pieces = iter(raw)
-    while True:
-        before()
-        piece = next(pieces, None)
-        if piece is None:
-            return
-        yield piece
-
-
 def sanitise(data: bytes, size: int = 160, secret: str = "") -> str:
     """The start of DATA as one printable line of at most SIZE characters, SECRET replaced by ***."""
     text = data.decode("utf-8", "replace")
@@ -361,8 +350,6 @@ class Body:
             raw, encoding = iter([self.resp.content]), ""
         else:
             raw, encoding = self.resp.iter_raw(), self.resp.headers.get("content-encoding", "")
-            if self.before_read is not None:
-                raw = each_read(raw, self.before_read)
         watchdog = _Watchdog(self.resp, self.deadline.remaining())
         try:
             for piece in decoded(raw, encoding, self.limit):
@@ -583,18 +570,18 @@ class GlmClient:
         *,
         retries: bool = True,
         deadline: Deadline | None = None,
-        before_read: Callable[[], object] | None = None,
+        idle: bool = False,
     ) -> Iterator[Event]:
         """Send a chat request and yield typed deltas, streamed or whole.
 
         ``retries=False``: one try; the caller retries by ``self.retry`` (batch: shared, adaptive backoff) and
         passes what is left of the request's ``deadline`` (default: ``self.deadline`` from now).
         Before each wait for a retry it yields a Waiting: whoever shows the answer announces it.
-        ``before_read``: called before each read of a streamed answer from the network, that is, whenever the
-        deltas yielded so far are all there is until the server sends more (the renderer flushes its output).
+        ``idle``: a streamed answer yields IDLE before each read from the network, that is, whenever the deltas
+        yielded so far are all there is until the server sends more (the renderer then flushes what it holds).
         """
         if body.get("stream"):
-            yield from self._stream(body, retries, deadline, before_read)
+            yield from self._stream(body, retries, deadline, idle)
             return
         deadline = deadline or Deadline(self.deadline, self.clock)
         resp = yield from self._tries("POST", "/chat/completions", deadline, retries=retries, json=body)
@@ -605,7 +592,7 @@ class GlmClient:
         yield from deltas
 
     def _stream(
-        self, body: dict[str, Any], retries: bool, deadline: Deadline | None, before_read: Callable[[], object] | None
+        self, body: dict[str, Any], retries: bool, deadline: Deadline | None, idle: bool = False
     ) -> Iterator[Event]:
         deadline = deadline or Deadline(self.deadline, self.clock)
         if self._no_stream_options:
@@ -622,7 +609,7 @@ class GlmClient:
             body = {k: v for k, v in body.items() if k != "stream_options"}
             resp = yield from self._tries("POST", "/chat/completions", deadline, json=body, **kwargs)
         try:
-            reader = Body(resp, deadline, self.max_response_bytes, before_read)
+            reader = Body(resp, deadline, self.max_response_bytes)
             if media_type(resp) not in ("", "text/event-stream"):
                 for _ in reader:
                     if len(reader.head) >= HEAD_BYTES:
@@ -630,7 +617,7 @@ class GlmClient:
                 raise self._unexpected(resp, bytes(reader.head), "an event stream")
             deltas = DeltaReader()
             try:
-                yield from read_deltas(reader, deltas)
+                yield from read_deltas(reader, deltas, idle)
             except ReportedError as err:  # an error frame: classed by its code, as an HTTP error answer is
                 raise reported_error(err, mid_answer=deltas.started) from None
             except StreamCutError as exc:

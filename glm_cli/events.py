@@ -157,7 +157,14 @@ class Waiting:
         return f"attempt {self.attempt} of {self.attempts}"
 
 
-Event = Delta | Waiting  # what a chat request yields: the answer's deltas, and the waits before a retry
+@dataclass(frozen=True)
+class Idle:
+    """No part of any reply: a streamed answer is about to wait for the server (what is held should be shown now)."""
+
+
+IDLE = Idle()
+
+Event = Delta | Waiting | Idle  # what a chat request yields: the answer's deltas, the waits before a retry (and IDLE)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from glm_cli.events import ContentDelta, Event, ReasoningDelta, Reply, ReplyBuilder, ToolCallDelta, Usage, Waiting
+from glm_cli.events import (
+    ContentDelta,
+    Event,
+    Idle,
+    ReasoningDelta,
+    Reply,
+    ReplyBuilder,
+    ToolCallDelta,
+    Usage,
+    Waiting,
+)
 from glm_cli.iostreams import IOStreams
 
 if TYPE_CHECKING:
@@ -257,6 +267,8 @@ class _View:
                 self.spinner.announce(line, delta)
             else:
                 write_diagnostic(self.ios, line)
+        elif isinstance(delta, Idle) and isinstance(self.out, _RawOut):  # (rich flushes what it prints itself)
+            self.out.flush()
 
     def close(self) -> None:
         self._quiet()
@@ -327,25 +339,32 @@ class _Spinner:
 class _RawOut:
     """Write the model's text as received, ending on a fresh line.
 
-    Flushed when the deltas' source is about to wait (client.chat's before_read: once per piece read from the
-    network, not once per delta), before reasoning goes to stderr, and at the end.
+    Written and flushed in one piece when the stream is about to wait (IDLE: once per piece read from the
+    network, not once per delta, whatever stdout's buffering), before reasoning goes to stderr, and at the end.
     """
 
     def __init__(self, ios: IOStreams) -> None:
         self.stdout, self.last = ios.stdout, "\n"
+        self.held: list[str] = []
 
     def write(self, text: str) -> None:
         self.last = text[-1]
-        self.stdout.write(text)
+        self.held.append(text)
+
+    def flush(self) -> None:
+        if self.held:
+            text, self.held = "".join(self.held), []
+            self.stdout.write(text)
+        self.stdout.flush()
 
     def pause(self) -> None:
-        self.stdout.flush()
+        self.flush()
 
     def close(self) -> None:
         if self.last != "\n":
             self.last = "\n"
-            self.stdout.write("\n")
-        self.stdout.flush()
+            self.held.append("\n")
+        self.flush()
 
 
 class _MarkdownOut:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from glm_cli.errors import APIError, NetworkError, ProtocolError
-from glm_cli.events import ContentDelta, Delta, Finish
+from glm_cli.events import IDLE, ContentDelta, Delta, Finish, Idle
 from glm_cli.response import (
     EMPTY,
     Usual,
@@ -219,10 +219,19 @@ def iter_deltas(events: Iterable[SSEEvent]) -> Iterator[Delta]:
     reader.end()
 
 
-def read_deltas(chunks: Iterable[bytes], reader: DeltaReader) -> Iterator[Delta]:
-    """Yield the deltas of an SSE stream split anywhere into CHUNKS: iter_deltas(iter_sse(chunks)), piece by piece."""
+def read_deltas(chunks: Iterable[bytes], reader: DeltaReader, idle: bool = False) -> Iterator[Delta | Idle]:
+    """Yield the deltas of an SSE stream split anywhere into CHUNKS: iter_deltas(iter_sse(chunks)), piece by piece.
+
+    IDLE: yield IDLE before each chunk is asked for (asking may wait on the network).
+    """
     dec = SSEDecoder()
-    for chunk in chunks:
+    pieces = iter(chunks)
+    while True:
+        if idle:
+            yield IDLE
+        chunk = next(pieces, None)
+        if chunk is None:
+            break
         yield from reader.deltas(dec.feed(chunk))
         if reader.done:
             return

@@ -62,7 +62,7 @@ def stream_reply(
 
     ios = ios or app.ios
     started = app.clock()
-    deltas = client.chat(body, before_read=ios.stdout.flush)  # the answer so far is shown before each wait
+    deltas = client.chat(body, idle=True)  # the answer so far is shown before each wait for more
     try:
         reply = render_stream(deltas, ios, show_reasoning=show_reasoning, markdown=markdown, pace=Pace(clock=app.clock))
     except KeyboardInterrupt as exc:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from glm_cli.events import ContentDelta, Finish, ReasoningDelta, ToolCallDelta, Usage
+from glm_cli.events import IDLE, ContentDelta, Finish, ReasoningDelta, ToolCallDelta, Usage
 from glm_cli.iostreams import IOStreams
 from glm_cli.render import Pace, format_usage_line, render_stream, write_diagnostic
 from tests.conftest import ROOT, wait_until
@@ -122,21 +122,22 @@ def test_markdown_false_on_a_tty_is_raw():
     assert ios.stdout.getvalue() == "# Title\n\n- item\n"
 
 
-def test_pipe_writes_every_delta_and_flushes_at_the_end():
-    # Not flushed per delta: the client flushes before each read from the network (tests/test_stream_flush.py).
+def test_pipe_writes_what_it_holds_when_the_stream_waits_and_at_the_end():
+    # Not written and flushed per delta: at each IDLE, the stream's "about to wait for the server".
     ios = IOStreams.for_test()
     seen: list[str] = []
+    flushes: list[str] = []
+    ios.stdout.flush = lambda: flushes.append(ios.stdout.getvalue())  # type: ignore[method-assign]
 
     def stream():
-        for text in ["one ", "two ", "three"]:
-            yield ContentDelta(text)
-            seen.append(ios.stdout.getvalue())
+        yield from [ContentDelta("one "), ContentDelta("two "), IDLE]
+        seen.append(ios.stdout.getvalue())
+        yield ContentDelta("three")
+        seen.append(ios.stdout.getvalue())
 
-    flushes = []
-    ios.stdout.flush = lambda: flushes.append(ios.stdout.getvalue())  # type: ignore[method-assign]
     render_stream(stream(), ios, show_reasoning=False)
-    assert seen == ["one ", "one two ", "one two three"]
-    assert flushes[-1] == "one two three\n"
+    assert seen == ["one two ", "one two "]
+    assert flushes == ["one two ", "one two three\n"]
 
 
 def test_pipe_path_imports_no_rich():
@@ -164,7 +165,8 @@ def test_broken_pipe_propagates():
     ios.stdout = Broken()
     with pytest.raises(BrokenPipeError) as exc:
         render_stream(pieces("hello"), ios, show_reasoning=False)
-    assert exc.value.partial_reply.content == "hel"  # type: ignore[attr-defined]
+    # written when the stream waits or ends (here: at its end), so all of it was received
+    assert exc.value.partial_reply.content == "hello"  # type: ignore[attr-defined]
 
 
 # --- reasoning: stderr only, when asked ---------------------------------------------------------
