@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
@@ -18,7 +17,7 @@ from glm_cli.response import (
     scan_string,
     usual_chunk,
 )
-from glm_cli.shape import want_text
+from glm_cli.shape import is_text, want_text
 
 
 class StreamCutError(NetworkError):
@@ -29,8 +28,6 @@ class SSEEvent(NamedTuple):  # a tuple: made once per event, ~3× cheaper than a
     data: str
     event: str = "message"
 
-
-_message = functools.partial(tuple.__new__, SSEEvent)  # SSEEvent((data, event)), without its __new__ in Python
 
 MiB = 1 << 20
 # One SSE line or event at most (bytes). A GLM stream event is ~200 bytes; a whole tool call in one event
@@ -66,14 +63,23 @@ class SSEDecoder:
             events, chunk = self._lines(chunk[:cut]), chunk[cut:]
             if self._event:  # an event line, but no data yet
                 return events + self._lines(chunk)
-        blocks = chunk.split(b"\n\n")  # (no block is over the bound: none is longer than the chunk)
-        rest = blocks.pop()
-        for block in blocks:
-            if block[:6] == b"data: " and b"\n" not in block and not self._event:
-                events.append(_message((block[6:].decode("utf-8", "replace"), "message")))
-            else:
-                events += self._lines(block + b"\n\n")
-        return events + self._lines(rest) if rest else events
+        end = chunk.rfind(b"\n") + 1  # the chunk's whole lines; the rest waits for its line end
+        if not end:
+            return events + self._lines(chunk)
+        lines = chunk[:end].decode("utf-8", "replace").split("\n")  # (no line end falls inside a UTF-8 sequence)
+        lines.pop()  # "": what follows the last line end
+        if len(lines) % 2:  # the last line's blank line is still to come
+            end = chunk.rfind(b"\n", 0, end - 1) + 1
+            lines.pop()
+        if any(lines[1::2]):  # not the usual stream: each line an event's only line, then a blank line
+            return events + self._lines(chunk)
+        new = tuple.__new__
+        usual = []
+        for line in lines[::2]:
+            if not line.startswith("data: "):
+                return events + self._lines(chunk)
+            usual.append(new(SSEEvent, (line[6:], "message")))
+        return events + usual + self._lines(chunk[end:]) if end < len(chunk) else events + usual
 
     def _lines(self, chunk: bytes) -> list[SSEEvent]:
         """The events CHUNK completes, line by line."""
@@ -170,20 +176,21 @@ class DeltaReader:
 
     def deltas(self, events: Iterable[SSEEvent]) -> Iterator[Delta]:
         """Yield the deltas of EVENTS, in order; at ``[DONE]`` set ``done`` and stop."""
-        usual = self.usual
+        usual = self.usual is not None
+        head, tail, kind, where = self.usual or ("", "", ContentDelta, "")
         for ev in events:
             data = ev.data
-            if usual is not None and data.startswith(usual.head) and data.endswith(usual.tail):
+            if usual and data.startswith(head) and data.endswith(tail):
                 try:
-                    text, end = scan_string(data, len(usual.head))
+                    text, end = scan_string(data, len(head))
                 except ValueError:  # a control character, a bad escape: the general reading says which
                     end = -1
-                if end == len(data) - len(usual.tail) and ev.event == "message":
+                if end == len(data) - len(tail) and ev.event == "message":
                     if text:
                         self.started = True
-                        if usual.kind is ContentDelta:
+                        if kind is ContentDelta:
                             self.answered = True
-                        yield usual.kind(text if text.isascii() else want_text(text, usual.where) or "")
+                        yield kind(text if text.isascii() or is_text(text) else want_text(text, where) or "")
                     continue
             data = data.strip()
             if not data:
@@ -198,7 +205,9 @@ class DeltaReader:
             deltas = chunk_to_deltas(loads(data, "a stream event from the server"))
             if len(deltas) == 1 and self.learn:
                 self.learn -= 1
-                usual = self.usual = usual_chunk(data, deltas[0]) or usual
+                self.usual = usual_chunk(data, deltas[0]) or self.usual
+                if self.usual is not None:
+                    usual, (head, tail, kind, where) = True, self.usual
             for delta in deltas:
                 if isinstance(delta, Finish) and delta.finish_reason:
                     self.finished = True
