@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from glm_cli.errors import APIError, NetworkError, ProtocolError
-from glm_cli.events import IDLE, ContentDelta, Delta, Finish, Idle
+from glm_cli.events import IDLE, ContentDelta, Delta, Finish, Idle, ReasoningDelta
 from glm_cli.response import (
     EMPTY,
     Usual,
@@ -167,7 +167,9 @@ class DeltaReader:
     from the stream itself) is read by its text alone; any other is read and checked field by field.
     """
 
-    LEARN = 16  # chunks a stream's Usual is learned from at most (a server whose chunks all differ: no more tries)
+    # Tries to learn a Usual that fail, at most: a server whose chunks all differ is soon read the general way
+    # alone. A try that succeeds is not counted (a server may change `created` each second, say).
+    LEARN = 16
 
     def __init__(self) -> None:
         self.finished = self.answered = self.done = self.started = False
@@ -203,11 +205,12 @@ class DeltaReader:
             if ev.event == "error":
                 raise error_event(data)
             deltas = chunk_to_deltas(loads(data, "a stream event from the server"))
-            if len(deltas) == 1 and self.learn:
-                self.learn -= 1
-                self.usual = usual_chunk(data, deltas[0]) or self.usual
-                if self.usual is not None:
-                    usual, (head, tail, kind, where) = True, self.usual
+            if len(deltas) == 1 and self.learn and isinstance(deltas[0], (ContentDelta, ReasoningDelta)):
+                learned = usual_chunk(data, deltas[0])
+                if learned is None:
+                    self.learn -= 1
+                else:
+                    self.usual, usual, (head, tail, kind, where) = learned, True, learned
             for delta in deltas:
                 if isinstance(delta, Finish) and delta.finish_reason:
                     self.finished = True

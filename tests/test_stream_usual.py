@@ -142,3 +142,18 @@ def test_a_lone_surrogate_in_a_usual_chunk_becomes_a_replacement_character():
     events = [SSEEvent(data(chunk(content="a"))), SSEEvent(HEAD + '"\\ud800b"' + TAIL)]
     assert outcome(events, learn=True)[:2] == [ContentDelta("a"), ContentDelta("\ufffdb")]
     assert outcome(events, learn=True) == outcome(events, learn=False)
+
+
+def test_a_usual_chunk_that_changes_is_learned_again():
+    # Some servers change `created` (or the id) during a stream: each new shape is learned, however many.
+    events = [SSEEvent(data({**chunk(content=f"t{n}"), "created": n // 2})) for n in range(2 * DeltaReader.LEARN + 4)]
+    reader = DeltaReader()
+    assert list(reader.deltas(events)) == [ContentDelta(f"t{n}") for n in range(len(events))]
+    assert reader.usual is not None and f'"created":{len(events) // 2 - 1},' in reader.usual.head
+
+
+def test_chunks_that_have_no_usual_shape_stop_the_tries():
+    odd = [SSEEvent(data({"choices": [{"delta": {"content": f"a{n}"}}], "x": {"content": "b"}})) for n in range(40)]
+    reader = DeltaReader()
+    assert list(reader.deltas(odd)) == [ContentDelta(f"a{n}") for n in range(40)]
+    assert reader.usual is None and reader.learn == 0
