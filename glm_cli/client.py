@@ -332,15 +332,8 @@ class Body:
     ``head`` keeps its first bytes, to show what came back when it is not what was asked for.
     """
 
-    def __init__(
-        self,
-        resp: httpx.Response,
-        deadline: Deadline,
-        limit: int | None,
-        before_read: Callable[[], object] | None = None,
-    ) -> None:
+    def __init__(self, resp: httpx.Response, deadline: Deadline, limit: int | None) -> None:
         self.resp, self.deadline, self.limit = resp, deadline, limit
-        self.before_read = before_read  # called before each read from the network (which may wait)
         self.head = bytearray()
 
     def __iter__(self) -> Iterator[bytes]:

@@ -60,11 +60,12 @@ def stream_reply(
     """Send one request and render it; return the reply (interrupted on Ctrl-C) and its latency."""
     from glm_cli.render import Pace, render_stream
 
-    ios = ios or app.ios
     started = app.clock()
-    deltas = client.chat(body, idle=True)  # the answer so far is shown before each wait for more
+    deltas = client.chat(body, idle=True)  # IDLE: the answer so far is shown before each wait for more
     try:
-        reply = render_stream(deltas, ios, show_reasoning=show_reasoning, markdown=markdown, pace=Pace(clock=app.clock))
+        reply = render_stream(
+            deltas, ios or app.ios, show_reasoning=show_reasoning, markdown=markdown, pace=Pace(clock=app.clock)
+        )
     except KeyboardInterrupt as exc:
         partial: Reply | None = getattr(exc, "partial_reply", None)
         if partial is None:

@@ -13,6 +13,11 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
+import respx
+
+from glm_cli.client import GlmClient
+from glm_cli.events import IDLE, ContentDelta, Finish
 from tests.conftest import FAKE_KEY, chunk, glm_executable, scratch_data_home, sse_body, wait_until
 
 FIRST = sse_body(chunk(content="first "), chunk(content="piece"), done=False)
@@ -74,3 +79,23 @@ def test_what_came_is_in_the_file_while_the_server_holds_the_rest(tmp_path: Path
                 proc.wait()
     assert proc.returncode == 0, err
     assert out.read_bytes() == b"first piece and the rest\n"
+
+
+BASE = "https://glm.test/api/paas/v4"
+PIECES = [sse_body(chunk(content="a"), chunk(content="b"), done=False), sse_body(chunk(content="c", finish="stop"))]
+
+
+def streamed(idle: bool) -> list[object]:
+    with respx.mock:
+        respx.post(f"{BASE}/chat/completions").mock(
+            return_value=httpx.Response(200, content=iter(PIECES), headers={"content-type": "text/event-stream"})
+        )
+        client = GlmClient(base_url=BASE, api_key=FAKE_KEY)
+        return list(client.chat({"model": "glm-4.7", "messages": [], "stream": True}, idle=idle))
+
+
+def test_the_stream_says_idle_before_each_read_when_asked():
+    events = streamed(idle=True)
+    shown = [e if e is IDLE else e.text if isinstance(e, ContentDelta) else type(e).__name__ for e in events]
+    assert shown == [IDLE, "a", "b", IDLE, "c", Finish.__name__]  # [DONE] ends it: no read after it
+    assert all(isinstance(e, (ContentDelta, Finish)) for e in streamed(idle=False))
