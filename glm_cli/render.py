@@ -358,7 +358,8 @@ class _RawOut:
         self.stdout.flush()
 
     def pause(self) -> None:
-        self.flush()
+        if self.held:  # (what is not held was flushed)
+            self.flush()
 
     def close(self) -> None:
         if self.last != "\n":

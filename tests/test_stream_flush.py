@@ -6,6 +6,7 @@ first events, then waits until the test has seen them in the file (or 30 s, when
 
 from __future__ import annotations
 
+import io
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -17,7 +18,9 @@ import httpx
 import respx
 
 from glm_cli.client import GlmClient
-from glm_cli.events import IDLE, ContentDelta, Finish
+from glm_cli.events import IDLE, ContentDelta, Finish, ReasoningDelta
+from glm_cli.iostreams import IOStreams
+from glm_cli.render import THINKING_END, THINKING_START, render_stream
 from tests.conftest import FAKE_KEY, chunk, glm_executable, scratch_data_home, sse_body, wait_until
 
 FIRST = sse_body(chunk(content="first "), chunk(content="piece"), done=False)
@@ -99,3 +102,12 @@ def test_the_stream_says_idle_before_each_read_when_asked():
     shown = [e if e is IDLE else e.text if isinstance(e, ContentDelta) else type(e).__name__ for e in events]
     assert shown == [IDLE, "a", "b", IDLE, "c", Finish.__name__]  # [DONE] ends it: no read after it
     assert all(isinstance(e, (ContentDelta, Finish)) for e in streamed(idle=False))
+
+
+def test_answer_text_held_for_stdout_comes_before_reasoning_on_stderr():
+    # stdout and stderr on one file (2>&1): what the answer said so far is written before the reasoning after it.
+    both = io.StringIO()
+    ios = IOStreams(stdin=io.StringIO(), stdout=both, stderr=both)
+    deltas = [ContentDelta("a"), ReasoningDelta("r"), ContentDelta("b")]
+    render_stream(deltas, ios, show_reasoning=True)
+    assert both.getvalue() == f"a{THINKING_START}r\n{THINKING_END}\nb\n"
