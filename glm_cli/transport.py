@@ -28,7 +28,7 @@ _Key = tuple[str, str, int]
 
 def proxied(proxy: str | None) -> bool:
     """Whether httpx would send through a proxy: PROXY given, or one in the environment (as httpx reads it)."""
-    if proxy:
+    if proxy is not None:
         return True
     found = getproxies()
     if "*" in (h.strip() for h in found.get("no", "").split(",")):
@@ -104,7 +104,7 @@ class Transport(httpx.BaseTransport):
         if not url.host:
             raise httpx.UnsupportedProtocol("Request URL is missing a host.")
         timeout = request.extensions.get("timeout", {})
-        key = (url.scheme, url.host, url.port or _PORTS[url.scheme])
+        key = (url.scheme, url.raw_host.decode("ascii"), url.port or _PORTS[url.scheme])  # IDNA: its ASCII form
         replayable, retried = isinstance(request.stream, httpx.ByteStream), False
         while True:
             conn, reused = self._acquire(key, timeout, fresh=retried)
