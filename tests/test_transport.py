@@ -10,6 +10,8 @@ from __future__ import annotations
 import gzip
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -661,3 +663,32 @@ def test_a_folded_header_field_is_unfolded(serve) -> None:
     )
     with client() as c:
         assert c.get(srv.url).headers["x-fold"] == "a b"
+
+
+# glm's main() in a fresh interpreter; then, on stderr, whether httpx's own transport stack was imported.
+RUN_AND_LIST = """
+import sys
+from glm_cli.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+finally:
+    sys.stderr.write("\\nMODULES " + " ".join(m for m in ("httpx", "httpcore", "h11", "anyio") if m in sys.modules))
+"""
+
+
+def modules_after(args: list[str], env: dict[str, str]) -> tuple[str, set[str]]:
+    out = subprocess.run(
+        [sys.executable, "-c", RUN_AND_LIST, *args], capture_output=True, text=True, env=env, timeout=60
+    )
+    head, _, mods = out.stderr.rpartition("\nMODULES ")
+    return out.stdout + head, set(mods.split())
+
+
+def test_a_direct_ask_never_imports_httpcore(environ) -> None:
+    text, mods = modules_after(["ask", "--no-log", "hi"], environ)
+    assert "Echo: hi" in text and "httpx" in mods
+    assert not {"httpcore", "h11", "anyio"} & mods  # ~15 ms of imports that httpx's own transport costs
+    text, mods = modules_after(["ask", "--no-log", "hi"], {**environ, "HTTP_PROXY": "http://127.0.0.1:9"})
+    assert "httpcore" in mods  # through a proxy: httpx's own transport
