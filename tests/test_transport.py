@@ -692,3 +692,32 @@ def test_a_direct_ask_never_imports_httpcore(environ) -> None:
     assert not {"httpcore", "h11", "anyio"} & mods  # ~15 ms of imports that httpx's own transport costs
     text, mods = modules_after(["ask", "--no-log", "hi"], {**environ, "HTTP_PROXY": "http://127.0.0.1:9"})
     assert "httpcore" in mods  # through a proxy: httpx's own transport
+
+
+def test_an_idle_connection_past_its_expiry_is_not_reused(serve) -> None:
+    class Clock:
+        now = 0.0
+
+        def __call__(self) -> float:
+            return self.now
+
+    clock = Clock()
+    srv = serve(keep_answering)
+    with httpx.Client(transport=Transport(glm_cli.tls.tls_context(), clock=clock, keepalive_expiry=5.0)) as c:
+        c.get(srv.url)
+        clock.now += 5.0
+        c.get(srv.url)  # idle exactly 5 s: still kept
+        clock.now += 5.1
+        c.get(srv.url)
+    assert srv.accepted == 2
+    wait_until(lambda: srv.peers[0].ended.is_set(), "the expired connection closed")
+
+
+def test_a_failed_connect_frees_its_place_in_the_pool() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with client(max_connections=1) as c:
+        for _ in range(2):  # the second would time out waiting for the pool if the first had kept its place
+            with pytest.raises(httpx.ConnectError):
+                c.get(f"http://127.0.0.1:{port}/", timeout=httpx.Timeout(30, pool=5))
