@@ -412,13 +412,21 @@ class GlmClient:
                 headers["Accept-Language"] = self.accept_language
             keep = self.pool_size or 20  # httpx's default; batch raises it to its concurrency
             limits = httpx.Limits(max_connections=max(keep, 100), max_keepalive_connections=keep)
+            transport = self.transport
+            if transport is None:
+                from glm_cli import transport as stdlib
+
+                if not stdlib.proxied(self.proxy):  # through a proxy: httpx's own transport (it mounts it)
+                    transport = stdlib.Transport(
+                        tls_context(), max_connections=limits.max_connections or 100, max_keepalive=keep
+                    )
             self._http = httpx.Client(
                 limits=limits,
                 base_url=self.base_url,
                 headers=headers,
                 timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
                 proxy=self.proxy,
-                transport=self.transport,
+                transport=transport,
                 trust_env=True,
                 verify=tls_context(),  # shared, its CA certificates loaded at the first https handshake
             )

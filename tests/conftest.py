@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import respx.mocks
 
 ROOT = Path(__file__).resolve().parent.parent
 # A bound for waiting on a child process: only reached when a test is failing (or the machine is very busy).
@@ -30,6 +31,11 @@ if signal.getsignal(signal.SIGHUP) is signal.SIG_IGN:
 _null = os.open(os.devnull, os.O_RDONLY)
 os.dup2(_null, 0)
 os.close(_null)
+
+# respx intercepts at the transport a client picks (its "httpx" mocker), not inside httpcore (its default): glm's
+# direct connections use glm_cli/transport.py, which httpcore's patch would not see. respx reads this default at
+# every `respx.mock` start; `respx.mock(using=...)` still chooses per test.
+respx.mocks.DEFAULT_MOCKER = respx.mocks.HTTPXMocker.name
 RECORDINGS = Path(__file__).resolve().parent / "recordings" / "zai-glm-4.7-flash"  # Apache-2.0, see its README
 FAKE_KEY = "fake-key-id.fake-secret-0000"
 

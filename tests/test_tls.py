@@ -114,7 +114,7 @@ def test_every_client_shares_one_context() -> None:
     a = GlmClient(base_url="http://127.0.0.1:9/api/paas/v4", api_key=FAKE_KEY)
     b = GlmClient(base_url="https://127.0.0.1:9/api/paas/v4", api_key=FAKE_KEY)
     try:
-        contexts = {id(c.http._transport._pool._ssl_context) for c in (a, b)}  # type: ignore[attr-defined]
+        contexts = {id(c.http._transport.context) for c in (a, b)}  # type: ignore[attr-defined]
     finally:
         a.close()
         b.close()
