@@ -388,12 +388,15 @@ class _MarkdownOut:
         self.next_number = 1  # the number rich gives the next item of the open ordered list
 
     def write(self, text: str) -> None:
-        first, *rest = text.split("\n")
-        if first:
-            self.partial.append(first)
-        for piece in rest:
-            self._line("".join(self.partial))
-            self.partial = [piece] if piece else []
+        if "\n" in text:
+            first, *rest = text.split("\n")
+            if first:
+                self.partial.append(first)
+            for piece in rest:
+                self._line("".join(self.partial))
+                self.partial = [piece] if piece else []
+        else:  # most deltas: a piece of the line being received
+            self.partial.append(text)
         if self.blanks and self.partial and self.partial[0][0] not in " \t":
             self._finish()  # an unindented line after a blank one always starts a new block
         self._draw()
