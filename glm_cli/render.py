@@ -232,6 +232,8 @@ class _View:
         self.call: list[str] = ["", ""]  # the tool call being streamed (tool_stream): name, arguments so far
 
     def feed(self, delta: Event) -> None:
+        if self.thinking and not isinstance(delta, ReasoningDelta):
+            self._show_thinking()  # whatever comes next (answer, tool call, retry notice) comes after it
         if isinstance(delta, ContentDelta) and delta.text:
             if self.spinner is not None or self.reasoning_open:  # (checked here: this runs once per delta)
                 self._quiet()
@@ -261,7 +263,6 @@ class _View:
             self.spinner.show(f"{self.call[0]} {visible(' '.join(self.call[1].split()))[-room:]}")
         elif isinstance(delta, Waiting):  # before a retry, once per wait: said on stderr, counted down by the spinner
             line = f"glm: {delta.text()}"
-            self._show_thinking()
             if self.spinner is not None:
                 self.spinner.announce(line, delta)
             else:

@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from glm_cli.events import ContentDelta, ReasoningDelta, Waiting
+from glm_cli.events import ContentDelta, ReasoningDelta, ToolCallDelta, Waiting
 from glm_cli.iostreams import IOStreams
 from glm_cli.render import Pace, render_stream
 from tests.test_render import pieces, redraws, screen, whole_document
@@ -124,3 +124,17 @@ def test_reasoning_into_a_pipe_is_still_written_per_delta():
     render_stream([*deltas, ContentDelta("A.")], ios, show_reasoning=True, pace=still())
     assert len(ios.stderr.seen) >= len(deltas)
     assert ios.stderr.getvalue() == "Thinking...\none two three four\n...done thinking.\n\n"
+
+
+def test_reasoning_waiting_to_be_written_is_shown_when_a_tool_call_starts_streaming():
+    ios = terminal()
+    snapshots = []
+
+    def stream():
+        yield from thinking("I will call the tool now.")
+        yield ToolCallDelta(0, id="c1", name="write_file", arguments='{"path": "a.txt", ')
+        snapshots.append(screen(ios.stderr.getvalue()))  # its arguments may stream for a long time
+        yield ToolCallDelta(0, arguments='"text": "..."}')
+
+    render_stream(stream(), ios, show_reasoning=True, spinner=False, pace=still())
+    assert snapshots == ["I will call the tool now."]
