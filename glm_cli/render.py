@@ -233,9 +233,17 @@ class _View:
         self.spinner = _Spinner(ios, pace) if spinner and ios.stderr_tty else None
         self.reasoning_open = False  # reasoning was shown and not yet ended with a newline/blank line
         self.reasoning_nl = True
+        # On a terminal, reasoning is written as the open tail is redrawn: at most every pace.redraw s (a write
+        # and a flush per delta were a fifth of the CPU of a thinking model's answer, issue 14); into a pipe, per
+        # delta, for a program that reads it as it comes.
+        self.thinking: list[str] = []  # reasoning received, not yet written
+        self.thinking_at, self.clock = float("-inf"), pace.clock
+        self.thinking_pace = pace.redraw if ios.stderr_tty else 0.0
         self.call: list[str] = ["", ""]  # the tool call being streamed (tool_stream): name, arguments so far
 
     def feed(self, delta: Event) -> None:
+        if self.thinking and not isinstance(delta, ReasoningDelta):
+            self._show_thinking()  # whatever comes next (answer, tool call, retry notice) comes after it
         if isinstance(delta, ContentDelta) and delta.text:
             if self.spinner is not None or self.reasoning_open:  # (checked here: this runs once per delta)
                 self._quiet()
@@ -247,13 +255,15 @@ class _View:
                     self.spinner.show("thinking…")
                 return
             self._quiet()
-            self.out.pause()  # stdout's live tail shares the terminal; take it down first
             text = delta.text
             if not self.dim and not self.reasoning_open:  # without colour, words tell reasoning from the answer
                 text = THINKING_START + text
-            self.ios.stderr.write(f"\x1b[2m{text}\x1b[0m" if self.dim else text)
-            self.ios.stderr.flush()
+            self.thinking.append(text)
             self.reasoning_open, self.reasoning_nl = True, text.endswith("\n")
+            now = self.clock()
+            if now - self.thinking_at >= self.thinking_pace:
+                self.thinking_at = now
+                self._show_thinking()
         elif isinstance(delta, ToolCallDelta) and self.spinner is not None:
             # tool_stream: show the call's arguments as they arrive, in the spinner line (one row, no residue)
             if delta.name:
@@ -280,8 +290,17 @@ class _View:
             spinner, self.spinner = self.spinner, None
             spinner.stop()
 
+    def _show_thinking(self) -> None:
+        """Write the reasoning received and not yet shown, dimmed, in one piece."""
+        if self.thinking:
+            text, self.thinking = "".join(self.thinking), []
+            self.out.pause()  # stdout's live tail shares the terminal; take it down first
+            self.ios.stderr.write(f"\x1b[2m{text}\x1b[0m" if self.dim else text)
+            self.ios.stderr.flush()
+
     def _end_reasoning(self, blank: str) -> None:
         if self.reasoning_open:
+            self._show_thinking()
             self.reasoning_open = False
             end = "" if self.dim else THINKING_END
             self.ios.stderr.write(("" if self.reasoning_nl else "\n") + end + blank)
@@ -393,12 +412,15 @@ class _MarkdownOut:
         self.next_number = 1  # the number rich gives the next item of the open ordered list
 
     def write(self, text: str) -> None:
-        first, *rest = text.split("\n")
-        if first:
-            self.partial.append(first)
-        for piece in rest:
-            self._line("".join(self.partial))
-            self.partial = [piece] if piece else []
+        if "\n" in text:
+            first, *rest = text.split("\n")
+            if first:
+                self.partial.append(first)
+            for piece in rest:
+                self._line("".join(self.partial))
+                self.partial = [piece] if piece else []
+        else:  # most deltas: a piece of the line being received
+            self.partial.append(text)
         if self.blanks and self.partial and self.partial[0][0] not in " \t":
             self._finish()  # an unindented line after a blank one always starts a new block
         self._draw()
