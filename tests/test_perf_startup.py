@@ -120,3 +120,21 @@ def test_tab_completion_imports_only_what_it_reads(tmp_path):
     assert "glm-4.7\t" in out.stdout
     mods = set(out.stderr.rpartition("\nMODULES ")[2].split())
     assert not mods & {"importlib.resources", "zipfile", "tempfile", "typer", "httpx", "rich", "yaml"}
+
+
+def every_module_after(args: list[str], env: dict[str, str] | None = None) -> tuple[str, set[str]]:
+    """Like modules_after, with every module imported (the standard library's too)."""
+    code = RUN_AND_LIST.replace('m.startswith(("glm_cli", "sqlite3"))', "True")
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60
+    )
+    head, _, mods = out.stderr.rpartition("\nMODULES ")
+    return out.stdout + head, set(mods.split())
+
+
+def test_version_imports_no_dataclasses_typing_or_streams():
+    # `glm --version` (aliases, prompts) answers with the interpreter's own start-up and little more:
+    # dataclasses pulls in inspect, ast, dis and tokenize (~10 ms), typing ~3 ms.
+    text, mods = every_module_after(["--version"])
+    assert text.startswith("glm ")
+    assert not mods & {"dataclasses", "typing", "inspect", "glm_cli.iostreams", "typer"}, mods
