@@ -10,7 +10,6 @@ sha256, never its bytes. Stdlib only.
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import stat
 import struct
@@ -211,6 +210,8 @@ def _file(path: str) -> Attachment:
     _check_size(kind, path, len(data))
     if kind is IMAGE:
         _check_pixels(path, mime, data)
+    import hashlib  # here: OpenSSL's hashes load only for an attached file (a plain ask imports this module)
+
     encoded = base64.b64encode(data).decode("ascii")
     return Attachment(
         kind=kind.name,
