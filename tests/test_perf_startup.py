@@ -138,3 +138,12 @@ def test_version_imports_no_dataclasses_typing_or_streams():
     text, mods = every_module_after(["--version"])
     assert text.startswith("glm ")
     assert not mods & {"dataclasses", "typing", "inspect", "glm_cli.iostreams", "typer"}, mods
+
+
+def test_a_plain_ask_imports_no_tool_session(environ):
+    # Tools are opt-in (--tool, --mcp, --web-search, --schema): a plain ask never loads their session.
+    text, mods = modules_after(["ask", "--no-log", "hi"], environ)
+    assert "Echo: hi" in text
+    assert "glm_cli.tools.session" not in mods
+    text, mods = modules_after(["ask", "--no-log", "--schema", '{"type": "object"}', "hi"], environ)
+    assert "glm_cli.tools.session" in mods
