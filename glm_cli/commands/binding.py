@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from copy import copy
 from dataclasses import dataclass
 from types import GenericAlias
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeVar, get_args, get_origin, get_type_hints
 
 import typer
 import typer.main
@@ -70,8 +70,7 @@ class Retired:
     takes_value: bool = False
 
 
-@dataclass(frozen=True)
-class Refusals:
+class Refusals(NamedTuple):
     """What a command refuses before it runs: retired spellings, and values its checks reject."""
 
     options: type
@@ -87,8 +86,9 @@ class Refusals:
             check.fn(values.get(name), self.options)
 
 
-@dataclass(frozen=True)
-class _Param:
+class _Param(NamedTuple):
+    """A command-line parameter of an Options type (a named tuple: dataclasses are slow to create)."""
+
     name: str  # the Typer parameter and the Options field
     annotation: Any  # what Typer sees: Annotated[click-facing type, OptionInfo | ArgumentInfo]
     default: Any
