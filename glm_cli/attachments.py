@@ -375,15 +375,6 @@ def check_can_see(info: Any, model: str, vision_model: str, what: str = "", swit
         )
 
 
-def text_chars(content: Any) -> int:
-    """The characters of a content's text (a string, or the text parts of a list): what counts toward tokens."""
-    if isinstance(content, str):
-        return len(content)
-    if isinstance(content, list):
-        return sum(len(p.get("text") or "") for p in content if isinstance(p, dict) and p.get("type") == "text")
-    return 0
-
-
 def shorten(url: str, keep: int = 48) -> str:
     """A data: URL cut for showing: its head, then how much was left out."""
     if not url.startswith("data:") or len(url) <= keep * 2:

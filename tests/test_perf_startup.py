@@ -147,3 +147,15 @@ def test_a_plain_ask_imports_no_tool_session(environ):
     assert "glm_cli.tools.session" not in mods
     text, mods = modules_after(["ask", "--no-log", "--schema", '{"type": "object"}', "hi"], environ)
     assert "glm_cli.tools.session" in mods
+
+
+def test_a_plain_ask_imports_no_attachment_code(environ, tmp_path):
+    # Attachments (-a) are opt-in: a plain ask never loads their module (nor OpenSSL's hashes, for their digest).
+    text, mods = modules_after(["ask", "--no-log", "hi"], environ)
+    assert "Echo: hi" in text
+    assert "glm_cli.attachments" not in mods
+    # With one, it is loaded, and a model that cannot see is still refused before anything is sent.
+    (tmp_path / "p.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0\0\0\rIHDR" + b"\0\0\0\x01\0\0\0\x01" + b"\0" * 40)
+    text, mods = modules_after(["ask", "--no-log", "-m", "glm-4.7", "-a", str(tmp_path / "p.png"), "hi"], environ)
+    assert "glm_cli.attachments" in mods
+    assert "glm-4.7 cannot see images" in text, text
