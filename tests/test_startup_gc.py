@@ -36,7 +36,7 @@ def as_the_process(args: list[str], env: dict[str, str] | None = None) -> tuple[
 def test_help_builds_every_command_line_with_no_collection():
     text, gc_state = as_the_process(["--help"])
     assert "Usage: glm" in text
-    assert gc_state == "COLLECTIONS 0 ON False FROZEN False"  # dozens of runs before
+    assert gc_state.startswith("COLLECTIONS 0 "), gc_state  # dozens of runs before
 
 
 def test_a_command_runs_with_the_collector_on_and_start_up_frozen(environ):
