@@ -10,7 +10,6 @@ sha256, never its bytes. Stdlib only.
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import stat
 import struct
@@ -211,6 +210,8 @@ def _file(path: str) -> Attachment:
     _check_size(kind, path, len(data))
     if kind is IMAGE:
         _check_pixels(path, mime, data)
+    import hashlib  # here: OpenSSL's hashes load only for an attached file (a plain ask imports this module)
+
     encoded = base64.b64encode(data).decode("ascii")
     return Attachment(
         kind=kind.name,
@@ -372,15 +373,6 @@ def check_can_see(info: Any, model: str, vision_model: str, what: str = "", swit
             f"{model} cannot see images, video or documents" + (f" ({what} attached)" if what else ""),
             f"use a vision model: {switch} {vision_model}",
         )
-
-
-def text_chars(content: Any) -> int:
-    """The characters of a content's text (a string, or the text parts of a list): what counts toward tokens."""
-    if isinstance(content, str):
-        return len(content)
-    if isinstance(content, list):
-        return sum(len(p.get("text") or "") for p in content if isinstance(p, dict) and p.get("type") == "text")
-    return 0
 
 
 def shorten(url: str, keep: int = 48) -> str:

@@ -411,13 +411,20 @@ def input_limit(info: ModelInfo | None) -> int:
     return CHARS_PER_TOKEN_MAX * ((info.context if info is not None and info.context else UNKNOWN_CONTEXT) + 1)
 
 
+def text_chars(content: Any) -> int:
+    """The characters of a content's text (a string, or the text parts of a list): what counts toward tokens."""
+    if isinstance(content, str):
+        return len(content)
+    if isinstance(content, list):
+        return sum(len(p.get("text") or "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return 0
+
+
 def check_context(info: ModelInfo | None, model: str, messages: list[dict[str, Any]]) -> None:
     """Refuse, before sending, a new message that alone certainly does not fit the model's context window."""
     if info is None or not info.context:
         return
     # Only the newest message: it is what a user just piped in, and a long chat stays O(1) per turn here.
-    from glm_cli.attachments import text_chars
-
     chars = text_chars(messages[-1].get("content")) if messages else 0
     if chars // CHARS_PER_TOKEN_MAX <= info.context:
         return

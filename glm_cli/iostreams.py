@@ -8,40 +8,6 @@ from dataclasses import dataclass, field
 from typing import IO
 
 
-class _ClosedOutput:
-    """Stands for a standard output stream that was closed (`glm … >&-`): every write is an EBADF OSError."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def write(self, text: str) -> int:
-        import errno
-
-        raise OSError(errno.EBADF, f"{self.name} is closed")
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return False
-
-
-def fix_closed_streams() -> None:
-    """Make a closed stdin read as empty and a closed stdout/stderr fail as an OSError (not None)."""
-    for fd, name in enumerate(("stdin", "stdout", "stderr")):
-        if getattr(sys, name) is not None:
-            continue
-        try:
-            os.fstat(fd)
-        except OSError:  # keep the fd taken by /dev/null, so no later file or socket lands on it (or in a child)
-            null = os.open(os.devnull, os.O_RDWR)
-            if null != fd:
-                os.dup2(null, fd)
-                os.close(null)
-        # `glm ask "…" <&-` (cron, daemons) reads like </dev/null; a closed stdout/stderr fails on write
-        setattr(sys, name, open(fd, encoding="utf-8", closefd=False) if fd == 0 else _ClosedOutput(name))
-
-
 @dataclass
 class IOStreams:
     """Standard streams plus terminal decisions, overridable for tests."""

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from glm_cli.errors import UsageError
 
@@ -14,8 +13,7 @@ if TYPE_CHECKING:
 STDIN_HINT_AFTER = 3.0
 
 
-@dataclass(frozen=True)
-class InputBound:
+class InputBound(NamedTuple):
     """The most characters read from one input (stdin, each --file), and why that many."""
 
     chars: int

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from glm_cli.attachments import check_media
 from glm_cli.catalogue import check_context, check_max_tokens, check_usable, setting_label
 from glm_cli.errors import UsageError
 
@@ -102,7 +101,10 @@ def build_chat_request(
     _check_range(settings, "top_p", settings.top_p, 0.01, 1.0)
     check_max_tokens(info, model, settings.max_tokens, settings.source("max_tokens"))
     check_context(info, model, messages)
-    check_media(info, model, messages, catalogue.resolve("vision") if catalogue is not None else VISION_MODEL)
+    if any(isinstance(m.get("content"), list) for m in messages):  # content parts: images, video, documents
+        from glm_cli.attachments import check_media
+
+        check_media(info, model, messages, catalogue.resolve("vision") if catalogue is not None else VISION_MODEL)
     if len(knobs.stop) > 4:
         raise UsageError("at most 4 --stop sequences (GLM documents only one)")
     if "" in knobs.stop:  # `--stop "$UNSET"`: an empty stop sequence is a mistake, not a request

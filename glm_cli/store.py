@@ -16,7 +16,6 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -106,8 +105,7 @@ class Summary(NamedTuple):
         }
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     """One message found by `glm history search`."""
 
     conversation_id: int

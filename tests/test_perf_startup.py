@@ -120,3 +120,42 @@ def test_tab_completion_imports_only_what_it_reads(tmp_path):
     assert "glm-4.7\t" in out.stdout
     mods = set(out.stderr.rpartition("\nMODULES ")[2].split())
     assert not mods & {"importlib.resources", "zipfile", "tempfile", "typer", "httpx", "rich", "yaml"}
+
+
+def every_module_after(args: list[str], env: dict[str, str] | None = None) -> tuple[str, set[str]]:
+    """Like modules_after, with every module imported (the standard library's too)."""
+    code = RUN_AND_LIST.replace('m.startswith(("glm_cli", "sqlite3"))', "True")
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60
+    )
+    head, _, mods = out.stderr.rpartition("\nMODULES ")
+    return out.stdout + head, set(mods.split())
+
+
+def test_version_imports_no_dataclasses_typing_or_streams():
+    # `glm --version` (aliases, prompts) answers with the interpreter's own start-up and little more:
+    # dataclasses pulls in inspect, ast, dis and tokenize (~10 ms), typing ~3 ms.
+    text, mods = every_module_after(["--version"])
+    assert text.startswith("glm ")
+    assert not mods & {"dataclasses", "typing", "inspect", "glm_cli.iostreams", "typer"}, mods
+
+
+def test_a_plain_ask_imports_no_tool_session(environ):
+    # Tools are opt-in (--tool, --mcp, --web-search, --schema): a plain ask never loads their session.
+    text, mods = modules_after(["ask", "--no-log", "hi"], environ)
+    assert "Echo: hi" in text
+    assert "glm_cli.tools.session" not in mods
+    text, mods = modules_after(["ask", "--no-log", "--schema", '{"type": "object"}', "hi"], environ)
+    assert "glm_cli.tools.session" in mods
+
+
+def test_a_plain_ask_imports_no_attachment_code(environ, tmp_path):
+    # Attachments (-a) are opt-in: a plain ask never loads their module (nor OpenSSL's hashes, for their digest).
+    text, mods = modules_after(["ask", "--no-log", "hi"], environ)
+    assert "Echo: hi" in text
+    assert "glm_cli.attachments" not in mods
+    # With one, it is loaded, and a model that cannot see is still refused before anything is sent.
+    (tmp_path / "p.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0\0\0\rIHDR" + b"\0\0\0\x01\0\0\0\x01" + b"\0" * 40)
+    text, mods = modules_after(["ask", "--no-log", "-m", "glm-4.7", "-a", str(tmp_path / "p.png"), "hi"], environ)
+    assert "glm_cli.attachments" in mods
+    assert "glm-4.7 cannot see images" in text, text

@@ -433,7 +433,7 @@ class BatchRunner:
         return self.limiter.acquire(self.stopping)
 
     def _estimate(self, body: dict[str, Any]) -> float:
-        from glm_cli.attachments import text_chars
+        from glm_cli.catalogue import text_chars
 
         chars = sum(text_chars(m.get("content")) for m in body.get("messages", []))  # not the base64 of attachments
         return chars / 3 + self.completion_avg

@@ -15,7 +15,6 @@ from glm_cli.commands.common import writing_to
 from glm_cli.commands.tooling import ToolOptions
 from glm_cli.errors import GlmError, InvalidOutputError, UsageError, finish_problem
 from glm_cli.prompt_input import compose_prompt, input_bound, read_stdin
-from glm_cli.tools.session import conversation_hooks
 
 if TYPE_CHECKING:
     from glm_cli.app import App
@@ -226,6 +225,8 @@ def _ask(
         if tools is None:
             reply = send(body)
         else:  # the tool loop sends the conversation again after each round of tool calls
+            from glm_cli.tools.session import conversation_hooks
+
             bodies = [body]
             result = tools.converse(
                 lambda: send(bodies.pop() if bodies else None), *conversation_hooks(conv), check_last=False

@@ -9,12 +9,13 @@ its run function and one call. How its help looks is clicks.py's job.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 from collections.abc import Callable, Iterator
 from copy import copy
 from dataclasses import dataclass
 from types import GenericAlias
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeVar, get_args, get_origin, get_type_hints
 
 import typer
 import typer.main
@@ -69,8 +70,7 @@ class Retired:
     takes_value: bool = False
 
 
-@dataclass(frozen=True)
-class Refusals:
+class Refusals(NamedTuple):
     """What a command refuses before it runs: retired spellings, and values its checks reject."""
 
     options: type
@@ -86,8 +86,9 @@ class Refusals:
             check.fn(values.get(name), self.options)
 
 
-@dataclass(frozen=True)
-class _Param:
+class _Param(NamedTuple):
+    """A command-line parameter of an Options type (a named tuple: dataclasses are slow to create)."""
+
     name: str  # the Typer parameter and the Options field
     annotation: Any  # what Typer sees: Annotated[click-facing type, OptionInfo | ArgumentInfo]
     default: Any
@@ -119,9 +120,15 @@ def _same(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _hints(options: type) -> dict[str, Any]:
+    """The field types of OPTIONS, Annotated metadata included (evaluated once: ~1 ms for ask's)."""
+    return get_type_hints(options, include_extras=True)
+
+
 def params_of(options: type) -> Iterator[_Param]:
     """Yield the command-line parameters of an Options dataclass, nested groups flattened."""
-    hints = get_type_hints(options, include_extras=True)
+    hints = _hints(options)
     for f in dataclasses.fields(options):
         base, info, meta = _split(hints[f.name])
         if info is None:
@@ -151,7 +158,7 @@ def params_of(options: type) -> Iterator[_Param]:
 
 def build_options(options: type[T], values: dict[str, Any]) -> T:
     """Return OPTIONS filled from parameter values by field name (nested groups too)."""
-    hints = get_type_hints(options, include_extras=True)
+    hints = _hints(options)  # type: ignore[arg-type]
     kw: dict[str, Any] = {}
     for f in dataclasses.fields(options):  # type: ignore[arg-type]
         base, info, _ = _split(hints[f.name])

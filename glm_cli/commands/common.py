@@ -19,7 +19,13 @@ T = TypeVar("T")
 
 def run_command(run: Callable[[T, App], int | None], opts: T, app: App | None = None) -> None:
     """Run a command; turn errors, Ctrl-C and broken pipes into messages and exit codes."""
+    import gc
+
     import typer
+
+    if not gc.isenabled():  # paused for start-up (cli.main): what it made lives on, never scanned again
+        gc.freeze()
+        gc.enable()
 
     from glm_cli.app import App
 

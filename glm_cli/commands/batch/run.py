@@ -244,8 +244,8 @@ def dry_run(opts: BatchOptions, prep: Prepared, app: App) -> int:
     stderr ends with the input tokens: estimated from the characters, or, with --count-tokens, counted by
     the tokenizer endpoint (free; -j requests at a time); when it cannot count, the estimate, and why.
     """
-    from glm_cli.attachments import text_chars
     from glm_cli.batch.remote import request_lines
+    from glm_cli.catalogue import text_chars
 
     counter = _counter(opts, prep, app) if opts.count_tokens else None
     stream, _ = open_checked(opts.file, opts.request, app)
