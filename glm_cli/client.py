@@ -618,7 +618,7 @@ class GlmClient:
                 raise self._unexpected(resp, bytes(reader.head), "an event stream")
             deltas = DeltaReader()
             try:
-                yield from read_deltas(reader, deltas, idle)
+                yield from read_deltas(reader, deltas, idle, joined=True)  # a delta per run of usual chunks
             except ReportedError as err:  # an error frame: classed by its code, as an HTTP error answer is
                 raise reported_error(err, mid_answer=deltas.started) from None
             except StreamCutError as exc:

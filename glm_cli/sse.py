@@ -176,10 +176,17 @@ class DeltaReader:
         self.usual: Usual | None = None
         self.learn = self.LEARN
 
-    def deltas(self, events: Iterable[SSEEvent]) -> Iterator[Delta]:
-        """Yield the deltas of EVENTS, in order; at ``[DONE]`` set ``done`` and stop."""
+    def deltas(self, events: Iterable[SSEEvent], joined: bool = False) -> Iterator[Delta]:
+        """Yield the deltas of EVENTS, in order; at ``[DONE]`` set ``done`` and stop.
+
+        JOINED: the texts of usual chunks that follow one another among EVENTS come as one delta (a piece
+        read from the network is one delta per run, not one per event: each delta costs every layer above).
+        Joined or not, the same text comes in the same order, and anything else (another delta, an error,
+        the end) comes after the text that came before it.
+        """
         usual = self.usual is not None
         head, tail, kind, where = self.usual or ("", "", ContentDelta, "")
+        held: list[str] = []  # joined: the texts of the run of usual chunks so far
         for ev in events:
             data = ev.data
             if usual and data.startswith(head) and data.endswith(tail):
@@ -192,8 +199,14 @@ class DeltaReader:
                         self.started = True
                         if kind is ContentDelta:
                             self.answered = True
-                        yield kind(text if text.isascii() or is_text(text) else want_text(text, where) or "")
+                        if joined:
+                            held.append(text)
+                        else:
+                            yield kind(text if text.isascii() or is_text(text) else want_text(text, where) or "")
                     continue
+            if held:
+                yield self._joined(held, kind, where)
+                held = []
             data = data.strip()
             if not data:
                 continue
@@ -217,6 +230,15 @@ class DeltaReader:
                 self.answered = self.answered or says_something(delta)
                 self.started = True
                 yield delta
+        if held:
+            yield self._joined(held, kind, where)
+
+    @staticmethod
+    def _joined(texts: list[str], kind: type[ContentDelta] | type[ReasoningDelta], where: str) -> Delta:
+        """One delta of KIND for TEXTS. (A lone surrogate becomes U+FFFD one code point at a time: the same
+        for the joined text as for each text.)"""
+        text = "".join(texts)
+        return kind(text if text.isascii() or is_text(text) else want_text(text, where) or "")
 
     def end(self) -> None:
         """The events are over: raise StreamCutError unless the answer was complete."""
@@ -231,10 +253,13 @@ def iter_deltas(events: Iterable[SSEEvent]) -> Iterator[Delta]:
     reader.end()
 
 
-def read_deltas(chunks: Iterable[bytes], reader: DeltaReader, idle: bool = False) -> Iterator[Delta | Idle]:
+def read_deltas(
+    chunks: Iterable[bytes], reader: DeltaReader, idle: bool = False, joined: bool = False
+) -> Iterator[Delta | Idle]:
     """Yield the deltas of an SSE stream split anywhere into CHUNKS: iter_deltas(iter_sse(chunks)), piece by piece.
 
     IDLE: yield IDLE before each chunk is asked for (asking may wait on the network).
+    JOINED: the usual chunks of one chunk of bytes in a row are one delta (DeltaReader.deltas).
     """
     dec = SSEDecoder()
     pieces = iter(chunks)
@@ -244,8 +269,8 @@ def read_deltas(chunks: Iterable[bytes], reader: DeltaReader, idle: bool = False
         chunk = next(pieces, None)
         if chunk is None:
             break
-        yield from reader.deltas(dec.feed(chunk))
+        yield from reader.deltas(dec.feed(chunk), joined)
         if reader.done:
             return
-    yield from reader.deltas(dec.close())
+    yield from reader.deltas(dec.close(), joined)
     reader.end()
