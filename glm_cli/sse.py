@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
+from itertools import repeat
 from typing import NamedTuple
 
 from glm_cli.errors import APIError, NetworkError, ProtocolError
@@ -29,6 +31,7 @@ class SSEEvent(NamedTuple):  # a tuple: made once per event, ~3× cheaper than a
     event: str = "message"
 
 
+_EVENT = functools.partial(tuple.__new__, SSEEvent)  # _EVENT((data, event)): an SSEEvent, made without Python code
 MiB = 1 << 20
 # One SSE line or event at most (bytes). A GLM stream event is ~200 bytes; a whole tool call in one event
 # (arguments of a 128K-token answer, JSON-escaped) stays well under this.
@@ -63,22 +66,15 @@ class SSEDecoder:
             events, chunk = self._lines(chunk[:cut]), chunk[cut:]
             if self._event:  # an event line, but no data yet
                 return events + self._lines(chunk)
-        end = chunk.rfind(b"\n") + 1  # the chunk's whole lines; the rest waits for its line end
-        if not end:
+        end = chunk.rfind(b"\n\n") + 2  # the chunk's whole events; the rest waits for its end
+        if end < 2 or not chunk.startswith(b"data: "):
             return events + self._lines(chunk)
-        lines = chunk[:end].decode("utf-8", "replace").split("\n")  # (no line end falls inside a UTF-8 sequence)
-        lines.pop()  # "": what follows the last line end
-        if len(lines) % 2:  # the last line's blank line is still to come
-            end = chunk.rfind(b"\n", 0, end - 1) + 1
-            lines.pop()
-        if any(lines[1::2]):  # not the usual stream: each line an event's only line, then a blank line
+        text = chunk[6 : end - 2].decode("utf-8", "replace")  # (no line end falls inside a UTF-8 sequence)
+        datas = text.split("\n\ndata: ")
+        if text.count("\n") != 2 * len(datas) - 2:  # a line in an event, a blank line more: not the usual stream
             return events + self._lines(chunk)
-        new = tuple.__new__
-        usual = []
-        for line in lines[::2]:
-            if not line.startswith("data: "):
-                return events + self._lines(chunk)
-            usual.append(new(SSEEvent, (line[6:], "message")))
+        # The usual stream: each event one `data: ` line, then a blank line (the count: no other line end).
+        usual = list(map(_EVENT, zip(datas, repeat("message"))))
         return events + usual + self._lines(chunk[end:]) if end < len(chunk) else events + usual
 
     def _lines(self, chunk: bytes) -> list[SSEEvent]:
@@ -186,23 +182,24 @@ class DeltaReader:
         """
         usual = self.usual is not None
         head, tail, kind, where = self.usual or ("", "", ContentDelta, "")
+        heads, tails = len(head), len(tail)
         held: list[str] = []  # joined: the texts of the run of usual chunks so far
-        for ev in events:
-            data = ev.data
+        for data, event in events:
             if usual and data.startswith(head) and data.endswith(tail):
                 try:
-                    text, end = scan_string(data, len(head))
+                    text, end = scan_string(data, heads)
                 except ValueError:  # a control character, a bad escape: the general reading says which
                     end = -1
-                if end == len(data) - len(tail) and ev.event == "message":
-                    if text:
-                        self.started = True
-                        if kind is ContentDelta:
-                            self.answered = True
-                        if joined:
-                            held.append(text)
-                        else:
-                            yield kind(text if text.isascii() or is_text(text) else want_text(text, where) or "")
+                if end + tails == len(data) and event == "message":
+                    if not text:
+                        continue
+                    if joined:
+                        held.append(text)
+                        continue
+                    self.started = True
+                    if kind is ContentDelta:
+                        self.answered = True
+                    yield kind(text if text.isascii() or is_text(text) else want_text(text, where) or "")
                     continue
             if held:
                 yield self._joined(held, kind, where)
@@ -215,7 +212,7 @@ class DeltaReader:
                     raise ProtocolError(EMPTY)
                 self.done = True
                 return
-            if ev.event == "error":
+            if event == "error":
                 raise error_event(data)
             deltas = chunk_to_deltas(loads(data, "a stream event from the server"))
             if len(deltas) == 1 and self.learn and isinstance(deltas[0], (ContentDelta, ReasoningDelta)):
@@ -224,6 +221,7 @@ class DeltaReader:
                     self.learn -= 1
                 else:
                     self.usual, usual, (head, tail, kind, where) = learned, True, learned
+                    heads, tails = len(head), len(tail)
             for delta in deltas:
                 if isinstance(delta, Finish) and delta.finish_reason:
                     self.finished = True
@@ -233,10 +231,12 @@ class DeltaReader:
         if held:
             yield self._joined(held, kind, where)
 
-    @staticmethod
-    def _joined(texts: list[str], kind: type[ContentDelta] | type[ReasoningDelta], where: str) -> Delta:
-        """One delta of KIND for TEXTS. (A lone surrogate becomes U+FFFD one code point at a time: the same
-        for the joined text as for each text.)"""
+    def _joined(self, texts: list[str], kind: type[ContentDelta] | type[ReasoningDelta], where: str) -> Delta:
+        """One delta of KIND for TEXTS, read (as each text would be: a lone surrogate becomes U+FFFD one code
+        point at a time, the same for the joined text as for each text)."""
+        self.started = True
+        if kind is ContentDelta:
+            self.answered = True
         text = "".join(texts)
         return kind(text if text.isascii() or is_text(text) else want_text(text, where) or "")
 
