@@ -191,18 +191,14 @@ class DeltaReader:
                 except ValueError:  # a control character, a bad escape: the general reading says which
                     end = -1
                 if end + tails == len(data) and event == "message":
-                    if not text:
-                        continue
-                    if joined:
+                    if text:
                         held.append(text)
-                        continue
-                    self.started = True
-                    if kind is ContentDelta:
-                        self.answered = True
-                    yield kind(text if text.isascii() or is_text(text) else want_text(text, where) or "")
+                        if not joined:
+                            yield self._text_delta(held, kind, where)
+                            held = []
                     continue
             if held:
-                yield self._joined(held, kind, where)
+                yield self._text_delta(held, kind, where)
                 held = []
             data = data.strip()
             if not data:
@@ -229,11 +225,11 @@ class DeltaReader:
                 self.started = True
                 yield delta
         if held:
-            yield self._joined(held, kind, where)
+            yield self._text_delta(held, kind, where)
 
-    def _joined(self, texts: list[str], kind: type[ContentDelta] | type[ReasoningDelta], where: str) -> Delta:
-        """One delta of KIND for TEXTS, read (as each text would be: a lone surrogate becomes U+FFFD one code
-        point at a time, the same for the joined text as for each text)."""
+    def _text_delta(self, texts: list[str], kind: type[ContentDelta] | type[ReasoningDelta], where: str) -> Delta:
+        """One delta of KIND for the usual chunks' TEXTS (a lone surrogate becomes U+FFFD one code point at a
+        time: the same for the joined text as for each text)."""
         self.started = True
         if kind is ContentDelta:
             self.answered = True
