@@ -10,8 +10,6 @@ from __future__ import annotations
 import gzip
 import socket
 import ssl
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +25,7 @@ from glm_cli.transport import Transport
 from tests.conftest import FAKE_KEY, wait_until
 from tests.fake_server import FakeGLM
 from tests.hostile_server import Hostile
+from tests.test_perf_startup import modules_after
 
 CERT = Path(__file__).resolve().parent / "fake_tls.pem"
 PROXY_VARS = [f"{name}_proxy" for name in ("http", "https", "all", "no")]
@@ -663,27 +662,6 @@ def test_a_folded_header_field_is_unfolded(serve) -> None:
     )
     with client() as c:
         assert c.get(srv.url).headers["x-fold"] == "a b"
-
-
-# glm's main() in a fresh interpreter; then, on stderr, whether httpx's own transport stack was imported.
-RUN_AND_LIST = """
-import sys
-from glm_cli.cli import main
-try:
-    main(sys.argv[1:])
-except SystemExit:
-    pass
-finally:
-    sys.stderr.write("\\nMODULES " + " ".join(m for m in ("httpx", "httpcore", "h11", "anyio") if m in sys.modules))
-"""
-
-
-def modules_after(args: list[str], env: dict[str, str]) -> tuple[str, set[str]]:
-    out = subprocess.run(
-        [sys.executable, "-c", RUN_AND_LIST, *args], capture_output=True, text=True, env=env, timeout=60
-    )
-    head, _, mods = out.stderr.rpartition("\nMODULES ")
-    return out.stdout + head, set(mods.split())
 
 
 def test_a_direct_ask_never_imports_httpcore(environ) -> None:
