@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from glm_cli.tools.session import ToolSession
 
 
+RETIRED = (o.NO_JSON_RENAMED,)
 DRY_RUN = ("json", "curl")  # --dry-run=KIND; a bare --dry-run is json (cli.OPTIONAL_VALUE_FLAGS)
 
 
@@ -449,6 +450,13 @@ def dry_run_text(app: App, settings: Settings, body: dict[str, Any], kind: str, 
     )
 
 
+def quick(args: list[str]) -> int | None:
+    """Run `glm ask ARGS` without building the Typer command; None when ARGS are not plain (quick.py)."""
+    from glm_cli.commands import quick
+
+    return quick.run(AskOptions, run_ask, RETIRED, args)
+
+
 def command() -> Any:
     """The `glm ask` command (a plain `glm ask` is parsed without it: quick.py)."""
     from glm_cli.commands import binding
@@ -457,6 +465,6 @@ def command() -> Any:
         AskOptions,
         run_ask,
         name="ask",
-        retired=(o.NO_JSON_RENAMED,),
+        retired=RETIRED,
         help="Ask one question; the answer goes to stdout (or -o FILE). Piped stdin is appended after a blank line.",
     )
