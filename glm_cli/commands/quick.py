@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import inspect
 import os
-import sys
 import types
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, Union, get_args, get_origin
@@ -207,6 +206,5 @@ def run(
 
     try:
         return exit_code(runner(options, command, refusals(options, retired), values), None)
-    except (EOFError, KeyboardInterrupt):  # outside the command (App set-up): as click says it
-        sys.stderr.write("\nAborted!\n")
-        return 1
+    except KeyboardInterrupt:  # before the command's own handling (App set-up): as Typer's main ends it
+        return 130

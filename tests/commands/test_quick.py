@@ -181,3 +181,8 @@ def same_or_declined_with(args: list[str], options: type) -> Any:
     slow, fast = run_both(args, options, ())
     assert fast is not None and (fast[0], repr(fast[1])) == (slow[0], repr(slow[1]))
     return fast
+
+
+def test_click_completion_requests_go_the_typer_way(monkeypatch):
+    monkeypatch.setenv("_GLM_COMPLETE", "bash_complete")
+    assert quick.run(AskOptions, lambda opts, app: 0, RETIRED, ["hi"]) is None
