@@ -19,24 +19,10 @@ from typer.models import ParameterInfo
 
 from glm_cli.commands.clicks import CONTEXT, GlmCommand, GlmGroup, LazyGroup
 from glm_cli.commands.common import run_command
-from glm_cli.commands.flags import (
-    Argument,
-    Check,
-    Complete,
-    Help,
-    Option,
-    Retired,
-    build_options,
-    declared,
-    refusals,
-    repeated,
-    runner,
-)
+from glm_cli.commands.flags import Argument, Complete, Option, Retired, declared, refusals, repeated, runner
 
 if TYPE_CHECKING:
     from glm_cli.app import App
-
-__all__ = ["Check", "Complete", "Help", "Retired", "build_options", "command", "group", "params_of", "root"]
 
 T = TypeVar("T")
 

@@ -19,7 +19,7 @@ from glm_cli.errors import UsageError
 # The help headings a flag is listed under (rich_help_panel), in the order help shows them.
 INPUT, MODEL, THINKING, TOOLS, SEARCH, OUTPUT, HISTORY, BATCH, CONNECTION = PANELS
 
-# What TAB offers for a value (binding.Complete). Undeclared: a Literal's values, nothing for numbers and
+# What TAB offers for a value (flags.Complete). Undeclared: a Literal's values, nothing for numbers and
 # free text, files only where the metavar names a path (FILE, PATH, DIR): see completion/gen.param_kind.
 FILES, TEXT = Complete("files"), Complete("none")
 MODELS, PRESETS, PROFILES = Complete("models"), Complete("presets"), Complete("profiles")
