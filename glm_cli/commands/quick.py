@@ -1,4 +1,4 @@
-"""A plain command line parsed without Typer: `glm ask "question" -m glm-4.5 -o out.md` starts ~30 ms sooner.
+"""A plain command line parsed without Typer: `glm ask "question" -m glm-4.5 -o out.md` imports neither Typer nor click.
 
 From the same declarations binding.py gives Typer (flags.py), it parses what click would parse the same way:
 long options (`--opt VALUE`, `--opt=VALUE`), short ones (`-m VALUE`, `-mVALUE`, clusters `-vu`), on/off pairs,
