@@ -36,6 +36,8 @@ def commands_imported(mods: set[str]) -> set[str]:
         "options",
         "conversing",
         "tooling",
+        "flags",
+        "quick",
     }
 
 
