@@ -31,7 +31,37 @@ def parser(doc: str | None) -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
     ap.add_argument("--runs", type=int, default=11, help="runs of each side (median shown)")
     ap.add_argument("--glm", default=GLM, help="the glm executable to measure (e.g. another checkout's venv)")
+    ap.add_argument(
+        "--installed",
+        nargs=0,
+        action=_Installed,
+        help="measure a regular (not editable) `pip install` of this checkout, made in a throw-away venv: what a"
+        " user installs (an editable install's import finder costs every interpreter of its venv ~10 ms)",
+    )
     return ap
+
+
+class _Installed(argparse.Action):
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, *_: object) -> None:
+        namespace.glm = regular_install()
+
+
+def regular_install() -> str:
+    """Install this checkout, not editable, into a throw-away venv; return its glm (removed at exit)."""
+    import atexit
+    import shutil
+
+    tmp = Path(tempfile.mkdtemp(prefix="glm-bench-venv-"))
+    atexit.register(shutil.rmtree, tmp, True)
+    src = tmp / "src"  # a copy: pip builds in the source tree, which would leave build/ in the checkout
+    shutil.copytree(ROOT / "glm_cli", src / "glm_cli", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    venv = tmp / "venv"
+    print(f"# installing {ROOT} (not editable) into {venv} ...", file=sys.stderr, flush=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(src)], check=True, stderr=subprocess.DEVNULL)
+    return str(venv / "bin" / "glm")
 
 
 def venv_python(glm: str) -> str:

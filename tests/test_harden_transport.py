@@ -19,6 +19,8 @@ from glm_cli.config import load_settings
 from glm_cli.errors import APIError, ConfigError, GlmError, NetworkError
 from glm_cli.events import ReplyBuilder
 from glm_cli.sse import MAX_EVENT_BYTES, SSEDecoder, SSEEvent, StreamCutError, iter_sse
+from glm_cli.tls import tls_context
+from glm_cli.transport import Transport
 from tests.conftest import FAKE_KEY, chunk, sse_body
 from tests.hostile_server import Hostile, MiB, gzip_pieces, padded
 
@@ -199,16 +201,27 @@ def test_a_deadline_error_is_never_retried():
     assert not RetryPolicy().retryable(DeadlineError("late")) and RetryPolicy().retryable(NetworkError("reset"))
 
 
-def test_a_read_blocked_past_the_deadline_is_cut_by_the_watchdog():
-    # The try starts with 1000 s left (read timeout 300 s); when the headers arrive the clock says 0.3 s are left:
-    # the silence that follows must end then, not after the 300 s read timeout.
-    clock = FakeClock()
+def glm_transport() -> httpx.BaseTransport:
+    return Transport(tls_context())
 
-    class Late(httpx.HTTPTransport):
+
+@pytest.mark.parametrize("base", [httpx.HTTPTransport, glm_transport], ids=["httpx", "glm"])
+def test_a_read_blocked_past_the_deadline_is_cut_by_the_watchdog(base):
+    # The try starts with 1000 s left (read timeout 300 s); when the headers arrive the clock says 0.3 s are left:
+    # the silence that follows must end then, not after the 300 s read timeout. On httpx's own transport
+    # (proxied connections) and on glm's (direct ones).
+    clock = FakeClock()
+    transport = base()
+    handle = transport.handle_request
+
+    class Late(httpx.BaseTransport):
         def handle_request(self, request):
-            response = super().handle_request(request)
+            response = handle(request)
             clock.now += 999.7
             return response
+
+        def close(self):
+            transport.close()
 
     errors: list[BaseException] = []
     with Hostile("silent_headers") as srv:

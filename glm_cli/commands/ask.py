@@ -6,12 +6,9 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import typer
-
-from glm_cli.commands import binding
 from glm_cli.commands import options as o
-from glm_cli.commands.binding import Complete, Help
 from glm_cli.commands.common import writing_to
+from glm_cli.commands.flags import Complete, Help, Option
 from glm_cli.commands.tooling import ToolOptions
 from glm_cli.errors import GlmError, InvalidOutputError, UsageError, finish_problem
 from glm_cli.prompt_input import compose_prompt, input_bound, read_stdin
@@ -23,6 +20,7 @@ if TYPE_CHECKING:
     from glm_cli.tools.session import ToolSession
 
 
+RETIRED = (o.NO_JSON_RENAMED,)
 DRY_RUN = ("json", "curl")  # --dry-run=KIND; a bare --dry-run is json (cli.OPTIONAL_VALUE_FLAGS)
 
 
@@ -44,9 +42,7 @@ class AskOptions:
     json_object: o.JsonObject = None
     no_stream: Annotated[
         bool,
-        typer.Option(
-            "--no-stream", help="Wait for the whole answer (one non-streamed request).", rich_help_panel=o.MODEL
-        ),
+        Option("--no-stream", help="Wait for the whole answer (one non-streamed request).", rich_help_panel=o.MODEL),
     ] = False
     output: Annotated[o.Output, Help("Write the answer to FILE instead of stdout (-).")] = None
     format: Annotated[
@@ -55,11 +51,11 @@ class AskOptions:
     ] = None
     as_json: Annotated[o.AsJson, Help("Print glm's JSON record (same as --format json).")] = False
     usage: Annotated[
-        bool, typer.Option("--usage", "-u", help="Print tokens and cost on stderr.", rich_help_panel=o.OUTPUT)
+        bool, Option("--usage", "-u", help="Print tokens and cost on stderr.", rich_help_panel=o.OUTPUT)
     ] = False
     dry_run: Annotated[
         str | None,
-        typer.Option(
+        Option(
             "--dry-run",
             metavar="[=curl]",
             rich_help_panel=o.OUTPUT,
@@ -70,12 +66,12 @@ class AskOptions:
     files: o.Files = ()
     request_id: Annotated[
         str | None,
-        typer.Option("--request-id", metavar="ID", help="Send this request_id.", rich_help_panel=o.CONNECTION),
+        Option("--request-id", metavar="ID", help="Send this request_id.", rich_help_panel=o.CONNECTION),
     ] = None
     verbose: o.Verbose = False
     no_stdin: o.NoStdin = False
     raw: Annotated[
-        bool, typer.Option("--raw", help="No markdown rendering, even on a terminal.", rich_help_panel=o.OUTPUT)
+        bool, Option("--raw", help="No markdown rendering, even on a terminal.", rich_help_panel=o.OUTPUT)
     ] = False
     continue_: o.Continue = False
     no_log: o.NoLog = False
@@ -83,7 +79,7 @@ class AskOptions:
     extra: dict[str, Any] = field(default_factory=dict)
     extract: Annotated[
         bool,
-        typer.Option(
+        Option(
             "--extract",
             "-x",
             help="Print only the answer's first fenced code block, raw (none: exit 9).",
@@ -92,11 +88,11 @@ class AskOptions:
     ] = False
     extract_all: Annotated[
         bool,
-        typer.Option("--extract-all", help="Print every fenced code block (implies -x).", rich_help_panel=o.OUTPUT),
+        Option("--extract-all", help="Print every fenced code block (implies -x).", rich_help_panel=o.OUTPUT),
     ] = False
     extract_lang: Annotated[
         str | None,
-        typer.Option(
+        Option(
             "--extract-lang",
             metavar="LANG",
             help="Only code blocks fenced as LANG, e.g. bash (implies -x).",
@@ -454,12 +450,21 @@ def dry_run_text(app: App, settings: Settings, body: dict[str, Any], kind: str, 
     )
 
 
+def quick(args: list[str]) -> int | None:
+    """Run `glm ask ARGS` without building the Typer command; None when ARGS are not plain (quick.py)."""
+    from glm_cli.commands import quick
+
+    return quick.run(AskOptions, run_ask, RETIRED, args)
+
+
 def command() -> Any:
-    """The `glm ask` command."""
+    """The `glm ask` command (a plain `glm ask` is parsed without it: quick.py)."""
+    from glm_cli.commands import binding
+
     return binding.command(
         AskOptions,
         run_ask,
         name="ask",
-        retired=(o.NO_JSON_RENAMED,),
+        retired=RETIRED,
         help="Ask one question; the answer goes to stdout (or -o FILE). Piped stdin is appended after a blank line.",
     )

@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
-import typer
-
 from glm_cli.commands import binding
 from glm_cli.commands import options as o
-from glm_cli.commands.binding import Help
+from glm_cli.commands.flags import Help, Option
 
 if TYPE_CHECKING:
     from glm_cli.app import App
@@ -27,7 +25,7 @@ class LoginOptions:
 class StatusOptions:
     profile: o.Profile = None
     offline: Annotated[
-        bool, typer.Option("--offline", help="Do not test the key with a request.", rich_help_panel=o.CONNECTION)
+        bool, Option("--offline", help="Do not test the key with a request.", rich_help_panel=o.CONNECTION)
     ] = False
     as_json: Annotated[o.AsJson, Help("One JSON object, for scripts.")] = False
 

@@ -1,21 +1,16 @@
 """From an Options dataclass to a click command: each flag is declared once, on the field it fills.
 
-A field typed `Annotated[T, typer.Option(...)]` (or `typer.Argument`) is a command-line parameter, a field
-whose type is another Options dataclass is a group of them (flattened into the same command), and any other
-field keeps its default. `command()` builds the Typer command from that, so a command is its Options type,
-its run function and one call. How its help looks is clicks.py's job.
+The declarations are flags.py's (`Annotated[T, Option(...)]`, typer-free); `command()` builds the Typer
+command from them, so a command is its Options type, its run function and one call. How its help looks is
+clicks.py's job; a plain `glm ask` is parsed from the same declarations without Typer (quick.py).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import inspect
 from collections.abc import Callable, Iterator
-from copy import copy
-from dataclasses import dataclass
 from types import GenericAlias
-from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeVar, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TypeVar
 
 import typer
 import typer.main
@@ -24,7 +19,7 @@ from typer.models import ParameterInfo
 
 from glm_cli.commands.clicks import CONTEXT, GlmCommand, GlmGroup, LazyGroup
 from glm_cli.commands.common import run_command
-from glm_cli.errors import UsageError
+from glm_cli.commands.flags import Argument, Complete, Option, Retired, declared, refusals, repeated, runner
 
 if TYPE_CHECKING:
     from glm_cli.app import App
@@ -32,143 +27,33 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Help:
-    """This command's help text for a flag declared elsewhere: `Annotated[o.Output, Help("...")]`."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Check:
-    """A check of a value given on the command line: fn(value, options_type) raises UsageError."""
-
-    fn: Callable[[Any, type], None]
-
-
-@dataclass(frozen=True)
-class Complete:
-    """What TAB offers for a parameter's value (glm_cli/completion/gen.py, KINDS): files, none (free text),
-    models, presets, profiles, conversations, or `choice:a,b,c`; a leading "=" means the value is given only
-    as --opt=VALUE (a bare --opt takes none). Undeclared, the kind is inferred (gen.param_kind)."""
-
-    kind: str
-
-    @classmethod
-    def one_of(cls, *values: object) -> Complete:
-        """A fixed set of values, from the same tuple the command checks them against."""
-        return cls("choice:" + ",".join(str(v) for v in values))
-
-
-@dataclass(frozen=True)
-class Retired:
-    """A spelling whose meaning changed: giving it is a usage error that names the new one (never reinterpreted)."""
-
-    names: tuple[str, ...]
-    message: str
-    hint: str
-    takes_value: bool = False
-
-
-class Refusals(NamedTuple):
-    """What a command refuses before it runs: retired spellings, and values its checks reject."""
-
-    options: type
-    retired: tuple[Retired, ...]
-    checks: tuple[tuple[str, Check], ...]  # (parameter name, check)
-
-    def check(self, values: dict[str, Any]) -> None:
-        """Raise the UsageError for the first retired spelling given or value refused (VALUES: by parameter)."""
-        for i, old in enumerate(self.retired):
-            if values.get(f"retired_{i}"):
-                raise UsageError(old.message, old.hint)
-        for name, check in self.checks:
-            check.fn(values.get(name), self.options)
-
-
 class _Param(NamedTuple):
-    """A command-line parameter of an Options type (a named tuple: dataclasses are slow to create)."""
+    """A command-line parameter as Typer sees it (a named tuple: dataclasses are slow to create)."""
 
     name: str  # the Typer parameter and the Options field
-    annotation: Any  # what Typer sees: Annotated[click-facing type, OptionInfo | ArgumentInfo]
+    annotation: Any  # Annotated[click-facing type, OptionInfo | ArgumentInfo]
     default: Any
-    convert: Callable[[Any], Any]
-    checks: tuple[Check, ...]
     complete: Complete | None
 
 
-def _split(hint: Any) -> tuple[Any, ParameterInfo | None, list[Any]]:
-    """Return (type, its Typer declaration or None, the other Annotated metadata)."""
-    if get_origin(hint) is not Annotated:
-        return hint, None, []
-    base, *meta = get_args(hint)
-    infos = [m for m in meta if isinstance(m, ParameterInfo)]
-    return base, (infos[-1] if infos else None), [m for m in meta if not isinstance(m, ParameterInfo)]
-
-
-def _repeated(base: Any) -> Any:
-    """X for `tuple[X, ...]` (a repeatable option or a variadic argument), else None."""
-    args = get_args(base)
-    return args[0] if get_origin(base) is tuple and len(args) == 2 and args[1] is Ellipsis else None
-
-
-def _to_tuple(value: Any) -> tuple[Any, ...]:
-    return tuple(value or ())
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-@functools.cache
-def _hints(options: type) -> dict[str, Any]:
-    """The field types of OPTIONS, Annotated metadata included (evaluated once: ~1 ms for ask's)."""
-    return get_type_hints(options, include_extras=True)
+def typer_info(decl: Option) -> ParameterInfo:
+    """The Typer declaration of an Option or Argument record."""
+    if isinstance(decl, Argument):
+        return typer.Argument(**decl.kw)  # type: ignore[no-any-return]
+    return typer.Option(*decl.decls, **decl.kw)  # type: ignore[no-any-return]
 
 
 def params_of(options: type) -> Iterator[_Param]:
-    """Yield the command-line parameters of an Options dataclass, nested groups flattened."""
-    hints = _hints(options)
-    for f in dataclasses.fields(options):
-        base, info, meta = _split(hints[f.name])
-        if info is None:
-            if dataclasses.is_dataclass(base):
-                yield from params_of(base)  # type: ignore[arg-type]
-            continue
-        for m in meta:
-            if isinstance(m, Help):  # Typer copies the declaration anyway; this copy only changes its help
-                info = copy(info)
-                info.help = m.text
-        default = (
-            f.default
-            if f.default is not dataclasses.MISSING
-            else (f.default_factory() if f.default_factory is not dataclasses.MISSING else inspect.Parameter.empty)
-        )
-        item = _repeated(base)
-        checks = tuple(m for m in meta if isinstance(m, Check))
-        complete = next((m for m in reversed(meta) if isinstance(m, Complete)), None)
-        if item is not None:  # Typer takes lists; the Options hold tuples
+    """Yield the command-line parameters of an Options dataclass as Typer parameters, nested groups flattened."""
+    for p in declared(options):
+        info, default, item = typer_info(p.decl), p.default, repeated(p.base)
+        if item is not None:  # Typer takes lists; the Options hold tuples (build_options)
             typer_type: Any = GenericAlias(list, item)
             typer_type = typer_type if default is inspect.Parameter.empty else typer_type | None
             default = inspect.Parameter.empty if default is inspect.Parameter.empty else None
-            yield _Param(f.name, Annotated[typer_type, info], default, _to_tuple, checks, complete)
+            yield _Param(p.name, Annotated[typer_type, info], default, p.complete)
         else:
-            yield _Param(f.name, Annotated[base, info], default, _same, checks, complete)
-
-
-def build_options(options: type[T], values: dict[str, Any]) -> T:
-    """Return OPTIONS filled from parameter values by field name (nested groups too)."""
-    hints = _hints(options)  # type: ignore[arg-type]
-    kw: dict[str, Any] = {}
-    for f in dataclasses.fields(options):  # type: ignore[arg-type]
-        base, info, _ = _split(hints[f.name])
-        if info is not None:
-            kw[f.name] = values[f.name]
-        elif dataclasses.is_dataclass(base):
-            kw[f.name] = build_options(base, values)  # type: ignore[arg-type]
-        elif f.name in values:  # a field the command's context fills
-            kw[f.name] = values[f.name]
-    return options(**kw)
+            yield _Param(p.name, Annotated[p.base, info], default, p.complete)
 
 
 def command(
@@ -191,20 +76,12 @@ def command(
     names = [p.name for p in params]
     if len(set(names)) != len(names):
         raise TypeError(f"{options.__name__}: a parameter name is used twice in {names}")
-    convert = {p.name: p.convert for p in params}
-
-    refusals = Refusals(options, retired, tuple((p.name, c) for p in params for c in p.checks))
+    refused = refusals(options, retired)
 
     def entry(ctx: typer.Context, **values: Any) -> None:
         if group_callback and ctx.invoked_subcommand is not None:
             return
-
-        def go(_: None, app: App) -> int | None:
-            refusals.check(values)
-            flags = {k: convert[k](v) for k, v in values.items() if k in convert}
-            return run(build_options(options, {**flags, **(context(ctx) if context else {})}), app)
-
-        run_command(go, None)
+        run_command(runner(options, run, refused, values, (lambda: context(ctx)) if context else dict), None)
 
     hidden = [
         inspect.Parameter(
@@ -228,7 +105,7 @@ def command(
     app.command(name, cls=cls or GlmCommand, help=help, context_settings=CONTEXT)(entry)
     click_command = typer.main.get_command(app)
     # What it refuses before it runs: tests check the README's command lines with it.
-    click_command.refusals = refusals  # type: ignore[attr-defined]
+    click_command.refusals = refused  # type: ignore[attr-defined]
     # What TAB offers for each value, where the flag declares it (read by glm_cli/completion/gen.py).
     kinds = {p.name: p.complete.kind for p in params if p.complete is not None}
     for param in click_command.params:

@@ -6,11 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
-import typer
-
 from glm_cli.commands import binding
 from glm_cli.commands import options as o
-from glm_cli.commands.binding import Help
+from glm_cli.commands.flags import Help, Option
 from glm_cli.commands.tooling import ToolOptions
 from glm_cli.errors import UsageError
 
@@ -38,7 +36,7 @@ class ChatOptions:
     show_thinking: o.ShowThinking = None
     preserve_thinking: Annotated[
         bool | None,
-        typer.Option(
+        Option(
             "--preserve-thinking/--no-preserve-thinking",
             rich_help_panel=o.THINKING,
             help="Send earlier reasoning back (clear_thinking: false; default on the coding endpoints).",
@@ -53,7 +51,7 @@ class ChatOptions:
     resume: Annotated[o.Resume, Help("Resume a conversation by id or name (see `glm history list`).")] = None
     no_log: o.NoLog = False
     verbose: o.Verbose = False
-    raw: Annotated[bool, typer.Option("--raw", help="No markdown rendering.", rich_help_panel=o.OUTPUT)] = False
+    raw: Annotated[bool, Option("--raw", help="No markdown rendering.", rich_help_panel=o.OUTPUT)] = False
     tools: ToolOptions = ToolOptions()
     attach: Annotated[
         o.Attach, Help("Attach an image, video or document to the first message (repeatable; later: /attach).")

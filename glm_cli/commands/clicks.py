@@ -11,10 +11,11 @@ from typing import Any
 
 from typer.core import TyperCommand, TyperGroup
 
+from glm_cli.commands.flags import PANELS
+
 HELP_MAX_WIDTH = 160  # help follows the terminal (COLUMNS, else its size) up to this width
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": HELP_MAX_WIDTH}
 # Headings in the order help shows them; options without a panel come last, under "Options".
-PANELS = ("Input", "Model", "Thinking", "Tools", "Web search", "Output", "History", "Batch", "Connection")
 OTHER = "Options"
 TERM_MAX = 34  # wider option names (or wider than a third of the screen) get a line of their own
 

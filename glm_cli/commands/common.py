@@ -18,10 +18,15 @@ T = TypeVar("T")
 
 
 def run_command(run: Callable[[T, App], int | None], opts: T, app: App | None = None) -> None:
-    """Run a command; turn errors, Ctrl-C and broken pipes into messages and exit codes."""
-    import gc
-
+    """Run a command; turn errors, Ctrl-C and broken pipes into messages and an exit (typer.Exit)."""
     import typer
+
+    raise typer.Exit(exit_code(run, opts, app))
+
+
+def exit_code(run: Callable[[T, App], int | None], opts: T, app: App | None = None) -> int:
+    """Run a command; turn errors, Ctrl-C and broken pipes into messages; return its exit code (no Typer)."""
+    import gc
 
     if not gc.isenabled():  # paused for start-up (cli.main): what it made lives on, never scanned again
         gc.freeze()
@@ -45,7 +50,7 @@ def run_command(run: Callable[[T, App], int | None], opts: T, app: App | None = 
         code = 128 + stop.signum
     except OSError as exc:
         code = os_error_exit(exc, app.ios.stderr)
-    raise typer.Exit(code)
+    return code
 
 
 def os_error_exit(exc: OSError, stderr: Any) -> int:

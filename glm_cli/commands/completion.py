@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import typer
-
 from glm_cli.commands import binding
+from glm_cli.commands.flags import Argument
 from glm_cli.completion.gen import SHELLS
 
 if TYPE_CHECKING:
@@ -22,7 +21,7 @@ INSTALL = {
 
 @dataclass(frozen=True)
 class CompletionOptions:
-    shell: Annotated[Literal["bash", "zsh", "fish"], typer.Argument(metavar="SHELL", help="bash, zsh or fish.")]
+    shell: Annotated[Literal["bash", "zsh", "fish"], Argument(metavar="SHELL", help="bash, zsh or fish.")]
     root: Any = None  # the click command tree to describe (the running app's)
 
 

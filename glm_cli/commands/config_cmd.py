@@ -7,11 +7,9 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
-import typer
-
 from glm_cli.commands import binding
 from glm_cli.commands import options as o
-from glm_cli.commands.binding import Help
+from glm_cli.commands.flags import Argument, Help, Option
 from glm_cli.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -72,7 +70,7 @@ class PathOptions:
 @dataclass(frozen=True)
 class PresetsOptions:
     name: Annotated[
-        str | None, typer.Argument(metavar="NAME", help="Print this preset's definition, as YAML for the config.")
+        str | None, Argument(metavar="NAME", help="Print this preset's definition, as YAML for the config.")
     ] = None
     profile: o.Profile = None
     as_json: Annotated[o.AsJson, Help("Print JSON: each preset's fields and where it is defined.")] = False
@@ -80,7 +78,7 @@ class PresetsOptions:
 
 @dataclass(frozen=True)
 class InitOptions:
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False
+    force: Annotated[bool, Option("--force", help="Overwrite an existing file.")] = False
 
 
 def run_path(opts: PathOptions, app: App) -> int:

@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import typer
-
 from glm_cli.commands import binding
 from glm_cli.commands import options as o
-from glm_cli.commands.binding import Complete, Help
+from glm_cli.commands.flags import Argument, Complete, Help, Option
 from glm_cli.embed import MODELS
 
 if TYPE_CHECKING:
@@ -19,19 +17,17 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class EmbedCliOptions:
     text: Annotated[
-        tuple[str, ...], typer.Argument(metavar="TEXT...", help="The text (joined with spaces); or -f FILE, or stdin.")
+        tuple[str, ...], Argument(metavar="TEXT...", help="The text (joined with spaces); or -f FILE, or stdin.")
     ] = ()
     file: Annotated[o.InputFile, Help("Embed this file's text.")] = None
     model: Annotated[
         str,
-        typer.Option(
-            "--model", "-m", metavar="MODEL", help="embedding-3 (default) or embedding-2.", rich_help_panel=o.MODEL
-        ),
+        Option("--model", "-m", metavar="MODEL", help="embedding-3 (default) or embedding-2.", rich_help_panel=o.MODEL),
         Complete.one_of(*MODELS),
     ] = "embedding-3"
     dimensions: Annotated[
         int | None,
-        typer.Option(
+        Option(
             "--dimensions",
             metavar="N",
             help="256, 512, 1024 or 2048 (embedding-3; default 2048).",
@@ -49,7 +45,7 @@ class EmbedCliOptions:
     no_stdin: o.NoStdin = False
     batch: Annotated[
         str | None,
-        typer.Option(
+        Option(
             "--batch",
             metavar="FILE",
             help="Embed every line of FILE (JSONL; - = stdin): one record each, to -o.",
@@ -57,13 +53,13 @@ class EmbedCliOptions:
         ),
     ] = None
     concurrency: Annotated[o.Concurrency, Help("--batch: requests in flight.")] = 4
-    text_lines: Annotated[
-        bool, typer.Option("--text", help="--batch: one text per plain line.", rich_help_panel=o.BATCH)
-    ] = False
+    text_lines: Annotated[bool, Option("--text", help="--batch: one text per plain line.", rich_help_panel=o.BATCH)] = (
+        False
+    )
     retry_failed: Annotated[o.RetryFailed, Help("--batch: run lines that failed before.")] = False
     submit: Annotated[
         bool,
-        typer.Option(
+        Option(
             "--submit",
             help="--batch: send the lines to Zhipu's Batch API instead (half price); print the batch ids "
             "for `glm batch fetch`.",

@@ -8,12 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import typer
-
 from glm_cli.commands import binding
 from glm_cli.commands import options as o
-from glm_cli.commands.binding import Help, Retired
 from glm_cli.commands.common import writing_to
+from glm_cli.commands.flags import Argument, Help, Option, Retired
 from glm_cli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -26,7 +24,7 @@ HELP = """The saved conversations: every `glm chat` turn and every `glm ask` (un
 A conversation is named by its id or by a name given with /save in chat."""
 
 
-Ref = Annotated[str, typer.Argument(metavar="ID|NAME", help="Conversation id or name."), o.CONVERSATIONS]
+Ref = Annotated[str, Argument(metavar="ID|NAME", help="Conversation id or name."), o.CONVERSATIONS]
 Json = Annotated[o.AsJson, Help("Print JSON.")]
 FORMAT_IS_NOT_F = Retired(
     ("-f",),
@@ -45,13 +43,13 @@ class ListOptions:
 @dataclass(frozen=True)
 class ShowOptions:
     ref: Ref
-    thinking: Annotated[bool, typer.Option("--thinking", help="Include reasoning.", rich_help_panel=o.OUTPUT)] = False
+    thinking: Annotated[bool, Option("--thinking", help="Include reasoning.", rich_help_panel=o.OUTPUT)] = False
     as_json: Json = False
 
 
 @dataclass(frozen=True)
 class SearchOptions:
-    words: Annotated[tuple[str, ...], typer.Argument(metavar="WORD...", help="Words that must all appear.")]
+    words: Annotated[tuple[str, ...], Argument(metavar="WORD...", help="Words that must all appear.")]
     limit: Annotated[o.Limit, Help("Most hits (0: all).")] = 50
     as_json: Json = False
 
@@ -70,9 +68,7 @@ class ExportOptions:
 
 @dataclass(frozen=True)
 class RmOptions:
-    refs: Annotated[
-        tuple[str, ...], typer.Argument(metavar="ID|NAME...", help="Conversation ids or names."), o.CONVERSATIONS
-    ]
+    refs: Annotated[tuple[str, ...], Argument(metavar="ID|NAME...", help="Conversation ids or names."), o.CONVERSATIONS]
 
 
 def _check_limit(limit: int | None) -> None:

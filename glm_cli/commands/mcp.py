@@ -6,12 +6,10 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import typer
-
 from glm_cli.commands import binding
 from glm_cli.commands import options as o
-from glm_cli.commands.binding import Help
 from glm_cli.commands.common import writing_to
+from glm_cli.commands.flags import Argument, Help
 from glm_cli.errors import UsageError
 from glm_cli.redact import redact_url
 
@@ -36,7 +34,7 @@ class ListOptions:
 class ToolsOptions:
     server: Annotated[
         str,
-        typer.Argument(metavar="SERVER", help="A server name (built-in or configured), or a command line."),
+        Argument(metavar="SERVER", help="A server name (built-in or configured), or a command line."),
         o.MCP_SERVERS,
     ]
     profile: o.Profile = None

@@ -7,11 +7,9 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Annotated, Any
 
-import typer
-
 from glm_cli.commands import binding
 from glm_cli.commands import options as o
-from glm_cli.commands.binding import Help
+from glm_cli.commands.flags import Argument, Help, Option
 from glm_cli.errors import GlmError, ProtocolError, UsageError
 from glm_cli.redact import redact_url
 from glm_cli.shape import shape_error, want_list, want_object
@@ -28,13 +26,13 @@ MODEL_ID = re.compile(r"[^\s\x00-\x1f\x7f-\x9f]{1,200}")  # what GET /models may
 
 Remote = Annotated[
     bool,
-    typer.Option(
+    Option(
         "--remote", help="Also ask the endpoint's GET /models (a warning if it fails).", rich_help_panel=o.CONNECTION
     ),
 ]
 Timeout = Annotated[
     float,
-    typer.Option("--timeout", metavar="SECONDS", help="Seconds to wait for --remote.", rich_help_panel=o.CONNECTION),
+    Option("--timeout", metavar="SECONDS", help="Seconds to wait for --remote.", rich_help_panel=o.CONNECTION),
 ]
 
 
@@ -43,7 +41,7 @@ class ModelsOptions:
     as_json: Annotated[o.AsJson, Help("Print the whole catalogue as JSON (retired models and aliases too).")] = False
     remote: Remote = False
     include_retired: Annotated[
-        bool, typer.Option("--all", "-a", help="Include retired models.", rich_help_panel=o.OUTPUT)
+        bool, Option("--all", "-a", help="Include retired models.", rich_help_panel=o.OUTPUT)
     ] = False
     timeout: Timeout = REMOTE_TIMEOUT
     endpoint: o.Endpoint = None
@@ -52,7 +50,7 @@ class ModelsOptions:
 
 @dataclass(frozen=True)
 class ShowOptions:
-    model: Annotated[str, typer.Argument(metavar="MODEL", help="Model id or alias."), o.MODELS]
+    model: Annotated[str, Argument(metavar="MODEL", help="Model id or alias."), o.MODELS]
     as_json: Annotated[o.AsJson, Help("Print this model as JSON, with the source of each fact.")] = False
     remote: Remote = False
     timeout: Timeout = REMOTE_TIMEOUT

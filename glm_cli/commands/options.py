@@ -12,17 +12,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args, get_type_hints
 
-import typer
-
-from glm_cli.commands.binding import Check, Complete, Retired
-from glm_cli.commands.clicks import PANELS
+from glm_cli.commands.flags import PANELS, Argument, Check, Complete, Option, Retired
 from glm_cli.config import ENDPOINTS
 from glm_cli.errors import UsageError
 
 # The help headings a flag is listed under (rich_help_panel), in the order help shows them.
 INPUT, MODEL, THINKING, TOOLS, SEARCH, OUTPUT, HISTORY, BATCH, CONNECTION = PANELS
 
-# What TAB offers for a value (binding.Complete). Undeclared: a Literal's values, nothing for numbers and
+# What TAB offers for a value (flags.Complete). Undeclared: a Literal's values, nothing for numbers and
 # free text, files only where the metavar names a path (FILE, PATH, DIR): see completion/gen.param_kind.
 FILES, TEXT = Complete("files"), Complete("none")
 MODELS, PRESETS, PROFILES = Complete("models"), Complete("presets"), Complete("profiles")
@@ -43,38 +40,38 @@ def not_empty(flag: str, hint: str) -> Check:
 
 Model = Annotated[
     str | None,
-    typer.Option("--model", "-m", metavar="MODEL", help="Model id or alias (default glm-4.7).", rich_help_panel=MODEL),
+    Option("--model", "-m", metavar="MODEL", help="Model id or alias (default glm-4.7).", rich_help_panel=MODEL),
     not_empty("-m/--model", "name a model (see `glm models`), or leave the flag out for the default"),
     MODELS,
 ]
 System = Annotated[
-    str | None, typer.Option("--system", "-s", metavar="TEXT", help="System prompt.", rich_help_panel=INPUT), TEXT
+    str | None, Option("--system", "-s", metavar="TEXT", help="System prompt.", rich_help_panel=INPUT), TEXT
 ]
 Preset = Annotated[
     str | None,
-    typer.Option(
+    Option(
         "--preset", "-p", metavar="NAME", help="Use a named preset: built-in or from the config.", rich_help_panel=INPUT
     ),
     PRESETS,
 ]
 Temperature = Annotated[
     float | None,
-    typer.Option("--temperature", "-t", metavar="NUMBER", help="Sampling temperature, 0..1.", rich_help_panel=MODEL),
+    Option("--temperature", "-t", metavar="NUMBER", help="Sampling temperature, 0..1.", rich_help_panel=MODEL),
 ]
 TopP = Annotated[
-    float | None, typer.Option("--top-p", metavar="NUMBER", help="Nucleus sampling, 0.01..1.", rich_help_panel=MODEL)
+    float | None, Option("--top-p", metavar="NUMBER", help="Nucleus sampling, 0.01..1.", rich_help_panel=MODEL)
 ]
 MaxTokens = Annotated[
-    int | None, typer.Option("--max-tokens", metavar="N", help="Maximum output tokens.", rich_help_panel=MODEL)
+    int | None, Option("--max-tokens", metavar="N", help="Maximum output tokens.", rich_help_panel=MODEL)
 ]
 Stop = Annotated[
     tuple[str, ...],
-    typer.Option("--stop", metavar="TEXT", help="Stop sequence (repeatable).", rich_help_panel=MODEL),
+    Option("--stop", metavar="TEXT", help="Stop sequence (repeatable).", rich_help_panel=MODEL),
     TEXT,
 ]
 JsonObject = Annotated[
     bool | None,
-    typer.Option(
+    Option(
         "--json-object/--no-json-object",
         rich_help_panel=MODEL,
         help="Ask the model for a JSON object (response_format json_object); an answer that does not parse "
@@ -83,7 +80,7 @@ JsonObject = Annotated[
 ]
 Schema = Annotated[
     str | None,
-    typer.Option(
+    Option(
         "--schema",
         metavar="SCHEMA",
         rich_help_panel=MODEL,
@@ -95,7 +92,7 @@ Schema = Annotated[
 
 Param = Annotated[
     tuple[str, ...],
-    typer.Option(
+    Option(
         "--param",
         metavar="KEY=VALUE",
         rich_help_panel=MODEL,
@@ -109,13 +106,11 @@ Param = Annotated[
 
 Think = Annotated[
     bool | None,
-    typer.Option(
-        "--think/--no-think", help="Turn GLM thinking on or off (sends thinking.type).", rich_help_panel=THINKING
-    ),
+    Option("--think/--no-think", help="Turn GLM thinking on or off (sends thinking.type).", rich_help_panel=THINKING),
 ]
 ShowThinking = Annotated[
     bool | None,
-    typer.Option(
+    Option(
         "--show-thinking/--hide-thinking",
         rich_help_panel=THINKING,
         help="Show reasoning on stderr (default: when stderr is a terminal).",
@@ -126,14 +121,12 @@ ShowThinking = Annotated[
 
 Profile = Annotated[
     str | None,
-    typer.Option(
-        "--profile", "-P", metavar="NAME", help="Use a named profile from the config.", rich_help_panel=CONNECTION
-    ),
+    Option("--profile", "-P", metavar="NAME", help="Use a named profile from the config.", rich_help_panel=CONNECTION),
     PROFILES,
 ]
 Endpoint = Annotated[
     str | None,
-    typer.Option(
+    Option(
         "--endpoint",
         "-e",
         metavar="NAME",
@@ -144,20 +137,18 @@ Endpoint = Annotated[
 ]
 Verbose = Annotated[
     bool,
-    typer.Option(
-        "--verbose", "-v", help="Request/response metadata and timings on stderr.", rich_help_panel=CONNECTION
-    ),
+    Option("--verbose", "-v", help="Request/response metadata and timings on stderr.", rich_help_panel=CONNECTION),
 ]
 
 # ---- history
 
 Continue = Annotated[
     bool,
-    typer.Option("--continue", "-c", help="Continue the last conversation (of ask or chat).", rich_help_panel=HISTORY),
+    Option("--continue", "-c", help="Continue the last conversation (of ask or chat).", rich_help_panel=HISTORY),
 ]
 Resume = Annotated[
     str | None,
-    typer.Option(
+    Option(
         "--resume",
         "-r",
         metavar="ID|NAME",
@@ -167,14 +158,14 @@ Resume = Annotated[
     CONVERSATIONS,
 ]
 NoLog = Annotated[
-    bool, typer.Option("--no-log", help="Do not save this conversation to the history.", rich_help_panel=HISTORY)
+    bool, Option("--no-log", help="Do not save this conversation to the history.", rich_help_panel=HISTORY)
 ]
 
 # ---- input and output: the one vocabulary
 
 Attach = Annotated[
     tuple[str, ...],
-    typer.Option(
+    Option(
         "--attach",
         "-a",
         metavar="PATH|URL",
@@ -212,7 +203,7 @@ def choices(options: type, name: str) -> tuple[str, ...]:
 
 Output = Annotated[
     str | None,
-    typer.Option(
+    Option(
         "--output",
         "-o",
         metavar="FILE",
@@ -221,34 +212,32 @@ Output = Annotated[
     ),
     Check(output_file),
 ]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON (machine-readable).", rich_help_panel=OUTPUT)]
+AsJson = Annotated[bool, Option("--json", help="Print JSON (machine-readable).", rich_help_panel=OUTPUT)]
 Concurrency = Annotated[
     int,
-    typer.Option("--concurrency", "-j", metavar="N", help="Requests in flight at most.", rich_help_panel=BATCH),
+    Option("--concurrency", "-j", metavar="N", help="Requests in flight at most.", rich_help_panel=BATCH),
 ]
 RetryFailed = Annotated[
-    bool, typer.Option("--retry-failed", help="Run lines whose record is an error again.", rich_help_panel=BATCH)
+    bool, Option("--retry-failed", help="Run lines whose record is an error again.", rich_help_panel=BATCH)
 ]
-Limit = Annotated[int | None, typer.Option("--limit", "-n", metavar="N", help="How many.", rich_help_panel=OUTPUT)]
-InputFile = Annotated[
-    str | None, typer.Option("--file", "-f", metavar="FILE", help="An input file.", rich_help_panel=INPUT)
-]
+Limit = Annotated[int | None, Option("--limit", "-n", metavar="N", help="How many.", rich_help_panel=OUTPUT)]
+InputFile = Annotated[str | None, Option("--file", "-f", metavar="FILE", help="An input file.", rich_help_panel=INPUT)]
 Files = Annotated[
     tuple[str, ...],
-    typer.Option(
+    Option(
         "--file", "-f", metavar="FILE", help="Attach a text file, fenced and named (repeatable).", rich_help_panel=INPUT
     ),
 ]
 Prompt = Annotated[
     tuple[str, ...],
-    typer.Argument(metavar="PROMPT...", help="The prompt (joined with spaces); piped stdin follows it."),
+    Argument(metavar="PROMPT...", help="The prompt (joined with spaces); piped stdin follows it."),
 ]
-NoStdin = Annotated[bool, typer.Option("--no-stdin", help="Ignore stdin.", rich_help_panel=INPUT)]
+NoStdin = Annotated[bool, Option("--no-stdin", help="Ignore stdin.", rich_help_panel=INPUT)]
 
 
 def format_flag(help: str) -> Any:
     """The --format declaration; the field's Literal type says which shapes the command has."""
-    return typer.Option("--format", metavar="FORMAT", help=help, rich_help_panel=OUTPUT)
+    return Option("--format", metavar="FORMAT", help=help, rich_help_panel=OUTPUT)
 
 
 def output_format(fmt: str | None, as_json: bool, default: str) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from glm_cli.commands import binding
 from glm_cli.commands import options as o
-from glm_cli.commands.binding import Help
+from glm_cli.commands.flags import Help
 
 if TYPE_CHECKING:
     from glm_cli.app import App

@@ -8,10 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
-import typer
-
 from glm_cli.commands import options as o
-from glm_cli.commands.binding import Complete
+from glm_cli.commands.flags import Complete, Option
 from glm_cli.commands.options import SEARCH, TOOLS
 from glm_cli.tools.web_search import RECENCY
 
@@ -25,7 +23,7 @@ class ToolOptions:
 
     tools: Annotated[
         tuple[str, ...],
-        typer.Option(
+        Option(
             "--tool",
             metavar="FILE",
             rich_help_panel=TOOLS,
@@ -34,7 +32,7 @@ class ToolOptions:
     ] = ()
     mcp: Annotated[
         tuple[str, ...],
-        typer.Option(
+        Option(
             "--mcp",
             metavar="COMMAND",
             rich_help_panel=TOOLS,
@@ -43,7 +41,7 @@ class ToolOptions:
     ] = ()
     mcp_servers: Annotated[
         tuple[str, ...],
-        typer.Option(
+        Option(
             "--mcp-server",
             metavar="NAME",
             rich_help_panel=TOOLS,
@@ -51,12 +49,12 @@ class ToolOptions:
         ),
         o.MCP_SERVERS,
     ] = ()
-    yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Run every tool call without asking.", rich_help_panel=TOOLS)
-    ] = False
+    yes: Annotated[bool, Option("--yes", "-y", help="Run every tool call without asking.", rich_help_panel=TOOLS)] = (
+        False
+    )
     allow: Annotated[
         tuple[str, ...],
-        typer.Option(
+        Option(
             "--allow",
             metavar="TOOL",
             rich_help_panel=TOOLS,
@@ -65,7 +63,7 @@ class ToolOptions:
     ] = ()
     max_steps: Annotated[
         int | None,
-        typer.Option(
+        Option(
             "--max-steps",
             metavar="N",
             help="Rounds of tool calls before glm gives up (default 8).",
@@ -74,7 +72,7 @@ class ToolOptions:
     ] = None
     web_search: Annotated[
         bool,
-        typer.Option(
+        Option(
             "--web-search",
             help="Let GLM search the web (built-in web_search tool, billed per search).",
             rich_help_panel=SEARCH,
@@ -82,7 +80,7 @@ class ToolOptions:
     ] = False
     search_engine: Annotated[
         str | None,
-        typer.Option(
+        Option(
             "--search-engine",
             metavar="NAME",
             rich_help_panel=SEARCH,
@@ -91,11 +89,11 @@ class ToolOptions:
     ] = None
     search_count: Annotated[
         int | None,
-        typer.Option("--search-count", metavar="N", help="web_search results, 1-50.", rich_help_panel=SEARCH),
+        Option("--search-count", metavar="N", help="web_search results, 1-50.", rich_help_panel=SEARCH),
     ] = None
     search_recency: Annotated[
         str | None,
-        typer.Option(
+        Option(
             "--search-recency",
             metavar="WHEN",
             help="oneDay, oneWeek, oneMonth, oneYear or noLimit.",
@@ -105,7 +103,7 @@ class ToolOptions:
     ] = None
     search_domain: Annotated[
         str | None,
-        typer.Option("--search-domain", metavar="DOMAIN", help="Only search this domain.", rich_help_panel=SEARCH),
+        Option("--search-domain", metavar="DOMAIN", help="Only search this domain.", rich_help_panel=SEARCH),
     ] = None
     schema: o.Schema = None
 

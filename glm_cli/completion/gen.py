@@ -3,7 +3,7 @@
 `python -m glm_cli.completion` rewrites completions/glm.{bash,zsh,fish} from the commands registered in
 glm_cli/cli.py; `--check` only says whether they are out of date. A script is the command tree as data
 (subcommands, options, what each option's value and each argument is) followed by a fixed engine per shell
-(glm_cli/data/completion-engine.*). What a value is comes from the flag's declaration (binding.Complete in
+(glm_cli/data/completion-engine.*). What a value is comes from the flag's declaration (flags.Complete in
 its Annotated type), else from its type and metavar (param_kind); free text never completes file names.
 Model ids, presets, profiles and conversations are looked up at TAB time through `glm __complete KIND`
 (glm_cli/completion/values.py), from local files only.
@@ -52,7 +52,7 @@ def _help(text: str | None) -> str:
 
 
 def param_kind(param: Any) -> str:
-    """What a parameter's value is, for completion: its declaration (binding.Complete), else inferred from its
+    """What a parameter's value is, for completion: its declaration (flags.Complete), else inferred from its
     type and metavar. Text is free text unless the metavar names a path: nothing completes files by default."""
     import re
 

@@ -6,23 +6,22 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import pytest
-import typer
 
 from glm_cli.commands import binding
 from glm_cli.commands import options as o
-from glm_cli.commands.binding import Help, Retired
+from glm_cli.commands.flags import Argument, Help, Option, Retired
 from glm_cli.commands.tooling import ToolOptions
 
 
 @dataclass(frozen=True)
 class Inner:
-    tags: Annotated[tuple[str, ...], typer.Option("--tag", metavar="TAG", help="Repeatable.")] = ()
-    level: Annotated[int, typer.Option("--level", metavar="N", help="A number.")] = 3
+    tags: Annotated[tuple[str, ...], Option("--tag", metavar="TAG", help="Repeatable.")] = ()
+    level: Annotated[int, Option("--level", metavar="N", help="A number.")] = 3
 
 
 @dataclass(frozen=True)
 class DemoOptions:
-    words: Annotated[tuple[str, ...], typer.Argument(metavar="WORD...", help="Words.")] = ()
+    words: Annotated[tuple[str, ...], Argument(metavar="WORD...", help="Words.")] = ()
     model: o.Model = None
     output: Annotated[o.Output, Help("Write the demo to FILE.")] = None
     inner: Inner = field(default_factory=Inner)
@@ -78,7 +77,7 @@ def test_help_text_per_command_and_hidden_retired_names(capsys):
 def test_a_parameter_name_used_twice_is_refused_when_the_command_is_built():
     @dataclass(frozen=True)
     class Clash:
-        level: Annotated[int, typer.Option("--other-level", metavar="N")] = 1
+        level: Annotated[int, Option("--other-level", metavar="N")] = 1
         inner: Inner = field(default_factory=Inner)
 
     with pytest.raises(TypeError, match="used twice"):

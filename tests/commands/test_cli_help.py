@@ -30,9 +30,10 @@ COMMANDS = dict(walk(ROOT_CMD))
 
 def help_text(monkeypatch, capsys, *args: str, columns: int = 100) -> str:
     monkeypatch.setenv("COLUMNS", str(columns))
-    with pytest.raises(SystemExit) as exc:
-        main([*args, "--help"])
-    assert exc.value.code in (0, None)
+    try:
+        main([*args, "--help"])  # the root's help returns (root_help.py); a command's exits through click
+    except SystemExit as exc:
+        assert exc.code in (0, None)
     return capsys.readouterr().out
 
 

@@ -59,12 +59,13 @@ def test_the_answer_to_a_full_disk_is_an_io_error(srv, environ):
     assert (p.returncode, p.stderr) == (1, "glm: I/O error: No space left on device\n")
 
 
-def test_version_into_a_closed_pipe_is_quiet_success(offline):
+@pytest.mark.parametrize("flag", ["--version", "--help"])
+def test_version_or_help_into_a_closed_pipe_is_quiet_success(offline, flag):
     read, write = os.pipe()
     os.close(read)  # the reader (`glm --version | true`) has already gone
     try:
         p = subprocess.run(
-            [*glm_executable(), "--version"], env=offline, stdout=write, stderr=subprocess.PIPE, text=True, timeout=SLOW
+            [*glm_executable(), flag], env=offline, stdout=write, stderr=subprocess.PIPE, text=True, timeout=SLOW
         )
     finally:
         os.close(write)

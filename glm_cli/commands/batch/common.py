@@ -6,10 +6,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Annotated, Literal
 
-import typer
-
 from glm_cli.commands import options as o
-from glm_cli.commands.binding import Help
+from glm_cli.commands.flags import Help, Option
 from glm_cli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -20,7 +18,7 @@ if TYPE_CHECKING:
     from glm_cli.tools.schema import Schema
 
 
-Text = Annotated[bool, typer.Option("--text", help="Plain text input: one prompt per line.", rich_help_panel=o.INPUT)]
+Text = Annotated[bool, Option("--text", help="Plain text input: one prompt per line.", rich_help_panel=o.INPUT)]
 Format = Annotated[
     Literal["record", "batch-api"], o.format_flag("record: glm's records; batch-api: Zhipu's output-file shape.")
 ]
@@ -34,7 +32,7 @@ class RequestOptions:
     text: Text = False
     template: Annotated[
         str | None,
-        typer.Option(
+        Option(
             "--template",
             "-T",
             metavar="TEMPLATE",

@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import typer
-
 from glm_cli.commands import binding
 from glm_cli.commands import options as o
 from glm_cli.commands.batch.common import (
@@ -24,7 +22,7 @@ from glm_cli.commands.batch.common import (
     open_checked,
     prepare,
 )
-from glm_cli.commands.binding import Help, Retired
+from glm_cli.commands.flags import Argument, Help, Option, Retired
 from glm_cli.errors import API_ERROR, GlmError, UsageError
 
 if TYPE_CHECKING:
@@ -36,10 +34,10 @@ BATCH_PRICE = 0.5  # the Batch API costs half the standard price (zhipu-api.md Â
 SHOW_MISSING = 10
 
 
-Ids = Annotated[tuple[str, ...], typer.Argument(metavar="ID...", help="Batch id(s).")]
-Wait = Annotated[bool, typer.Option("--wait", help="Poll until the batches finish.", rich_help_panel=o.BATCH)]
+Ids = Annotated[tuple[str, ...], Argument(metavar="ID...", help="Batch id(s).")]
+Wait = Annotated[bool, Option("--wait", help="Poll until the batches finish.", rich_help_panel=o.BATCH)]
 Poll = Annotated[
-    float, typer.Option("--poll", metavar="SECONDS", help="Seconds between polls with --wait.", rich_help_panel=o.BATCH)
+    float, Option("--poll", metavar="SECONDS", help="Seconds between polls with --wait.", rich_help_panel=o.BATCH)
 ]
 ApiJson = Annotated[o.AsJson, Help("Print the API's JSON objects.")]
 FETCH_INPUT_RENAMED = Retired(
@@ -52,20 +50,18 @@ FETCH_INPUT_RENAMED = Retired(
 
 @dataclass(frozen=True)
 class SubmitOptions:
-    file: Annotated[str, typer.Argument(metavar="FILE", help="JSONL input (or text with --text); - reads stdin.")]
+    file: Annotated[str, Argument(metavar="FILE", help="JSONL input (or text with --text); - reads stdin.")]
     request: RequestOptions = field(default_factory=RequestOptions)
     description: Annotated[
         str | None,
-        typer.Option(
-            "--description", "-d", metavar="TEXT", help="Stored in the batch metadata.", rich_help_panel=o.BATCH
-        ),
+        Option("--description", "-d", metavar="TEXT", help="Stored in the batch metadata.", rich_help_panel=o.BATCH),
     ] = None
     wait: Wait = False
     poll: Poll = 30.0
     output: Annotated[o.Output, Help("With --wait: then fetch the records into FILE.")] = None
     format: Format = "record"
     verbose: o.Verbose = False
-    max_lines: Annotated[int, typer.Option("--max-lines", hidden=True)] = 50_000
+    max_lines: Annotated[int, Option("--max-lines", hidden=True)] = 50_000
     max_bytes: int = 100 * 1024 * 1024
 
 
@@ -82,7 +78,7 @@ class StatusOptions:
 class ListOptions:
     limit: Annotated[o.Limit, Help("How many (1-100).")] = 20
     after: Annotated[
-        str | None, typer.Option("--after", metavar="ID", help="Start after this batch id.", rich_help_panel=o.OUTPUT)
+        str | None, Option("--after", metavar="ID", help="Start after this batch id.", rich_help_panel=o.OUTPUT)
     ] = None
     as_json: ApiJson = False
     profile: o.Profile = None

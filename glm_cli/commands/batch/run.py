@@ -9,8 +9,6 @@ import os
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Annotated, Any
 
-import typer
-
 from glm_cli.commands import binding
 from glm_cli.commands import options as o
 from glm_cli.commands.batch.common import (
@@ -23,8 +21,8 @@ from glm_cli.commands.batch.common import (
     open_checked,
     prepare,
 )
-from glm_cli.commands.binding import Help
 from glm_cli.commands.common import report_error
+from glm_cli.commands.flags import Argument, Help, Option
 from glm_cli.errors import API_ERROR, INTERRUPTED, GlmError, UsageError
 
 if TYPE_CHECKING:
@@ -40,7 +38,7 @@ SHOW_OVER = 10
 
 @dataclass(frozen=True)
 class BatchOptions:
-    file: Annotated[str, typer.Argument(metavar="FILE", help="JSONL input (or text with --text); - reads stdin.")]
+    file: Annotated[str, Argument(metavar="FILE", help="JSONL input (or text with --text); - reads stdin.")]
     request: RequestOptions = field(default_factory=RequestOptions)
     output: Annotated[
         o.Output, Help("Write the records to FILE (default stdout); the file is the run's state: rerun to resume.")
@@ -48,40 +46,40 @@ class BatchOptions:
     concurrency: o.Concurrency = 8
     rpm: Annotated[
         float | None,
-        typer.Option("--rpm", metavar="N", help="Requests per minute, shared by all workers.", rich_help_panel=o.BATCH),
+        Option("--rpm", metavar="N", help="Requests per minute, shared by all workers.", rich_help_panel=o.BATCH),
     ] = None
     tpm: Annotated[
         float | None,
-        typer.Option("--tpm", metavar="N", help="Tokens per minute, shared by all workers.", rich_help_panel=o.BATCH),
+        Option("--tpm", metavar="N", help="Tokens per minute, shared by all workers.", rich_help_panel=o.BATCH),
     ] = None
-    ordered: Annotated[
-        bool, typer.Option("--ordered", help="Write records in input order.", rich_help_panel=o.OUTPUT)
-    ] = False
+    ordered: Annotated[bool, Option("--ordered", help="Write records in input order.", rich_help_panel=o.OUTPUT)] = (
+        False
+    )
     retry_failed: o.RetryFailed = False
     format: Format = "record"
     max_retries: Annotated[
         int | None,
-        typer.Option("--max-retries", metavar="N", help="Tries after the first (default 8).", rich_help_panel=o.BATCH),
+        Option("--max-retries", metavar="N", help="Tries after the first (default 8).", rich_help_panel=o.BATCH),
     ] = None
     keep_reasoning: Annotated[
         bool,
-        typer.Option(
+        Option(
             "--keep-reasoning/--drop-reasoning", help="Keep the reasoning in each record.", rich_help_panel=o.OUTPUT
         ),
     ] = True
     stream: Annotated[
-        bool, typer.Option("--stream", help="Stream each answer (default: whole answers).", rich_help_panel=o.BATCH)
+        bool, Option("--stream", help="Stream each answer (default: whole answers).", rich_help_panel=o.BATCH)
     ] = False
     limit: Annotated[o.Limit, Help("Only the first N lines (try a prompt out).")] = None
     dry_run: Annotated[
         bool,
-        typer.Option(
+        Option(
             "--dry-run", help="Print each line's request (Batch-API shape); send nothing.", rich_help_panel=o.OUTPUT
         ),
     ] = False
     count_tokens: Annotated[
         bool,
-        typer.Option(
+        Option(
             "--count-tokens",
             help="With --dry-run: count the input tokens with Zhipu's tokenizer (one free request per line, "
             "-j at a time) instead of estimating them.",
@@ -90,14 +88,14 @@ class BatchOptions:
     ] = False
     progress: Annotated[
         bool | None,
-        typer.Option(
+        Option(
             "--progress/--no-progress",
             help="Progress bar on stderr (default: when stderr is a terminal).",
             rich_help_panel=o.OUTPUT,
         ),
     ] = None
     verbose: o.Verbose = False
-    backoff: Annotated[float, typer.Option("--backoff", hidden=True, help="First retry delay, seconds.")] = 0.5
+    backoff: Annotated[float, Option("--backoff", hidden=True, help="First retry delay, seconds.")] = 0.5
 
 
 def _check(opts: BatchOptions) -> None:
