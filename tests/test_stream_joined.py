@@ -10,46 +10,16 @@ is the reference.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import httpx
 import respx
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from glm_cli.client import GlmClient, RetryPolicy
-from glm_cli.errors import GlmError
 from glm_cli.events import ContentDelta, Finish, ReasoningDelta
-from glm_cli.sse import DeltaReader, SSEEvent, iter_sse, read_deltas
+from glm_cli.sse import DeltaReader, SSEEvent
 from tests.conftest import FAKE_KEY, USAGE, chunk, sse_body
-from tests.test_stream_usual import EVENTS
-
-
-def outcome(events: list[SSEEvent], learn: bool, joined: bool) -> list[Any]:
-    """What a reader makes of EVENTS: its deltas, then how it ended (the error, [DONE], or the cut)."""
-    reader = DeltaReader()
-    if not learn:
-        reader.learn = 0
-    seen: list[Any] = []
-    try:
-        for delta in reader.deltas(events, joined):
-            seen.append(delta)
-        reader.end()
-        seen.append(("end", reader.done, reader.started, reader.answered))
-    except GlmError as exc:
-        seen.append(("error", type(exc).__name__, exc.message, reader.started))
-    return seen
-
-
-def coalesced(seen: list[Any]) -> list[Any]:
-    """SEEN with each run of text deltas of one kind as one delta."""
-    out: list[Any] = []
-    for item in seen:
-        if type(item) in (ContentDelta, ReasoningDelta) and out and type(out[-1]) is type(item):
-            out[-1] = type(item)(out[-1].text + item.text)
-        else:
-            out.append(item)
-    return out
+from tests.test_stream_usual import EVENTS, coalesced, outcome
 
 
 @settings(max_examples=400, deadline=None)
@@ -86,23 +56,6 @@ def test_lone_surrogates_joined_become_replacement_characters_one_by_one():
     head, tail = data(chunk(content="x")).split('"x"')
     events = [SSEEvent(data(chunk(content="a")))] + [SSEEvent(f"{head}{s}{tail}") for s in ('"\\ud83d"', '"\\ude00b"')]
     assert outcome(events, learn=True, joined=True)[:2] == [ContentDelta("a"), ContentDelta("\ufffd\ufffdb")]
-
-
-STREAM = sse_body(
-    chunk(reasoning="思考"),
-    *[chunk(reasoning=t) for t in ("a", "\\", '"', "🌍 ")],
-    *[chunk(content=t) for t in ("Héllo", ", ", "世界 🌍", "\n\n", "a\\b", '"q"')],
-    chunk(content="", finish="stop", usage=USAGE),
-)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.integers(min_value=0, max_value=len(STREAM)), max_size=20))
-def test_any_split_of_a_stream_gives_the_same_text_joined(cuts: list[int]) -> None:
-    points = sorted(set(cuts))
-    pieces = [STREAM[a:b] for a, b in zip([0, *points], [*points, len(STREAM)], strict=True)]
-    whole = outcome(list(iter_sse([STREAM])), learn=False, joined=False)[:-1]
-    assert coalesced(list(read_deltas(pieces, DeltaReader(), joined=True))) == coalesced(whole)
 
 
 @respx.mock

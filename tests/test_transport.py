@@ -387,14 +387,16 @@ def test_a_kept_alive_connection_dropped_unanswered_is_retried_once_on_a_new_one
     assert srv.accepted == 2 and srv.requests[1] == srv.requests[2] and srv.requests[2].endswith(b'{"n": 2}')
 
 
-def test_the_retry_is_made_once_only(serve) -> None:
-    def script(peer: Peer, n: int) -> None:
+def answer_then_drop(peer: Peer, n: int) -> None:
+    """The first connection answers one request, then reads the next and closes unanswered; later ones answer none."""
+    peer.request()
+    if n == 0:
+        peer.send(ok())
         peer.request()
-        if n == 0:
-            peer.send(ok())
-            peer.request()
 
-    srv = serve(script)
+
+def test_the_retry_is_made_once_only(serve) -> None:
+    srv = serve(answer_then_drop)
     with client() as c:
         c.get(srv.url)
         with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
@@ -410,13 +412,7 @@ def test_a_new_connection_dropped_unanswered_is_not_retried(serve) -> None:
 
 
 def test_a_streamed_upload_is_not_sent_twice(serve) -> None:
-    def script(peer: Peer, n: int) -> None:
-        peer.request()
-        if n == 0:
-            peer.send(ok())
-            peer.request()
-
-    srv = serve(script)
+    srv = serve(answer_then_drop)
     with client() as c:
         c.get(srv.url)
         with pytest.raises(httpx.TransportError):
