@@ -46,9 +46,12 @@ def build_command():  # noqa: ANN201 - typer is imported lazily on purpose
     """Return the root click command (its subcommands load when used)."""
     from glm_cli.commands.binding import root
 
-    return root(
-        HELP, {n: m for n, (m, _) in COMMANDS.items()}, {n: h for n, (_, h) in COMMANDS.items()}, f"glm {__version__}"
-    )
+    return root(HELP, {n: m for n, (m, _) in COMMANDS.items()}, command_help(), f"glm {__version__}")
+
+
+def command_help() -> dict[str, str]:
+    """Each command's one-line help, by name (the root's help lists them)."""
+    return {n: h for n, (_, h) in COMMANDS.items()}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -90,7 +93,7 @@ def _main(args: list[str]) -> None:
     if args in (["--help"], ["-h"]):  # the root's help, laid out as click would, without Typer (root_help.py)
         from glm_cli.root_help import render, width
 
-        sys.stdout.write(render(HELP, {n: h for n, (_, h) in COMMANDS.items()}, width()))
+        sys.stdout.write(render(HELP, command_help(), width()))
         sys.stdout.flush()
         return
     from glm_cli.children import stop_on_signals
@@ -190,18 +193,12 @@ def with_flag_defaults(args: list[str]) -> list[str]:
     if not flags:
         return args
     out: list[str] = []
-    rest = iter(range(len(args)))
-    for i in rest:
-        arg = args[i]
-        if arg == "--":
-            out.extend(args[i:])
-            break
+    i = 0
+    while i < len(args) and args[i] != "--":
+        arg, i = args[i], i + 1
         if arg in flags:
             values = flags[arg]
-            if i + 1 < len(args) and args[i + 1] in values:
-                arg = f"{arg}={args[i + 1]}"
-                next(rest)
-            else:
-                arg = f"{arg}={values[0]}"
+            taken = i < len(args) and args[i] in values
+            arg, i = f"{arg}={args[i] if taken else values[0]}", i + taken
         out.append(arg)
-    return out
+    return out + args[i:]

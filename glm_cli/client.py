@@ -411,15 +411,14 @@ class GlmClient:
             if self.accept_language:
                 headers["Accept-Language"] = self.accept_language
             keep = self.pool_size or 20  # httpx's default; batch raises it to its concurrency
-            limits = httpx.Limits(max_connections=max(keep, 100), max_keepalive_connections=keep)
+            most = max(keep, 100)
+            limits = httpx.Limits(max_connections=most, max_keepalive_connections=keep)
             transport = self.transport
             if transport is None:
                 from glm_cli import transport as stdlib
 
                 if not stdlib.proxied(self.proxy):  # through a proxy: httpx's own transport (it mounts it)
-                    transport = stdlib.Transport(
-                        tls_context(), max_connections=limits.max_connections or 100, max_keepalive=keep
-                    )
+                    transport = stdlib.Transport(tls_context(), max_connections=most, max_keepalive=keep)
             self._http = httpx.Client(
                 limits=limits,
                 base_url=self.base_url,

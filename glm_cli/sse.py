@@ -242,17 +242,10 @@ class DeltaReader:
             raise StreamCutError("the stream ended before the answer was complete (no [DONE])")
 
 
-def iter_deltas(events: Iterable[SSEEvent]) -> Iterator[Delta]:
-    """Decode GLM chat-completion SSE events into typed deltas; stop at [DONE] (see DeltaReader)."""
-    reader = DeltaReader()
-    yield from reader.deltas(events)
-    reader.end()
-
-
 def read_deltas(
     chunks: Iterable[bytes], reader: DeltaReader, idle: bool = False, joined: bool = False
 ) -> Iterator[Delta | Idle]:
-    """Yield the deltas of an SSE stream split anywhere into CHUNKS: iter_deltas(iter_sse(chunks)), piece by piece.
+    """Yield the deltas of an SSE stream split anywhere into CHUNKS, piece by piece (READER keeps its state).
 
     IDLE: yield IDLE before each chunk is asked for (asking may wait on the network).
     JOINED: the usual chunks of one chunk of bytes in a row are one delta (DeltaReader.deltas).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from glm_cli.cli import COMMANDS, HELP, build_command
+from glm_cli.cli import HELP, build_command, command_help
 from glm_cli.root_help import render, short_help
 from tests.test_perf_startup import modules_after
 
@@ -21,7 +21,7 @@ def click_help(monkeypatch: pytest.MonkeyPatch, cols: int) -> str:
 def test_the_root_help_is_clicks_at_every_width(monkeypatch: pytest.MonkeyPatch, cols: int) -> None:
     import shutil
 
-    mine = render(HELP, {n: h for n, (_, h) in COMMANDS.items()}, max(min(cols, 160) - 2, 50))
+    mine = render(HELP, command_help(), max(min(cols, 160) - 2, 50))
     monkeypatch.setenv("COLUMNS", str(cols))
     assert shutil.get_terminal_size().columns == cols
     assert mine == click_help(monkeypatch, cols)

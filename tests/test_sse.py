@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from glm_cli.errors import APIError
 from glm_cli.events import ContentDelta, Finish, ReasoningDelta, ReplyBuilder, ToolCallDelta
-from glm_cli.sse import SSEEvent, StreamCutError, iter_deltas, iter_sse
+from glm_cli.sse import DeltaReader, SSEEvent, StreamCutError, iter_sse, read_deltas
 from tests.conftest import USAGE, chunk, sse_body
 
 BODY = sse_body(
@@ -32,7 +32,7 @@ def split(data: bytes, cuts: list[int]) -> list[bytes]:
 
 def reply_of(chunks: list[bytes]):
     rb = ReplyBuilder()
-    for d in iter_deltas(iter_sse(chunks)):
+    for d in read_deltas(chunks, DeltaReader()):
         rb.add(d)
     return rb.build()
 
@@ -76,7 +76,7 @@ def test_done_stops_and_nothing_after_is_read():
 def test_error_payload_raises_api_error_with_code():
     body = b'data: {"error": {"code": "1234", "message": "internal network error"}}\n\n'
     with pytest.raises(APIError) as exc:
-        list(iter_deltas(iter_sse([body])))
+        list(read_deltas([body], DeltaReader()))
     assert exc.value.code == "1234" and "internal network error" in exc.value.message
 
 
@@ -84,7 +84,7 @@ def test_stream_cut_before_done_raises():
     body = sse_body(chunk(content="partial"), done=False)
     got = []
     with pytest.raises(StreamCutError):
-        for d in iter_deltas(iter_sse([body])):
+        for d in read_deltas([body], DeltaReader()):
             got.append(d)
     assert got == [ContentDelta("partial")]
 
@@ -96,7 +96,7 @@ def test_finish_without_done_is_accepted():
 
 def test_malformed_json_is_a_clear_error():
     with pytest.raises(APIError, match="malformed"):
-        list(iter_deltas(iter_sse([b"data: {oops\n\n"])))
+        list(read_deltas([b"data: {oops\n\n"], DeltaReader()))
 
 
 def test_whole_and_fragmented_tool_calls():
@@ -132,7 +132,7 @@ def test_whole_and_fragmented_tool_calls():
     frag2 = {"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 1, "function": {"arguments": '{"a"'}}]}}]}
     frag3 = {"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 1, "function": {"arguments": ":1}"}}]}}]}
     end = {"choices": [{"index": 0, "finish_reason": "tool_calls", "delta": {}}]}
-    deltas = list(iter_deltas(iter_sse([sse_body(whole, frag1, frag2, frag3, end)])))
+    deltas = list(read_deltas([sse_body(whole, frag1, frag2, frag3, end)], DeltaReader()))
     assert isinstance(deltas[0], ToolCallDelta) and deltas[0].name == "get_weather"
     rb = ReplyBuilder()
     for d in deltas:
@@ -150,6 +150,6 @@ def test_empty_strings_are_skipped():
         {"choices": [{"index": 0, "delta": {"role": "assistant", "content": "", "reasoning_content": ""}}]},
         chunk(content="ok", finish="stop"),
     )
-    deltas = list(iter_deltas(iter_sse([body])))
+    deltas = list(read_deltas([body], DeltaReader()))
     assert not any(isinstance(d, ReasoningDelta) for d in deltas)
     assert isinstance(deltas[-1], Finish)

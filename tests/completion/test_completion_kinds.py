@@ -20,9 +20,8 @@ from glm_cli.completion.values import typed, values
 from glm_cli.embed import MODELS as EMBEDDING_MODELS
 from glm_cli.store import Store, default_path
 from glm_cli.tools.web_search import RECENCY
-from tests.completion.test_completion import CONFIG
-from tests.completion.test_completion_shells import BIN, COMPLETIONS, SEP, need, parse
-from tests.conftest import ROOT, write_config
+from tests.completion.test_completion_shells import COMPLETIONS, SEP, need, parse, shell_environ
+from tests.conftest import ROOT
 
 NOTE = "notes.txt"  # a file in the shells' working directory: offered only where a path is wanted
 # (id, name, title) of the stored conversations, oldest first
@@ -72,16 +71,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def shell_env(tmp_path_factory) -> dict[str, str]:
-    home = tmp_path_factory.mktemp("home")
-    env = {
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / "config"),
-        "XDG_DATA_HOME": str(home / "data"),
-        "TERM": "dumb",
-        "PATH": f"{BIN}:/usr/local/bin:/usr/bin:/bin",
-        "LANG": "C.UTF-8",
-    }
-    write_config(env, CONFIG)
+    env = shell_environ(tmp_path_factory.mktemp("home"))
     store_conversations(env, CONVERSATIONS)
     return env
 

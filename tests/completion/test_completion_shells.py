@@ -49,18 +49,23 @@ CASES = [
 EQUALS = ("glm ask --model=qu", {"--model=quick", "quick"})
 
 
-@pytest.fixture(scope="module")
-def shell_env(tmp_path_factory) -> dict[str, str]:
-    home = tmp_path_factory.mktemp("home")
+def shell_environ(home: Path) -> dict[str, str]:
+    """An environment for the shells under test: HOME and XDG dirs in HOME, glm on PATH, CONFIG written."""
     env = {
         "HOME": str(home),
         "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_DATA_HOME": str(home / "data"),
         "TERM": "dumb",
         "PATH": f"{BIN}:/usr/local/bin:/usr/bin:/bin",
         "LANG": "C.UTF-8",
     }
     write_config(env, CONFIG)
     return env
+
+
+@pytest.fixture(scope="module")
+def shell_env(tmp_path_factory) -> dict[str, str]:
+    return shell_environ(tmp_path_factory.mktemp("home"))
 
 
 def need(shell: str) -> str:
